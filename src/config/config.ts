@@ -1,0 +1,36 @@
+/** The validated, typed configuration the server runs on. Built only by load-config.ts. */
+export type ClientType = 'public' | 'confidential';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface ClientConfig {
+  clientId: string;
+  clientType: ClientType;
+  /** Present exactly when clientType is confidential. */
+  clientSecret?: string;
+  redirectUris: string[];
+  scopes: string[];
+}
+
+export interface UserConfig {
+  username: string;
+  password: string;
+}
+
+export interface Config {
+  /** Issuer and base of every URL we publish, without a trailing slash; undefined = derive from the request. */
+  publicUrl?: string;
+  users: UserConfig[];
+  clients: ClientConfig[];
+  accessTokenLifetime: number;
+  authCodeLifetime: number;
+  refreshTokenIdleLifetime: number;
+  trustedProxies: string[];
+  logLevel: LogLevel;
+}
+
+export const DEFAULTS = {
+  access_token_lifetime: 3600,
+  auth_code_lifetime: 300,
+  refresh_token_idle_lifetime: 400 * 24 * 3600,
+  log_level: 'info' as LogLevel,
+};

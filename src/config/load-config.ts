@@ -1,0 +1,205 @@
+/**
+ * options.json -> Config. Every problem becomes one line naming the option path, what is wrong and the fix,
+ * so the add-on log tells the operator exactly which field of the Configuration tab to change.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import Ajv, { ErrorObject } from 'ajv';
+import { Config, ClientConfig, DEFAULTS } from './config';
+import { OPTION_HINTS, optionsSchema } from './options-schema';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  warnings: string[];
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateShape = ajv.compile(optionsSchema);
+
+/** Express's named address ranges, accepted alongside IPs and CIDRs in trusted_proxies. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const ALEXA_HOSTS = new Set(['pitangui.amazon.com', 'layla.amazon.com', 'alexa.amazon.co.jp']);
+
+/** `clients/0/client_secret` -> `clients[0].client_secret` */
+function optionPath(instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (extra) parts.push(extra);
+  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || '(top level)';
+}
+
+function describeAjvError(e: ErrorObject, fix: string): string {
+  const leaf = e.instancePath.split('/').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
+  const hint = OPTION_HINTS[leaf];
+  const tail = hint ? `${hint}; ${fix}` : fix;
+  switch (e.keyword) {
+    case 'required':
+      return `${optionPath(e.instancePath, String(e.params.missingProperty))}: required but missing; ${fix}`;
+    case 'additionalProperties':
+      return `${optionPath(e.instancePath, String(e.params.additionalProperty))}: unknown option (misspelt, or from another version); remove it or correct its name`;
+    case 'enum':
+      return `${optionPath(e.instancePath)}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}; ${fix}`;
+    case 'minimum':
+    case 'maximum':
+      return `${optionPath(e.instancePath)}: must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${e.params.limit}; ${tail}`;
+    case 'minLength':
+      return `${optionPath(e.instancePath)}: must be at least ${e.params.limit} characters; ${tail}`;
+    case 'minItems':
+      return `${optionPath(e.instancePath)}: must list at least ${e.params.limit} entr${e.params.limit === 1 ? 'y' : 'ies'}; ${fix}`;
+    default:
+      return `${optionPath(e.instancePath)}: ${e.message}; ${tail}`;
+  }
+}
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [addr, bits, ...rest] = entry.split('/');
+  if (rest.length > 0 || isIP(addr) === 0) return false;
+  if (bits === undefined) return true;
+  const max = isIP(addr) === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+
+function checkRedirectUri(uri: string, where: string, problems: string[], warnings: string[]): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    problems.push(`${where}: "${uri}" is not an absolute URL; copy the exact Redirect URL from the Alexa console (Account Linking section)`);
+    return;
+  }
+  if (url.hash || uri.includes('#')) {
+    problems.push(`${where}: a redirect URI must not contain a fragment (#); remove it`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.host.replace(/:\d+$/, '')))) {
+    problems.push(`${where}: "${uri}" must use https (plain http is allowed only for localhost); copy the https URL from the Alexa console`);
+  }
+  if (ALEXA_HOSTS.has(url.hostname) && !/^\/api\/skill\/link\/[A-Za-z0-9]+$/.test(url.pathname)) {
+    warnings.push(`${where}: "${uri}" is on an Alexa host but is not of the form https://${url.hostname}/api/skill/link/<vendor id>; Alexa will not send it, copy the Redirect URLs from the Alexa console`);
+  }
+}
+
+function checkPublicUrl(raw: string, problems: string[], warnings: string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`public_url: "${raw}" is not an absolute URL; set it to the https address Alexa reaches this add-on at, e.g. https://ha.example.com`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`public_url: must start with https://; set it to the https address Alexa reaches this add-on at`);
+    return undefined;
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    problems.push(`public_url: must not contain a query, fragment or credentials; set it to just the scheme, host and optional path prefix`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:') {
+    warnings.push(`public_url: "${raw}" is not https; Alexa accepts only https Authorization and Access Token URIs`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Validate parsed options (already JSON). `fix` says where the operator edits them. */
+export function validateOptions(raw: unknown, fix: string): LoadedConfig {
+  if (!validateShape(raw)) {
+    const problems = (validateShape.errors ?? []).map((e) => describeAjvError(e, fix));
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const options = raw as Record<string, any>;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  const seenClients = new Set<string>();
+  const clients: ClientConfig[] = (options.clients as any[]).map((c, i) => {
+    const at = `clients[${i}]`;
+    if (seenClients.has(c.client_id)) problems.push(`${at}.client_id: "${c.client_id}" is listed twice; give each client its own client_id`);
+    seenClients.add(c.client_id);
+    const secret = typeof c.client_secret === 'string' && c.client_secret !== '' ? c.client_secret : undefined;
+    if (c.client_type === 'confidential' && !secret) {
+      problems.push(`${at}.client_secret: required when client_type is confidential; ${fix}`);
+    }
+    if (c.client_type === 'public' && secret) {
+      problems.push(`${at}.client_secret: a public client has no secret; remove it, or set client_type to confidential (Alexa always sends a secret, so use confidential for an Alexa skill)`);
+    }
+    if (secret && secret.length < 16) {
+      warnings.push(`${at}.client_secret: only ${secret.length} characters; a secret of 32 random characters or more resists guessing`);
+    }
+    const seenUris = new Set<string>();
+    (c.redirect_uris as string[]).forEach((uri, j) => {
+      const where = `${at}.redirect_uris[${j}]`;
+      if (seenUris.has(uri)) warnings.push(`${where}: "${uri}" is listed twice`);
+      seenUris.add(uri);
+      checkRedirectUri(uri, where, problems, warnings);
+    });
+    return {
+      clientId: c.client_id,
+      clientType: c.client_type,
+      clientSecret: secret,
+      redirectUris: [...seenUris],
+      scopes: [...new Set<string>(c.scopes ?? [])],
+    };
+  });
+
+  const seenUsers = new Set<string>();
+  (options.users ?? []).forEach((u: any, i: number) => {
+    if (seenUsers.has(u.username)) problems.push(`users[${i}].username: "${u.username}" is listed twice; keep one entry per user`);
+    seenUsers.add(u.username);
+  });
+
+  (options.trusted_proxies ?? []).forEach((p: string, i: number) => {
+    if (!isTrustedProxyEntry(p)) {
+      problems.push(`trusted_proxies[${i}]: "${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal; correct it`);
+    }
+  });
+
+  const publicUrl =
+    typeof options.public_url === 'string' && options.public_url !== ''
+      ? checkPublicUrl(options.public_url, problems, warnings)
+      : undefined;
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    warnings,
+    config: {
+      publicUrl,
+      users: (options.users ?? []).map((u: any) => ({ username: u.username, password: u.password })),
+      clients,
+      accessTokenLifetime: options.access_token_lifetime ?? DEFAULTS.access_token_lifetime,
+      authCodeLifetime: options.auth_code_lifetime ?? DEFAULTS.auth_code_lifetime,
+      refreshTokenIdleLifetime: options.refresh_token_idle_lifetime ?? DEFAULTS.refresh_token_idle_lifetime,
+      trustedProxies: options.trusted_proxies ?? [],
+      logLevel: options.log_level ?? DEFAULTS.log_level,
+    },
+  };
+}
+
+/** Read and validate an options file. JSON syntax errors name the line and column. */
+export function loadConfigFile(path: string, fix: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); ${fix}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    const m = /position (\d+)/.exec(String((err as Error).message));
+    const where = m ? (() => {
+      const before = text.slice(0, Number(m[1]));
+      const line = before.split('\n').length;
+      return ` at line ${line}, column ${Number(m[1]) - before.lastIndexOf('\n')}`;
+    })() : '';
+    throw new ConfigError([`${path}: not valid JSON${where} (${(err as Error).message}); ${fix}`]);
+  }
+  return validateOptions(raw, fix);
+}

@@ -1,0 +1,110 @@
+/**
+ * The public Express app (port 8096): security headers on every response, trust-proxy from the options, the
+ * OAuth routes, and error handlers that answer in the RFC's format instead of Express's HTML stack pages.
+ */
+import cookieParser from 'cookie-parser';
+import express, { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { InvalidRequest, OAuthError } from '../oauth/errors';
+import { HttpDeps } from './deps';
+import { sendOAuthError } from './oauth-responses';
+import { errorPage } from './pages/oauth-pages';
+import { DEFAULT_RATE_LIMITS, RateLimitSettings, createRateLimits } from './rate-limits';
+import { requestContext } from './request-context';
+import { authorizeRoutes } from './routes/authorize';
+import { healthRoutes } from './routes/health';
+import { tokenRoutes } from './routes/token';
+
+/** Origins the consent form may end up at: CSP form-action also governs the redirect after the POST. */
+function redirectOrigins(deps: HttpDeps): string[] {
+  const origins = new Set<string>();
+  for (const client of deps.config.clients) for (const uri of client.redirectUris) origins.add(new URL(uri).origin);
+  return [...origins];
+}
+
+const isTokenPath = (req: Request) => req.path === '/alexa/token';
+
+export function createApp(deps: HttpDeps, rateLimits: RateLimitSettings = DEFAULT_RATE_LIMITS): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false);
+  app.set('query parser', false); // parameters are read raw, so repeats are seen and refused
+
+  app.use(requestContext);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'none'"],
+          'style-src': [(_req, res) => `'nonce-${(res as Response).locals.nonce}'`],
+          'img-src': ["'self'", 'data:'],
+          'form-action': ["'self'", ...redirectOrigins(deps)],
+          'frame-ancestors': ["'none'"],
+          'base-uri': ["'none'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  app.use(cookieParser());
+
+  let warnedAboutProxy = false;
+  app.use((req, _res, next) => {
+    if (!warnedAboutProxy && req.get('x-forwarded-for') && deps.config.trustedProxies.length === 0) {
+      warnedAboutProxy = true;
+      deps.log.warn(
+        `requests arrive through a reverse proxy at ${req.socket.remoteAddress} that is not trusted: rate limits see the proxy instead of the client; add its address to the trusted_proxies option`,
+      );
+    }
+    next();
+  });
+
+  const limits = createRateLimits(rateLimits, (req, res, retryAfter, limiter) => {
+    deps.trace.record({
+      requestId: res.locals.requestId,
+      step: isTokenPath(req) ? 'token' : 'login',
+      outcome: 'security',
+      ip: req.ip,
+      kind: 'rate_limited',
+      cause: `${limiter} limit reached for ${limiter.endsWith('user') ? 'this username' : `client ${req.ip}`}: too many failures in ${rateLimits.windowMs / 60000} min; retry after ${retryAfter} s`,
+    });
+    if (isTokenPath(req)) {
+      res.status(429).set('Cache-Control', 'no-store').json({ error: 'invalid_request', error_description: `too many failed requests; retry after ${retryAfter} seconds` });
+    } else {
+      res.status(429).set('Cache-Control', 'no-store').type('html').send(errorPage(res.locals.nonce, 'Too many attempts', `Too many failed logins. Try again in ${Math.ceil(retryAfter / 60)} minutes.`));
+    }
+  });
+
+  app.use(healthRoutes(deps));
+  app.use(tokenRoutes(deps, limits.tokenPerIp));
+  app.use(authorizeRoutes(deps, [limits.loginPerIp, limits.loginPerUser]));
+
+  app.use((req, res) => {
+    if (req.path.startsWith('/alexa/token')) {
+      sendOAuthError(res.status(404), new InvalidRequest('not found', `no endpoint at ${req.method} ${req.path}`));
+      return;
+    }
+    res.status(404).type('html').send(errorPage(res.locals.nonce ?? '', 'Not found', `There is nothing at ${req.path}.`));
+  });
+
+  // Body-parser and unexpected errors: a clean 4xx/5xx in the right format, never a stack trace.
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) deps.log.error('unexpected error', { requestId: res.locals.requestId, path: req.path, error: err.stack ?? String(err) });
+    if (res.headersSent) return;
+    if (isTokenPath(req)) {
+      const error: OAuthError = new InvalidRequest(
+        status === 413 ? 'request body too large' : status === 415 ? 'unsupported body encoding' : 'malformed request body',
+        `${err.type ?? 'error'}: ${err.message}`,
+        'malformed_body',
+      );
+      res.status(status).set({ 'Cache-Control': 'no-store' }).json(error.toJSON());
+      deps.trace.record({ requestId: res.locals.requestId, step: 'token', outcome: 'error', ip: req.ip, error: error.code, kind: 'malformed_body', cause: error.cause });
+      return;
+    }
+    res.status(status).type('html').send(errorPage(res.locals.nonce ?? '', status === 500 ? 'Something went wrong' : 'Bad request', status === 500 ? 'The server could not complete this step; the add-on log has the details.' : 'The request could not be read.'));
+  });
+  return app;
+}

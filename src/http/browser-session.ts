@@ -1,0 +1,47 @@
+/**
+ * The two cookies of the login flow. The flow cookie binds an authorization request to the browser that started
+ * it (so a forged login or consent POST from another browser fails); the session cookie remembers the login.
+ * Both are HttpOnly, SameSite=Lax, and Secure wherever the browser will accept it.
+ */
+import type { CookieOptions, Request, Response } from 'express';
+import { Config } from '../config/config';
+import { randomToken, tokenHash } from '../oauth/secrets';
+import { Repositories, SessionRecord } from '../store/records';
+
+export const FLOW_COOKIE = 'maoauth_flow';
+export const SESSION_COOKIE = 'maoauth_session';
+export const FLOW_TTL_MS = 15 * 60 * 1000;
+export const SESSION_TTL_MS = 12 * 3600 * 1000;
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/;
+
+function cookieOptions(req: Request, config: Config, maxAge: number): CookieOptions {
+  // Browsers drop Secure cookies set over plain http except on loopback; behind an https public_url they are always Secure.
+  const secure = req.secure || LOOPBACK.test(req.hostname) || Boolean(config.publicUrl?.startsWith('https:'));
+  return { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge };
+}
+
+/** The browser's flow token (reused across tabs), setting the cookie when the browser has none yet. */
+export function ensureFlowToken(req: Request, res: Response, config: Config): string {
+  const existing = req.cookies?.[FLOW_COOKIE];
+  const token = typeof existing === 'string' && /^[\w-]{43}$/.test(existing) ? existing : randomToken();
+  res.cookie(FLOW_COOKIE, token, cookieOptions(req, config, FLOW_TTL_MS));
+  return token;
+}
+
+export function flowHashOf(req: Request): string | undefined {
+  const token = req.cookies?.[FLOW_COOKIE];
+  return typeof token === 'string' ? tokenHash(token) : undefined;
+}
+
+export async function startSession(req: Request, res: Response, config: Config, repos: Repositories, record: SessionRecord): Promise<void> {
+  const sid = randomToken();
+  await repos.sessions.put(tokenHash(sid), record, SESSION_TTL_MS);
+  res.cookie(SESSION_COOKIE, sid, cookieOptions(req, config, SESSION_TTL_MS));
+}
+
+export async function currentSession(req: Request, repos: Repositories): Promise<SessionRecord | undefined> {
+  const sid = req.cookies?.[SESSION_COOKIE];
+  if (typeof sid !== 'string' || sid.length > 64) return undefined;
+  return repos.sessions.get(tokenHash(sid));
+}

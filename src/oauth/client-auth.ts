@@ -1,0 +1,127 @@
+/**
+ * Client identification and authentication at the token endpoint (RFC 6749 §2.3). Alexa sends credentials either
+ * as HTTP Basic or as client_id/client_secret in the form body, whichever the skill owner chose: both are accepted.
+ */
+import { ClientConfig } from '../config/config';
+import { InvalidClient, InvalidRequest } from './errors';
+import { fingerprint, safeEqual } from './secrets';
+
+export type AuthScheme = 'basic' | 'body' | 'none';
+
+export interface ClientCredentials {
+  scheme: AuthScheme;
+  clientId?: string;
+  clientSecret?: string;
+  /** The undecoded Basic values, for clients that skip the form-encoding RFC 6749 §2.3.1 asks for. */
+  rawSecret?: string;
+}
+
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads credentials from the Authorization header and/or the body, refusing two methods at once. */
+export function readClientCredentials(
+  authorization: string | undefined,
+  body: { client_id?: string; client_secret?: string },
+): ClientCredentials {
+  if (authorization !== undefined && authorization !== '') {
+    const m = /^Basic[ ]+([A-Za-z0-9+/=._~-]*)\s*$/i.exec(authorization);
+    if (!m) {
+      throw new InvalidClient(
+        'client authentication failed',
+        `the Authorization header is not "Basic <base64>" (it starts with "${authorization.split(' ')[0].slice(0, 12)}"); use HTTP Basic or put client_id and client_secret in the body`,
+        'client_auth_malformed',
+      );
+    }
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) {
+      throw new InvalidClient('client authentication failed', 'the Basic credentials have no ":" between client id and secret', 'client_auth_malformed');
+    }
+    const rawId = decoded.slice(0, colon);
+    const rawSecret = decoded.slice(colon + 1);
+    const clientId = formDecode(rawId) ?? rawId;
+    if (body.client_secret !== undefined) {
+      throw new InvalidRequest(
+        'client credentials were sent both in the Authorization header and in the body',
+        'the request used HTTP Basic and also carried client_secret in the body; RFC 6749 §2.3 allows one method per request',
+        'client_auth_multiple',
+      );
+    }
+    if (body.client_id !== undefined && body.client_id !== clientId) {
+      throw new InvalidRequest('client_id in the body differs from the authenticated client', `body client_id "${body.client_id}" differs from Basic client id "${clientId}"`, 'client_id_conflict');
+    }
+    return { scheme: 'basic', clientId, clientSecret: formDecode(rawSecret) ?? rawSecret, rawSecret };
+  }
+  if (body.client_id !== undefined) {
+    return { scheme: body.client_secret !== undefined ? 'body' : 'none', clientId: body.client_id, clientSecret: body.client_secret };
+  }
+  return { scheme: 'none' };
+}
+
+export class ClientRegistry {
+  private readonly byId: Map<string, ClientConfig>;
+
+  constructor(readonly clients: ClientConfig[]) {
+    this.byId = new Map(clients.map((c) => [c.clientId, c]));
+  }
+
+  find(clientId: string): ClientConfig | undefined {
+    return this.byId.get(clientId);
+  }
+
+  describeIds(): string {
+    return this.clients.map((c) => c.clientId).join(', ') || '(none)';
+  }
+
+  /** Identifies and authenticates the client, or throws invalid_client with the exact reason for the operator. */
+  authenticate(creds: ClientCredentials): ClientConfig {
+    if (creds.clientId === undefined) {
+      throw new InvalidClient(
+        'client authentication required',
+        'the request carried neither an Authorization: Basic header nor client_id in the body',
+        'client_auth_missing',
+      );
+    }
+    const client = this.find(creds.clientId);
+    if (!client) {
+      throw new InvalidClient(
+        'unknown client',
+        `client_id "${creds.clientId}" is not configured (configured: ${this.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
+        'unknown_client',
+      );
+    }
+    if (client.clientType === 'public') {
+      if (creds.clientSecret !== undefined && creds.clientSecret !== '') {
+        throw new InvalidClient(
+          'client authentication failed',
+          `client "${client.clientId}" is public but the request carried a secret (${creds.scheme}); Alexa always sends a secret, so set client_type to confidential and client_secret to the secret from the Alexa console`,
+          'public_client_secret',
+        );
+      }
+      return client;
+    }
+    if (creds.clientSecret === undefined || creds.scheme === 'none') {
+      throw new InvalidClient(
+        'client authentication required',
+        `client "${client.clientId}" is confidential but the request carried no client_secret (only client_id in the body); in the Alexa console set "Your Secret" and either authentication scheme`,
+        'client_secret_missing',
+      );
+    }
+    const expected = client.clientSecret ?? '';
+    const matches = safeEqual(creds.clientSecret, expected) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, expected));
+    if (!matches) {
+      throw new InvalidClient(
+        'client authentication failed',
+        `client_secret for "${client.clientId}" does not match the configured one (received ${fingerprint(creds.clientSecret)}, configured ${fingerprint(expected)}, scheme ${creds.scheme === 'basic' ? 'HTTP Basic' : 'credentials in request body'}); copy clients[].client_secret into "Your Secret" in the Alexa console`,
+        'client_secret_mismatch',
+      );
+    }
+    return client;
+  }
+}

@@ -1,0 +1,28 @@
+/** Exact redirect URI matching (RFC 9700 §4.1.3) and, on a mismatch, the registered URI the operator probably meant. */
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+export function isRegisteredRedirectUri(uri: string, registered: string[]): boolean {
+  return registered.includes(uri); // byte-for-byte: no normalisation, no prefix or wildcard matching
+}
+
+export function closestRedirectUri(uri: string, registered: string[]): string | undefined {
+  let best: { uri: string; distance: number } | undefined;
+  for (const candidate of registered) {
+    const distance = editDistance(uri.slice(0, 512), candidate.slice(0, 512));
+    if (!best || distance < best.distance) best = { uri: candidate, distance };
+  }
+  return best?.uri;
+}

@@ -1,0 +1,72 @@
+/**
+ * The token endpoint as a pure function of the request's parameters and Authorization header: validate the
+ * form, authenticate the client, dispatch on grant_type. HTTP concerns (parsing, headers, status) stay in http/.
+ */
+import { ClientRegistry, readClientCredentials } from './client-auth';
+import { InvalidRequest, OAuthError, UnsupportedGrantType } from './errors';
+import { GrantDeps, IssuedTokens } from './grant-deps';
+import { exchangeCode } from './grants/authorization-code';
+import { refreshTokens } from './grants/refresh-token';
+
+export type FormParams = Record<string, string | string[] | undefined>;
+
+export interface TokenRequestInput {
+  params: FormParams;
+  authorization?: string;
+}
+
+export interface TokenRequestContext {
+  grantType?: string;
+  clientId?: string;
+  authScheme?: string;
+}
+
+/** Longest value we accept for any token-endpoint parameter; real ones are far shorter. */
+const MAX_PARAM_LENGTH = 4096;
+
+/** RFC 6749 §3.1: parameters must not repeat; values are bounded so hostile input stays cheap. */
+export function singleParams(params: FormParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      throw new InvalidRequest(`${name} is repeated`, `the request carried ${name} ${value.length} times; RFC 6749 §3.1 allows each parameter once`, 'repeated_parameter');
+    }
+    if (value.length > MAX_PARAM_LENGTH) {
+      throw new InvalidRequest(`${name} is too long`, `${name} is ${value.length} characters; at most ${MAX_PARAM_LENGTH} are accepted`, 'parameter_too_long');
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Runs one token request; `context` is filled as far as the request got, for the flow trace. */
+export async function handleTokenRequest(
+  deps: GrantDeps,
+  clients: ClientRegistry,
+  input: TokenRequestInput,
+  context: TokenRequestContext,
+): Promise<IssuedTokens> {
+  const params = singleParams(input.params);
+  context.grantType = params.grant_type;
+  const credentials = readClientCredentials(input.authorization, params);
+  context.clientId = credentials.clientId;
+  context.authScheme = credentials.scheme;
+  const grantType = params.grant_type;
+  if (grantType === undefined || grantType === '') {
+    throw new InvalidRequest('grant_type is missing', 'the token request has no grant_type', 'grant_type_missing');
+  }
+  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+    // Authenticate first so an unknown client learns nothing; the password grant is deliberately absent (RFC 9700 §2.4).
+    clients.authenticate(credentials);
+    throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported`, `grant_type "${grantType.slice(0, 64)}" is not supported; only authorization_code and refresh_token are`, 'unsupported_grant_type');
+  }
+  const client = clients.authenticate(credentials);
+  if (grantType === 'authorization_code') return exchangeCode(deps, client, params);
+  return refreshTokens(deps, client, params);
+}
+
+export function isOAuthError(err: unknown): err is OAuthError {
+  return err instanceof OAuthError;
+}
+

@@ -1,0 +1,123 @@
+/**
+ * Boots the real server on 127.0.0.1 with a random port and a fresh data folder, either in this process
+ * (fast, lets a test move the clock) or as a separate `node dist/main.js` process (restarts, signals, logs).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { validateOptions } from '../../src/config/load-config';
+import { createLogger } from '../../src/log/logger';
+import { RateLimitSettings } from '../../src/http/rate-limits';
+import { RunningServer, start } from '../../src/main';
+
+export const ALEXA_REDIRECT = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
+export const CLIENT_SECRET = 'alexa-console-secret-0123456789abcdef';
+export const OWNER = { username: 'owner', password: 'correct horse battery staple' };
+
+export function testOptions(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    users: [OWNER],
+    clients: [
+      {
+        client_id: 'amazon-alexa',
+        client_type: 'confidential',
+        client_secret: CLIENT_SECRET,
+        redirect_uris: [
+          'https://pitangui.amazon.com/api/skill/link/M2TESTVENDOR',
+          ALEXA_REDIRECT,
+          'https://alexa.amazon.co.jp/api/skill/link/M2TESTVENDOR',
+        ],
+        scopes: ['music.read', 'music.control'],
+      },
+      {
+        client_id: 'public-app',
+        client_type: 'public',
+        redirect_uris: ['https://app.example.com/callback'],
+        scopes: ['music.read'],
+      },
+    ],
+    access_token_lifetime: 3600,
+    auth_code_lifetime: 300,
+    trusted_proxies: [],
+    log_level: 'warn',
+    ...overrides,
+  };
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'maoauth-test-'));
+}
+
+export interface InProcessOptions {
+  options?: Record<string, unknown>;
+  dataDir?: string;
+  rateLimits?: Partial<RateLimitSettings>;
+  now?: () => number;
+}
+
+export async function startInProcess(opts: InProcessOptions = {}): Promise<RunningServer & { dataDir: string }> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const { config } = validateOptions(opts.options ?? testOptions(), 'fix the test options');
+  const server = await start({
+    config,
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    log: createLogger('error', true),
+    now: opts.now,
+    rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, ...opts.rateLimits },
+  });
+  return Object.assign(server, { dataDir });
+}
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
+
+/** Runs the compiled server as its own process; resolves once /health answers 200. */
+export async function spawnServer(dataDir: string, options?: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  if (options) writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(options));
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url, port, child, output: () => out, exited };
+}
+
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.once('error', reject);
+  });
+}

@@ -1,0 +1,86 @@
+/** The whole account-linking flow as Alexa drives it, over real HTTP, with both client-authentication styles. */
+import { RunningServer } from '../../src/main';
+import { lookupToken } from '../../src/oauth/access-tokens';
+import { ALEXA_REDIRECT, startInProcess } from '../helpers/test-server';
+import { Browser, alexaAuthorize, linkAccount, linkInBrowser, pkcePair, refresh, tokenRequest, AuthStyle, TokenBody } from '../helpers/alexa-client';
+
+let server: RunningServer & { dataDir: string };
+beforeAll(async () => {
+  server = await startInProcess();
+});
+afterAll(async () => server.stop());
+
+describe.each<AuthStyle>(['basic', 'body'])('link with client credentials by %s', (auth) => {
+  it('authorize, log in, approve, exchange the code, refresh', async () => {
+    const { verifier, challenge } = pkcePair();
+    const redirect = await linkInBrowser(new Browser(server.url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
+    expect(redirect.origin + redirect.pathname).toBe(ALEXA_REDIRECT);
+    expect(redirect.searchParams.get('state')).toBe('alexa-state-123');
+    expect(redirect.searchParams.get('iss')).toBe(server.url);
+    const code = redirect.searchParams.get('code')!;
+    expect(code).toMatch(/^[\w-]{43}$/);
+
+    const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier }, auth);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const tokens = (await res.json()) as TokenBody;
+    expect(tokens).toEqual({
+      access_token: expect.stringMatching(/^[\w-]{43}$/),
+      refresh_token: expect.stringMatching(/^[\w-]{43}$/),
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'music.read music.control',
+    });
+    expect(tokens.access_token).not.toBe(tokens.refresh_token);
+
+    const refreshed = await refresh(server.url, tokens.refresh_token, auth);
+    expect(refreshed.status).toBe(200);
+    const next = (await refreshed.json()) as TokenBody;
+    expect(next.refresh_token).not.toBe(tokens.refresh_token);
+    expect(next.access_token).not.toBe(tokens.access_token);
+    expect(next.scope).toBe('music.read music.control');
+    // both access tokens stay valid until they expire; the new refresh token works
+    expect((await lookupToken(server.deps.grants, next.access_token)).active).toBe(true);
+    expect((await lookupToken(server.deps.grants, tokens.access_token)).active).toBe(true);
+    expect((await refresh(server.url, next.refresh_token, auth)).status).toBe(200);
+  });
+});
+
+it('stores only hashes: no raw token or code appears in the database file', async () => {
+  const tokens = await linkAccount(server.url);
+  const { readFileSync, existsSync } = await import('node:fs');
+  const db = server.deps.store.file;
+  const content = [db, `${db}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+  expect(content.length).toBeGreaterThan(0);
+  expect(content).not.toContain(tokens.access_token);
+  expect(content).not.toContain(tokens.refresh_token);
+  expect(content).toContain('grant');
+});
+
+it('a public client links with PKCE and no secret', async () => {
+  const { verifier, challenge } = pkcePair();
+  const redirect = await linkInBrowser(new Browser(server.url), {
+    client_id: 'public-app',
+    redirect_uri: 'https://app.example.com/callback',
+    response_type: 'code',
+    state: 's',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: 'https://app.example.com/callback', code_verifier: verifier }, 'none', 'public-app');
+  expect(res.status).toBe(200);
+  const tokens = (await res.json()) as TokenBody;
+  expect(tokens.scope).toBe('music.read');
+  const again = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, 'none', 'public-app');
+  expect(again.status).toBe(200);
+});
+
+it('a second link while logged in skips the login page and goes straight to consent', async () => {
+  const browser = new Browser(server.url);
+  await linkInBrowser(browser);
+  const page = await browser.request(`/alexa/authorize?${new URLSearchParams(alexaAuthorize() as Record<string, string>)}`);
+  const html = await page.text();
+  expect(html).toContain('Approve &amp; Link Account');
+  expect(html).not.toContain('name="password"');
+});
