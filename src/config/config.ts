@@ -16,6 +16,12 @@ export interface UserConfig {
   password: string;
 }
 
+/** A service (e.g. Music Assistant or the skill's backend) allowed to introspect any token (RFC 7662). */
+export interface ResourceServerConfig {
+  id: string;
+  secret: string;
+}
+
 export interface Config {
   /** Issuer and base of every URL we publish, without a trailing slash; undefined = derive from the request. */
   publicUrl?: string;
@@ -26,6 +32,7 @@ export interface Config {
   refreshTokenIdleLifetime: number;
   trustedProxies: string[];
   logLevel: LogLevel;
+  resourceServers: ResourceServerConfig[];
 }
 
 export const DEFAULTS = {

@@ -160,6 +160,10 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
     }
   });
 
+  (options.resource_servers ?? []).forEach((r: any, i: number) => {
+    if (seenClients.has(r.id)) problems.push(`resource_servers[${i}].id: "${r.id}" is also a client_id; give the resource server its own id`);
+  });
+
   const publicUrl =
     typeof options.public_url === 'string' && options.public_url !== ''
       ? checkPublicUrl(options.public_url, problems, warnings)
@@ -177,6 +181,7 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
       refreshTokenIdleLifetime: options.refresh_token_idle_lifetime ?? DEFAULTS.refresh_token_idle_lifetime,
       trustedProxies: options.trusted_proxies ?? [],
       logLevel: options.log_level ?? DEFAULTS.log_level,
+      resourceServers: (options.resource_servers ?? []).map((r: any) => ({ id: r.id, secret: r.secret })),
     },
   };
 }

@@ -12,6 +12,7 @@ export const OPTION_KEYS = [
   'refresh_token_idle_lifetime',
   'trusted_proxies',
   'log_level',
+  'resource_servers',
 ] as const;
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -55,6 +56,18 @@ export const optionsSchema = {
     refresh_token_idle_lifetime: { type: 'integer', minimum: 86400, maximum: 315360000 },
     trusted_proxies: { type: 'array', items: { type: 'string', minLength: 1 } },
     log_level: { enum: [...LOG_LEVELS] },
+    resource_servers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'secret'],
+        properties: {
+          id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+          secret: { type: 'string', minLength: 16, maxLength: 1024 },
+        },
+      },
+    },
   },
 } as const;
 
@@ -68,4 +81,5 @@ export const OPTION_HINTS: Record<string, string> = {
   client_id: 'printable ASCII without spaces, as entered in the Alexa console, e.g. amazon-alexa',
   scopes: 'scope names are printable ASCII without spaces, quotes or backslashes, e.g. music.read',
   log_level: 'one of error, warn, info, debug',
+  secret: 'a resource server secret needs at least 16 characters; generate a random one',
 };

@@ -7,12 +7,12 @@ import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
 import { HttpDeps } from './deps';
-import { sendOAuthError } from './oauth-responses';
 import { errorPage } from './pages/oauth-pages';
 import { DEFAULT_RATE_LIMITS, RateLimitSettings, createRateLimits } from './rate-limits';
 import { requestContext } from './request-context';
 import { authorizeRoutes } from './routes/authorize';
 import { healthRoutes } from './routes/health';
+import { metadataRoutes } from './routes/metadata';
 import { tokenRoutes } from './routes/token';
 
 /** Origins the consent form may end up at: CSP form-action also governs the redirect after the POST. */
@@ -22,7 +22,8 @@ function redirectOrigins(deps: HttpDeps): string[] {
   return [...origins];
 }
 
-const isTokenPath = (req: Request) => req.path === '/alexa/token';
+/** The JSON endpoints: their errors are RFC 6749 §5.2 JSON, not HTML pages. */
+const isTokenPath = (req: Request) => ['/alexa/token', '/alexa/revoke', '/alexa/introspect'].includes(req.path);
 
 export function createApp(deps: HttpDeps, rateLimits: RateLimitSettings = DEFAULT_RATE_LIMITS): express.Express {
   const app = express();
@@ -78,12 +79,13 @@ export function createApp(deps: HttpDeps, rateLimits: RateLimitSettings = DEFAUL
   });
 
   app.use(healthRoutes(deps));
+  app.use(metadataRoutes(deps));
   app.use(tokenRoutes(deps, limits.tokenPerIp));
   app.use(authorizeRoutes(deps, [limits.loginPerIp, limits.loginPerUser]));
 
   app.use((req, res) => {
-    if (req.path.startsWith('/alexa/token')) {
-      sendOAuthError(res.status(404), new InvalidRequest('not found', `no endpoint at ${req.method} ${req.path}`));
+    if (isTokenPath(req)) {
+      res.status(405).set('Allow', 'POST').json({ error: 'invalid_request', error_description: `${req.method} is not allowed here; use POST` });
       return;
     }
     res.status(404).type('html').send(errorPage(res.locals.nonce ?? '', 'Not found', `There is nothing at ${req.path}.`));

@@ -2,7 +2,7 @@
  * Client identification and authentication at the token endpoint (RFC 6749 §2.3). Alexa sends credentials either
  * as HTTP Basic or as client_id/client_secret in the form body, whichever the skill owner chose: both are accepted.
  */
-import { ClientConfig } from '../config/config';
+import { ClientConfig, ResourceServerConfig } from '../config/config';
 import { InvalidClient, InvalidRequest } from './errors';
 import { fingerprint, safeEqual } from './secrets';
 
@@ -124,4 +124,19 @@ export class ClientRegistry {
     }
     return client;
   }
+}
+
+/** The resource server named by the credentials, authenticated; undefined when the id is not a resource server's. */
+export function authenticateResourceServer(creds: ClientCredentials, servers: ResourceServerConfig[]): ResourceServerConfig | undefined {
+  const server = servers.find((s) => s.id === creds.clientId);
+  if (!server) return undefined;
+  const secret = creds.clientSecret ?? '';
+  if (creds.scheme === 'none' || !(safeEqual(secret, server.secret) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, server.secret)))) {
+    throw new InvalidClient(
+      'client authentication failed',
+      `resource server "${server.id}" presented a wrong or no secret (received ${fingerprint(creds.clientSecret)}); copy resource_servers[].secret into its configuration`,
+      'resource_server_secret_mismatch',
+    );
+  }
+  return server;
 }

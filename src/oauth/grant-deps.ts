@@ -70,11 +70,17 @@ export function grantTtlMs(deps: GrantDeps): number {
 
 /** Marks a grant revoked; every token issued from it stops working at once because validation reads the grant. */
 export async function revokeGrant(deps: GrantDeps, grantId: string, reason: string): Promise<GrantRecord | undefined> {
-  return deps.lock.run(`grant:${grantId}`, async () => {
-    const grant = await deps.repos.grants.get(grantId);
-    if (!grant || grant.revokedAt !== undefined) return grant;
-    const revoked: GrantRecord = { ...grant, revokedAt: deps.now(), revokedReason: reason, refresh: { live: [], settled: true } };
-    await deps.repos.grants.put(grantId, revoked, grantTtlMs(deps));
-    return revoked;
-  });
+  return deps.lock.run(`grant:${grantId}`, () => revokeGrantLocked(deps, grantId, reason));
+}
+
+/**
+ * revokeGrant for a caller that already holds `grant:<id>` (the refresh grant). KeyedLock is not reentrant:
+ * taking the same key again from inside would wait for itself forever.
+ */
+export async function revokeGrantLocked(deps: GrantDeps, grantId: string, reason: string): Promise<GrantRecord | undefined> {
+  const grant = await deps.repos.grants.get(grantId);
+  if (!grant || grant.revokedAt !== undefined) return grant;
+  const revoked: GrantRecord = { ...grant, revokedAt: deps.now(), revokedReason: reason, refresh: { live: [], settled: true } };
+  await deps.repos.grants.put(grantId, revoked, grantTtlMs(deps));
+  return revoked;
 }

@@ -2,8 +2,9 @@
  * The token endpoint as a pure function of the request's parameters and Authorization header: validate the
  * form, authenticate the client, dispatch on grant_type. HTTP concerns (parsing, headers, status) stay in http/.
  */
-import { ClientRegistry, readClientCredentials } from './client-auth';
-import { InvalidRequest, OAuthError, UnsupportedGrantType } from './errors';
+import { ClientConfig } from '../config/config';
+import { ClientCredentials, ClientRegistry, readClientCredentials } from './client-auth';
+import { InvalidRequest, UnsupportedGrantType } from './errors';
 import { GrantDeps, IssuedTokens } from './grant-deps';
 import { exchangeCode } from './grants/authorization-code';
 import { refreshTokens } from './grants/refresh-token';
@@ -40,6 +41,22 @@ export function singleParams(params: FormParams): Record<string, string> {
   return out;
 }
 
+/** Parses the form and reads (not yet checks) the caller's credentials. */
+export function readRequest(input: TokenRequestInput, context: TokenRequestContext): { credentials: ClientCredentials; params: Record<string, string> } {
+  const params = singleParams(input.params);
+  context.grantType = params.grant_type;
+  const credentials = readClientCredentials(input.authorization, params);
+  context.clientId = credentials.clientId;
+  context.authScheme = credentials.scheme;
+  return { credentials, params };
+}
+
+/** Parses the form, identifies and authenticates the client: the common first phase of token, revoke, introspect. */
+export function authenticateRequest(clients: ClientRegistry, input: TokenRequestInput, context: TokenRequestContext): { client: ClientConfig; params: Record<string, string> } {
+  const { credentials, params } = readRequest(input, context);
+  return { client: clients.authenticate(credentials), params };
+}
+
 /** Runs one token request; `context` is filled as far as the request got, for the flow trace. */
 export async function handleTokenRequest(
   deps: GrantDeps,
@@ -47,26 +64,18 @@ export async function handleTokenRequest(
   input: TokenRequestInput,
   context: TokenRequestContext,
 ): Promise<IssuedTokens> {
-  const params = singleParams(input.params);
-  context.grantType = params.grant_type;
-  const credentials = readClientCredentials(input.authorization, params);
-  context.clientId = credentials.clientId;
-  context.authScheme = credentials.scheme;
+  // Authenticate first so an unknown client learns nothing about grant types or codes.
+  const { client, params } = authenticateRequest(clients, input, context);
   const grantType = params.grant_type;
   if (grantType === undefined || grantType === '') {
     throw new InvalidRequest('grant_type is missing', 'the token request has no grant_type', 'grant_type_missing');
   }
-  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
-    // Authenticate first so an unknown client learns nothing; the password grant is deliberately absent (RFC 9700 §2.4).
-    clients.authenticate(credentials);
-    throw new UnsupportedGrantType(`grant_type ${grantType.slice(0, 64)} is not supported`, `grant_type "${grantType.slice(0, 64)}" is not supported; only authorization_code and refresh_token are`, 'unsupported_grant_type');
-  }
-  const client = clients.authenticate(credentials);
   if (grantType === 'authorization_code') return exchangeCode(deps, client, params);
-  return refreshTokens(deps, client, params);
+  if (grantType === 'refresh_token') return refreshTokens(deps, client, params);
+  // The password and implicit grants are deliberately absent (RFC 9700 §2.1.2, §2.4).
+  throw new UnsupportedGrantType(
+    `grant_type ${grantType.slice(0, 64)} is not supported`,
+    `grant_type "${grantType.slice(0, 64)}" is not supported; only authorization_code and refresh_token are`,
+    'unsupported_grant_type',
+  );
 }
-
-export function isOAuthError(err: unknown): err is OAuthError {
-  return err instanceof OAuthError;
-}
-

@@ -128,3 +128,62 @@ export async function linkAccount(baseUrl: string, auth: AuthStyle = 'basic'): P
 export async function refresh(baseUrl: string, refreshToken: string, auth: AuthStyle = 'basic'): Promise<Response> {
   return tokenRequest(baseUrl, { grant_type: 'refresh_token', refresh_token: refreshToken }, auth);
 }
+
+/** An authorize URL from name/value pairs taken verbatim, so a test can repeat or omit any parameter. */
+export function rawAuthorizeUrl(pairs: Array<[string, string]>): string {
+  return `/alexa/authorize?${new URLSearchParams(pairs)}`;
+}
+
+/** The login page of a fresh authorization request, with the form's hidden fields. */
+export interface LoginForm {
+  html: string;
+  requestId: string;
+  csrf: string;
+}
+
+export async function openLoginPage(browser: Browser, params: AuthorizeParams = alexaAuthorize()): Promise<LoginForm> {
+  const res = await browser.request(authorizeUrl(params));
+  const html = await res.text();
+  if (res.status !== 200 || !html.includes('name="password"')) throw new Error(`expected the login page, got ${res.status}:\n${html.slice(0, 2000)}`);
+  return { html, requestId: hiddenField(html, 'request_id'), csrf: hiddenField(html, 'csrf') };
+}
+
+export async function submitLogin(browser: Browser, form: LoginForm, user: { username: string; password: string } = OWNER): Promise<Response> {
+  return browser.postForm('/alexa/login', { request_id: form.requestId, csrf: form.csrf, username: user.username, password: user.password });
+}
+
+/** Authorize and log in; returns the consent page with its hidden fields. */
+export async function openConsentPage(browser: Browser, params: AuthorizeParams = alexaAuthorize()): Promise<LoginForm> {
+  const login = await submitLogin(browser, await openLoginPage(browser, params));
+  if (login.status !== 303) throw new Error(`login answered ${login.status}: ${await login.text()}`);
+  const res = await browser.request(new URL(login.headers.get('location')!, `${browser.baseUrl}/alexa/login`).href);
+  const html = await res.text();
+  if (res.status !== 200 || !html.includes('value="approve"')) throw new Error(`expected the consent page, got ${res.status}:\n${html.slice(0, 2000)}`);
+  return { html, requestId: hiddenField(html, 'request_id'), csrf: hiddenField(html, 'csrf') };
+}
+
+/** A fresh authorization code for Alexa's client, with PKCE unless `pkce` is false. */
+export async function issueCode(baseUrl: string, opts: { pkce?: boolean; params?: AuthorizeParams } = {}): Promise<{ code: string; verifier?: string }> {
+  const pair = opts.pkce === false ? undefined : pkcePair();
+  const params = opts.params ?? alexaAuthorize(pair ? { code_challenge: pair.challenge, code_challenge_method: 'S256' } : {});
+  const redirect = await linkInBrowser(new Browser(baseUrl), params);
+  return { code: redirect.searchParams.get('code')!, verifier: pair?.verifier };
+}
+
+/** grant_type=authorization_code with Alexa's redirect URI and the verifier; `extra` overrides or adds fields. */
+export async function exchangeCode(baseUrl: string, code: string, verifier: string | undefined, extra: Record<string, string> = {}, auth: AuthStyle | 'none' = 'basic'): Promise<Response> {
+  const form: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT };
+  if (verifier !== undefined) form.code_verifier = verifier;
+  return tokenRequest(baseUrl, { ...form, ...extra }, auth);
+}
+
+/** POST /alexa/token with a body and headers given verbatim. */
+export async function rawTokenRequest(baseUrl: string, body: string, headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }): Promise<Response> {
+  return fetch(`${baseUrl}/alexa/token`, { method: 'POST', headers, body });
+}
+
+export function basicAuth(clientId: string, secret: string, encode = true): string {
+  const id = encode ? encodeURIComponent(clientId) : clientId;
+  const sec = encode ? encodeURIComponent(secret) : secret;
+  return `Basic ${Buffer.from(`${id}:${sec}`).toString('base64')}`;
+}

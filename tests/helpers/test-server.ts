@@ -3,7 +3,7 @@
  * (fast, lets a test move the clock) or as a separate `node dist/main.js` process (restarts, signals, logs).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateOptions } from '../../src/config/load-config';
@@ -14,6 +14,7 @@ import { RunningServer, start } from '../../src/main';
 export const ALEXA_REDIRECT = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
 export const CLIENT_SECRET = 'alexa-console-secret-0123456789abcdef';
 export const OWNER = { username: 'owner', password: 'correct horse battery staple' };
+export const RESOURCE_SERVER = { id: 'music-assistant', secret: 'resource-server-secret-0123456789' };
 
 export function testOptions(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -41,6 +42,7 @@ export function testOptions(overrides: Record<string, unknown> = {}): Record<str
     auth_code_lifetime: 300,
     trusted_proxies: [],
     log_level: 'warn',
+    resource_servers: [RESOURCE_SERVER],
     ...overrides,
   };
 }
@@ -120,4 +122,65 @@ export async function freePort(): Promise<number> {
     });
     srv.once('error', reject);
   });
+}
+
+/** Runs `node dist/main.js` on a data folder that makes it exit (bad options, unusable store); returns its exit code and output. */
+export async function runToExit(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, output };
+}
+
+export interface TraceEntry {
+  requestId: string;
+  step: string;
+  outcome: 'ok' | 'error' | 'security';
+  clientId?: string;
+  redirectUri?: string;
+  grantType?: string;
+  username?: string;
+  grantId?: string;
+  error?: string;
+  kind?: string;
+  cause?: string;
+  detail?: Record<string, unknown>;
+}
+
+export function flowTraceText(dataDir: string): string {
+  const file = path.join(dataDir, 'flow-trace.jsonl');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+export function readFlowTrace(dataDir: string): TraceEntry[] {
+  return flowTraceText(dataDir)
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as TraceEntry);
+}
+
+/** The trace is written asynchronously after the response: waits (up to 10 s) for an entry matching `match`. */
+export async function waitForTrace(dataDir: string, match: (e: TraceEntry) => boolean): Promise<TraceEntry> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = readFlowTrace(dataDir).find(match);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no matching flow-trace entry; trace:\n${flowTraceText(dataDir).slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits (up to 15 s) until the spawned server's output contains `text`. */
+export async function waitForOutput(server: ServerProcess, text: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!server.output().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`output never contained ${JSON.stringify(text)}:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

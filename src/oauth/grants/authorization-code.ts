@@ -4,7 +4,7 @@
  */
 import { ClientConfig } from '../../config/config';
 import { AuthRequestRecord, CodeRecord, GrantRecord } from '../../store/records';
-import { InvalidGrant } from '../errors';
+import { InvalidGrant, InvalidRequest } from '../errors';
 import { GrantDeps, IssuedTokens, grantTtlMs, mintTokens, revokeGrant } from '../grant-deps';
 import { isValidPkceValue, s256, verifyS256 } from '../pkce';
 import { fingerprint, randomToken, tokenHash } from '../secrets';
@@ -39,7 +39,7 @@ export interface CodeExchangeParams {
 
 export async function exchangeCode(deps: GrantDeps, client: ClientConfig, params: CodeExchangeParams): Promise<IssuedTokens> {
   if (params.code === undefined || params.code === '') {
-    throw new InvalidGrant('code is missing', 'grant_type=authorization_code without a code parameter', 'code_missing');
+    throw new InvalidRequest('code is missing', 'grant_type=authorization_code without a code parameter', 'code_missing');
   }
   const hash = tokenHash(params.code);
   return deps.lock.run(`code:${hash}`, async () => {

@@ -10,8 +10,8 @@
  */
 import { ClientConfig } from '../../config/config';
 import { GrantRecord } from '../../store/records';
-import { InvalidGrant } from '../errors';
-import { GrantDeps, IssuedTokens, grantTtlMs, mintTokens, revokeGrant } from '../grant-deps';
+import { InvalidGrant, InvalidRequest } from '../errors';
+import { GrantDeps, IssuedTokens, grantTtlMs, mintTokens, revokeGrantLocked } from '../grant-deps';
 import { narrowScopes, parseScope } from '../scopes';
 import { fingerprint, tokenHash } from '../secrets';
 
@@ -26,7 +26,7 @@ export interface RefreshParams {
 export async function refreshTokens(deps: GrantDeps, client: ClientConfig, params: RefreshParams): Promise<IssuedTokens> {
   const presented = params.refresh_token;
   if (presented === undefined || presented === '') {
-    throw new InvalidGrant('refresh_token is missing', 'grant_type=refresh_token without a refresh_token parameter', 'refresh_missing');
+    throw new InvalidRequest('refresh_token is missing', 'grant_type=refresh_token without a refresh_token parameter', 'refresh_missing');
   }
   const hash = tokenHash(presented);
   const token = await deps.repos.tokens.get(hash);
@@ -35,6 +35,13 @@ export async function refreshTokens(deps: GrantDeps, client: ClientConfig, param
       'invalid refresh token',
       `refresh token ${fingerprint(presented)} is unknown: never issued here, or unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s)`,
       'refresh_unknown',
+    );
+  }
+  if (token.expiresAt <= deps.now()) {
+    throw new InvalidGrant(
+      'refresh token expired',
+      `refresh token ${fingerprint(presented)} was unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s); the user must link again`,
+      'refresh_expired',
     );
   }
   const requestedScopes = parseScope(params.scope);
@@ -55,7 +62,8 @@ export async function refreshTokens(deps: GrantDeps, client: ClientConfig, param
     const rotating = family.live.includes(hash);
     const retrying = !rotating && family.parent === hash && !family.settled;
     if (!rotating && !retrying) {
-      await revokeGrant(deps, grant.id, `refresh token reuse by ${client.clientId}`);
+      // We hold grant:<id> already: the unlocked variant, or this request (and every later one on the grant) hangs.
+      await revokeGrantLocked(deps, grant.id, `refresh token reuse by ${client.clientId}`);
       throw new InvalidGrant(
         'refresh token has already been used',
         `refresh token ${fingerprint(presented)} of grant ${grant.id} (${grant.username}) was presented after a newer token from it had been used: possible token theft, the grant is revoked and the user must link again`,

@@ -1,0 +1,17 @@
+/**
+ * RFC 8414 metadata, at the root well-known path, the path-suffixed form for an issuer with a path, and under
+ * /alexa/ for reverse proxies that forward only that prefix.
+ */
+import { Router } from 'express';
+import { authorizationServerMetadata } from '../../oauth/metadata';
+import { HttpDeps } from '../deps';
+import { issuerFor } from '../request-context';
+
+export function metadataRoutes(deps: HttpDeps): Router {
+  const router = Router();
+  const paths = ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/*rest', '/alexa/.well-known/oauth-authorization-server'];
+  router.get(paths, (req, res) => {
+    res.set('Cache-Control', 'public, max-age=300').json(authorizationServerMetadata(issuerFor(req, deps.config), deps.config.clients));
+  });
+  return router;
+}

@@ -1,0 +1,75 @@
+/**
+ * RFC 7009 revocation and RFC 7662 introspection. Both take a token of either kind; both answer the same way for
+ * unknown and foreign tokens, so probing them reveals nothing.
+ */
+import { ClientConfig } from '../config/config';
+import { ActiveToken, lookupToken, settleOnUse } from './access-tokens';
+import { InvalidRequest } from './errors';
+import { GrantDeps, revokeGrant } from './grant-deps';
+import { tokenHash } from './secrets';
+
+export function requireToken(params: Record<string, string>): string {
+  const token = params.token;
+  if (token === undefined || token === '') throw new InvalidRequest('token is missing', 'the request has no token parameter', 'token_missing');
+  return token;
+}
+
+export interface RevocationResult {
+  revoked: 'grant' | 'access_token' | 'nothing';
+  grantId?: string;
+}
+
+/** A refresh token ends its whole grant; an access token only itself. Foreign or unknown tokens: nothing, still 200. */
+export async function revokeToken(deps: GrantDeps, client: ClientConfig, token: string): Promise<RevocationResult> {
+  const lookup = await lookupToken(deps, token);
+  if (!lookup.active || lookup.found.grant.clientId !== client.clientId) return { revoked: 'nothing' };
+  const { token: record, grant } = lookup.found;
+  if (record.kind === 'refresh') {
+    await revokeGrant(deps, grant.id, `refresh token revoked by ${client.clientId} (RFC 7009)`);
+    return { revoked: 'grant', grantId: grant.id };
+  }
+  await deps.repos.tokens.remove(tokenHash(token));
+  return { revoked: 'access_token', grantId: grant.id };
+}
+
+/** A resource server may introspect every token; a confidential client only those issued to it. */
+export type IntrospectionCaller = { kind: 'client'; client: ClientConfig } | { kind: 'resource_server'; id: string };
+
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      scope: string;
+      client_id: string;
+      username: string;
+      sub: string;
+      token_type: 'Bearer' | 'refresh_token';
+      exp: number;
+      iat: number;
+      iss: string;
+    };
+
+export async function introspectToken(deps: GrantDeps, caller: IntrospectionCaller, token: string, issuer: string): Promise<{ response: IntrospectionResponse; found?: ActiveToken; reason?: string }> {
+  const lookup = await lookupToken(deps, token);
+  if (!lookup.active) return { response: { active: false }, reason: lookup.reason };
+  const { token: record, grant } = lookup.found;
+  if (caller.kind === 'client' && grant.clientId !== caller.client.clientId) {
+    return { response: { active: false }, reason: `token belongs to ${grant.clientId}, not ${caller.client.clientId}` };
+  }
+  // A resource server presenting an access token means the client is using it: retries of its refresh are over.
+  await settleOnUse(deps, lookup.found);
+  return {
+    found: lookup.found,
+    response: {
+      active: true,
+      scope: record.scopes.join(' '),
+      client_id: grant.clientId,
+      username: grant.username,
+      sub: grant.username,
+      token_type: record.kind === 'access' ? 'Bearer' : 'refresh_token',
+      exp: Math.floor(record.expiresAt / 1000),
+      iat: Math.floor(record.issuedAt / 1000),
+      iss: issuer,
+    },
+  };
+}
