@@ -7,6 +7,7 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createOptionsUserCheck, createUserAuthenticator } from './auth/options-users';
+import { DEFAULT_SUPERVISOR_URL, createSupervisorAuth } from './auth/supervisor-auth';
 import { PasswordCheck } from './auth/user-authenticator';
 import { Config } from './config/config';
 import { ConfigError, loadConfigFile } from './config/load-config';
@@ -192,11 +193,7 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 function homeAssistantAuthFrom(env: NodeJS.ProcessEnv, log: Logger): PasswordCheck | undefined {
   if (!env.SUPERVISOR_TOKEN) return undefined;
   log.info('Home Assistant login enabled through the Supervisor auth API');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createSupervisorAuth } = require('./auth/supervisor-auth') as {
-    createSupervisorAuth(o: { baseUrl: string; token: string }): PasswordCheck;
-  };
-  return createSupervisorAuth({ baseUrl: env.SUPERVISOR_URL ?? 'http://supervisor', token: env.SUPERVISOR_TOKEN });
+  return createSupervisorAuth({ baseUrl: env.SUPERVISOR_URL ?? DEFAULT_SUPERVISOR_URL, token: env.SUPERVISOR_TOKEN });
 }
 
 if (require.main === module) {
