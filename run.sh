@@ -1,0 +1,16 @@
+#!/bin/sh
+# Starts the OAuth server in the foreground; s6 runs this through the oauth-server service's run script.
+# The server reads DATA_DIR/options.json, which the Supervisor writes from the Configuration tab.
+# ADDON_APP_DIR and ADDON_BACKUP_BIN only exist so addon/ can run this same file outside the image.
+set -eu
+
+export DATA_DIR="${DATA_DIR:-/data}"
+export PORT="${PORT:-8096}"
+export HOST="${HOST:-0.0.0.0}"
+app_dir="${ADDON_APP_DIR:-/app}"
+
+# Data restored from a hot backup carries a consistent snapshot of the database: put it in place first.
+"${ADDON_BACKUP_BIN:-/usr/local/bin/oauth-backup}" restore
+
+cd "${app_dir}"
+exec node "${app_dir}/dist/main.js"

@@ -1,0 +1,162 @@
+/**
+ * The add-on's runtime without Docker: the repository's own rootfs service (run, finish), run.sh and backup
+ * helper, supervised by Debian's s6-svscan (addon/supervise.ts), serving the compiled server from dist/.
+ * A crash is survived with every token intact; a configuration the server refuses stops the add-on instead
+ * of looping; a hot backup restores to a working link.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadManifest, REPO_ROOT } from '../../addon/manifest';
+import { renderOptions, writeOptionsFile } from '../../addon/render-options';
+import { RunningAddon, startAddon } from '../../addon/supervise';
+import { ClientCredentials, freePort, introspect, linkAccount, refresh, waitFor, waitForHealthy } from './helpers';
+
+jest.setTimeout(90_000);
+
+const manifest = loadManifest();
+const alexa: ClientCredentials = {
+  clientId: 'amazon-alexa',
+  clientSecret: 'test-secret-with-more-than-32-characters',
+  redirectUri: 'https://pitangui.amazon.com/api/skill/link/M1ABCDEF123456',
+};
+const owner = { username: 'owner', password: 'correct horse battery staple' };
+const validOptions = {
+  users: [owner],
+  clients: [{
+    client_id: alexa.clientId,
+    client_type: 'confidential',
+    client_secret: alexa.clientSecret,
+    redirect_uris: [alexa.redirectUri],
+    scopes: ['music.read', 'music.control'],
+  }],
+};
+
+const cleanup: Array<() => Promise<unknown> | void> = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!();
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Renders options.json as the Supervisor would, then starts the add-on under s6 on a free loopback port. */
+async function startWith(dataDir: string, userOptions: Record<string, unknown>): Promise<{ addon: RunningAddon; base: string }> {
+  const { options } = renderOptions({ manifest, userOptions });
+  writeOptionsFile(dataDir, options);
+  const port = await freePort();
+  const addon = startAddon({ dataDir, port, host: '127.0.0.1' });
+  cleanup.push(() => addon.stop());
+  return { addon, base: `http://127.0.0.1:${port}` };
+}
+
+function requireTool(tool: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    throw new Error(`${tool} is not installed: apt-get install ${pkg} (CI installs it)`);
+  }
+}
+
+beforeAll(() => {
+  requireTool('s6-svscan', 's6');
+  if (!existsSync(path.join(REPO_ROOT, 'dist', 'main.js'))) {
+    throw new Error('dist/main.js is missing: run `npm run build` (npm test does)');
+  }
+});
+
+describe('the add-on under s6 supervision', () => {
+  it('restarts the server after kill -9, and every token issued before still works', async () => {
+    const { addon, base } = await startWith(tempDir('addon-data-'), validOptions);
+    expect(await waitForHealthy(base)).toMatchObject({ status: 'ok' });
+
+    const tokens = await linkAccount(base, alexa, owner);
+    expect(tokens).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
+    expect(await introspect(base, alexa, tokens.access_token)).toMatchObject({ active: true });
+
+    const before = addon.servicePid();
+    expect(before).toBeDefined();
+    process.kill(before!, 'SIGKILL');
+
+    const after = await waitFor('s6 to start the server again', () => {
+      const pid = addon.servicePid();
+      return pid !== undefined && pid !== before ? pid : undefined;
+    });
+    expect(after).not.toBe(before);
+    expect(await waitForHealthy(base)).toMatchObject({ status: 'ok' });
+
+    // Issued before the crash: the access token is still active and the refresh token still refreshes.
+    expect(await introspect(base, alexa, tokens.access_token)).toMatchObject({ active: true });
+    const refreshed = await refresh(base, alexa, tokens.refresh_token);
+    expect(refreshed).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
+    expect(await introspect(base, alexa, refreshed.access_token)).toMatchObject({ active: true });
+
+    const log = addon.output();
+    expect(log).toContain('[oauth-server] the server was killed by signal 9');
+    expect(log).toContain('[oauth-server] restarting it');
+
+    // Still supervised; a later stop goes down cleanly. The HA convention keeps the first crash's code (128+9).
+    const exit = await addon.stop();
+    expect(exit).toEqual({ exitCode: 137 });
+  });
+
+  it('stops the add-on, without a restart loop, when the server refuses its options', async () => {
+    // Valid for the Supervisor (client_secret is optional there), refused by the server: the defaults as shipped.
+    const { addon } = await startWith(tempDir('addon-data-'), {});
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      addon.exited,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`still running:\n${addon.output()}`)), 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(exit).toEqual({ exitCode: 78 });
+
+    const log = addon.output();
+    const problem = 'clients[0].client_secret: required when client_type is confidential';
+    expect(log).toContain(problem);
+    expect(log.split(problem)).toHaveLength(2); // started exactly once
+    expect(log).toContain('[oauth-server] the server exited with code 78; stopping the add-on');
+  });
+
+  it('stops cleanly like `docker stop`: SIGTERM to the server, exit code 0, no restart', async () => {
+    const { addon, base } = await startWith(tempDir('addon-data-'), validOptions);
+    await waitForHealthy(base);
+    const pid = addon.servicePid()!;
+    expect(await addon.stop()).toEqual({ exitCode: 0 });
+    expect(() => process.kill(pid, 0)).toThrow(); // the server process is gone
+  });
+
+  it('restores a hot backup taken with backup_pre/backup_post to a working link', async () => {
+    requireTool('sqlite3', 'sqlite3'); // the image installs Alpine's sqlite for the backup helper
+    const live = tempDir('addon-live-');
+    const { addon, base } = await startWith(live, validOptions);
+    await waitForHealthy(base);
+    const tokens = await linkAccount(base, alexa, owner);
+
+    // What the Supervisor does for a hot backup: backup_pre inside the running add-on, tar /data without the
+    // backup_exclude patterns, backup_post.
+    const helper = (command: string, dataDir: string) => {
+      const [bin, arg] = command.split(' ');
+      const run = spawnSync(path.join(REPO_ROOT, 'rootfs', bin), [arg], { env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8' });
+      expect({ command, status: run.status, stderr: run.stderr }).toEqual({ command, status: 0, stderr: '' });
+    };
+    helper(manifest.backup_pre as string, live);
+    const backup = tempDir('addon-backup-');
+    const excluded = manifest.backup_exclude as string[];
+    cpSync(live, backup, { recursive: true, filter: (src) => !excluded.includes(path.basename(src)) });
+    helper(manifest.backup_post as string, live);
+    expect(readdirSync(live)).not.toContain('snapshot');
+    expect(readdirSync(path.join(backup, 'snapshot'))).toEqual(['oauth.sqlite']);
+    await addon.stop();
+
+    // Restore: a fresh /data from the backup, then the add-on starts on it.
+    const { addon: restored, base: restoredBase } = await startWith(backup, validOptions);
+    await waitForHealthy(restoredBase);
+    expect(restored.output()).toContain('[oauth-backup] data restored from a backup: putting the database snapshot in place');
+    expect(readdirSync(backup)).not.toContain('snapshot');
+    expect(await refresh(restoredBase, alexa, tokens.refresh_token)).toMatchObject({ token_type: 'Bearer' });
+  });
+});
