@@ -2,13 +2,15 @@
  * Composition root: load the configuration, open the store, build the app, listen. `start()` is what tests and
  * the benchmark call; running this file directly reads the environment (DATA_DIR, PORT, HOST) and handles signals.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createOptionsUserCheck, createUserAuthenticator } from './auth/options-users';
 import { DEFAULT_SUPERVISOR_URL, createSupervisorAuth } from './auth/supervisor-auth';
 import { PasswordCheck } from './auth/user-authenticator';
+import { AdminListenOptions, adminListenFromEnv, startAdmin } from './admin';
+import { createMetrics } from './admin/metrics';
 import { Config } from './config/config';
 import { ConfigError, loadConfigFile } from './config/load-config';
 import { writeLocalDefaults } from './config/local-defaults';
@@ -40,15 +42,20 @@ export interface StartOptions {
   host?: string;
   log?: Logger;
   homeAssistantAuth?: PasswordCheck;
-  rateLimits?: RateLimitSettings;
+  /** Overrides of DEFAULT_RATE_LIMITS. */
+  rateLimits?: Partial<RateLimitSettings>;
   /** Clock for tests that move time; defaults to Date.now. */
   now?: () => number;
+  /** The admin page's listener (Ingress in the add-on); without it only the CLI's control socket runs. */
+  admin?: AdminListenOptions;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   deps: HttpDeps;
+  /** The admin page (when it listens) and the CLI's control socket (when this server holds it). */
+  admin: { url?: string; port?: number; controlSocket?: string };
   /** Stops accepting, lets in-flight requests finish, closes the store. */
   stop(): Promise<void>;
 }
@@ -56,8 +63,13 @@ export interface RunningServer {
 export async function start(options: StartOptions): Promise<RunningServer> {
   const { config, dataDir } = options;
   const log = options.log ?? createLogger(config.logLevel);
-  const store = await openStore(dataDir);
+  // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
+  // the background while the server answers what it can, instead of exiting into a restart loop.
+  const store = await openStore(dataDir, { log });
+  const storeState = store.status();
+  if (!storeState.ok) log.error(`starting without a usable database; token requests answer 503 until it recovers: ${storeState.reason}`);
   const trace = createFlowTrace(dataDir, log);
+  const metrics = createMetrics(trace);
   const grants: GrantDeps = {
     repos: createRepositories(store),
     lock: new KeyedLock(),
@@ -71,14 +83,17 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!users.hasSources) {
     log.warn('no one can log in to link an account: add a user under Configuration → users, or enable Home Assistant login (auth_api)');
   }
-  const deps: HttpDeps = { config, store, grants, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt: Date.now() };
+  const deps: HttpDeps = { config, store, grants, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt: Date.now(), metrics };
   const app = createApp(deps, options.rateLimits);
+  // Before the public listener: see src/admin/control.ts for why the control socket must be up first.
+  const admin = await startAdmin({ deps, dataDir, metrics, listen: options.admin });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
     s.once('listening', () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
+    await admin.stop();
     await store.close();
     throw err.code === 'EADDRINUSE'
       ? new Error(`port ${options.port} is already in use: another copy of this server (or another add-on) is listening on it; stop it or set PORT`)
@@ -102,6 +117,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  admin.setPublicListener(`http://${host}:${address.port}`);
   log.info(`listening on http://${host}:${address.port}`, { version: VERSION, dataDir, publicUrl: config.publicUrl ?? '(derived from each request)' });
 
   let stopping: Promise<void> | undefined;
@@ -109,6 +125,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     url: `http://${address.address === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     port: address.port,
     deps,
+    admin: { url: admin.url, port: admin.port, controlSocket: admin.controlSocket },
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(purgeTimer);
@@ -117,6 +134,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
         const force = setTimeout(() => server.closeAllConnections(), 10_000);
         await closed;
         clearTimeout(force);
+        await admin.stop();
         await trace.close();
         await store.close();
       })()),
@@ -138,10 +156,16 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
 
   let config: Config;
   try {
-    if (!existsSync(optionsFile) && !inAddon) {
+    if (!inAddon && missingFile(optionsFile)) {
       const { mkdirSync } = await import('node:fs');
-      mkdirSync(dataDir, { recursive: true });
-      writeLocalDefaults(optionsFile);
+      try {
+        mkdirSync(dataDir, { recursive: true });
+        writeLocalDefaults(optionsFile);
+      } catch (err) {
+        // One line and exit 78, like any other configuration problem (not a stack trace and a restart loop).
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        throw new ConfigError([`${optionsFile}: does not exist and local defaults cannot be written there (${code}); create the file, or set DATA_DIR to a writable folder`]);
+      }
       bootLog.warn(`no options file: wrote local defaults to ${optionsFile} (client amazon-alexa and user owner, with generated secrets: read them there)`);
     }
     const loaded = loadConfigFile(optionsFile, fix);
@@ -165,9 +189,17 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
     return;
   }
   const host = env.HOST ?? (inAddon ? '0.0.0.0' : '127.0.0.1');
+  let admin: AdminListenOptions | undefined;
+  try {
+    admin = adminListenFromEnv(env, inAddon);
+  } catch (err) {
+    log.error((err as Error).message);
+    process.exitCode = 78;
+    return;
+  }
   let server: RunningServer;
   try {
-    server = await start({ config, dataDir, port, host, log, homeAssistantAuth: homeAssistantAuthFrom(env, log) });
+    server = await start({ config, dataDir, port, host, log, homeAssistantAuth: homeAssistantAuthFrom(env, log), admin });
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
     process.exitCode = 1;
@@ -188,6 +220,16 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Only a file that is truly absent gets local defaults; one that cannot be read (EACCES, ...) is reported as such. */
+function missingFile(file: string): boolean {
+  try {
+    lstatSync(file);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 function homeAssistantAuthFrom(env: NodeJS.ProcessEnv, log: Logger): PasswordCheck | undefined {

@@ -107,21 +107,30 @@ function checkPublicUrl(raw: string, problems: string[], warnings: string[]): st
   return url.href.replace(/\/+$/, '');
 }
 
-/** Validate parsed options (already JSON). `fix` says where the operator edits them. */
+const isRecord = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * Validate parsed options (already JSON). `fix` says where the operator edits them. The schema and the checks
+ * beyond it (secrets per client type, URLs, duplicates) both run, so one start-up reports every problem at once
+ * instead of revealing them one restart at a time; the checks skip values whose shape the schema already refused.
+ */
 export function validateOptions(raw: unknown, fix: string): LoadedConfig {
-  if (!validateShape(raw)) {
-    const problems = (validateShape.errors ?? []).map((e) => describeAjvError(e, fix));
-    throw new ConfigError([...new Set(problems)]);
-  }
-  const options = raw as Record<string, any>;
+  const shapeProblems = validateShape(raw) ? [] : (validateShape.errors ?? []).map((e) => describeAjvError(e, fix));
+  if (!isRecord(raw)) throw new ConfigError([...new Set(shapeProblems)]);
+  const options = raw;
   const problems: string[] = [];
   const warnings: string[] = [];
 
   const seenClients = new Set<string>();
-  const clients: ClientConfig[] = (options.clients as any[]).map((c, i) => {
+  const clients: ClientConfig[] = [];
+  arrayOf(options.clients).forEach((c, i) => {
+    if (!isRecord(c)) return;
     const at = `clients[${i}]`;
-    if (seenClients.has(c.client_id)) problems.push(`${at}.client_id: "${c.client_id}" is listed twice; give each client its own client_id`);
-    seenClients.add(c.client_id);
+    if (typeof c.client_id === 'string') {
+      if (seenClients.has(c.client_id)) problems.push(`${at}.client_id: "${c.client_id}" is listed twice; give each client its own client_id`);
+      seenClients.add(c.client_id);
+    }
     const secret = typeof c.client_secret === 'string' && c.client_secret !== '' ? c.client_secret : undefined;
     if (c.client_type === 'confidential' && !secret) {
       problems.push(`${at}.client_secret: required when client_type is confidential; ${fix}`);
@@ -133,35 +142,39 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
       warnings.push(`${at}.client_secret: only ${secret.length} characters; a secret of 32 random characters or more resists guessing`);
     }
     const seenUris = new Set<string>();
-    (c.redirect_uris as string[]).forEach((uri, j) => {
+    arrayOf(c.redirect_uris).forEach((uri, j) => {
+      if (typeof uri !== 'string' || uri === '') return;
       const where = `${at}.redirect_uris[${j}]`;
       if (seenUris.has(uri)) warnings.push(`${where}: "${uri}" is listed twice`);
       seenUris.add(uri);
       checkRedirectUri(uri, where, problems, warnings);
     });
-    return {
+    clients.push({
       clientId: c.client_id,
       clientType: c.client_type,
       clientSecret: secret,
       redirectUris: [...seenUris],
-      scopes: [...new Set<string>(c.scopes ?? [])],
-    };
+      scopes: [...new Set<string>(arrayOf(c.scopes) as string[])],
+    });
   });
 
   const seenUsers = new Set<string>();
-  (options.users ?? []).forEach((u: any, i: number) => {
+  arrayOf(options.users).forEach((u, i) => {
+    if (!isRecord(u) || typeof u.username !== 'string') return;
     if (seenUsers.has(u.username)) problems.push(`users[${i}].username: "${u.username}" is listed twice; keep one entry per user`);
     seenUsers.add(u.username);
   });
 
-  (options.trusted_proxies ?? []).forEach((p: string, i: number) => {
-    if (!isTrustedProxyEntry(p)) {
+  arrayOf(options.trusted_proxies).forEach((p, i) => {
+    if (typeof p === 'string' && p !== '' && !isTrustedProxyEntry(p)) {
       problems.push(`trusted_proxies[${i}]: "${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal; correct it`);
     }
   });
 
-  (options.resource_servers ?? []).forEach((r: any, i: number) => {
-    if (seenClients.has(r.id)) problems.push(`resource_servers[${i}].id: "${r.id}" is also a client_id; give the resource server its own id`);
+  arrayOf(options.resource_servers).forEach((r, i) => {
+    if (isRecord(r) && typeof r.id === 'string' && seenClients.has(r.id)) {
+      problems.push(`resource_servers[${i}].id: "${r.id}" is also a client_id; give the resource server its own id`);
+    }
   });
 
   const publicUrl =
@@ -169,7 +182,8 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
       ? checkPublicUrl(options.public_url, problems, warnings)
       : undefined;
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  const all = [...new Set([...shapeProblems, ...problems])];
+  if (all.length > 0) throw new ConfigError(all);
   return {
     warnings,
     config: {
@@ -188,23 +202,82 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
 
 /** Read and validate an options file. JSON syntax errors name the line and column. */
 export function loadConfigFile(path: string, fix: string): LoadedConfig {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError([`${path}: cannot be read (${code}${READ_ERRORS[code] ? `: ${READ_ERRORS[code]}` : ''}); ${fix}`]);
+  }
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); ${fix}`]);
+    // A password saved in Latin-1 would otherwise become U+FFFD, and its owner could never log in, without a word.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, ''); // editors on Windows add a BOM
+  } catch {
+    throw new ConfigError([`${path}: not valid UTF-8 (it was saved in another encoding); save it as UTF-8; ${fix}`]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const m = /position (\d+)/.exec(String((err as Error).message));
-    const where = m ? (() => {
-      const before = text.slice(0, Number(m[1]));
-      const line = before.split('\n').length;
-      return ` at line ${line}, column ${Number(m[1]) - before.lastIndexOf('\n')}`;
-    })() : '';
-    throw new ConfigError([`${path}: not valid JSON${where} (${(err as Error).message}); ${fix}`]);
+    if (text.trim() === '') {
+      throw new ConfigError([`${path}: the file is empty; it must hold a JSON object with at least "clients"; ${fix}`]);
+    }
+    const position = jsonErrorPosition(text, String((err as Error).message));
+    let where = '';
+    if (position !== undefined) {
+      const before = text.slice(0, position);
+      where = ` at line ${before.split('\n').length}, column ${position - before.lastIndexOf('\n')}`;
+    }
+    throw new ConfigError([`${path}: not valid JSON${where} (${jsonErrorText(String((err as Error).message))}); ${fix}`]);
   }
   return validateOptions(raw, fix);
+}
+
+const READ_ERRORS: Record<string, string> = {
+  EISDIR: 'it is a directory, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ELOOP: 'too many symbolic links',
+  EIO: 'I/O error reading the disk',
+  ENOTDIR: 'a part of its path is a file, not a folder (check DATA_DIR)',
+};
+
+/**
+ * V8's JSON.parse message without the excerpt of the file it may quote ("Unexpected token 's', ..."secret": s3cr"...
+ * is not valid JSON"): the options file holds passwords and secrets, and this line goes to the log.
+ */
+export function jsonErrorText(message: string): string {
+  const m = /^Unexpected token .*?, .* is not valid JSON$/s.exec(message);
+  return m ? 'unexpected character' : message.replace(/\s+/g, ' ').slice(0, 200);
+}
+
+/**
+ * Where the JSON goes wrong. V8 names the position for most errors but not for "Unexpected token"; then the
+ * shortest prefix of the text that fails for a reason other than ending early ends at the offending character.
+ */
+export function jsonErrorPosition(text: string, message: string): number | undefined {
+  const at = /position (\d+)/.exec(message);
+  if (at) return Number(at[1]);
+  if (/end of JSON input/.test(message)) return text.trimEnd().length;
+  const failsInside = (n: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, n));
+      return false;
+    } catch (err) {
+      const msg = String((err as Error).message);
+      if (/end of JSON input/.test(msg)) return false;
+      const pos = /position (\d+)/.exec(msg);
+      return !pos || Number(pos[1]) < n;
+    }
+  };
+  if (!failsInside(text.length)) return undefined;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsInside(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.max(0, lo - 1);
 }

@@ -6,9 +6,11 @@ import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
+import { isStoreError } from '../store/open-store';
 import { HttpDeps } from './deps';
 import { errorPage } from './pages/oauth-pages';
-import { DEFAULT_RATE_LIMITS, RateLimitSettings, createRateLimits } from './rate-limits';
+import { FormLimiters, refuseLocked } from './form-endpoint';
+import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout } from './rate-limits';
 import { requestContext } from './request-context';
 import { authorizeRoutes } from './routes/authorize';
 import { healthRoutes } from './routes/health';
@@ -25,13 +27,14 @@ function redirectOrigins(deps: HttpDeps): string[] {
 /** The JSON endpoints: their errors are RFC 6749 §5.2 JSON, not HTML pages. */
 const isTokenPath = (req: Request) => ['/alexa/token', '/alexa/revoke', '/alexa/introspect'].includes(req.path);
 
-export function createApp(deps: HttpDeps, rateLimits: RateLimitSettings = DEFAULT_RATE_LIMITS): express.Express {
+export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings> = DEFAULT_RATE_LIMITS): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false);
   app.set('query parser', false); // parameters are read raw, so repeats are seen and refused
 
   app.use(requestContext);
+  if (deps.metrics) app.use(deps.metrics.httpTiming);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -62,25 +65,31 @@ export function createApp(deps: HttpDeps, rateLimits: RateLimitSettings = DEFAUL
     next();
   });
 
-  const limits = createRateLimits(rateLimits, (req, res, retryAfter, limiter) => {
-    deps.trace.record({
-      requestId: res.locals.requestId,
-      step: isTokenPath(req) ? 'token' : 'login',
-      outcome: 'security',
-      ip: req.ip,
-      kind: 'rate_limited',
-      cause: `${limiter} limit reached for ${limiter.endsWith('user') ? 'this username' : `client ${req.ip}`}: too many failures in ${rateLimits.windowMs / 60000} min; retry after ${retryAfter} s`,
-    });
-    if (isTokenPath(req)) {
-      res.status(429).set('Cache-Control', 'no-store').json({ error: 'invalid_request', error_description: `too many failed requests; retry after ${retryAfter} seconds` });
-    } else {
-      res.status(429).set('Cache-Control', 'no-store').type('html').send(errorPage(res.locals.nonce, 'Too many attempts', `Too many failed logins. Try again in ${Math.ceil(retryAfter / 60)} minutes.`));
+  const settings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...rateLimits };
+  const reporter = new LockoutReporter();
+  const targets = new Set([...deps.config.clients.map((c) => c.clientId), ...deps.config.resourceServers.map((r) => r.id)]);
+  // Only the login form locks hard (see rate-limits.ts); token-endpoint locks are enforced by formEndpoint.
+  const limits = createRateLimits(settings, targets, (req, res, lockout) => {
+    const report = reporter.report(lockout);
+    if (report) {
+      deps.trace.record({
+        requestId: res.locals.requestId,
+        step: 'login',
+        outcome: 'security',
+        ip: req.ip,
+        username: lockout.limiter === 'login-user' ? lockout.target : undefined,
+        kind: 'rate_limited',
+        cause: describeLockout(lockout, settings),
+        detail: { limiter: lockout.limiter, target: lockout.target, retryAfter: lockout.retryAfterSeconds, lockoutStarted: report.first, refusedSinceLastReport: report.refusedSinceLast },
+      });
     }
+    res.status(429).set('Cache-Control', 'no-store').type('html').send(errorPage(res.locals.nonce, 'Too many attempts', `Too many failed logins. Try again in ${Math.ceil(lockout.retryAfterSeconds / 60)} minutes.`));
   });
+  const formLimiters: FormLimiters = { perIp: limits.tokenPerIp, perClient: limits.tokenPerClient, settings, reporter };
 
   app.use(healthRoutes(deps));
   app.use(metadataRoutes(deps));
-  app.use(tokenRoutes(deps, limits.tokenPerIp));
+  app.use(tokenRoutes(deps, formLimiters));
   app.use(authorizeRoutes(deps, [limits.loginPerIp, limits.loginPerUser]));
 
   app.use((req, res) => {
@@ -93,10 +102,22 @@ export function createApp(deps: HttpDeps, rateLimits: RateLimitSettings = DEFAUL
 
   // Body-parser and unexpected errors: a clean 4xx/5xx in the right format, never a stack trace.
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    if (isStoreError(err)) {
+      // The store has logged the fault once; the page says to retry, never that the link is gone.
+      if (res.headersSent) return;
+      deps.trace.record({ requestId: res.locals.requestId, step: req.path.endsWith('/login') ? 'login' : req.path.endsWith('/consent') ? 'consent' : 'authorize', outcome: 'error', ip: req.ip, error: 'temporarily_unavailable', kind: 'store_unavailable', cause: err.message });
+      res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '30' }).type('html').send(errorPage(res.locals.nonce ?? '', 'Temporarily unavailable', 'The server cannot reach its database right now. Try again in a minute; the add-on log and /health say why.'));
+      return;
+    }
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) deps.log.error('unexpected error', { requestId: res.locals.requestId, path: req.path, error: err.stack ?? String(err) });
     if (res.headersSent) return;
     if (isTokenPath(req)) {
+      if (res.locals.lockouts?.length && status < 500) {
+        // A locked address sending unreadable bodies is refused like any other failing request.
+        refuseLocked(deps, formLimiters, req, res, 'token', res.locals.lockouts);
+        return;
+      }
       const error: OAuthError = new InvalidRequest(
         status === 413 ? 'request body too large' : status === 415 ? 'unsupported body encoding' : 'malformed request body',
         `${err.type ?? 'error'}: ${err.message}`,

@@ -1,4 +1,5 @@
 /** Everything the HTTP layer is built from; assembled once in main.ts. */
+import type { Metrics } from '../admin/metrics';
 import { Config } from '../config/config';
 import { UserAuthenticator } from '../auth/user-authenticator';
 import { FlowTrace } from '../log/flow-trace';
@@ -17,4 +18,6 @@ export interface HttpDeps {
   trace: FlowTrace;
   version: string;
   startedAt: number;
+  /** Counts requests for GET /metrics on the admin listener. */
+  metrics?: Metrics;
 }

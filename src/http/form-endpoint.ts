@@ -1,25 +1,85 @@
 /**
  * The shape shared by the token, revocation and introspection endpoints: a urlencoded POST answered with JSON,
  * Cache-Control: no-store, RFC 6749 §5.2 errors, a database failure as 503 (never as invalid_grant, which would
- * make Alexa unlink), and one flow-trace entry per request.
+ * make Alexa unlink), and one flow-trace entry per request. Brute-force locks (rate-limits.ts) are soft here: a
+ * locked request is answered normally only when it succeeds outright, otherwise 429 whatever went wrong.
  */
 import express, { Request, RequestHandler, Response } from 'express';
 import { FlowEvent, FlowStep } from '../log/flow-trace';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../oauth/errors';
 import { TokenRequestContext, TokenRequestInput } from '../oauth/token-endpoint';
+import { isStoreError } from '../store/open-store';
 import { HttpDeps } from './deps';
 import { SECURITY_KINDS, sendOAuthError } from './oauth-responses';
+import { Lockout, LockoutReporter, RateLimitSettings, describeLockout } from './rate-limits';
 
 export interface FormEndpointResult {
   body: unknown;
   trace?: Partial<FlowEvent>;
+  /**
+   * Whether the success proves the caller holds a valid grant credential beyond its client secret (default true).
+   * Under a lockout only such successes are answered normally: a revocation of an unknown token or the
+   * introspection of an inactive one also "succeeds", and would tell a guesser its client secret was right.
+   */
+  provesPossession?: boolean;
 }
 
 export type FormHandler = (input: TokenRequestInput, context: TokenRequestContext, req: Request) => Promise<FormEndpointResult>;
 
 export const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 });
 
-export function formEndpoint(deps: HttpDeps, step: FlowStep, limiter: RequestHandler, handle: FormHandler): RequestHandler[] {
+/** The limiters of the token endpoints: per IP before the body is read, per named client after. */
+export interface FormLimiters {
+  perIp: RequestHandler;
+  perClient: RequestHandler;
+  settings: RateLimitSettings;
+  reporter: LockoutReporter;
+}
+
+/**
+ * Every refusal under a lock is answered this long after the request arrived, however far it got: a right secret
+ * with a made-up token takes a database lookup that a wrong secret does not, and the answer's timing must not
+ * tell them apart. Only failing requests wait (Alexa's are never refused), and it slows a guesser down too.
+ */
+export const LOCKOUT_ANSWER_MS = 250;
+
+/** Answers a locked request 429 (at a fixed time after `startedNs`) and reports the lock (first refusal, then once a minute). */
+export function refuseLocked(deps: HttpDeps, limiters: Pick<FormLimiters, 'settings' | 'reporter'>, req: Request, res: Response, step: FlowStep, lockouts: Lockout[], context: TokenRequestContext = {}, failure?: OAuthError, startedNs = process.hrtime.bigint()): void {
+  const retryAfter = Math.max(...lockouts.map((l) => l.retryAfterSeconds));
+  const elapsedMs = Number((process.hrtime.bigint() - startedNs) / 1_000_000n);
+  setTimeout(() => {
+    if (res.headersSent || res.destroyed) return;
+    res
+      .status(429)
+      .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Retry-After': String(retryAfter) })
+      .json({ error: 'invalid_request', error_description: `too many failed requests; retry after ${retryAfter} seconds` });
+  }, Math.max(0, LOCKOUT_ANSWER_MS - elapsedMs));
+  for (const lockout of lockouts) {
+    const report = limiters.reporter.report(lockout);
+    if (!report) continue;
+    deps.trace.record({
+      requestId: res.locals.requestId,
+      step,
+      outcome: 'security',
+      ip: req.ip,
+      clientId: context.clientId,
+      grantType: context.grantType,
+      kind: 'rate_limited',
+      cause: describeLockout(lockout, limiters.settings),
+      detail: {
+        limiter: lockout.limiter,
+        target: lockout.target,
+        retryAfter: lockout.retryAfterSeconds,
+        lockoutStarted: report.first,
+        refusedSinceLastReport: report.refusedSinceLast,
+        // What the refused request would have got, for the operator (never sent to the client).
+        wouldHaveBeen: failure ? `${failure.code} (${failure.kind})` : 'not a success',
+      },
+    });
+  }
+}
+
+export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimiters, handle: FormHandler): RequestHandler[] {
   const run: RequestHandler = async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
     const context: TokenRequestContext = {};
@@ -31,6 +91,7 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiter: RequestHan
       redirectUri: typeof params.redirect_uri === 'string' ? params.redirect_uri.slice(0, 2048) : undefined,
     };
     const elapsed = () => Number((process.hrtime.bigint() - started) / 1000n) / 1000;
+    const lockouts = res.locals.lockouts ?? [];
     try {
       if (!req.is('application/x-www-form-urlencoded')) {
         throw new InvalidRequest(
@@ -40,6 +101,11 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiter: RequestHan
         );
       }
       const result = await handle({ params, authorization: req.get('authorization') }, context, req);
+      if (lockouts.length > 0 && result.provesPossession === false) {
+        refuseLocked(deps, limiters, req, res, step, lockouts, context, undefined, started);
+        return;
+      }
+      if (lockouts.length > 0) res.removeHeader('Retry-After');
       res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(result.body);
       deps.trace.record({
         ...base,
@@ -47,11 +113,22 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiter: RequestHan
         clientId: context.clientId,
         grantType: context.grantType,
         ...result.trace,
-        detail: { authScheme: context.authScheme, ms: elapsed(), ...result.trace?.detail },
+        detail: {
+          authScheme: context.authScheme,
+          ms: elapsed(),
+          ...(lockouts.length > 0 ? { servedDespiteLockout: lockouts.map((l) => l.limiter) } : {}),
+          ...result.trace?.detail,
+        },
       });
     } catch (err) {
       const error = err instanceof OAuthError ? err : storeFailure(err);
-      if (!(err instanceof OAuthError)) deps.log.error(`${step} request failed on a store error`, { requestId: base.requestId, error: String(err) });
+      // A StoreError was logged once by the store when the fault began; anything else is unexpected.
+      if (!(err instanceof OAuthError) && !isStoreError(err)) deps.log.error(`${step} request failed on an unexpected error`, { requestId: base.requestId, error: err instanceof Error ? err.stack : String(err) });
+      // A server-side failure (503) is not the client's: it is never turned into a lockout refusal.
+      if (lockouts.length > 0 && error.status < 500) {
+        refuseLocked(deps, limiters, req, res, step, lockouts, context, error, started);
+        return;
+      }
       sendOAuthError(res, error);
       deps.trace.record({
         ...base,
@@ -65,7 +142,7 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiter: RequestHan
       });
     }
   };
-  return [limiter, formBody, run];
+  return [limiters.perIp, formBody, limiters.perClient, run];
 }
 
 function storeFailure(err: unknown): OAuthError {

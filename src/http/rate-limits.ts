@@ -1,7 +1,27 @@
 /**
  * Brute-force throttles (express-rate-limit, in memory: they protect one process and reset on restart, which is
- * acceptable for a limiter). Only failures count, so Alexa's normal traffic is never slowed. Keys use req.ip,
- * which is the real client address behind a proxy listed in trusted_proxies and the peer address otherwise.
+ * acceptable for a limiter). Only failures count (a 4xx; a 5xx is our fault, e.g. a database outage, and must not
+ * lock out Alexa while it retries), so normal traffic is never slowed. IP keys use req.ip, which is the real client
+ * address behind a proxy listed in trusted_proxies and the peer address otherwise.
+ *
+ * Two dimensions, because an attacker can vary either:
+ * - per client IP: stops one source guessing anything (passwords, client secrets, codes, refresh tokens);
+ * - per target (a username at the login form; a configured client_id or resource-server id at the token,
+ *   revocation and introspection endpoints): stops many sources guessing one target's secret.
+ *
+ * Lockout abuse, and why the two endpoints differ:
+ * - Token endpoints lock *softly*. A locked request is still processed, and answered normally only when it
+ *   succeeds outright (valid client secret AND valid code or refresh token; for introspection an active token,
+ *   for revocation a token that was revoked). Anything else gets 429, whatever the reason, so a guesser learns
+ *   nothing (no oracle: a right secret with a made-up refresh token is also 429) while Alexa, which holds a valid
+ *   secret and refresh token, is never refused: an attacker cannot get Alexa's refreshes refused, and a 429 is
+ *   never an invalid_grant (which would unlink). This holds for the IP lock too, so a reverse proxy that is not
+ *   in trusted_proxies (every request seems to come from it) does not let an attacker lock Alexa out.
+ * - The login form locks *hard*: a password is the only proof there, so a lock that let the right password
+ *   through would be an oracle. To keep one abusive client from locking the owner out, the per-username limit is
+ *   three times the per-IP one: a single address is cut off by its own limit long before it can lock a
+ *   username; only a distributed attack (several addresses) locks it, for the window.
+ * Targets are only configured ids (unknown ids have nothing to guess and would let an attacker grow the table).
  */
 import type { Request, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
@@ -11,53 +31,193 @@ export interface RateLimitSettings {
   loginFailuresPerIp: number;
   loginFailuresPerUser: number;
   tokenFailuresPerIp: number;
+  /** Failed token/revocation/introspection requests naming one configured client or resource server. */
+  tokenFailuresPerClient: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   windowMs: 15 * 60 * 1000,
-  loginFailuresPerIp: 20,
-  loginFailuresPerUser: 10,
-  tokenFailuresPerIp: 60,
+  loginFailuresPerIp: 10,
+  loginFailuresPerUser: 30,
+  tokenFailuresPerIp: 30,
+  tokenFailuresPerClient: 100,
 };
 
-export type LimitedHandler = (req: Request, res: Response, retryAfterSeconds: number, limiter: string) => void;
+export type LimiterName = 'login-ip' | 'login-user' | 'token-ip' | 'token-client';
+
+/** A limit a request ran into. */
+export interface Lockout {
+  limiter: LimiterName;
+  /** What is locked, for the operator: an IP, a username or a client id. */
+  target: string;
+  retryAfterSeconds: number;
+}
+
+/** Hard lock: answer the request (429). */
+export type LimitedHandler = (req: Request, res: Response, lockout: Lockout) => void;
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** Soft locks this request ran into (token endpoints): it is answered 429 unless it succeeds outright. */
+    lockouts?: Lockout[];
+  }
+}
 
 function retryAfter(req: Request, windowMs: number): number {
   const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
   return Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
 }
 
-function limiter(name: string, limit: number, windowMs: number, key: (req: Request) => string, onLimited: LimitedHandler): RateLimitRequestHandler {
+interface LimiterSpec {
+  name: LimiterName;
+  limit: number;
+  windowMs: number;
+  key: (req: Request) => string;
+  target: (req: Request) => string;
+  skip?: (req: Request) => boolean;
+  /** Per-target limits publish no RateLimit headers: how many failures others caused is nobody's business. */
+  headers: boolean;
+  onLimited: (req: Request, res: Response, next: () => void, lockout: Lockout) => void;
+}
+
+function limiter(spec: LimiterSpec): RateLimitRequestHandler {
   return rateLimit({
-    windowMs,
-    limit,
+    windowMs: spec.windowMs,
+    limit: spec.limit,
     skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
+    requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode >= 500,
+    standardHeaders: spec.headers ? 'draft-8' : false,
     legacyHeaders: false,
-    keyGenerator: key,
+    keyGenerator: spec.key,
+    skip: spec.skip,
     // We warn about untrusted proxies ourselves, in words that name the option to set.
     validate: { xForwardedForHeader: false, trustProxy: false },
-    handler: (req, res) => {
-      const seconds = retryAfter(req, windowMs);
-      res.set('Retry-After', String(seconds));
-      onLimited(req, res, seconds, name);
-    },
+    handler: (req, res, next) => spec.onLimited(req, res, next, { limiter: spec.name, target: spec.target(req), retryAfterSeconds: retryAfter(req, spec.windowMs) }),
   });
 }
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
 
-export function createRateLimits(settings: RateLimitSettings, onLimited: LimitedHandler) {
+/** The client id a token-endpoint request names: Basic user name (form-decoded) or body client_id. */
+export function namedClientId(req: Request): string | undefined {
+  const auth = req.get('authorization');
+  if (auth) {
+    const m = /^Basic[ ]+([A-Za-z0-9+/=._~-]*)\s*$/i.exec(auth);
+    if (!m) return undefined;
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return undefined;
+    const raw = decoded.slice(0, colon);
+    try {
+      return decodeURIComponent(raw.replace(/\+/g, ' '));
+    } catch {
+      return raw;
+    }
+  }
+  const id = (req.body as Record<string, unknown> | undefined)?.client_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+const formUsername = (req: Request) => String((req.body as Record<string, unknown> | undefined)?.username ?? '').toLowerCase().slice(0, 128);
+
+export interface RateLimits {
+  loginPerIp: RateLimitRequestHandler;
+  loginPerUser: RateLimitRequestHandler;
+  tokenPerIp: RateLimitRequestHandler;
+  /** Runs after the body is parsed (it reads client_id from it). */
+  tokenPerClient: RateLimitRequestHandler;
+}
+
+/**
+ * `targets`: the configured client and resource-server ids. `onHardLimit` answers a locked login; token-endpoint
+ * locks are recorded in res.locals.lockouts and enforced by the endpoint once it knows whether the request succeeded.
+ */
+export function createRateLimits(settings: RateLimitSettings, targets: ReadonlySet<string>, onHardLimit: LimitedHandler): RateLimits {
   const { windowMs } = settings;
-  return {
-    loginPerIp: limiter('login-ip', settings.loginFailuresPerIp, windowMs, clientIp, onLimited),
-    loginPerUser: limiter(
-      'login-user',
-      settings.loginFailuresPerUser,
-      windowMs,
-      (req) => `user:${String((req.body as Record<string, unknown> | undefined)?.username ?? '').toLowerCase().slice(0, 128)}`,
-      onLimited,
-    ),
-    tokenPerIp: limiter('token-ip', settings.tokenFailuresPerIp, windowMs, clientIp, onLimited),
+  const hard = (req: Request, res: Response, _next: () => void, lockout: Lockout) => {
+    res.set('Retry-After', String(lockout.retryAfterSeconds));
+    onHardLimit(req, res, lockout);
   };
+  const soft = (_req: Request, res: Response, next: () => void, lockout: Lockout) => {
+    (res.locals.lockouts ??= []).push(lockout);
+    next();
+  };
+  return {
+    loginPerIp: limiter({ name: 'login-ip', limit: settings.loginFailuresPerIp, windowMs, key: clientIp, target: (req) => req.ip ?? 'unknown', headers: true, onLimited: hard }),
+    loginPerUser: limiter({
+      name: 'login-user',
+      limit: settings.loginFailuresPerUser,
+      windowMs,
+      key: (req) => `user:${formUsername(req)}`,
+      target: formUsername,
+      headers: false,
+      onLimited: hard,
+    }),
+    tokenPerIp: limiter({ name: 'token-ip', limit: settings.tokenFailuresPerIp, windowMs, key: clientIp, target: (req) => req.ip ?? 'unknown', headers: true, onLimited: soft }),
+    tokenPerClient: limiter({
+      name: 'token-client',
+      limit: settings.tokenFailuresPerClient,
+      windowMs,
+      key: (req) => `client:${namedClientId(req)}`,
+      target: (req) => namedClientId(req) ?? '',
+      skip: (req) => {
+        const id = namedClientId(req);
+        return id === undefined || !targets.has(id);
+      },
+      headers: false,
+      onLimited: soft,
+    }),
+  };
+}
+
+/**
+ * Decides which lockout refusals reach the log and the flow trace: the first of each lock, then at most one a
+ * minute with the number refused since, so an attack at full speed cannot flood either.
+ */
+export class LockoutReporter {
+  private readonly seen = new Map<string, { until: number; lastReport: number; refused: number }>();
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly everyMs = 60_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** Returns undefined when this refusal should not be reported, else how many were refused silently before it. */
+  report(lockout: Lockout): { first: boolean; refusedSinceLast: number } | undefined {
+    const now = this.now();
+    const key = `${lockout.limiter}:${lockout.target}`;
+    const entry = this.seen.get(key);
+    if (!entry || entry.until <= now) {
+      if (this.seen.size >= this.maxEntries) {
+        for (const [k, v] of this.seen) if (v.until <= now) this.seen.delete(k);
+        if (this.seen.size >= this.maxEntries) this.seen.delete(this.seen.keys().next().value!);
+      }
+      this.seen.set(key, { until: now + lockout.retryAfterSeconds * 1000, lastReport: now, refused: 0 });
+      return { first: true, refusedSinceLast: 0 };
+    }
+    entry.until = Math.max(entry.until, now + lockout.retryAfterSeconds * 1000);
+    if (now - entry.lastReport >= this.everyMs) {
+      const refusedSinceLast = entry.refused;
+      entry.refused = 0;
+      entry.lastReport = now;
+      return { first: false, refusedSinceLast };
+    }
+    entry.refused++;
+    return undefined;
+  }
+}
+
+/** Words for the operator: which limit, on what, and for how long. */
+export function describeLockout(lockout: Lockout, settings: RateLimitSettings): string {
+  const minutes = Math.round(settings.windowMs / 60000);
+  switch (lockout.limiter) {
+    case 'login-ip':
+      return `login-ip limit reached for client ${lockout.target}: more than ${settings.loginFailuresPerIp} failed logins in ${minutes} min; its logins are refused for ${lockout.retryAfterSeconds} s`;
+    case 'login-user':
+      return `login-user limit reached for this username ("${lockout.target}"): more than ${settings.loginFailuresPerUser} failed logins in ${minutes} min from several addresses (a distributed guessing attack); logins as this user are refused for ${lockout.retryAfterSeconds} s`;
+    case 'token-ip':
+      return `token-ip limit reached for client ${lockout.target}: more than ${settings.tokenFailuresPerIp} failed token requests in ${minutes} min; its failing requests are answered 429 for ${lockout.retryAfterSeconds} s (requests with valid credentials still succeed)`;
+    default:
+      return `token-client limit reached for client_id "${lockout.target}": more than ${settings.tokenFailuresPerClient} failed requests naming it in ${minutes} min (secret, code or token guessing); failing requests naming it are answered 429 for ${lockout.retryAfterSeconds} s (requests with valid credentials, such as Alexa's refreshes, still succeed)`;
+  }
 }

@@ -24,6 +24,19 @@ function formDecode(value: string): string | undefined {
   }
 }
 
+const KNOWN_SCHEMES = ['basic', 'bearer', 'digest', 'dpop', 'negotiate', 'ntlm', 'hoba', 'mutual', 'aws4-hmac-sha256'];
+
+/**
+ * Names the scheme of a refused Authorization header for the operator without echoing any of its value: a client
+ * that sends its raw secret or bare base64 credentials must not find a piece of it in the log.
+ */
+function describeScheme(authorization: string): string {
+  const first = authorization.split(' ')[0].toLowerCase();
+  if (first === 'basic') return 'the Basic credentials are not base64';
+  if (KNOWN_SCHEMES.includes(first) && authorization.includes(' ')) return `it uses the ${first} scheme`;
+  return 'it does not start with a scheme name such as Basic';
+}
+
 /** Reads credentials from the Authorization header and/or the body, refusing two methods at once. */
 export function readClientCredentials(
   authorization: string | undefined,
@@ -34,7 +47,7 @@ export function readClientCredentials(
     if (!m) {
       throw new InvalidClient(
         'client authentication failed',
-        `the Authorization header is not "Basic <base64>" (it starts with "${authorization.split(' ')[0].slice(0, 12)}"); use HTTP Basic or put client_id and client_secret in the body`,
+        `the Authorization header is not "Basic <base64>" (${describeScheme(authorization)}); use HTTP Basic or put client_id and client_secret in the body`,
         'client_auth_malformed',
       );
     }

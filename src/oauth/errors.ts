@@ -14,6 +14,14 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'temporarily_unavailable';
 
+/**
+ * error_description as RFC 6749 §5.2 / §4.1.2.1 allow it on the wire: %x20-21 / %x23-5B / %x5D-7E only. A
+ * description that echoes client input (a grant_type, a client_id) may carry anything else; replace it.
+ */
+export function wireDescription(description: string): string {
+  return description.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
+}
+
 export abstract class OAuthError extends Error {
   abstract readonly code: OAuthErrorCode;
   readonly status: number = 400;
@@ -28,7 +36,7 @@ export abstract class OAuthError extends Error {
     super(description);
   }
   toJSON(): { error: OAuthErrorCode; error_description: string } {
-    return { error: this.code, error_description: this.description };
+    return { error: this.code, error_description: wireDescription(this.description) };
   }
 }
 

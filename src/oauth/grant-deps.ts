@@ -1,5 +1,6 @@
 /** What the grant handlers need: the repositories, the per-key lock, lifetimes and a clock (tests move time). */
 import { KeyedLock } from '../store/keyed-lock';
+import { StoreEntry } from '../store/open-store';
 import { GrantRecord, Repositories } from '../store/records';
 import { fingerprint, randomToken, tokenHash } from './secrets';
 
@@ -33,27 +34,31 @@ export interface IssuedTokens {
 }
 
 /**
- * Mints an access and a refresh token for a grant and stores their hashed records. The caller then writes the
- * grant record: that write is the commit point, so a crash before it leaves only tokens nobody received.
+ * Mints an access and a refresh token for a grant. Their hashed records are returned, not written: the caller
+ * writes them together with the grant record in one transaction (repos.write), so a response is never sent for
+ * tokens that were not stored, and a crash leaves either all of the records or none.
  */
-export async function mintTokens(deps: GrantDeps, grant: GrantRecord, accessScopes: string[]): Promise<{ issued: IssuedTokens; refreshHash: string }> {
+export function mintTokens(deps: GrantDeps, grant: GrantRecord, accessScopes: string[]): { issued: IssuedTokens; refreshHash: string; writes: StoreEntry[] } {
   const now = deps.now();
   const access = randomToken();
   const refresh = randomToken();
   const refreshHash = tokenHash(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
-  await deps.repos.tokens.put(
-    tokenHash(access),
-    { kind: 'access', grantId: grant.id, scopes: accessScopes, issuedAt: now, expiresAt: now + accessToken * 1000, refreshHash },
-    accessToken * 1000,
-  );
-  await deps.repos.tokens.put(
-    refreshHash,
-    { kind: 'refresh', grantId: grant.id, scopes: grant.scopes, issuedAt: now, expiresAt: now + refreshIdle * 1000 },
-    refreshIdle * 1000,
-  );
+  const writes = [
+    deps.repos.tokens.entry(
+      tokenHash(access),
+      { kind: 'access', grantId: grant.id, scopes: accessScopes, issuedAt: now, expiresAt: now + accessToken * 1000, refreshHash },
+      accessToken * 1000,
+    ),
+    deps.repos.tokens.entry(
+      refreshHash,
+      { kind: 'refresh', grantId: grant.id, scopes: grant.scopes, issuedAt: now, expiresAt: now + refreshIdle * 1000 },
+      refreshIdle * 1000,
+    ),
+  ];
   return {
     refreshHash,
+    writes,
     issued: {
       body: { access_token: access, token_type: 'Bearer', expires_in: accessToken, refresh_token: refresh, scope: accessScopes.join(' ') },
       grantId: grant.id,

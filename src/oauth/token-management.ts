@@ -57,9 +57,15 @@ export async function introspectToken(deps: GrantDeps, caller: IntrospectionCall
     return { response: { active: false }, reason: `token belongs to ${grant.clientId}, not ${caller.client.clientId}` };
   }
   // A resource server presenting an access token means the client is using it: retries of its refresh are over.
-  await settleOnUse(deps, lookup.found);
+  // Best effort: when the store cannot record it (disk full, locked), the token is still active and is answered
+  // as such; the only cost is that a retry of the refresh that produced it stays allowed a little longer.
+  const settled = await settleOnUse(deps, lookup.found).then(
+    () => true,
+    () => false,
+  );
   return {
     found: lookup.found,
+    reason: settled ? undefined : 'active; its use could not be recorded (store unavailable)',
     response: {
       active: true,
       scope: record.scopes.join(' '),

@@ -2,7 +2,7 @@
  * The records the server keeps, and a small typed repository per kind. Tokens and codes are keyed by
  * tokenHash(raw value), never by the value itself.
  */
-import { Store } from './open-store';
+import { Store, StoreEntry } from './open-store';
 
 /** A validated authorization request waiting for login and consent. */
 export interface AuthRequestRecord {
@@ -76,6 +76,8 @@ export interface TokenRecord {
 export interface Repository<T> {
   get(id: string): Promise<T | undefined>;
   put(id: string, value: T, ttlMs?: number): Promise<void>;
+  /** The write `put` would do, for Repositories.write (several records in one transaction). */
+  entry(id: string, value: T, ttlMs?: number): StoreEntry;
   remove(id: string): Promise<void>;
   list(): Promise<Array<{ id: string; value: T }>>;
 }
@@ -85,6 +87,7 @@ function repository<T>(store: Store, prefix: string): Repository<T> {
   return {
     get: (id) => store.get<T>(key(id)),
     put: (id, value, ttlMs) => store.set(key(id), value, ttlMs),
+    entry: (id, value, ttlMs) => ({ key: key(id), value, ttlMs }),
     remove: (id) => store.delete(key(id)),
     list: async () =>
       (await store.scan<T>(`${prefix}:`)).map(({ key: k, value }) => ({ id: k.slice(prefix.length + 1), value })),
@@ -97,6 +100,8 @@ export interface Repositories {
   codes: Repository<CodeRecord>;
   grants: Repository<GrantRecord>;
   tokens: Repository<TokenRecord>;
+  /** Writes records of any kinds (from Repository.entry) in one transaction: all of them or none. */
+  write(...entries: StoreEntry[]): Promise<void>;
 }
 
 export function createRepositories(store: Store): Repositories {
@@ -106,5 +111,6 @@ export function createRepositories(store: Store): Repositories {
     codes: repository(store, 'code'),
     grants: repository(store, 'grant'),
     tokens: repository(store, 'token'),
+    write: (...entries) => store.setMany(entries),
   };
 }

@@ -28,6 +28,11 @@ export class Browser {
   forgetCookies(): void {
     this.cookies.clear();
   }
+
+  /** The value of a cookie this browser holds (e.g. to check it never reaches a log). */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
 }
 
 export function hiddenField(html: string, name: string): string {

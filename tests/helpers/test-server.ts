@@ -68,7 +68,7 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<Runni
     host: '127.0.0.1',
     log: createLogger('error', true),
     now: opts.now,
-    rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, ...opts.rateLimits },
+    rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, tokenFailuresPerClient: 1000, ...opts.rateLimits },
   });
   return Object.assign(server, { dataDir });
 }
@@ -84,12 +84,20 @@ export interface ServerProcess {
 
 const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
-/** Runs the compiled server as its own process; resolves once /health answers 200. */
-export async function spawnServer(dataDir: string, options?: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export interface SpawnOptions {
+  /** false: resolve once /health answers at all (a server started on a faulty store answers 503). */
+  healthy?: boolean;
+}
+
+/**
+ * Runs the compiled server as its own process; resolves once /health answers 200 (or at all, with healthy: false).
+ * The admin listener is off unless `env` sets ADMIN_PORT, so parallel servers never race for its fixed port.
+ */
+export async function spawnServer(dataDir: string, options?: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, spawnOpts: SpawnOptions = {}): Promise<ServerProcess> {
   if (options) writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(options));
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -102,7 +110,7 @@ export async function spawnServer(dataDir: string, options?: Record<string, unkn
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
     try {
       const res = await fetch(`${url}/health`);
-      if (res.status === 200) break;
+      if (res.status === 200 || spawnOpts.healthy === false) break;
     } catch {
       /* not listening yet */
     }
@@ -124,17 +132,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs `node dist/main.js` on a data folder that makes it exit (bad options, unusable store); returns its exit code and output. */
+/** Runs `node dist/main.js` on a data folder that makes it exit (bad options); returns its exit code (null if it had to be killed) and output. */
 export async function runToExit(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  // A server that starts instead of exiting must not outlive the test: kill it and report "no exit code".
+  const guard = setTimeout(() => {
+    output += '\n[runToExit: still running after 20 s, killed]';
+    child.kill('SIGKILL');
+  }, 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c, signal) => resolve(signal ? null : c)));
+  clearTimeout(guard);
   return { code, output };
 }
 

@@ -29,7 +29,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 }
 
 const STYLE = `
-  :root { color-scheme: light dark; --accent: #03a9f4; --bg: #f5f7fa; --card: #fff; --fg: #1c2733; --muted: #5b6b7b; --danger: #c62828; }
+  :root { color-scheme: light dark; --accent: #0277bd; --bg: #f5f7fa; --card: #fff; --fg: #1c2733; --muted: #5b6b7b; --danger: #c62828; }
   @media (prefers-color-scheme: dark) { :root { --bg: #111418; --card: #1c2127; --fg: #e6e9ec; --muted: #9aa6b2; } }
   * { box-sizing: border-box; }
   body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;

@@ -74,7 +74,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
       }
       res.redirect(303, redirectWith(result.redirectUri, {
         error: result.error.code,
-        error_description: result.error.description,
+        error_description: result.error.toJSON().error_description,
         state: result.state,
         iss: issuerFor(req, config),
       }));
@@ -171,8 +171,18 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
       renderLogin(res, 401, id!, record, { error: 'Your login has expired; log in again.' });
       return;
     }
-    // One decision per request: a reloaded or replayed form cannot mint a second code.
-    await repos.authRequests.remove(id!);
+    // One decision per request: a reloaded or replayed form cannot mint a second code. Take-and-remove under a
+    // lock, so that the same form posted several times at once (double click, retries) decides only once.
+    const claimed = await grants.lock.run(`authreq:${id}`, async () => {
+      if (!(await repos.authRequests.get(id!))) return false;
+      await repos.authRequests.remove(id!);
+      return true;
+    });
+    if (!claimed) {
+      trace.record({ ...withClient, outcome: 'error', kind: 'request_expired', cause: 'consent form posted again after its request was decided' });
+      sendPage(res, 400, errorPage(res.locals.nonce, 'Linking could not continue', 'This link request has expired (after 15 minutes) or was already completed.', RESTART_HINT));
+      return;
+    }
     const iss = issuerFor(req, config);
     if (formField(req, 'decision') !== 'approve') {
       trace.record({ ...withClient, username: session.username, outcome: 'error', error: 'access_denied', kind: 'access_denied', cause: `${session.username} denied the request` });

@@ -12,8 +12,10 @@ export function healthRoutes(deps: HttpDeps): Router {
       version: deps.version,
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
       store: store.ok ? 'ok' : store.reason,
+      ...(store.ok ? {} : { store_fault: store.fault, store_fault_since: store.since }),
     };
-    if (!store.ok) deps.log.error('health check failed', { reason: store.reason });
+    // The store logs each fault once when it starts and when it ends; a health poller must not flood the log.
+    if (!store.ok) deps.log.debug('health check failed', { reason: store.reason });
     res.status(store.ok ? 200 : 503).set('Cache-Control', 'no-store').json(body);
   });
   return router;

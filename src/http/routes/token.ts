@@ -1,18 +1,18 @@
 /** POST /alexa/token, /alexa/revoke and /alexa/introspect: HTTP <-> the oauth/ handlers. */
-import { RequestHandler, Router } from 'express';
+import { Router } from 'express';
 import { InvalidClient } from '../../oauth/errors';
 import { authenticateResourceServer } from '../../oauth/client-auth';
 import { authenticateRequest, handleTokenRequest, readRequest } from '../../oauth/token-endpoint';
 import { IntrospectionCaller, introspectToken, requireToken, revokeToken } from '../../oauth/token-management';
 import { HttpDeps } from '../deps';
-import { formEndpoint } from '../form-endpoint';
+import { FormLimiters, formEndpoint } from '../form-endpoint';
 import { issuerFor } from '../request-context';
 
-export function tokenRoutes(deps: HttpDeps, failureLimiter: RequestHandler): Router {
+export function tokenRoutes(deps: HttpDeps, limiters: FormLimiters): Router {
   const router = Router();
   const { grants, clients } = deps;
 
-  router.post('/alexa/token', ...formEndpoint(deps, 'token', failureLimiter, async (input, context) => {
+  router.post('/alexa/token', ...formEndpoint(deps, 'token', limiters, async (input, context) => {
     const issued = await handleTokenRequest(grants, clients, input, context);
     return {
       body: issued.body,
@@ -20,14 +20,14 @@ export function tokenRoutes(deps: HttpDeps, failureLimiter: RequestHandler): Rou
     };
   }));
 
-  router.post('/alexa/revoke', ...formEndpoint(deps, 'revoke', failureLimiter, async (input, context) => {
+  router.post('/alexa/revoke', ...formEndpoint(deps, 'revoke', limiters, async (input, context) => {
     const { client, params } = authenticateRequest(clients, input, context);
     const result = await revokeToken(grants, client, requireToken(params));
     // RFC 7009 §2.2: 200 whether or not the token was known, so revocation cannot probe for valid tokens.
-    return { body: {}, trace: { grantId: result.grantId, detail: { revoked: result.revoked } } };
+    return { body: {}, provesPossession: result.revoked !== 'nothing', trace: { grantId: result.grantId, detail: { revoked: result.revoked } } };
   }));
 
-  router.post('/alexa/introspect', ...formEndpoint(deps, 'introspect', failureLimiter, async (input, context, req) => {
+  router.post('/alexa/introspect', ...formEndpoint(deps, 'introspect', limiters, async (input, context, req) => {
     const { credentials, params } = readRequest(input, context);
     const resourceServer = authenticateResourceServer(credentials, deps.config.resourceServers);
     let caller: IntrospectionCaller;
@@ -43,6 +43,7 @@ export function tokenRoutes(deps: HttpDeps, failureLimiter: RequestHandler): Rou
     const result = await introspectToken(grants, caller, requireToken(params), issuerFor(req, deps.config));
     return {
       body: result.response,
+      provesPossession: result.response.active,
       trace: { grantId: result.found?.grant.id, username: result.found?.grant.username, detail: { active: result.response.active, reason: result.reason } },
     };
   }));

@@ -100,10 +100,14 @@ export async function exchangeCode(deps: GrantDeps, client: ClientConfig, params
       refreshCount: 0,
       refresh: { live: [], settled: true },
     };
-    const { issued, refreshHash } = await mintTokens(deps, grant, record.scopes);
+    const { issued, refreshHash, writes } = mintTokens(deps, grant, record.scopes);
     grant.refresh.live = [refreshHash];
-    await deps.repos.grants.put(grant.id, grant, grantTtlMs(deps));
-    await deps.repos.codes.put(hash, { ...record, consumedAt: now }, Math.max(record.expiresAt + CODE_RECORD_GRACE_MS - now, 1000));
+    // Tokens, grant and the consumed code in one transaction: the code is spent exactly when its tokens exist.
+    await deps.repos.write(
+      ...writes,
+      deps.repos.grants.entry(grant.id, grant, grantTtlMs(deps)),
+      deps.repos.codes.entry(hash, { ...record, consumedAt: now }, Math.max(record.expiresAt + CODE_RECORD_GRACE_MS - now, 1000)),
+    );
     return issued;
   });
 }

@@ -70,7 +70,7 @@ export async function refreshTokens(deps: GrantDeps, client: ClientConfig, param
         'refresh_reuse',
       );
     }
-    const { issued, refreshHash } = await mintTokens(deps, grant, accessScopes);
+    const { issued, refreshHash, writes } = mintTokens(deps, grant, accessScopes);
     const updated: GrantRecord = {
       ...grant,
       lastRefreshAt: deps.now(),
@@ -79,7 +79,7 @@ export async function refreshTokens(deps: GrantDeps, client: ClientConfig, param
         ? { parent: hash, live: [refreshHash], settled: false }
         : { ...family, live: [...family.live, refreshHash].slice(-MAX_LIVE_SIBLINGS) },
     };
-    await deps.repos.grants.put(grant.id, updated, grantTtlMs(deps));
+    await deps.repos.write(...writes, deps.repos.grants.entry(grant.id, updated, grantTtlMs(deps)));
     return issued;
   });
 }

@@ -1,0 +1,309 @@
+/**
+ * The `diagnose` report: configuration, login, public URL, store, flow trace, listeners, clock and the recent
+ * failures, as findings with fixes. Shown on the Status page and by `oauth-admin diagnose`.
+ */
+import { statfsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { TRACE_LIMITS } from '../log/flow-trace';
+import { explain } from './explain';
+import { AdminContext } from './service';
+import { readTrace, traceInfo } from './trace-reader';
+
+export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
+
+export interface Finding {
+  area: string;
+  level: FindingLevel;
+  title: string;
+  detail?: string;
+  fix?: string;
+}
+
+export interface DiagnoseReport {
+  ok: boolean;
+  generatedAt: string;
+  counts: Record<FindingLevel, number>;
+  findings: Finding[];
+}
+
+export interface DiagnoseOptions {
+  /** Whether a server runs on this DATA_DIR (always true inside the server). */
+  serverRunning: boolean;
+  /** Whether Home Assistant login is available (SUPERVISOR_TOKEN), for the CLI's offline view. */
+  homeAssistantLogin?: boolean;
+  /** How far back "recent failures" looks. */
+  failureWindowMs?: number;
+}
+
+const ALEXA_HOSTS = ['pitangui.amazon.com', 'layla.amazon.com', 'alexa.amazon.co.jp'];
+const CONFIG = 'the add-on Configuration tab';
+const EARLIEST_PLAUSIBLE = Date.parse('2025-01-01T00:00:00Z');
+const CLOCK_JUMP_MS = 2000;
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+function configFindings(ctx: AdminContext, opts: DiagnoseOptions): Finding[] {
+  const out: Finding[] = [];
+  const area = 'configuration';
+  for (const p of ctx.configProblems ?? []) {
+    const at = p.indexOf('; ');
+    out.push({ area, level: 'error', title: at > 0 ? p.slice(0, at) : p, fix: at > 0 ? p.slice(at + 2) : `correct it in ${CONFIG}` });
+  }
+  for (const w of ctx.configWarnings ?? []) {
+    const at = w.indexOf('; ');
+    out.push({ area, level: 'warn', title: at > 0 ? w.slice(0, at) : w, fix: at > 0 ? w.slice(at + 2) : undefined });
+  }
+  const config = ctx.config;
+  if (!config) return out;
+
+  for (const client of config.clients) {
+    const alexaUris = client.redirectUris.filter((u) => ALEXA_HOSTS.some((h) => u.startsWith(`https://${h}/`)));
+    const placeholders = client.redirectUris.filter((u) => /\/api\/skill\/link\/(M2X+|REPLACEWITHVENDORID)$/.test(u));
+    if (placeholders.length) {
+      out.push({
+        area,
+        level: 'error',
+        title: `clients → ${client.clientId}: redirect_uris still hold the placeholder vendor id (${placeholders[0]})`,
+        detail: 'Alexa will ask for the Redirect URLs of your skill, and each attempt to link fails with "Redirect URI not registered".',
+        fix: `Copy the three "Alexa Redirect URLs" from the Alexa developer console (Build → Account Linking) into clients → redirect_uris in ${CONFIG}.`,
+      });
+    }
+    if (alexaUris.length === 0) continue;
+    if (client.clientType === 'public') {
+      out.push({
+        area,
+        level: 'error',
+        title: `clients → ${client.clientId} is public, but Alexa always sends a client secret`,
+        detail: 'Every token request from Alexa would be refused ("public client sent a secret"). The old guide advised "public"; it is wrong for Alexa.',
+        fix: `Set client_type to confidential and client_secret to the value of "Your Secret" in the Alexa console.`,
+      });
+    }
+    const hosts = new Set(alexaUris.map((u) => new URL(u).hostname));
+    const missing = ALEXA_HOSTS.filter((h) => !hosts.has(h));
+    if (missing.length) {
+      out.push({
+        area,
+        level: 'warn',
+        title: `clients → ${client.clientId}: no redirect URI for ${missing.join(', ')}`,
+        detail: "Alexa uses the host of the user's account region; users of a missing region cannot link.",
+        fix: 'Add all three Alexa Redirect URLs the Alexa console lists.',
+      });
+    }
+  }
+  if (!out.some((f) => f.level === 'error')) {
+    out.push({
+      area,
+      level: 'ok',
+      title: `options.json is valid: ${config.clients.length} client(s) (${config.clients.map((c) => c.clientId).join(', ')}), ${config.users.length} extra user(s)`,
+    });
+  }
+
+  const canLogin = ctx.runtime ? ctx.runtime.loginSources : config.users.length > 0 || Boolean(opts.homeAssistantLogin);
+  out.push(
+    canLogin
+      ? { area: 'login', level: 'ok', title: 'Owners can log in to approve a link' }
+      : {
+          area: 'login',
+          level: 'error',
+          title: 'No one can log in to approve a link',
+          detail: 'There are no users in the options and Home Assistant login is not available.',
+          fix: `Add a user under Configuration → users, or keep auth_api enabled so Home Assistant accounts work.`,
+        },
+  );
+  return out;
+}
+
+export function publicUrlFindings(publicUrl: string | undefined): Finding[] {
+  const area = 'public URL';
+  if (!publicUrl) {
+    return [{
+      area,
+      level: 'warn',
+      title: 'public_url is not set',
+      detail: 'Every published URL is derived from the Host of each request, and this page can only show a placeholder for the Alexa console values.',
+      fix: `Set public_url in ${CONFIG} to the https address Alexa reaches this add-on at, e.g. https://ha.example.com.`,
+    }];
+  }
+  const url = new URL(publicUrl);
+  const out: Finding[] = [];
+  if (url.protocol !== 'https:') {
+    out.push({ area, level: 'error', title: `${publicUrl} is not https`, detail: 'Alexa accepts only https Authorization and Access Token URIs.', fix: 'Put an HTTPS reverse proxy with a publicly trusted certificate in front and set public_url to its https address.' });
+  }
+  if (url.port !== '' && url.port !== '443') {
+    out.push({ area, level: 'error', title: `${publicUrl} uses port ${url.port}`, detail: 'Alexa requires the Authorization and Access Token URIs on port 443.', fix: 'Serve the add-on through a reverse proxy on 443 and remove the port from public_url.' });
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) || host === 'localhost' || /\.(local|lan|home|internal|localdomain)$/.test(host) || !host.includes('.')) {
+    out.push({ area, level: 'error', title: `${host} is not a public DNS name`, detail: "Alexa's servers reach the token endpoint from the internet, and check its certificate.", fix: 'Use a public domain with a certificate from a public CA (e.g. Let\'s Encrypt) for public_url.' });
+  }
+  if (url.pathname !== '/' && url.pathname !== '') {
+    out.push({ area, level: 'info', title: `public_url has the path ${url.pathname}`, detail: `The reverse proxy must forward ${url.pathname}/alexa/ to this add-on's /alexa/.` });
+  }
+  if (out.every((f) => f.level === 'info')) out.unshift({ area, level: 'ok', title: `${publicUrl}: https on port 443 with a public host name` });
+  return out;
+}
+
+async function storeFindings(ctx: AdminContext): Promise<Finding[]> {
+  const area = 'store';
+  const out: Finding[] = [];
+  const health = await ctx.store.check();
+  out.push(
+    health.ok
+      ? { area, level: 'ok', title: `Database readable and writable (${ctx.store.file}, ${formatBytes(ctx.store.sizeBytes())})` }
+      : { area, level: 'error', title: 'The database cannot be read or written', detail: health.reason, fix: 'Check free space on the Home Assistant host and restart the add-on; if it persists, restore /data from a backup.' },
+  );
+  try {
+    const problems = await ctx.store.integrityCheck();
+    out.push(
+      problems.length === 1 && problems[0] === 'ok'
+        ? { area, level: 'ok', title: 'Database integrity check passed' }
+        : { area, level: 'error', title: 'The database is damaged (PRAGMA integrity_check)', detail: problems.slice(0, 5).join('; '), fix: 'Restore the add-on from a Home Assistant backup (Settings → System → Backups); linked users may have to link again.' },
+    );
+  } catch (err) {
+    out.push({ area, level: 'error', title: 'The database integrity check could not run', detail: String(err), fix: 'Restart the add-on; if it persists, restore /data from a backup.' });
+  }
+  try {
+    const fs = statfsSync(ctx.dataDir);
+    const free = fs.bavail * fs.bsize;
+    if (free < 50 * 1024 * 1024) {
+      out.push({ area, level: 'error', title: `Only ${formatBytes(free)} free on the data disk`, detail: 'Writes will soon fail, and linking with them.', fix: 'Free space on the Home Assistant host (old backups are the usual culprit).' });
+    } else if (free < 500 * 1024 * 1024) {
+      out.push({ area, level: 'warn', title: `${formatBytes(free)} free on the data disk`, fix: 'Free space on the Home Assistant host before it runs out.' });
+    }
+  } catch {
+    /* statfs unsupported: skip */
+  }
+  return out;
+}
+
+function traceFindings(ctx: AdminContext): Finding[] {
+  const info = traceInfo(ctx.dataDir);
+  const bound = formatBytes(TRACE_LIMITS.maxBytes * TRACE_LIMITS.maxFiles);
+  return [{
+    area: 'flow trace',
+    level: 'ok',
+    title: `${info.files} file(s), ${formatBytes(info.bytes)}${info.oldest ? `, oldest entry ${info.oldest}` : ''}`,
+    detail: `Kept below ${bound} and ${TRACE_LIMITS.maxAgeMs / 86_400_000} days automatically.`,
+  }];
+}
+
+async function probe(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return res.status === 200 ? undefined : `answered ${res.status}`;
+  } catch (err) {
+    return (err as Error).cause ? String((err as Error & { cause: unknown }).cause) : String(err);
+  }
+}
+
+async function listenerFindings(ctx: AdminContext, opts: DiagnoseOptions): Promise<Finding[]> {
+  const area = 'listeners';
+  if (!opts.serverRunning || !ctx.runtime) {
+    return [{
+      area,
+      level: 'error',
+      title: 'The OAuth server is not running',
+      detail: 'Nothing answers on its control socket in this data folder: Alexa can neither link nor refresh, and linked users are unlinked when their access token expires.',
+      fix: 'Start the add-on (Settings → Add-ons → Music Assistant Alexa OAuth → Start) and read its Log tab if it stops again.',
+    }];
+  }
+  const out: Finding[] = [];
+  const { oauth, admin, adminAllow } = ctx.runtime.listeners;
+  if (oauth) {
+    const health = `${oauth.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:')}/health`;
+    const problem = await probe(health);
+    out.push(
+      problem === undefined
+        ? { area, level: 'ok', title: `OAuth endpoints listening on ${oauth}` }
+        : { area, level: 'error', title: `OAuth listener ${oauth} does not answer /health`, detail: problem, fix: 'Restart the add-on.' },
+    );
+  }
+  out.push(
+    admin
+      ? { area, level: 'ok', title: `Admin page listening on ${admin}`, detail: `Connections accepted only from ${adminAllow?.join(', ')}.` }
+      : { area, level: 'warn', title: 'The admin listener is not running', detail: 'See the add-on log for why (port in use, or ADMIN_PORT=off).', fix: 'Restart the add-on.' },
+  );
+  return out;
+}
+
+function clockFindings(ctx: AdminContext): Finding[] {
+  const area = 'clock';
+  const now = ctx.grants.now();
+  const out: Finding[] = [];
+  if (now < EARLIEST_PLAUSIBLE) {
+    out.push({ area, level: 'error', title: `The clock says ${new Date(now).toISOString()}, which is in the past`, detail: 'Certificates, backups and token lifetimes all go wrong with a clock this far off.', fix: 'Make sure the Home Assistant host synchronises its time (NTP) and has network access to a time server.' });
+  }
+  const rt = ctx.runtime;
+  if (rt) {
+    const wall = now - rt.clockBaseline.wall;
+    const mono = performance.now() - rt.clockBaseline.mono;
+    const drift = Math.round(wall - mono);
+    out.push(
+      Math.abs(drift) > CLOCK_JUMP_MS
+        ? {
+            area,
+            level: 'warn',
+            title: `The wall clock jumped ${drift > 0 ? 'forward' : 'back'} ${Math.abs(Math.round(drift / 1000))} s since the server started`,
+            detail: 'Measured against the monotonic clock: an NTP correction, a manual change, or a suspended host. Codes issued around that moment may have expired early (or late).',
+            fix: 'Keep NTP time sync on for the Home Assistant host; if a link failed with "code expired" at that time, link again.',
+          }
+        : { area, level: 'ok', title: `No clock jump since start (wall vs monotonic drift ${drift} ms)` },
+    );
+  }
+  out.push({
+    area,
+    level: 'info',
+    title: 'This add-on cannot ask a time server itself',
+    detail: 'Codes and tokens are timed by this machine alone (expires_in is relative), so an offset from Amazon does no harm; a jump while a code is outstanding does. Home Assistant OS keeps the host in sync by NTP.',
+  });
+  return out;
+}
+
+function failureFindings(ctx: AdminContext, windowMs: number): Finding[] {
+  const area = 'recent failures';
+  const since = Date.now() - windowMs;
+  const failures = readTrace(ctx.dataDir, { since, failuresOnly: true });
+  const days = Math.round(windowMs / 86_400_000);
+  if (failures.length === 0) return [{ area, level: 'ok', title: `No failures in the last ${days > 1 ? `${days} days` : '24 hours'}` }];
+  const byKind = new Map<string, typeof failures>();
+  for (const f of failures) {
+    const key = f.kind ?? f.error ?? 'other';
+    byKind.set(key, [...(byKind.get(key) ?? []), f]);
+  }
+  return [...byKind.entries()]
+    .sort((a, b) => b[1].length - a[1].length)
+    .map(([kind, list]) => {
+      const latest = list[0];
+      const why = explain(latest, { config: ctx.config })!;
+      return {
+        area,
+        level: latest.outcome === 'security' ? 'error' : 'warn',
+        title: `${why.title}: ${list.length}× (${kind}), last at ${latest.ts}`,
+        detail: why.problem,
+        fix: why.fix,
+      } satisfies Finding;
+    });
+}
+
+export async function diagnose(ctx: AdminContext, opts: DiagnoseOptions): Promise<DiagnoseReport> {
+  await ctx.trace?.flush();
+  const findings: Finding[] = [
+    ...configFindings(ctx, opts),
+    ...(ctx.config ? publicUrlFindings(ctx.config.publicUrl) : []),
+    ...(await storeFindings(ctx)),
+    ...traceFindings(ctx),
+    ...(await listenerFindings(ctx, opts)),
+    ...clockFindings(ctx),
+    ...failureFindings(ctx, opts.failureWindowMs ?? 7 * 86_400_000),
+  ];
+  const counts = { ok: 0, info: 0, warn: 0, error: 0 };
+  for (const f of findings) counts[f.level]++;
+  return { ok: counts.error === 0, generatedAt: new Date().toISOString(), counts, findings };
+}
+

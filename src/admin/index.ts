@@ -1,0 +1,153 @@
+/**
+ * Starting the admin side of the server: the control socket for the CLI (always) and the admin listener for the
+ * Ingress page (when configured). Neither may take the OAuth server down: if the admin port is taken, the server
+ * logs why and runs on without the page.
+ */
+import { Server, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { unlinkSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { HttpDeps } from '../http/deps';
+import { INGRESS_PROXY, LOOPBACK } from './access';
+import { createAdminApp } from './admin-app';
+import { controlSocketPath, listenControl } from './control';
+import { createControlApp } from './control-app';
+import { Metrics } from './metrics';
+import { AdminContext, RuntimeInfo } from './service';
+
+/** The add-on's ingress_port (config.yaml); 8099, the Supervisor's default, may not be written there. */
+export const DEFAULT_ADMIN_PORT = 8098;
+
+export interface AdminListenOptions {
+  port: number;
+  host: string;
+  /** Peer addresses allowed to connect (exact IPs, compared with the socket's remote address). */
+  allow: string[];
+}
+
+export interface AdminHandle {
+  /** The admin page's URL, when its listener runs. */
+  url?: string;
+  port?: number;
+  /** The control socket, when this server holds it. */
+  controlSocket?: string;
+  context: AdminContext;
+  /** Records the public listener's address once it listens (shown on the status page and by diagnose). */
+  setPublicListener(url: string): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * ADMIN_PORT (default 8098; "off" disables the page), ADMIN_HOST and ADMIN_ALLOW (comma-separated peer IPs).
+ * In the add-on the page listens on all interfaces for the Ingress proxy 172.30.32.2 only; elsewhere on
+ * loopback for loopback only.
+ */
+export function adminListenFromEnv(env: NodeJS.ProcessEnv, inAddon: boolean): AdminListenOptions | undefined {
+  if (env.ADMIN_PORT === 'off') return undefined;
+  const port = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : DEFAULT_ADMIN_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`ADMIN_PORT: "${env.ADMIN_PORT}" is not a port number (0-65535) or "off"; unset it to use ${DEFAULT_ADMIN_PORT}`);
+  }
+  const allow = env.ADMIN_ALLOW ? env.ADMIN_ALLOW.split(',').map((a) => a.trim()).filter(Boolean) : inAddon ? [INGRESS_PROXY] : LOOPBACK;
+  return { port, host: env.ADMIN_HOST ?? (inAddon ? '0.0.0.0' : '127.0.0.1'), allow };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5000).unref();
+  });
+}
+
+export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metrics: Metrics; listen?: AdminListenOptions }): Promise<AdminHandle> {
+  const { deps, dataDir, metrics } = opts;
+  const log = deps.log;
+  const runtime: RuntimeInfo = {
+    pid: process.pid,
+    startedAt: deps.startedAt,
+    clockBaseline: { wall: deps.grants.now(), mono: performance.now() },
+    listeners: {},
+    loginSources: deps.users.hasSources,
+  };
+  const context: AdminContext = {
+    dataDir,
+    version: deps.version,
+    config: deps.config,
+    store: deps.store,
+    grants: deps.grants,
+    trace: deps.trace,
+    log,
+    runtime,
+    metrics,
+  };
+
+  // The control socket comes up before the public listener (start() calls this first): see control.ts.
+  const socketPath = controlSocketPath(dataDir);
+  const control = createServer(createControlApp(context));
+  let controlHeld = false;
+  try {
+    controlHeld = await listenControl(control, socketPath);
+    if (controlHeld) runtime.listeners.control = socketPath;
+    else log.warn(`another server already answers on ${socketPath}: two servers share the data folder ${dataDir}; stop one of them (oauth-admin talks to the other)`);
+  } catch (err) {
+    log.warn(`oauth-admin cannot reach this server: the control socket ${socketPath} cannot be created (${String(err)}); oauth-admin will read the data folder directly`);
+  }
+
+  let admin: Server | undefined;
+  let url: string | undefined;
+  let port: number | undefined;
+  if (opts.listen) {
+    const { host, allow } = opts.listen;
+    const app = createAdminApp({ ctx: context, allow, metrics });
+    try {
+      admin = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(opts.listen!.port, host);
+        s.once('listening', () => resolve(s));
+        s.once('error', reject);
+      });
+      admin.requestTimeout = 30_000;
+      const a = admin.address() as AddressInfo;
+      port = a.port;
+      const shownHost = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      url = `http://${a.address === '0.0.0.0' ? '127.0.0.1' : shownHost}:${a.port}`;
+      runtime.listeners.admin = `http://${shownHost}:${a.port}`;
+      runtime.listeners.adminAllow = allow;
+      log.info(`admin page on http://${shownHost}:${a.port} (connections from ${allow.join(', ')} only)`);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      log.error(
+        e.code === 'EADDRINUSE'
+          ? `admin page: port ${opts.listen.port} is already in use, so the admin page is off (OAuth keeps working); free the port or set ADMIN_PORT`
+          : `admin page cannot listen: ${String(err)} (OAuth keeps working)`,
+      );
+      admin = undefined;
+    }
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    controlSocket: controlHeld ? socketPath : undefined,
+    context,
+    setPublicListener(publicUrl) {
+      runtime.listeners.oauth = publicUrl;
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        metrics.stop();
+        const closing: Array<Promise<void>> = [];
+        if (admin) closing.push(closeServer(admin));
+        if (controlHeld) closing.push(closeServer(control));
+        await Promise.all(closing);
+        if (controlHeld) {
+          try {
+            unlinkSync(socketPath);
+          } catch {
+            /* already removed on close */
+          }
+        }
+      })()),
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * What the admin page, the control socket and the CLI do, free of HTTP: status, the Alexa console values, linked
+ * accounts (grants), revocation, the activity timeline. Inside the server it runs on the server's own store and
+ * per-key lock; the CLI runs it on the same DATA_DIR only when no server is running (see control.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { Config, DEFAULTS } from '../config/config';
+import { FlowEntry, FlowTrace } from '../log/flow-trace';
+import { Logger } from '../log/logger';
+import { GrantDeps, revokeGrant } from '../oauth/grant-deps';
+import { ALEXA_PATHS } from '../oauth/metadata';
+import { fingerprint } from '../oauth/secrets';
+import { Store } from '../store/open-store';
+import { GrantRecord } from '../store/records';
+import { Explanation, explain } from './explain';
+import { Metrics } from './metrics';
+import { HourBucket, TraceFilesInfo, hourlyActivity, readTrace, traceInfo } from './trace-reader';
+
+export interface RuntimeInfo {
+  pid: number;
+  startedAt: number;
+  /** Wall and monotonic clock at start-up: their drift since shows clock jumps. */
+  clockBaseline: { wall: number; mono: number };
+  listeners: { oauth?: string; admin?: string; adminAllow?: string[]; control?: string };
+  /** Whether anyone can log in to approve a link (options users or Home Assistant login). */
+  loginSources: boolean;
+}
+
+export interface AdminContext {
+  dataDir: string;
+  version: string;
+  /** Undefined when options.json cannot be loaded (CLI on a broken configuration). */
+  config?: Config;
+  configProblems?: string[];
+  configWarnings?: string[];
+  store: Store;
+  grants: GrantDeps;
+  /** Where admin actions are recorded; absent for read-only use. */
+  trace?: FlowTrace;
+  log?: Logger;
+  /** Present inside the running server only. */
+  runtime?: RuntimeInfo;
+  metrics?: Metrics;
+}
+
+/** Who performed an admin action, for the log and the trace. */
+export interface Actor {
+  via: 'admin-page' | 'cli' | 'cli-direct';
+  /** The Home Assistant user the Ingress proxy names, or the OS user of the CLI. */
+  user?: string;
+  ip?: string;
+}
+
+export interface AlexaConsoleValues {
+  /** False when public_url is not set: the URIs then show a placeholder host. */
+  publicUrlSet: boolean;
+  authorizationUri: string;
+  accessTokenUri: string;
+  authenticationScheme: string;
+  defaultAccessTokenExpiration: number;
+  clients: Array<{ clientId: string; clientType: string; scopes: string[]; redirectUris: string[] }>;
+}
+
+export interface StatusReport {
+  version: string;
+  running: boolean;
+  pid?: number;
+  startedAt?: string;
+  uptimeSeconds?: number;
+  health: { ok: boolean; reason?: string };
+  dataDir: string;
+  store: { file: string; bytes: number };
+  trace: TraceFilesInfo;
+  publicUrl?: string;
+  listeners: RuntimeInfo['listeners'];
+  grants: { active: number; revoked: number };
+  alexa?: AlexaConsoleValues;
+  configProblems?: string[];
+}
+
+export interface ClientView {
+  clientId: string;
+  clientType: string;
+  /** Fingerprint of the configured secret (to compare with the one a failure reports), never the secret. */
+  secret?: string;
+  redirectUris: string[];
+  scopes: string[];
+}
+
+export interface GrantView {
+  id: string;
+  clientId: string;
+  username: string;
+  scopes: string[];
+  linkedAt: string;
+  lastRefreshAt?: string;
+  /** When the link lapses if Alexa stops refreshing (refresh_token_idle_lifetime after the last use). */
+  expiresAt: string;
+  refreshCount: number;
+  status: 'active' | 'revoked';
+  revokedAt?: string;
+  revokedReason?: string;
+}
+
+export interface ActivityEntry extends FlowEntry {
+  explanation?: Explanation;
+}
+
+const PLACEHOLDER_ORIGIN = 'https://<your public address>';
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function alexaConsoleValues(config: Config): AlexaConsoleValues {
+  const base = config.publicUrl ?? PLACEHOLDER_ORIGIN;
+  return {
+    publicUrlSet: config.publicUrl !== undefined,
+    authorizationUri: `${base}${ALEXA_PATHS.authorize}`,
+    accessTokenUri: `${base}${ALEXA_PATHS.token}`,
+    authenticationScheme: 'HTTP Basic (Recommended)',
+    defaultAccessTokenExpiration: config.accessTokenLifetime,
+    clients: config.clients.map((c) => ({ clientId: c.clientId, clientType: c.clientType, scopes: c.scopes, redirectUris: c.redirectUris })),
+  };
+}
+
+function refreshIdleMs(ctx: AdminContext): number {
+  return (ctx.config?.refreshTokenIdleLifetime ?? DEFAULTS.refresh_token_idle_lifetime) * 1000;
+}
+
+export function grantView(ctx: AdminContext, id: string, g: GrantRecord): GrantView {
+  return {
+    id,
+    clientId: g.clientId,
+    username: g.username,
+    scopes: g.scopes,
+    linkedAt: iso(g.createdAt)!,
+    lastRefreshAt: iso(g.lastRefreshAt),
+    expiresAt: iso((g.lastRefreshAt ?? g.createdAt) + refreshIdleMs(ctx))!,
+    refreshCount: g.refreshCount,
+    status: g.revokedAt === undefined ? 'active' : 'revoked',
+    revokedAt: iso(g.revokedAt),
+    revokedReason: g.revokedReason,
+  };
+}
+
+/** Every grant, newest link first; revoked ones only with `all`. */
+export async function listGrants(ctx: AdminContext, opts: { all?: boolean } = {}): Promise<GrantView[]> {
+  const rows = await ctx.grants.repos.grants.list();
+  return rows
+    .map(({ id, value }) => grantView(ctx, id, value))
+    .filter((g) => opts.all || g.status === 'active')
+    .sort((a, b) => b.linkedAt.localeCompare(a.linkedAt));
+}
+
+export function listClients(ctx: AdminContext): ClientView[] {
+  return (ctx.config?.clients ?? []).map((c) => ({
+    clientId: c.clientId,
+    clientType: c.clientType,
+    secret: c.clientSecret ? fingerprint(c.clientSecret) : undefined,
+    redirectUris: c.redirectUris,
+    scopes: c.scopes,
+  }));
+}
+
+export async function status(ctx: AdminContext): Promise<StatusReport> {
+  const health = await ctx.store.check();
+  const all = await listGrants(ctx, { all: true });
+  const rt = ctx.runtime;
+  return {
+    version: ctx.version,
+    running: rt !== undefined,
+    pid: rt?.pid,
+    startedAt: iso(rt?.startedAt),
+    uptimeSeconds: rt ? Math.round((Date.now() - rt.startedAt) / 1000) : undefined,
+    health,
+    dataDir: ctx.dataDir,
+    store: { file: ctx.store.file, bytes: ctx.store.sizeBytes() },
+    trace: traceInfo(ctx.dataDir),
+    publicUrl: ctx.config?.publicUrl,
+    listeners: rt?.listeners ?? {},
+    grants: { active: all.filter((g) => g.status === 'active').length, revoked: all.filter((g) => g.status === 'revoked').length },
+    alexa: ctx.config ? alexaConsoleValues(ctx.config) : undefined,
+    configProblems: ctx.configProblems,
+  };
+}
+
+export class AdminError extends Error {
+  constructor(message: string, readonly status = 400) {
+    super(message);
+  }
+}
+
+/** A grant by its id or a unique prefix of at least 6 characters (ids are long to type). */
+export async function resolveGrantId(ctx: AdminContext, idOrPrefix: string): Promise<string> {
+  if (!/^[\w-]{1,64}$/.test(idOrPrefix)) throw new AdminError(`"${idOrPrefix.slice(0, 64)}" is not a grant id`);
+  if (await ctx.grants.repos.grants.get(idOrPrefix)) return idOrPrefix;
+  if (idOrPrefix.length < 6) throw new AdminError(`no grant ${idOrPrefix}; give the full id, or at least 6 characters of it`, 404);
+  const matches = (await ctx.grants.repos.grants.list()).filter((g) => g.id.startsWith(idOrPrefix));
+  if (matches.length === 1) return matches[0].id;
+  if (matches.length === 0) throw new AdminError(`no grant ${idOrPrefix}: see \`oauth-admin grants\` for the ids`, 404);
+  throw new AdminError(`${matches.length} grants start with ${idOrPrefix}; give more characters`);
+}
+
+function describeActor(actor: Actor): string {
+  const how = actor.via === 'admin-page' ? 'the admin page' : actor.via === 'cli' ? 'oauth-admin' : 'oauth-admin (server stopped)';
+  return actor.user ? `${actor.user} via ${how}` : how;
+}
+
+export interface RevokeResult {
+  revoked: GrantView[];
+  alreadyRevoked: GrantView[];
+}
+
+/** Revokes grants by id under the server's per-grant lock: every token of them stops working at once. */
+export async function revokeGrants(ctx: AdminContext, ids: string[], actor: Actor): Promise<RevokeResult> {
+  const result: RevokeResult = { revoked: [], alreadyRevoked: [] };
+  const requestId = randomUUID();
+  for (const id of ids) {
+    const before = await ctx.grants.repos.grants.get(id);
+    if (!before) continue; // expired since it was listed; callers resolve ids with resolveGrantId first
+    if (before.revokedAt !== undefined) {
+      result.alreadyRevoked.push(grantView(ctx, id, before));
+      continue;
+    }
+    const after = await revokeGrant(ctx.grants, id, `revoked by ${describeActor(actor)}`);
+    if (!after) continue; // expired in between
+    const view = grantView(ctx, id, after);
+    result.revoked.push(view);
+    ctx.trace?.record({
+      requestId,
+      step: 'admin',
+      outcome: 'ok',
+      clientId: view.clientId,
+      username: view.username,
+      grantId: id,
+      ip: actor.ip,
+      detail: { action: 'revoke', by: describeActor(actor) },
+    });
+  }
+  if (result.revoked.length) {
+    ctx.log?.info(`admin: revoked ${result.revoked.length} link(s)`, { by: describeActor(actor), grants: result.revoked.map((g) => `${g.id} (${g.username}, ${g.clientId})`).join(', ') });
+  }
+  return result;
+}
+
+export interface RevokeAllResult {
+  revoked: GrantView[];
+  codes: number;
+  sessions: number;
+  pendingRequests: number;
+}
+
+/**
+ * The old guide's emergency procedure ("clear all tokens and codes"), done properly: login sessions and pending
+ * link requests are dropped first (no new approval can start), then unredeemed codes (under their lock, so a
+ * redemption in progress either finishes before — and its grant is revoked next — or fails), then every grant.
+ */
+export async function revokeAll(ctx: AdminContext, actor: Actor): Promise<RevokeAllResult> {
+  const { repos, lock } = ctx.grants;
+  let sessions = 0;
+  for (const { id } of await repos.sessions.list()) {
+    await repos.sessions.remove(id);
+    sessions++;
+  }
+  let pendingRequests = 0;
+  for (const { id } of await repos.authRequests.list()) {
+    await repos.authRequests.remove(id);
+    pendingRequests++;
+  }
+  let codes = 0;
+  const dropCodes = async () => {
+    for (const { id, value } of await repos.codes.list()) {
+      if (value.consumedAt !== undefined) continue; // kept: a replay of it must still be recognised
+      const removed = await lock.run(`code:${id}`, async () => {
+        const current = await repos.codes.get(id);
+        if (!current || current.consumedAt !== undefined) return false;
+        await repos.codes.remove(id);
+        return true;
+      });
+      if (removed) codes++;
+    }
+  };
+  await dropCodes();
+  const active = (await repos.grants.list()).filter((g) => g.value.revokedAt === undefined).map((g) => g.id);
+  const { revoked } = await revokeGrants(ctx, active, actor);
+  await dropCodes(); // a code issued by an approval that was already past its checks when this started
+  ctx.trace?.record({
+    requestId: randomUUID(),
+    step: 'admin',
+    outcome: 'ok',
+    ip: actor.ip,
+    detail: { action: 'revoke-all', by: describeActor(actor), grants: revoked.length, codes, sessions, pendingRequests },
+  });
+  ctx.log?.warn(`admin: revoked ALL links (${revoked.length}), ${codes} unredeemed code(s), ${sessions} login session(s)`, { by: describeActor(actor) });
+  return { revoked, codes, sessions, pendingRequests };
+}
+
+export interface ActivityQuery {
+  failuresOnly?: boolean;
+  limit?: number;
+  sinceMs?: number;
+}
+
+/** The recent flow trace, newest first, each failure with its explanation and fix. */
+export async function activity(ctx: AdminContext, q: ActivityQuery = {}): Promise<ActivityEntry[]> {
+  await ctx.trace?.flush();
+  const entries = readTrace(ctx.dataDir, { failuresOnly: q.failuresOnly, limit: q.limit ?? 200, since: q.sinceMs });
+  return entries.map((e) => {
+    const explanation = explain(e, { config: ctx.config });
+    return explanation ? { ...e, explanation } : e;
+  });
+}
+
+/** Tokens issued and failures per hour over the last `hours` hours. */
+export async function hourlyChart(ctx: AdminContext, hours: number): Promise<HourBucket[]> {
+  await ctx.trace?.flush();
+  const now = Date.now();
+  const since = now - hours * 3600_000;
+  return hourlyActivity(readTrace(ctx.dataDir, { since }), now, hours);
+}

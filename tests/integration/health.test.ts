@@ -1,0 +1,92 @@
+/**
+ * GET /health: 200 with the documented body while the store can be written and read back, non-200 with the
+ * reason while it cannot (here: another process holds SQLite's write lock, as a backup or a stuck CLI would),
+ * and 200 again once it can. The token endpoint meanwhile answers 503, never invalid_grant (which unlinks).
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { RunningServer } from '../../src/main';
+import { linkAccount, refresh } from '../helpers/alexa-client';
+import { spawnServer, startInProcess, tempDataDir, testOptions } from '../helpers/test-server';
+
+let server: RunningServer & { dataDir: string };
+beforeAll(async () => {
+  server = await startInProcess();
+});
+afterAll(async () => server.stop());
+
+/** A second connection to the server's database that takes the write lock until released. */
+async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
+  const db = new sqlite3.Database(file);
+  const run = (sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
+  await run('BEGIN EXCLUSIVE');
+  await run("INSERT INTO keyv (key, value) VALUES ('lock-holder', '{}') ON CONFLICT(key) DO NOTHING");
+  return {
+    release: async () => {
+      await run('ROLLBACK');
+      await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+it('answers 200 with status ok and the server name while the store works', async () => {
+  const res = await fetch(`${server.url}/health`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(await res.json()).toEqual(expect.objectContaining({ status: 'ok', message: 'Music Assistant OAuth Server', store: 'ok', version: expect.any(String) }));
+});
+
+it('answers 503 with the reason while the database cannot be written, and 200 once it can again', async () => {
+  const lock = await holdWriteLock(server.deps.store.file);
+  try {
+    const res = await fetch(`${server.url}/health`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; message: string; store: string };
+    expect(body.status).toBe('error');
+    expect(body.message).toBe('Music Assistant OAuth Server');
+    expect(body.store).toMatch(/cannot be read or written/);
+    expect(body.store).toMatch(/locked|busy/i);
+  } finally {
+    await lock.release();
+  }
+  expect((await fetch(`${server.url}/health`)).status).toBe(200);
+});
+
+it('a refresh that cannot be stored is 503 temporarily_unavailable, and the refresh token still works afterwards', async () => {
+  const tokens = await linkAccount(server.url);
+  const lock = await holdWriteLock(server.deps.store.file);
+  let res: Response;
+  try {
+    res = await refresh(server.url, tokens.refresh_token);
+  } finally {
+    await lock.release();
+  }
+  expect(res.status).toBe(503);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(((await res.json()) as { error: string }).error).toBe('temporarily_unavailable');
+  expect((await refresh(server.url, tokens.refresh_token)).status).toBe(200);
+});
+
+it('a database file that is not SQLite does not stop the server (no restart loop): /health names the file and the fault', async () => {
+  const dataDir = tempDataDir();
+  writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(testOptions()));
+  writeFileSync(path.join(dataDir, 'oauth.sqlite'), 'this is not a database, it is a text file that got here somehow\n'.repeat(100));
+  const proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+  try {
+    const res = await fetch(`${proc.url}/health`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { store: string };
+    expect(body.store).toContain(path.join(dataDir, 'oauth.sqlite'));
+    expect(body.store).toMatch(/damaged|not a database/);
+    expect(proc.output()).toContain(path.join(dataDir, 'oauth.sqlite'));
+    // Alexa is told to retry, never that its grant is invalid (which would unlink the user)
+    const token = await refresh(proc.url, 'x'.repeat(43));
+    expect(token.status).toBe(503);
+    expect(((await token.json()) as { error: string }).error).toBe('temporarily_unavailable');
+  } finally {
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+  }
+});

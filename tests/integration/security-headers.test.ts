@@ -1,0 +1,106 @@
+/**
+ * helmet's headers on every response, and on the pages a person sees: no framing (CSP frame-ancestors 'none',
+ * X-Frame-Options DENY), Referrer-Policy no-referrer (the code in the redirect URL must not leak), no scripts.
+ */
+import { RunningServer } from '../../src/main';
+import { Browser, alexaAuthorize, authorizeUrl, linkAccount, openConsentPage, openLoginPage, submitLogin, tokenRequest } from '../helpers/alexa-client';
+import { startInProcess } from '../helpers/test-server';
+
+let server: RunningServer & { dataDir: string };
+beforeAll(async () => {
+  server = await startInProcess({ rateLimits: { loginFailuresPerUser: 1 } });
+});
+afterAll(async () => server.stop());
+
+function csp(res: Response): Map<string, string> {
+  const header = res.headers.get('content-security-policy');
+  expect(header).not.toBeNull();
+  return new Map(header!.split(';').map((d) => d.trim()).filter(Boolean).map((d) => {
+    const [name, ...values] = d.split(/\s+/);
+    return [name, values.join(' ')] as [string, string];
+  }));
+}
+
+function expectHelmetHeaders(res: Response): void {
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(res.headers.get('x-frame-options')).toBe('DENY');
+  expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+  expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+  expect(res.headers.get('x-powered-by')).toBeNull();
+  expect(csp(res).get('frame-ancestors')).toBe("'none'");
+}
+
+/** One response of each kind the server gives. */
+const responses: Array<[string, () => Promise<Response>]> = [
+  ['the login page', async () => new Browser(server.url).request(authorizeUrl(alexaAuthorize()))],
+  ['the consent page', async () => {
+    const browser = new Browser(server.url);
+    const form = await openLoginPage(browser);
+    const login = await submitLogin(browser, form);
+    return browser.request(`/alexa/${login.headers.get('location')}`);
+  }],
+  ['the authorize error page', async () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ client_id: 'nobody' }))}`)],
+  ['the authorize error redirect', async () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ response_type: 'token' }))}`, { redirect: 'manual' })],
+  ['the approve redirect', async () => {
+    const browser = new Browser(server.url);
+    const form = await openConsentPage(browser);
+    return browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+  }],
+  ['a failed login', async () => {
+    const browser = new Browser(server.url);
+    return submitLogin(browser, await openLoginPage(browser), { username: 'someone', password: 'wrong-password' });
+  }],
+  ['a rate-limited login', async () => {
+    const browser = new Browser(server.url);
+    const form = await openLoginPage(browser);
+    await submitLogin(browser, form, { username: 'limited', password: 'wrong-password' });
+    const res = await submitLogin(browser, form, { username: 'limited', password: 'wrong-password' });
+    expect(res.status).toBe(429);
+    return res;
+  }],
+  ['a token success', async () => {
+    const tokens = await linkAccount(server.url);
+    return tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+  }],
+  ['a token error', async () => tokenRequest(server.url, { grant_type: 'password' }, 'basic', 'x', 'y')],
+  ['a body that is too large', async () => fetch(`${server.url}/alexa/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a='.padEnd(40_000, 'x') })],
+  ['the health check', async () => fetch(`${server.url}/health`)],
+  ['a page that does not exist', async () => fetch(`${server.url}/nothing-here`)],
+];
+
+it.each(responses)('helmet headers on %s', async (_what, make) => {
+  expectHelmetHeaders(await make());
+});
+
+describe('the pages', () => {
+  it('allow no script at all and only the page\'s own nonce-tagged style', async () => {
+    const res = await new Browser(server.url).request(authorizeUrl(alexaAuthorize()));
+    const policy = csp(res);
+    expect(policy.get('default-src')).toBe("'none'");
+    expect(policy.has('script-src')).toBe(false);
+    expect(policy.get('base-uri')).toBe("'none'");
+    const html = await res.text();
+    const nonce = /<style nonce="([^"]+)">/.exec(html)?.[1];
+    expect(nonce).toBeDefined();
+    expect(policy.get('style-src')).toBe(`'nonce-${nonce}'`);
+    expect(html).not.toMatch(/<script|\son\w+=/i);
+  });
+
+  it('use a fresh nonce per response', async () => {
+    const a = csp(await new Browser(server.url).request(authorizeUrl(alexaAuthorize()))).get('style-src');
+    const b = csp(await new Browser(server.url).request(authorizeUrl(alexaAuthorize()))).get('style-src');
+    expect(a).not.toBe(b);
+  });
+
+  it('let the consent form end at the registered Alexa hosts (form-action governs the redirect after the POST)', async () => {
+    const res = await new Browser(server.url).request(authorizeUrl(alexaAuthorize()));
+    const formAction = csp(res).get('form-action')!.split(' ');
+    expect(formAction).toEqual(expect.arrayContaining(["'self'", 'https://layla.amazon.com', 'https://pitangui.amazon.com', 'https://alexa.amazon.co.jp']));
+  });
+
+  it('are never cached', async () => {
+    const res = await new Browser(server.url).request(authorizeUrl(alexaAuthorize()));
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * Brute force, throttled by client IP and by target, without handing attackers a way to lock anyone out:
+ * - login: a hard lock per IP and per username; the per-username limit is a multiple of the per-IP one, so one
+ *   abusive address never locks the owner out, only a distributed attack does;
+ * - token, revocation, introspection: a soft lock per IP and per configured client_id. A locked request is
+ *   answered normally only when it succeeds outright (valid secret and valid grant), otherwise 429 whatever was
+ *   wrong (no oracle for the secret); so Alexa's refreshes and a fresh link go through during an attack;
+ * - behind a trusted proxy the real client IP (X-Forwarded-For) is the key;
+ * - a database outage (5xx) never counts as a failure;
+ * - every lockout is in the flow trace (kind rate_limited, read by the admin page) and in the log, once per lock
+ *   rather than once per refused request.
+ */
+import { RunningServer } from '../../src/main';
+import { Browser, TokenBody, alexaAuthorize, exchangeCode, issueCode, linkAccount, openLoginPage, pkcePair, linkInBrowser } from '../helpers/alexa-client';
+import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, ServerProcess, TraceEntry, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput, waitForTrace } from '../helpers/test-server';
+import sqlite3 from 'sqlite3';
+import { stopGracefully } from './helpers';
+
+jest.setTimeout(120_000);
+
+const FORM = 'application/x-www-form-urlencoded';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const basic = (id: string, secret: string) => `Basic ${b64(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+
+async function token(url: string, ip: string, form: Record<string, string>, authorization?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { 'content-type': FORM, 'x-forwarded-for': ip };
+  if (authorization) headers.authorization = authorization;
+  const res = await fetch(`${url}/alexa/token`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const guessSecret = (url: string, ip: string, guess = 'guess') => token(url, ip, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(43) }, basic('amazon-alexa', guess));
+const refreshAs = (url: string, ip: string, refreshToken: string) => token(url, ip, { grant_type: 'refresh_token', refresh_token: refreshToken }, basic('amazon-alexa', CLIENT_SECRET));
+
+async function failLogin(url: string, ip: string, username: string, password = 'wrong password'): Promise<number> {
+  const browser = new Browser(url);
+  const form = await openLoginPage(browser);
+  const res = await browser.request('/alexa/login', {
+    method: 'POST',
+    headers: { 'content-type': FORM, 'x-forwarded-for': ip },
+    body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username, password }).toString(),
+  });
+  return res.status;
+}
+
+const rateLimited = (dataDir: string) => readFlowTrace(dataDir).filter((e) => e.kind === 'rate_limited');
+
+describe('password guessing at the login form', () => {
+  let server: RunningServer & { dataDir: string };
+  beforeAll(async () => {
+    server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { loginFailuresPerIp: 3, loginFailuresPerUser: 9 } });
+  });
+  afterAll(async () => server.stop());
+
+  it('one address is locked after its failures; it cannot lock the owner out for anyone else', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) statuses.push(await failLogin(server.url, '198.51.100.1', 'owner'));
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(new Set(statuses.slice(3))).toEqual(new Set([429]));
+    // The owner, from their own address, logs in: the attacker's 15 attempts put only 3 on the username.
+    const browser = new Browser(server.url);
+    const form = await openLoginPage(browser);
+    const ok = await browser.request('/alexa/login', {
+      method: 'POST',
+      headers: { 'content-type': FORM, 'x-forwarded-for': '203.0.113.50' },
+      body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username: OWNER.username, password: OWNER.password }).toString(),
+    });
+    expect(ok.status).toBe(303);
+
+    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'login-ip');
+    expect(entry).toEqual(expect.objectContaining({ step: 'login', outcome: 'security', cause: expect.stringContaining('198.51.100.1') }));
+    // Reported once per lock, not once per refused attempt.
+    expect(rateLimited(server.dataDir).filter((e) => e.detail?.limiter === 'login-ip' && e.detail?.target === '198.51.100.1')).toHaveLength(1);
+  });
+
+  it('a distributed attack (many addresses) locks the username, for every address, and only that username', async () => {
+    let ip = 10;
+    for (let i = 0; i < 9; i++) expect(await failLogin(server.url, `192.0.2.${ip++}`, 'victim')).toBe(401);
+    expect(await failLogin(server.url, `192.0.2.${ip++}`, 'victim')).toBe(429);
+    expect(await failLogin(server.url, '203.0.113.77', 'Victim', 'even the right one')).toBe(429); // any case, any address
+    expect(await failLogin(server.url, '203.0.113.78', 'someone-else')).toBe(401);
+    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'login-user');
+    expect(entry.cause).toMatch(/victim/);
+    expect(entry.username).toBe('victim');
+  });
+});
+
+describe('client secret guessing at the token endpoint', () => {
+  let server: RunningServer & { dataDir: string };
+  let alexa: TokenBody;
+  beforeAll(async () => {
+    server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { tokenFailuresPerIp: 4, tokenFailuresPerClient: 12 } });
+    alexa = await linkAccount(server.url);
+  });
+  afterAll(async () => server.stop());
+
+  it('per IP: failures from one address become 429 (a right secret with a made-up token too: no oracle); Alexa behind the same address still refreshes', async () => {
+    const attacker = '198.51.100.9';
+    for (let i = 0; i < 4; i++) expect((await guessSecret(server.url, attacker)).status).toBe(401);
+    const locked = await guessSecret(server.url, attacker);
+    expect(locked.status).toBe(429);
+    expect(locked.body.error).toBe('invalid_request');
+    const rightSecretWrongToken = await token(server.url, attacker, { grant_type: 'refresh_token', refresh_token: 'made-up' }, basic('amazon-alexa', CLIENT_SECRET));
+    expect(rightSecretWrongToken.status).toBe(429);
+    // Nor does the timing tell them apart: every refusal is answered at the same fixed delay.
+    for (const guess of ['wrong', CLIENT_SECRET]) {
+      const started = Date.now();
+      expect((await token(server.url, attacker, { grant_type: 'refresh_token', refresh_token: 'made-up' }, basic('amazon-alexa', guess))).status).toBe(429);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    }
+    // Alexa's request succeeds outright, so even from the locked address it is answered.
+    const res = await refreshAs(server.url, attacker, alexa.refresh_token);
+    expect(res.status).toBe(200);
+    alexa = res.body as unknown as TokenBody;
+    // Another address is not affected by this one's lock.
+    expect((await guessSecret(server.url, '198.51.100.10')).status).toBe(401);
+  });
+
+  it('per client_id: a distributed guesser locks failing requests naming the client from every address; Alexa, a new link and other clients go on', async () => {
+    let n = 0;
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await guessSecret(server.url, `203.0.113.${100 + (n++ % 50)}`)).status);
+    expect(statuses).toContain(429);
+    expect(statuses.indexOf(429)).toBeLessThanOrEqual(12);
+    // A fresh address guessing is refused at once: the target is locked, not the address.
+    expect((await guessSecret(server.url, '192.0.2.200')).status).toBe(429);
+    // Alexa is never refused: its refresh and a brand-new link's code exchange both succeed.
+    const res = await refreshAs(server.url, '54.239.0.1', alexa.refresh_token);
+    expect(res.status).toBe(200);
+    alexa = res.body as unknown as TokenBody;
+    const { code, verifier } = await issueCode(server.url);
+    expect((await exchangeCode(server.url, code, verifier)).status).toBe(200);
+    // The public client is another target: its errors are its own, not 429.
+    const other = await token(server.url, '192.0.2.201', { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'public-app' });
+    expect(other.status).toBe(400);
+    expect(other.body.error).toBe('invalid_grant');
+
+    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'token-client');
+    expect(entry).toEqual(expect.objectContaining({ step: 'token', outcome: 'security', clientId: 'amazon-alexa' }));
+    expect(entry.cause).toMatch(/token-client limit reached for client_id "amazon-alexa"/);
+    const served = await waitForTrace(server.dataDir, (e) => e.outcome === 'ok' && Array.isArray(e.detail?.servedDespiteLockout) && (e.detail!.servedDespiteLockout as string[]).includes('token-client'));
+    expect(served.grantType).toBeDefined();
+  });
+});
+
+describe('code and token guessing', () => {
+  let server: RunningServer & { dataDir: string };
+  beforeAll(async () => {
+    server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { tokenFailuresPerIp: 5, tokenFailuresPerClient: 15 } });
+  });
+  afterAll(async () => server.stop());
+
+  it('guessed codes are throttled per IP and per client; a real code still redeems from a locked address', async () => {
+    const guessCode = (ip: string) => token(server.url, ip, { grant_type: 'authorization_code', code: Math.random().toString(36).slice(2), redirect_uri: alexaAuthorize().redirect_uri!, code_verifier: 'v'.repeat(43) }, basic('amazon-alexa', CLIENT_SECRET));
+    for (let i = 0; i < 5; i++) expect((await guessCode('198.51.100.30')).body.error).toBe('invalid_grant');
+    expect((await guessCode('198.51.100.30')).status).toBe(429);
+    for (let i = 0; i < 20; i++) await guessCode(`203.0.113.${i + 1}`);
+    expect((await guessCode('192.0.2.99')).status).toBe(429);
+    // The real thing from the locked address.
+    const { verifier, challenge } = pkcePair();
+    const redirect = await linkInBrowser(new Browser(server.url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
+    const res = await token(server.url, '198.51.100.30', { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: alexaAuthorize().redirect_uri!, code_verifier: verifier }, basic('amazon-alexa', CLIENT_SECRET));
+    expect(res.status).toBe(200);
+  });
+
+  it('introspection under a lock answers an active token and refuses everything else', async () => {
+    const tokens = await linkAccount(server.url);
+    const rs = basic(RESOURCE_SERVER.id, RESOURCE_SERVER.secret);
+    const call = async (ip: string, t: string, auth = rs) => {
+      const res = await fetch(`${server.url}/alexa/introspect`, { method: 'POST', headers: { 'content-type': FORM, authorization: auth, 'x-forwarded-for': ip }, body: `token=${encodeURIComponent(t)}` });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    for (let i = 0; i < 20; i++) await call(`203.0.113.${150 + i}`, 'x', basic(RESOURCE_SERVER.id, `guess${i}`));
+    expect((await call('192.0.2.1', 'x', basic(RESOURCE_SERVER.id, 'guess'))).status).toBe(429);
+    expect((await call('192.0.2.2', 'not-a-token')).status).toBe(429); // right secret, inactive token: no oracle
+    expect(await call('192.0.2.3', tokens.access_token)).toEqual({ status: 200, body: expect.objectContaining({ active: true }) });
+  });
+});
+
+describe('a database outage is not the client\'s failure', () => {
+  it('Alexa retrying through 503s is not locked out when the database comes back', async () => {
+    const server = await startInProcess({ rateLimits: { tokenFailuresPerIp: 2, tokenFailuresPerClient: 2 } });
+    try {
+      const tokens = await linkAccount(server.url);
+      const db = new sqlite3.Database(server.deps.store.file);
+      const run = (sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
+      await run('BEGIN EXCLUSIVE');
+      await run("INSERT INTO keyv (key, value) VALUES ('lock-holder', '{}') ON CONFLICT(key) DO NOTHING");
+      try {
+        for (let i = 0; i < 4; i++) expect((await refreshAs(server.url, '127.0.0.1', tokens.refresh_token)).status).toBe(503);
+        // A client mistake in the meantime is still its own failure, answered normally (1 of 2 allowed).
+        expect((await guessSecret(server.url, '127.0.0.1')).status).toBe(401);
+      } finally {
+        await run('ROLLBACK');
+        await new Promise<void>((resolve) => db.close(() => resolve()));
+      }
+      expect((await refreshAs(server.url, '127.0.0.1', tokens.refresh_token)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('the lockout in the add-on log', () => {
+  let proc: ServerProcess | undefined;
+  afterAll(async () => stopGracefully(proc));
+
+  it('is one SECURITY line when it starts, naming the limit and the address, and an entry in the flow trace', async () => {
+    const dataDir = tempDataDir();
+    proc = await spawnServer(dataDir, testOptions({ log_level: 'info' }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push(await failLogin(proc.url, '127.0.0.1', `user${i}`));
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0); // defaults: 10 failures per address
+    await waitForOutput(proc, 'login-ip limit reached for client 127.0.0.1');
+    expect(proc.output().match(/SECURITY login: login-ip limit reached/g)).toHaveLength(1);
+    const entries: TraceEntry[] = rateLimited(dataDir);
+    expect(entries.length).toBeGreaterThanOrEqual(1);
+    expect(entries[0].detail).toEqual(expect.objectContaining({ limiter: 'login-ip', target: '127.0.0.1', lockoutStarted: true }));
+  });
+});

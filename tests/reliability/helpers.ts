@@ -1,0 +1,160 @@
+/**
+ * Fault injection for the reliability tests: reading the database behind the server's back, mounting a small
+ * tmpfs (a disk that fills up), immutable files (a read-only folder, even for root), killing and restarting the
+ * spawned server. Everything is bounded in time; nothing listens beyond 127.0.0.1.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { CLIENT_SECRET, RESOURCE_SERVER, ServerProcess } from '../helpers/test-server';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves with the promise's value, or `fallback` after ms; the timer never outlives the call. */
+export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `probe` every 100 ms until it returns a value other than undefined/false, for at most `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+export interface Health {
+  status: number;
+  body: { status: string; store: string; store_fault?: string; [k: string]: unknown };
+}
+
+export async function health(url: string): Promise<Health> {
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: (await res.json()) as Health['body'] };
+}
+
+/** POST /alexa/introspect as the resource server (any token). */
+export async function introspect(url: string, token: string): Promise<{ status: number; active?: boolean }> {
+  const res = await fetch(`${url}/alexa/introspect`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${RESOURCE_SERVER.id}:${RESOURCE_SERVER.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ token }).toString(),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { active?: boolean };
+  return { status: res.status, active: body.active };
+}
+
+/** A refresh as Alexa sends it, with a timeout; network errors are returned, not thrown. */
+export async function refreshOnce(url: string, refreshToken: string, timeoutMs = 10_000): Promise<{ status: number; body?: Record<string, unknown>; error?: string }> {
+  try {
+    const res = await fetch(`${url}/alexa/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`amazon-alexa:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { raw: text };
+    }
+    return { status: res.status, body };
+  } catch (err) {
+    return { status: 0, error: String((err as Error).cause ?? err) };
+  }
+}
+
+/** Runs SQL on a database file with a separate connection (the server may be running or dead). */
+export async function sqlAll(file: string, sql: string, mode = sqlite3.OPEN_READWRITE): Promise<Array<Record<string, unknown>>> {
+  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const d: sqlite3.Database = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(d)));
+  });
+  try {
+    db.configure('busyTimeout', 5000);
+    return await new Promise((resolve, reject) => db.all(sql, (err, rows) => (err ? reject(err) : resolve(rows as Array<Record<string, unknown>>))));
+  } finally {
+    await new Promise<void>((resolve) => db.close(() => resolve()));
+  }
+}
+
+/** All live records under a prefix (grant:, token:, code:), parsed. */
+export async function records(file: string, prefix: string): Promise<Map<string, any>> {
+  const rows = await sqlAll(file, `SELECT key, value FROM keyv WHERE key LIKE 'oauth:${prefix}:%'`);
+  return new Map(rows.map((r) => [String(r.key).slice(`oauth:${prefix}:`.length), (JSON.parse(String(r.value)) as { value: unknown }).value]));
+}
+
+/** Sends SIGKILL and waits for the process to be gone. */
+export async function killHard(proc: ServerProcess): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGKILL');
+  await within(proc.exited, 10_000, undefined);
+}
+
+export async function stopGracefully(proc: ServerProcess | undefined): Promise<void> {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const done = await within(proc.exited.then(() => true), 15_000, false);
+  if (!done) await killHard(proc);
+}
+
+/** A tmpfs of `size` (e.g. '4m') under /tmp, or undefined when this machine does not allow mounting. */
+export function mountTmpfs(size: string): { dir: string; unmount(): void } | undefined {
+  const dir = mkdtempSync(path.join(tmpdir(), 'maoauth-tmpfs-'));
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { stdio: 'ignore' });
+  if (r.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    dir,
+    unmount() {
+      spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** chattr +i / -i: makes paths immutable even for root. Returns false where the filesystem does not support it. */
+export function setImmutable(paths: string[], on: boolean): boolean {
+  const r = spawnSync('chattr', [on ? '+i' : '-i', ...paths], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+export function chattrWorks(dir: string): boolean {
+  if (!setImmutable([dir], true)) return false;
+  setImmutable([dir], false);
+  return true;
+}
+
+/** PRAGMA integrity_check with the sqlite3 command-line shell, as an operator would run it. */
+export function integrityCheckCli(file: string): string {
+  return execFileSync('sqlite3', [file, 'PRAGMA integrity_check;'], { encoding: 'utf8', timeout: 30_000 }).trim();
+}
+
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}

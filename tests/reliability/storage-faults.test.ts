@@ -1,0 +1,307 @@
+/**
+ * Storage faults against the spawned server (dist/main.js): a database locked by another program, a full disk
+ * (a small tmpfs), a read-only data folder (immutable files: root ignores permissions, not chattr +i), a damaged
+ * or vanished database file. For each: the log and /health say exactly what is wrong (503 with the reason), what
+ * can be served safely still is (reads: introspection of a token), a token request is 503 temporarily_unavailable
+ * and never invalid_grant (which unlinks), and once the fault is gone the server recovers without a restart and
+ * the very refresh token that was refused works.
+ */
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { TokenBody, linkAccount } from '../helpers/alexa-client';
+import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { chattrWorks, eventually, health, introspect, killHard, mountTmpfs, refreshOnce, setImmutable, sleep, stopGracefully } from './helpers';
+
+jest.setTimeout(120_000);
+
+let proc: ServerProcess | undefined;
+afterEach(async () => {
+  await stopGracefully(proc);
+  proc = undefined;
+});
+
+const DB = 'oauth.sqlite';
+
+function newDataDir(parent?: string): string {
+  const dir = parent ? path.join(parent, `data-${process.pid}-${Date.now()}`) : tempDataDir();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'options.json'), JSON.stringify(testOptions({ log_level: 'info' })));
+  return dir;
+}
+
+/** A refresh answered during a fault: 503 temporarily_unavailable with no-store, never a grant error. */
+function expectUnavailable(res: { status: number; body?: Record<string, unknown> }): void {
+  expect(res.status).toBe(503);
+  expect(res.body?.error).toBe('temporarily_unavailable');
+}
+
+async function expectRecovered(url: string): Promise<void> {
+  await eventually('/health to answer 200 again', async () => (await health(url)).status === 200, 30_000);
+}
+
+async function linkAndSettle(url: string): Promise<TokenBody> {
+  const tokens = await linkAccount(url);
+  // Using the access token settles the refresh family: from now on the link depends only on stored state.
+  expect((await introspect(url, tokens.access_token)).active).toBe(true);
+  return tokens;
+}
+
+describe('a database locked by another program (exclusive lock held beyond the busy timeout)', () => {
+  it('reports "locked", answers token requests 503 within Alexa\'s 4.5 s, keeps answering reads, and resumes by itself', async () => {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+
+    const db = new sqlite3.Database(path.join(dataDir, DB));
+    const run = (sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
+    await run('BEGIN EXCLUSIVE');
+    await run("INSERT INTO keyv (key, value) VALUES ('lock-holder', '{}') ON CONFLICT(key) DO NOTHING");
+    try {
+      const h = await health(proc.url);
+      expect(h.status).toBe(503);
+      expect(h.body.store_fault).toBe('locked');
+      expect(h.body.store).toMatch(/locked by another program/);
+
+      const started = Date.now();
+      expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+      expect(Date.now() - started).toBeLessThan(4500);
+
+      // Readers are not blocked by a writer in WAL mode: a resource server still gets its answer.
+      expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+    } finally {
+      await run('ROLLBACK');
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+    }
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    expect(proc.output()).toMatch(/ERROR database fault: .*locked by another program/);
+    expect(proc.output()).toMatch(/database recovered/);
+  });
+});
+
+describe('a full disk (a 3 MiB tmpfs)', () => {
+  const tmpfs = mountTmpfs('3m');
+  afterAll(() => tmpfs?.unmount());
+  const maybe = tmpfs ? it : it.skip;
+
+  maybe('reports "full", never answers a token request with a grant error, and resumes when space is freed', async () => {
+    const dataDir = newDataDir(tmpfs!.dir);
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    let current = tokens.refresh_token;
+    const received: string[] = [tokens.access_token];
+
+    // Fill the disk to the last byte.
+    const filler = path.join(tmpfs!.dir, 'filler');
+    const fd = openSync(filler, 'w');
+    try {
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      for (let i = 0; i < 200; i++) {
+        try {
+          writeSync(fd, chunk);
+        } catch {
+          break;
+        }
+      }
+      for (let i = 0; i < 64 * 1024; i++) {
+        try {
+          writeSync(fd, Buffer.alloc(1, 1));
+        } catch {
+          break;
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+
+    // SQLite reuses space its WAL already holds, so writes may still succeed for a while: keep refreshing until
+    // the fault shows. Every answer meanwhile is a success (whose tokens work) or a 503, never a grant error.
+    let sawFull = false;
+    for (let i = 0; i < 150 && !sawFull; i++) {
+      const res = await refreshOnce(proc.url, current);
+      if (res.status === 200) {
+        current = String(res.body!.refresh_token);
+        received.push(String(res.body!.access_token));
+      } else {
+        expectUnavailable(res);
+      }
+      const h = await health(proc.url);
+      if (h.status === 503) {
+        expect(h.body.store_fault).toBe('full');
+        expect(h.body.store).toMatch(/the disk is full/);
+        sawFull = true;
+      }
+    }
+    expect(sawFull).toBe(true);
+    expectUnavailable(await refreshOnce(proc.url, current));
+    // A token issued before the disk filled is still answered (settled tokens need no write).
+    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+
+    rmSync(filler);
+    await expectRecovered(proc.url);
+    const after = await refreshOnce(proc.url, current);
+    expect(after.status).toBe(200);
+    for (const access of received) expect((await introspect(proc.url, access)).active).toBe(true);
+    expect(proc.output()).toMatch(/ERROR database fault: .*the disk is full/);
+    expect(proc.output()).toMatch(/database recovered/);
+  });
+});
+
+describe('a read-only data folder (chattr +i, which binds root too)', () => {
+  const supported = chattrWorks(tempDataDir());
+  const maybe = supported ? it : it.skip;
+  const immutable: string[] = [];
+  afterEach(() => {
+    if (immutable.length) setImmutable(immutable.splice(0), false);
+  });
+
+  maybe('at run time: reports "read-only" naming the folder, keeps answering reads, resumes when writable again', async () => {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    const files = [DB, `${DB}-wal`, `${DB}-shm`].map((f) => path.join(dataDir, f)).filter((f) => existsSync(f));
+    immutable.push(dataDir, ...files);
+    expect(setImmutable(immutable, true)).toBe(true);
+
+    const h = await health(proc.url);
+    expect(h.status).toBe(503);
+    expect(h.body.store_fault).toBe('read_only');
+    expect(h.body.store).toContain(dataDir);
+    expect(h.body.store).toMatch(/read-only.*EPERM/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+
+    setImmutable(immutable.splice(0), false);
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    expect(proc.output()).toMatch(/ERROR database fault: .*read-only/);
+  });
+
+  maybe('at start-up: the server starts anyway (no restart loop), says why, and opens the database once it can', async () => {
+    const dataDir = newDataDir();
+    immutable.push(dataDir);
+    expect(setImmutable(immutable, true)).toBe(true);
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await health(proc.url);
+    expect(h.status).toBe(503);
+    expect(h.body.store_fault).toBe('read_only');
+    expect(h.body.store).toContain(dataDir);
+    expect(proc.output()).toMatch(/starting without a usable database/);
+    expect((await fetch(`${proc.url}/.well-known/oauth-authorization-server`)).status).toBe(200);
+    const token = await refreshOnce(proc.url, 'x'.repeat(43));
+    expectUnavailable(token); // unknown or not: without a database nobody can tell, so never invalid_grant
+
+    setImmutable(immutable.splice(0), false);
+    await expectRecovered(proc.url);
+    const tokens = await linkAccount(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    expect(proc.child.exitCode).toBeNull();
+  });
+});
+
+describe('a damaged database file', () => {
+  /** Links an account on a fresh server, stops it cleanly and returns the data folder, a copy of the good file and the tokens. */
+  async function preparedDataDir(): Promise<{ dataDir: string; backup: string; tokens: TokenBody }> {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    await stopGracefully(proc);
+    const backup = path.join(dataDir, 'good-copy.sqlite');
+    copyFileSync(path.join(dataDir, DB), backup);
+    return { dataDir, backup, tokens };
+  }
+
+  it('overwritten with garbage before start: starts, answers 503 (never invalid_grant), recovers when the file is restored', async () => {
+    const { dataDir, backup, tokens } = await preparedDataDir();
+    const file = path.join(dataDir, DB);
+    writeFileSync(file, Buffer.alloc(statSync(file).size, 0x5a));
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+
+    const h = await health(proc.url);
+    expect(h.status).toBe(503);
+    expect(h.body.store_fault).toBe('damaged');
+    expect(h.body.store).toContain(file);
+    expect(h.body.store).toMatch(/restore oauth\.sqlite from a backup/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    const page = await fetch(`${proc.url}/alexa/authorize?response_type=code&client_id=amazon-alexa&redirect_uri=${encodeURIComponent('https://layla.amazon.com/api/skill/link/M2TESTVENDOR')}`);
+    expect(page.status).toBe(503);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).not.toMatch(/at .*\.js:\d+/); // no stack trace
+
+    copyFileSync(backup, file);
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    expect(proc.output()).toMatch(/ERROR database fault: .*damaged/);
+  });
+
+  it('a damaged page inside an otherwise valid file is found by the integrity check at start-up', async () => {
+    const { dataDir, backup, tokens } = await preparedDataDir();
+    const file = path.join(dataDir, DB);
+    const size = statSync(file).size;
+    expect(size).toBeGreaterThan(3 * 4096);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 2 * 4096); // page 3: the table's b-tree
+    closeSync(fd);
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await health(proc.url);
+    expect(h.status).toBe(503);
+    expect(h.body.store_fault).toBe('damaged');
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    copyFileSync(backup, file);
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+  });
+
+  it('damaged while running: reported at once, writes stop, reads go on, recovered when the bytes are back', async () => {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    const file = path.join(dataDir, DB);
+    const original = readFileSync(file).subarray(0, 100);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(100, 0x00), 0, 100, 0);
+    closeSync(fd);
+
+    const h = await health(proc.url);
+    expect(h.status).toBe(503);
+    expect(h.body.store_fault).toBe('damaged');
+    expect(h.body.store).toMatch(/header is not an SQLite header/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+    // A record that cannot be found in a damaged file is not "unknown": 503, never active=false/invalid_grant.
+    expectUnavailable(await refreshOnce(proc.url, 'y'.repeat(43)));
+
+    const fd2 = openSync(file, 'r+');
+    writeSync(fd2, original, 0, 100, 0);
+    closeSync(fd2);
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+  });
+});
+
+describe('the database file deleted while the server runs', () => {
+  it('is never replaced by an empty database; reads go on; a put-back file is picked up without a restart', async () => {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    const file = path.join(dataDir, DB);
+    const saved = path.join(dataDir, 'saved.sqlite');
+    copyFileSync(file, saved);
+    rmSync(file);
+
+    const h = await health(proc.url);
+    expect(h.status).toBe(503);
+    expect(h.body.store_fault).toBe('missing');
+    expect(h.body.store).toMatch(/deleted or moved/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+    await sleep(1500); // background recovery runs meanwhile
+    expect(existsSync(file)).toBe(false);
+
+    copyFileSync(saved, file);
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    await killHard(proc);
+  });
+});
