@@ -3,30 +3,10 @@
  * authorize -> login -> consent -> token flow over real HTTP, and refresh.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import net, { AddressInfo } from 'node:net';
+import { eventually as waitFor } from '../helpers/wait';
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
+export { freePort } from '../helpers/test-server';
+export { waitFor };
 
 export async function health(base: string): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
   try {

@@ -9,11 +9,9 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { validateOptions } from '../../src/config/load-config';
 import { RateLimitSettings } from '../../src/http/rate-limits';
-import { createLogger } from '../../src/log/logger';
-import { RunningServer, start } from '../../src/main';
-import { RESOURCE_SERVER, tempDataDir, testOptions } from '../helpers/test-server';
+import { RunningServer } from '../../src/main';
+import { RESOURCE_SERVER, startInProcess } from '../helpers/test-server';
 
 export const INGRESS_PREFIX = '/api/hassio_ingress/Xk3tQ9vRtestTOKEN';
 /** Plays 172.30.32.2: the only address the admin listener accepts in these tests. */
@@ -31,20 +29,10 @@ export interface AdminServerOptions {
 }
 
 export async function startWithAdmin(opts: AdminServerOptions = {}): Promise<AdminServer> {
-  const dataDir = opts.dataDir ?? tempDataDir();
-  const { config } = validateOptions(opts.options ?? testOptions(), 'fix the test options');
-  const server = await start({
-    config,
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    log: createLogger('error', true),
-    now: opts.now,
-    rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, tokenFailuresPerClient: 1000, ...opts.rateLimits },
-    admin: { port: 0, host: '127.0.0.1', allow: opts.allow ?? [PROXY_ADDRESS] },
-  });
+  const { allow, ...rest } = opts;
+  const server = await startInProcess({ ...rest, admin: { port: 0, host: '127.0.0.1', allow: allow ?? [PROXY_ADDRESS] } });
   if (!server.admin.url) throw new Error('the admin listener did not start');
-  return Object.assign(server, { dataDir, adminUrl: server.admin.url });
+  return Object.assign(server, { adminUrl: server.admin.url });
 }
 
 export interface RawResponse {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { validateOptions } from '../../src/config/load-config';
 import { createLogger } from '../../src/log/logger';
 import { RateLimitSettings } from '../../src/http/rate-limits';
+import { AdminListenOptions } from '../../src/admin';
 import { RunningServer, start } from '../../src/main';
 
 export const ALEXA_REDIRECT = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
@@ -56,6 +57,8 @@ export interface InProcessOptions {
   dataDir?: string;
   rateLimits?: Partial<RateLimitSettings>;
   now?: () => number;
+  /** The admin listener; off unless given. */
+  admin?: AdminListenOptions;
 }
 
 export async function startInProcess(opts: InProcessOptions = {}): Promise<RunningServer & { dataDir: string }> {
@@ -69,6 +72,7 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<Runni
     log: createLogger('error', true),
     now: opts.now,
     rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, tokenFailuresPerClient: 1000, ...opts.rateLimits },
+    admin: opts.admin,
   });
   return Object.assign(server, { dataDir });
 }

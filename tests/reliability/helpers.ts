@@ -10,7 +10,7 @@ import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { CLIENT_SECRET, RESOURCE_SERVER, ServerProcess } from '../helpers/test-server';
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { eventually, sleep } from '../helpers/wait';
 
 /** Resolves with the promise's value, or `fallback` after ms; the timer never outlives the call. */
 export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
@@ -22,21 +22,6 @@ export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F)
   }
 }
 
-/** Polls `probe` every 100 ms until it returns a value other than undefined/false, for at most `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 export interface Health {
   status: number;
