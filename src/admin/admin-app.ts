@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
 import { requestContext } from '../http/request-context';
+import { pageSecurityHeaders } from '../http/security-headers';
 import { allowOnly, createCsrf, ingressPrefix, ingressUser, peerAddress } from './access';
 import { diagnose } from './diagnose';
 import { Metrics } from './metrics';
@@ -50,25 +50,8 @@ export function createAdminApp({ ctx, allow, metrics }: AdminAppOptions): expres
     }),
   );
   app.use(requestContext);
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          'default-src': ["'none'"],
-          'style-src': [(_req, res) => `'nonce-${(res as Response).locals.nonce}'`],
-          'script-src': [(_req, res) => `'nonce-${(res as Response).locals.nonce}'`],
-          'img-src': ["'self'", 'data:'],
-          'form-action': ["'self'"],
-          // Home Assistant shows Ingress pages in an iframe of its own origin, which is also ours through Ingress.
-          'frame-ancestors': ["'self'"],
-          'base-uri': ["'none'"],
-        },
-      },
-      frameguard: { action: 'sameorigin' },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-  );
+  // Home Assistant frames Ingress pages in its own origin; the copy buttons are a nonce script.
+  app.use(pageSecurityHeaders({ framing: 'same-origin', nonceScripts: true }));
   app.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();

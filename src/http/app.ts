@@ -4,7 +4,6 @@
  */
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
-import helmet from 'helmet';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
 import { isStoreError } from '../store/open-store';
 import { HttpDeps } from './deps';
@@ -12,6 +11,7 @@ import { errorPage } from './pages/oauth-pages';
 import { FormLimiters, refuseLocked } from './form-endpoint';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout } from './rate-limits';
 import { requestContext } from './request-context';
+import { pageSecurityHeaders } from './security-headers';
 import { authorizeRoutes } from './routes/authorize';
 import { healthRoutes } from './routes/health';
 import { metadataRoutes } from './routes/metadata';
@@ -35,23 +35,7 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
 
   app.use(requestContext);
   if (deps.metrics) app.use(deps.metrics.httpTiming);
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          'default-src': ["'none'"],
-          'style-src': [(_req, res) => `'nonce-${(res as Response).locals.nonce}'`],
-          'img-src': ["'self'", 'data:'],
-          'form-action': ["'self'", ...redirectOrigins(deps)],
-          'frame-ancestors': ["'none'"],
-          'base-uri': ["'none'"],
-        },
-      },
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-  );
+  app.use(pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps) }));
   app.use(cookieParser());
 
   let warnedAboutProxy = false;
