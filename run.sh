@@ -13,4 +13,6 @@ app_dir="${ADDON_APP_DIR:-/app}"
 "${ADDON_BACKUP_BIN:-/usr/local/bin/oauth-backup}" restore
 
 cd "${app_dir}"
-exec node "${app_dir}/dist/main.js"
+# A 2 MiB young generation keeps the server under ~120 MB RSS under load on a Raspberry Pi, at no measured
+# throughput cost (bench/: 877 vs 861 refreshes/s); Node reads this flag only from its command line.
+exec node --max-semi-space-size=2 "${app_dir}/dist/main.js"

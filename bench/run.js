@@ -23,8 +23,8 @@ const { openGrantStore, fillGrants, issueCodes } = require('./fill');
 const ROOT = path.join(__dirname, '..');
 const DIST = path.resolve(process.env.BENCH_DIST || path.join(ROOT, 'dist'));
 const MAIN = path.join(DIST, 'main.js');
-/** Node options for the server process, e.g. BENCH_NODE_FLAGS=--max-semi-space-size=2 (see README, Performance). */
-const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** Node options for the server process; by default those run.sh starts the add-on with (see README, Performance). */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt);
 const LARGE = num('BENCH_GRANTS', 100_000);
 const SMALL = num('BENCH_SMALL', 100);
