@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { RateLimitSettings } from '../../src/http/rate-limits';
 import { RunningServer } from '../../src/main';
-import { RESOURCE_SERVER, startInProcess } from '../helpers/test-server';
+import { introspectAsResourceServer } from '../helpers/alexa-client';
+import { startInProcess } from '../helpers/test-server';
 
 export const INGRESS_PREFIX = '/api/hassio_ingress/Xk3tQ9vRtestTOKEN';
 /** Plays 172.30.32.2: the only address the admin listener accepts in these tests. */
@@ -121,14 +122,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** RFC 7662 introspection as the resource server (it may introspect any token). */
 export async function introspect(baseUrl: string, token: string): Promise<{ active: boolean }> {
-  const res = await fetch(`${baseUrl}/alexa/introspect`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${RESOURCE_SERVER.id}:${RESOURCE_SERVER.secret}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ token }).toString(),
-  });
+  const res = await introspectAsResourceServer(baseUrl, token);
   if (res.status !== 200) throw new Error(`introspection answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { active: boolean };
 }

@@ -3,7 +3,7 @@
  * cookies) and Alexa's backend (the token endpoint, with either client-authentication style).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER } from './test-server';
+import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, RESOURCE_SERVER } from './test-server';
 
 export class Browser {
   private readonly cookies = new Map<string, string>();
@@ -191,4 +191,14 @@ export function basicAuth(clientId: string, secret: string, encode = true): stri
   const id = encode ? encodeURIComponent(clientId) : clientId;
   const sec = encode ? encodeURIComponent(secret) : secret;
   return `Basic ${Buffer.from(`${id}:${sec}`).toString('base64')}`;
+}
+
+/** Music Assistant at POST /alexa/introspect (RFC 7662), with the resource-server credential: any token. */
+export async function introspectAsResourceServer(baseUrl: string, token: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${baseUrl}/alexa/introspect`, {
+    ...init,
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(RESOURCE_SERVER.id, RESOURCE_SERVER.secret) },
+    body: new URLSearchParams({ token }).toString(),
+  });
 }

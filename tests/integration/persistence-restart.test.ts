@@ -10,8 +10,8 @@ import { GrantDeps } from '../../src/oauth/grant-deps';
 import { KeyedLock } from '../../src/store/keyed-lock';
 import { openStore } from '../../src/store/open-store';
 import { createRepositories } from '../../src/store/records';
-import { TokenBody, basicAuth, linkAccount, refresh } from '../helpers/alexa-client';
-import { CLIENT_SECRET, RESOURCE_SERVER, ServerProcess, spawnServer, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
+import { TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh } from '../helpers/alexa-client';
+import { CLIENT_SECRET, ServerProcess, spawnServer, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
 
 /**
  * Sends a token request's headers with `Expect: 100-continue` and waits for the server's "100 Continue", so the
@@ -80,11 +80,7 @@ it('SIGTERM finishes the in-flight request and exits 0; after a restart every ea
   expect(res.status).toBe(200);
   const third = (await res.json()) as TokenBody;
   // Music Assistant, checking the access token issued before the restart, finds it active.
-  const introspection = await fetch(`${proc.url}/alexa/introspect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(RESOURCE_SERVER.id, RESOURCE_SERVER.secret) },
-    body: new URLSearchParams({ token: linked.access_token }).toString(),
-  });
+  const introspection = await introspectAsResourceServer(proc.url, linked.access_token);
   expect(await introspection.json()).toMatchObject({ active: true, client_id: 'amazon-alexa', username: 'owner' });
   proc.child.kill('SIGTERM');
   expect(await proc.exited).toBe(0);

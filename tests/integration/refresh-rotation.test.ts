@@ -4,8 +4,8 @@
  */
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
-import { TokenBody, basicAuth, linkAccount, refresh, tokenRequest } from '../helpers/alexa-client';
-import { RESOURCE_SERVER, startInProcess, waitForTrace } from '../helpers/test-server';
+import { TokenBody, introspectAsResourceServer, linkAccount, refresh, tokenRequest } from '../helpers/alexa-client';
+import { startInProcess, waitForTrace } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -109,11 +109,7 @@ describe('reuse after a newer token was used revokes the grant', () => {
     const linked = await linkAccount(server.url);
     const first = await refreshOk(linked.refresh_token);
     const retry = await refreshOk(linked.refresh_token); // still a retry: nothing from the family used yet
-    const used = await fetch(`${server.url}/alexa/introspect`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(RESOURCE_SERVER.id, RESOURCE_SERVER.secret) },
-      body: new URLSearchParams({ token: retry.access_token }).toString(),
-    });
+    const used = await introspectAsResourceServer(server.url, retry.access_token);
     expect(((await used.json()) as { active: boolean }).active).toBe(true);
 
     await expectInvalidGrant(await refresh(server.url, linked.refresh_token));

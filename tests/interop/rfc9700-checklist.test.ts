@@ -3,8 +3,8 @@
  * authorization-code server, each probed from outside over HTTP.
  */
 import { RunningServer } from '../../src/main';
-import { Browser, TokenBody, alexaAuthorize, authorizeUrl, hiddenField, linkInBrowser, pkcePair, refresh, tokenRequest } from '../helpers/alexa-client';
-import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, RESOURCE_SERVER, startInProcess } from '../helpers/test-server';
+import { Browser, TokenBody, alexaAuthorize, authorizeUrl, hiddenField, introspectAsResourceServer, linkInBrowser, pkcePair, refresh, tokenRequest } from '../helpers/alexa-client';
+import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, startInProcess } from '../helpers/test-server';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -21,12 +21,7 @@ async function exchange(code: string, extra: Record<string, string> = {}): Promi
 }
 
 async function introspect(token: string): Promise<{ active: boolean }> {
-  const res = await fetch(`${server.url}/alexa/introspect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${RESOURCE_SERVER.id}:${RESOURCE_SERVER.secret}`).toString('base64')}` },
-    body: new URLSearchParams({ token }).toString(),
-  });
-  return (await res.json()) as { active: boolean };
+  return (await (await introspectAsResourceServer(server.url, token)).json()) as { active: boolean };
 }
 
 describe('RFC 9700 checklist', () => {

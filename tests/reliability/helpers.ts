@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { CLIENT_SECRET, RESOURCE_SERVER, ServerProcess } from '../helpers/test-server';
+import { introspectAsResourceServer } from '../helpers/alexa-client';
+import { CLIENT_SECRET, ServerProcess } from '../helpers/test-server';
 
 export { eventually, sleep } from '../helpers/wait';
 
@@ -35,15 +36,7 @@ export async function health(url: string): Promise<Health> {
 
 /** POST /alexa/introspect as the resource server (any token). */
 export async function introspect(url: string, token: string): Promise<{ status: number; active?: boolean }> {
-  const res = await fetch(`${url}/alexa/introspect`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${RESOURCE_SERVER.id}:${RESOURCE_SERVER.secret}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ token }).toString(),
-    signal: AbortSignal.timeout(10_000),
-  });
+  const res = await introspectAsResourceServer(url, token, { signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as { active?: boolean };
   return { status: res.status, active: body.active };
 }
