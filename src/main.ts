@@ -7,7 +7,7 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createOptionsUserCheck, createUserAuthenticator } from './auth/options-users';
-import { DEFAULT_SUPERVISOR_URL, createSupervisorAuth } from './auth/supervisor-auth';
+import { supervisorAuthFromEnv } from './auth/supervisor-auth';
 import { PasswordCheck } from './auth/user-authenticator';
 import { AdminListenOptions, adminListenFromEnv, startAdmin } from './admin';
 import { createMetrics } from './admin/metrics';
@@ -233,9 +233,9 @@ function missingFile(file: string): boolean {
 }
 
 function homeAssistantAuthFrom(env: NodeJS.ProcessEnv, log: Logger): PasswordCheck | undefined {
-  if (!env.SUPERVISOR_TOKEN) return undefined;
-  log.info('Home Assistant login enabled through the Supervisor auth API');
-  return createSupervisorAuth({ baseUrl: env.SUPERVISOR_URL ?? DEFAULT_SUPERVISOR_URL, token: env.SUPERVISOR_TOKEN });
+  const check = supervisorAuthFromEnv(env);
+  if (check) log.info('Home Assistant login enabled through the Supervisor auth API');
+  return check;
 }
 
 if (require.main === module) {

@@ -34,7 +34,3 @@ export function narrowScopes(requested: string[] | undefined, granted: string[])
   }
   return requested;
 }
-
-export function formatScope(scopes: string[]): string {
-  return scopes.join(' ');
-}
