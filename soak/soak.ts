@@ -16,7 +16,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { Browser, alexaAuthorize, linkInBrowser, pkcePair } from '../tests/helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, RESOURCE_SERVER, freePort, testOptions } from '../tests/helpers/test-server';
 
@@ -108,15 +108,17 @@ function rssMb(pid: number): number | undefined {
   }
 }
 
-function integrityCheck(file: string): Promise<string> {
-  return new Promise((resolve) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (err) => {
-      if (err) return resolve(`open failed: ${err.message}`);
-      db.all('PRAGMA integrity_check', (e, rows: Array<Record<string, unknown>>) => {
-        db.close(() => resolve(e ? `failed: ${e.message}` : String(Object.values(rows[0] ?? {})[0])));
-      });
-    });
-  });
+async function integrityCheck(file: string): Promise<string> {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file, { timeout: 5000 });
+    const rows = db.prepare('PRAGMA integrity_check').all() as Array<Record<string, unknown>>;
+    return String(Object.values(rows[0] ?? {})[0]);
+  } catch (err) {
+    return `failed: ${(err as Error).message}`;
+  } finally {
+    db?.close();
+  }
 }
 
 // ---- traffic -----------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * Composition root: load the configuration, open the store, build the app, listen. `start()` is what tests and
  * the benchmark call; running this file directly reads the environment (DATA_DIR, PORT, HOST) and handles signals.
  */
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { PasswordCheck } from './auth/user-authenticator';
 import { AdminListenOptions, adminListenFromEnv, startAdmin } from './admin';
 import { createMetrics } from './admin/metrics';
 import { Config } from './config/config';
+import { resolveDataDir } from './config/data-dir';
 import { ConfigError, loadConfigFile } from './config/load-config';
 import { writeLocalDefaults } from './config/local-defaults';
 import { createApp } from './http/app';
@@ -20,20 +21,16 @@ import { RateLimitSettings } from './http/rate-limits';
 import { createFlowTrace } from './log/flow-trace';
 import { Logger, createLogger } from './log/logger';
 import { ClientRegistry } from './oauth/client-auth';
-import { GrantDeps } from './oauth/grant-deps';
-import { KeyedLock } from './store/keyed-lock';
-import { openStore } from './store/open-store';
-import { createRepositories } from './store/records';
+import { openDataFolder } from './data-folder';
+import { StoreEvents } from './store/faults';
+import { VERSION } from './version';
 
-export const VERSION: string = (() => {
-  try {
-    return JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
-  } catch {
-    return 'unknown';
-  }
-})();
+export { VERSION } from './version';
+export { resolveDataDir } from './config/data-dir';
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** Expired rows deleted per purge step; each step is a short transaction, so requests never wait long behind it. */
+const PURGE_BATCH = 500;
 
 export interface StartOptions {
   config: Config;
@@ -46,16 +43,18 @@ export interface StartOptions {
   rateLimits?: Partial<RateLimitSettings>;
   /** Clock for tests that move time; defaults to Date.now. */
   now?: () => number;
-  /** The admin page's listener (Ingress in the add-on); without it only the CLI's control socket runs. */
+  /** The admin page's listener (Ingress in the add-on). */
   admin?: AdminListenOptions;
+  /** Told when the database fails and recovers (Home Assistant notifications). */
+  storeEvents?: StoreEvents;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   deps: HttpDeps;
-  /** The admin page (when it listens) and the CLI's control socket (when this server holds it). */
-  admin: { url?: string; port?: number; controlSocket?: string };
+  /** The admin page, when it listens. */
+  admin: { url?: string; port?: number };
   /** Stops accepting, lets in-flight requests finish, closes the store. */
   stop(): Promise<void>;
 }
@@ -65,17 +64,12 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
   // the background while the server answers what it can, instead of exiting into a restart loop.
-  const store = await openStore(dataDir, { log });
+  const folder = openDataFolder(dataDir, { config, log, now: options.now, ...options.storeEvents });
+  const { store, grants, sessions } = folder;
   const storeState = store.status();
   if (!storeState.ok) log.error(`starting without a usable database; token requests answer 503 until it recovers: ${storeState.reason}`);
   const trace = createFlowTrace(dataDir, log);
   const metrics = createMetrics(trace);
-  const grants: GrantDeps = {
-    repos: createRepositories(store),
-    lock: new KeyedLock(),
-    lifetimes: { accessToken: config.accessTokenLifetime, authCode: config.authCodeLifetime, refreshIdle: config.refreshTokenIdleLifetime },
-    now: options.now ?? Date.now,
-  };
   const users = createUserAuthenticator({
     options: config.users.length > 0 ? createOptionsUserCheck(config.users) : undefined,
     homeAssistant: options.homeAssistantAuth,
@@ -83,9 +77,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!users.hasSources) {
     log.warn('no one can log in to link an account: add a user under Configuration → users, or enable Home Assistant login (auth_api)');
   }
-  const deps: HttpDeps = { config, store, grants, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt: Date.now(), metrics };
+  const deps: HttpDeps = { config, store, grants, sessions, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt: Date.now(), metrics };
   const app = createApp(deps, options.rateLimits);
-  // Before the public listener: see src/admin/control.ts for why the control socket must be up first.
   const admin = await startAdmin({ deps, dataDir, metrics, listen: options.admin });
 
   const server: Server = await new Promise((resolve, reject) => {
@@ -94,7 +87,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
     await admin.stop();
-    await store.close();
+    folder.close();
     throw err.code === 'EADDRINUSE'
       ? new Error(`port ${options.port} is already in use: another copy of this server (or another add-on) is listening on it; stop it or set PORT`)
       : err;
@@ -103,9 +96,15 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
 
+  // Expired rows are deleted a batch at a time, yielding to requests between batches (a long downtime can leave
+  // hundreds of thousands).
   const purge = async () => {
+    let removed = 0;
     try {
-      const removed = await store.purgeExpired();
+      for (let n = PURGE_BATCH; n === PURGE_BATCH; removed += n) {
+        n = store.purgeExpired(PURGE_BATCH);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       if (removed > 0) log.debug('purged expired records', { removed });
     } catch (err) {
       log.warn('could not purge expired records', { error: String(err) });
@@ -118,6 +117,13 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   admin.setPublicListener(`http://${host}:${address.port}`);
+  // What `oauth-admin status` shows about this process; it reads the database, not a socket.
+  const runtimeRecord = () => ({ pid: process.pid, startedAt: deps.startedAt, version: VERSION, listeners: admin.context.runtime?.listeners ?? {} });
+  try {
+    folder.storage.transaction((tx) => tx.server.saveRuntime(runtimeRecord()));
+  } catch {
+    /* the store reports its fault; the CLI then shows the server as not running */
+  }
   log.info(`listening on http://${host}:${address.port}`, { version: VERSION, dataDir, publicUrl: config.publicUrl ?? '(derived from each request)' });
 
   let stopping: Promise<void> | undefined;
@@ -125,7 +131,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     url: `http://${address.address === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     port: address.port,
     deps,
-    admin: { url: admin.url, port: admin.port, controlSocket: admin.controlSocket },
+    admin: { url: admin.url, port: admin.port },
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(purgeTimer);
@@ -136,15 +142,16 @@ export async function start(options: StartOptions): Promise<RunningServer> {
         clearTimeout(force);
         await admin.stop();
         await trace.close();
-        await store.close();
+        try {
+          folder.storage.transaction((tx) => {
+            if (tx.server.runtime()?.pid === process.pid) tx.server.saveRuntime(undefined);
+          });
+        } catch {
+          /* a stale record is recognised by its pid */
+        }
+        folder.close();
       })()),
   };
-}
-
-/** DATA_DIR, else /data when it exists (inside the add-on), else ./data. */
-export function resolveDataDir(env: NodeJS.ProcessEnv): string {
-  if (env.DATA_DIR) return path.resolve(env.DATA_DIR);
-  return existsSync('/data') ? '/data' : path.resolve('data');
 }
 
 export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<void> {

@@ -96,7 +96,8 @@ export function createAdminApp({ ctx, allow, metrics }: AdminAppOptions): expres
     let notice: Notice;
     const q = req.query as Record<string, unknown>;
     if (q.notice === 'revoked' && typeof q.grant === 'string') {
-      const g = await ctx.grants.repos.grants.get(q.grant.slice(0, 64));
+      const grantId = q.grant.slice(0, 64);
+      const g = ctx.grants.storage.read((tx) => tx.grants.find(grantId));
       notice = g ? { kind: 'ok', text: `Revoked the link of ${g.username} with ${g.clientId}. Its tokens no longer work; the user links again from the Alexa app.` } : undefined;
     } else if (q.notice === 'revoked-all') {
       const n = Number.parseInt(String(q.n ?? '0'), 10) || 0;
@@ -146,9 +147,9 @@ export function createAdminApp({ ctx, allow, metrics }: AdminAppOptions): expres
   });
 
   app.get('/metrics', async (_req, res) => {
-    const all = await ctx.grants.repos.grants.list();
-    const revoked = all.filter((g) => g.value.revokedAt !== undefined).length;
-    const health = await ctx.store.check();
+    const all = ctx.grants.storage.read((tx) => tx.grants.list());
+    const revoked = all.filter((g) => g.revokedAt !== undefined).length;
+    const health = ctx.store.status();
     res.type('text/plain; version=0.0.4; charset=utf-8').send(
       metrics.render(
         { activeGrants: all.length - revoked, revokedGrants: revoked, storeBytes: ctx.store.sizeBytes(), traceBytes: traceInfo(ctx.dataDir).bytes, storeOk: health.ok },

@@ -204,17 +204,18 @@ async function probe(url: string): Promise<string | undefined> {
 
 async function listenerFindings(ctx: AdminContext, opts: DiagnoseOptions): Promise<Finding[]> {
   const area = 'listeners';
-  if (!opts.serverRunning || !ctx.runtime) {
+  const running = ctx.runtime ?? ctx.serverRecord;
+  if (!opts.serverRunning || !running) {
     return [{
       area,
       level: 'error',
       title: 'The OAuth server is not running',
-      detail: 'Nothing answers on its control socket in this data folder: Alexa can neither link nor refresh, and linked users are unlinked when their access token expires.',
+      detail: 'No server process holds this data folder: Alexa can neither link nor refresh, and linked users are unlinked when their access token expires.',
       fix: 'Start the add-on (Settings → Add-ons → Music Assistant Alexa OAuth → Start) and read its Log tab if it stops again.',
     }];
   }
   const out: Finding[] = [];
-  const { oauth, admin, adminAllow } = ctx.runtime.listeners;
+  const { oauth, admin, adminAllow } = running.listeners;
   if (oauth) {
     const health = `${oauth.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:')}/health`;
     const problem = await probe(health);

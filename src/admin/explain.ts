@@ -255,8 +255,16 @@ const EXPLAINERS: Record<string, Explainer> = {
     const m = match(e.cause, /of grant (\S+) \(([^)]*)\)/);
     return {
       title: 'Refresh token reused: link revoked',
-      problem: `An old refresh token was presented after a newer one from the same link had already been used${m ? ` (grant ${m[1]} of ${m[2]})` : ''}. Two parties holding the same link's tokens is how token theft shows, so the link was revoked.`,
+      problem: `An old refresh token of a public client was presented after a newer one from the same link had already been rotated${m ? ` (grant ${m[1]} of ${m[2]})` : ''}. Two parties holding the same link's tokens is how token theft shows, so the link was revoked.`,
       fix: `${RELINK} If it repeats, find what else holds Alexa's tokens (e.g. an older backup of /data restored over newer data, or a test tool sharing the link).`,
+    };
+  },
+  refresh_superseded(e) {
+    const m = match(e.cause, /of grant (\S+) \(([^)]*)\) was superseded (.*), outside the grace window/);
+    return {
+      title: 'Refresh token too old',
+      problem: `A refresh token that newer ones have replaced was presented${m ? ` (grant ${m[1]} of ${m[2]}, ${m[3]})` : ''}, outside the grace window in which earlier tokens stay valid. The link itself was not touched; its newer tokens keep working.`,
+      fix: 'Nothing to do if Alexa keeps working. If this repeats for one link, something presents stale tokens (a restored backup of /data, a copy of the tokens); raising refresh_token_grace_generations or refresh_token_grace_period widens the window.',
     };
   },
   refresh_unknown: () => ({

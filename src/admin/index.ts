@@ -1,17 +1,14 @@
 /**
- * Starting the admin side of the server: the control socket for the CLI (always) and the admin listener for the
- * Ingress page (when configured). Neither may take the OAuth server down: if the admin port is taken, the server
- * logs why and runs on without the page.
+ * Starting the admin side of the server: the admin listener for the Ingress page (when configured). It may not take
+ * the OAuth server down: if the admin port is taken, the server logs why and runs on without the page. The CLI needs
+ * no channel to the server: it works on the database, whose transactions make its writes safe while the server runs.
  */
-import { Server, createServer } from 'node:http';
+import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { unlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { HttpDeps } from '../http/deps';
 import { INGRESS_PROXY, LOOPBACK } from './access';
 import { createAdminApp } from './admin-app';
-import { controlSocketPath, listenControl } from './control';
-import { createControlApp } from './control-app';
 import { Metrics } from './metrics';
 import { AdminContext, RuntimeInfo } from './service';
 
@@ -29,8 +26,6 @@ export interface AdminHandle {
   /** The admin page's URL, when its listener runs. */
   url?: string;
   port?: number;
-  /** The control socket, when this server holds it. */
-  controlSocket?: string;
   context: AdminContext;
   /** Records the public listener's address once it listens (shown on the status page and by diagnose). */
   setPublicListener(url: string): void;
@@ -82,18 +77,6 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
     metrics,
   };
 
-  // The control socket comes up before the public listener (start() calls this first): see control.ts.
-  const socketPath = controlSocketPath(dataDir);
-  const control = createServer(createControlApp(context));
-  let controlHeld = false;
-  try {
-    controlHeld = await listenControl(control, socketPath);
-    if (controlHeld) runtime.listeners.control = socketPath;
-    else log.warn(`another server already answers on ${socketPath}: two servers share the data folder ${dataDir}; stop one of them (oauth-admin talks to the other)`);
-  } catch (err) {
-    log.warn(`oauth-admin cannot reach this server: the control socket ${socketPath} cannot be created (${String(err)}); oauth-admin will read the data folder directly`);
-  }
-
   let admin: Server | undefined;
   let url: string | undefined;
   let port: number | undefined;
@@ -129,7 +112,6 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
   return {
     url,
     port,
-    controlSocket: controlHeld ? socketPath : undefined,
     context,
     setPublicListener(publicUrl) {
       runtime.listeners.oauth = publicUrl;
@@ -137,17 +119,7 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
     stop: () =>
       (stopping ??= (async () => {
         metrics.stop();
-        const closing: Array<Promise<void>> = [];
-        if (admin) closing.push(closeServer(admin));
-        if (controlHeld) closing.push(closeServer(control));
-        await Promise.all(closing);
-        if (controlHeld) {
-          try {
-            unlinkSync(socketPath);
-          } catch {
-            /* already removed on close */
-          }
-        }
+        if (admin) await closeServer(admin);
       })()),
   };
 }

@@ -1,17 +1,18 @@
 /**
- * What the admin page, the control socket and the CLI do, free of HTTP: status, the Alexa console values, linked
- * accounts (grants), revocation, the activity timeline. Inside the server it runs on the server's own store and
- * per-key lock; the CLI runs it on the same DATA_DIR only when no server is running (see control.ts).
+ * What the admin page and the CLI do, free of HTTP: status, the Alexa console values, linked accounts (grants),
+ * revocation, the activity timeline. Every write is one database transaction, so the CLI runs this on the data
+ * folder directly, whether or not the server is running.
  */
 import { randomUUID } from 'node:crypto';
 import { Config, DEFAULTS } from '../config/config';
 import { FlowEntry, FlowTrace } from '../log/flow-trace';
 import { Logger } from '../log/logger';
-import { GrantDeps, revokeGrant } from '../oauth/grant-deps';
+import { fingerprint } from '../crypto/tokens';
+import { rotateSealingKeyIn } from '../oauth/authorization-flow';
+import { GrantDeps, revokeGrantIn } from '../oauth/grant-deps';
 import { ALEXA_PATHS } from '../oauth/metadata';
-import { fingerprint } from '../oauth/secrets';
-import { Store } from '../store/open-store';
-import { GrantRecord } from '../store/records';
+import { GrantRecord, RuntimeRecord } from '../store/records';
+import { SqliteStore } from '../store/sqlite/sqlite-store';
 import { Explanation, explain } from './explain';
 import { Metrics } from './metrics';
 import { HourBucket, TraceFilesInfo, hourlyActivity, readTrace, traceInfo } from './trace-reader';
@@ -21,7 +22,7 @@ export interface RuntimeInfo {
   startedAt: number;
   /** Wall and monotonic clock at start-up: their drift since shows clock jumps. */
   clockBaseline: { wall: number; mono: number };
-  listeners: { oauth?: string; admin?: string; adminAllow?: string[]; control?: string };
+  listeners: { oauth?: string; admin?: string; adminAllow?: string[] };
   /** Whether anyone can log in to approve a link (options users or Home Assistant login). */
   loginSources: boolean;
 }
@@ -33,13 +34,15 @@ export interface AdminContext {
   config?: Config;
   configProblems?: string[];
   configWarnings?: string[];
-  store: Store;
+  store: SqliteStore;
   grants: GrantDeps;
   /** Where admin actions are recorded; absent for read-only use. */
   trace?: FlowTrace;
   log?: Logger;
   /** Present inside the running server only. */
   runtime?: RuntimeInfo;
+  /** What a running server recorded about itself in the database (the CLI's view of it). */
+  serverRecord?: RuntimeRecord;
   metrics?: Metrics;
 }
 
@@ -144,9 +147,9 @@ export function grantView(ctx: AdminContext, id: string, g: GrantRecord): GrantV
 
 /** Every grant, newest link first; revoked ones only with `all`. */
 export async function listGrants(ctx: AdminContext, opts: { all?: boolean } = {}): Promise<GrantView[]> {
-  const rows = await ctx.grants.repos.grants.list();
+  const rows = ctx.grants.storage.read((tx) => tx.grants.list());
   return rows
-    .map(({ id, value }) => grantView(ctx, id, value))
+    .map((g) => grantView(ctx, g.id, g))
     .filter((g) => opts.all || g.status === 'active')
     .sort((a, b) => b.linkedAt.localeCompare(a.linkedAt));
 }
@@ -162,9 +165,9 @@ export function listClients(ctx: AdminContext): ClientView[] {
 }
 
 export async function status(ctx: AdminContext): Promise<StatusReport> {
-  const health = await ctx.store.check();
+  const health = ctx.store.check();
   const all = await listGrants(ctx, { all: true });
-  const rt = ctx.runtime;
+  const rt = ctx.runtime ?? ctx.serverRecord;
   return {
     version: ctx.version,
     running: rt !== undefined,
@@ -192,10 +195,10 @@ export class AdminError extends Error {
 /** A grant by its id or a unique prefix of at least 6 characters (ids are long to type). */
 export async function resolveGrantId(ctx: AdminContext, idOrPrefix: string): Promise<string> {
   if (!/^[\w-]{1,64}$/.test(idOrPrefix)) throw new AdminError(`"${idOrPrefix.slice(0, 64)}" is not a grant id`);
-  if (await ctx.grants.repos.grants.get(idOrPrefix)) return idOrPrefix;
+  if (ctx.grants.storage.read((tx) => tx.grants.find(idOrPrefix))) return idOrPrefix;
   if (idOrPrefix.length < 6) throw new AdminError(`no grant ${idOrPrefix}; give the full id, or at least 6 characters of it`, 404);
-  const matches = (await ctx.grants.repos.grants.list()).filter((g) => g.id.startsWith(idOrPrefix));
-  if (matches.length === 1) return matches[0].id;
+  const matches = ctx.grants.storage.read((tx) => tx.grants.list()).filter((g) => g.id.startsWith(idOrPrefix));
+  if (matches.length === 1) return matches[0]!.id;
   if (matches.length === 0) throw new AdminError(`no grant ${idOrPrefix}: see \`oauth-admin grants\` for the ids`, 404);
   throw new AdminError(`${matches.length} grants start with ${idOrPrefix}; give more characters`);
 }
@@ -210,88 +213,85 @@ export interface RevokeResult {
   alreadyRevoked: GrantView[];
 }
 
-/** Revokes grants by id under the server's per-grant lock: every token of them stops working at once. */
+/** Revokes grants by id, each in one transaction: every token of them stops working at once. */
 export async function revokeGrants(ctx: AdminContext, ids: string[], actor: Actor): Promise<RevokeResult> {
   const result: RevokeResult = { revoked: [], alreadyRevoked: [] };
-  const requestId = randomUUID();
+  const reason = `revoked by ${describeActor(actor)}`;
   for (const id of ids) {
-    const before = await ctx.grants.repos.grants.get(id);
-    if (!before) continue; // expired since it was listed; callers resolve ids with resolveGrantId first
-    if (before.revokedAt !== undefined) {
-      result.alreadyRevoked.push(grantView(ctx, id, before));
-      continue;
-    }
-    const after = await revokeGrant(ctx.grants, id, `revoked by ${describeActor(actor)}`);
-    if (!after) continue; // expired in between
-    const view = grantView(ctx, id, after);
-    result.revoked.push(view);
+    const outcome = ctx.grants.storage.transaction((tx) => {
+      const before = tx.grants.find(id);
+      if (!before) return undefined; // expired since it was listed; callers resolve ids with resolveGrantId first
+      if (before.revokedAt !== undefined) return { already: true, grant: before };
+      return { already: false, grant: revokeGrantIn(ctx.grants, tx, id, reason)! };
+    });
+    if (!outcome) continue;
+    if (outcome.already) result.alreadyRevoked.push(grantView(ctx, id, outcome.grant));
+    else result.revoked.push(grantView(ctx, id, outcome.grant));
+  }
+  recordRevocations(ctx, result.revoked, actor);
+  return result;
+}
+
+function recordRevocations(ctx: AdminContext, revoked: GrantView[], actor: Actor): void {
+  const requestId = randomUUID();
+  for (const view of revoked) {
     ctx.trace?.record({
       requestId,
       step: 'admin',
       outcome: 'ok',
       clientId: view.clientId,
       username: view.username,
-      grantId: id,
+      grantId: view.id,
       ip: actor.ip,
       detail: { action: 'revoke', by: describeActor(actor) },
     });
   }
-  if (result.revoked.length) {
-    ctx.log?.info(`admin: revoked ${result.revoked.length} link(s)`, { by: describeActor(actor), grants: result.revoked.map((g) => `${g.id} (${g.username}, ${g.clientId})`).join(', ') });
+  if (revoked.length) {
+    ctx.log?.info(`admin: revoked ${revoked.length} link(s)`, { by: describeActor(actor), grants: revoked.map((g) => `${g.id} (${g.username}, ${g.clientId})`).join(', ') });
   }
-  return result;
 }
 
 export interface RevokeAllResult {
   revoked: GrantView[];
   codes: number;
   sessions: number;
-  pendingRequests: number;
 }
 
 /**
- * The old guide's emergency procedure ("clear all tokens and codes"), done properly: login sessions and pending
- * link requests are dropped first (no new approval can start), then unredeemed codes (under their lock, so a
- * redemption in progress either finishes before — and its grant is revoked next — or fails), then every grant.
+ * The old guide's emergency procedure ("clear all tokens and codes"), done properly and as one transaction: login
+ * sessions are dropped, the key sealing pending link requests is replaced (no approval in progress can finish),
+ * unredeemed codes are deleted, and every grant is revoked. A refresh or a code exchange runs wholly before or
+ * wholly after it.
  */
 export async function revokeAll(ctx: AdminContext, actor: Actor): Promise<RevokeAllResult> {
-  const { repos, lock } = ctx.grants;
-  let sessions = 0;
-  for (const { id } of await repos.sessions.list()) {
-    await repos.sessions.remove(id);
-    sessions++;
-  }
-  let pendingRequests = 0;
-  for (const { id } of await repos.authRequests.list()) {
-    await repos.authRequests.remove(id);
-    pendingRequests++;
-  }
-  let codes = 0;
-  const dropCodes = async () => {
-    for (const { id, value } of await repos.codes.list()) {
-      if (value.consumedAt !== undefined) continue; // kept: a replay of it must still be recognised
-      const removed = await lock.run(`code:${id}`, async () => {
-        const current = await repos.codes.get(id);
-        if (!current || current.consumedAt !== undefined) return false;
-        await repos.codes.remove(id);
-        return true;
-      });
-      if (removed) codes++;
+  const reason = `revoked by ${describeActor(actor)} (revoke all)`;
+  const done = ctx.grants.storage.transaction((tx) => {
+    rotateSealingKeyIn(tx);
+    const sessions = tx.sessions.list();
+    for (const hash of sessions) tx.sessions.remove(hash);
+    let codes = 0;
+    for (const { hash, record } of tx.codes.list()) {
+      if (record.consumedAt !== undefined) continue; // kept: a replay of it must still be recognised
+      tx.codes.remove(hash);
+      codes++;
     }
-  };
-  await dropCodes();
-  const active = (await repos.grants.list()).filter((g) => g.value.revokedAt === undefined).map((g) => g.id);
-  const { revoked } = await revokeGrants(ctx, active, actor);
-  await dropCodes(); // a code issued by an approval that was already past its checks when this started
+    const revoked: GrantRecord[] = [];
+    for (const grant of tx.grants.list()) {
+      if (grant.revokedAt === undefined) revoked.push(revokeGrantIn(ctx.grants, tx, grant.id, reason)!);
+    }
+    return { sessions: sessions.length, codes, revoked };
+  });
+  const revoked = done.revoked.map((g) => grantView(ctx, g.id, g));
+  recordRevocations(ctx, revoked, actor);
   ctx.trace?.record({
     requestId: randomUUID(),
     step: 'admin',
     outcome: 'ok',
     ip: actor.ip,
-    detail: { action: 'revoke-all', by: describeActor(actor), grants: revoked.length, codes, sessions, pendingRequests },
+    detail: { action: 'revoke-all', by: describeActor(actor), grants: revoked.length, codes: done.codes, sessions: done.sessions },
   });
-  ctx.log?.warn(`admin: revoked ALL links (${revoked.length}), ${codes} unredeemed code(s), ${sessions} login session(s)`, { by: describeActor(actor) });
-  return { revoked, codes, sessions, pendingRequests };
+  ctx.log?.warn(`admin: revoked ALL links (${revoked.length}), ${done.codes} unredeemed code(s), ${done.sessions} login session(s)`, { by: describeActor(actor) });
+  return { revoked, codes: done.codes, sessions: done.sessions };
 }
 
 export interface ActivityQuery {

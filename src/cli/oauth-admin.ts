@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatBytes } from '../admin/diagnose';
 import { checkPkce } from '../admin/pkce-check';
 import { AdminError } from '../admin/service';
-import { resolveDataDir } from '../main';
+import { resolveDataDir } from '../config/data-dir';
 import { AdminApi, CliError, connect } from './admin-api';
 import { Style, localTime, pairs, style, table, wrap } from './format';
 
@@ -236,7 +236,7 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
 }
 
 async function revokeCommand(api: AdminApi, io: Io, st: Style, asJson: boolean, all: boolean, yes: boolean, ids: string[]): Promise<number> {
-  const where = api.via === 'server' ? 'by the running server' : 'directly in the data folder (no server is running)';
+  const where = api.via === 'server' ? 'in the database, while the server runs' : 'directly in the data folder (no server is running)';
   if (all) {
     if (ids.length) {
       io.err('revoke --all takes no grant ids');
@@ -253,7 +253,7 @@ async function revokeCommand(api: AdminApi, io: Io, st: Style, asJson: boolean, 
     const r = await api.revokeAll();
     if (asJson) io.out(JSON.stringify({ ...r, via: api.via }, null, 2));
     else {
-      io.out(st.ok(`Revoked ${r.revoked.length} link(s) ${where}.`) + ` Cleared ${r.codes} unredeemed code(s), ${r.sessions} login session(s) and ${r.pendingRequests} pending link request(s).`);
+      io.out(st.ok(`Revoked ${r.revoked.length} link(s) ${where}.`) + ` Cleared ${r.codes} unredeemed code(s), ${r.sessions} login session(s) and every pending link request.`);
       for (const g of r.revoked) io.out(`  ${g.id}  ${g.username}  ${g.clientId}`);
       io.out('Their tokens stopped working at once; each user links again from the Alexa app.');
     }

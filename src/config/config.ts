@@ -30,6 +30,10 @@ export interface Config {
   accessTokenLifetime: number;
   authCodeLifetime: number;
   refreshTokenIdleLifetime: number;
+  /** Superseded refresh tokens of a confidential client still honoured (see oauth/grants/refresh-policy.ts). */
+  refreshTokenGraceGenerations: number;
+  /** Seconds a superseded refresh token of a confidential client stays valid. */
+  refreshTokenGracePeriod: number;
   trustedProxies: string[];
   logLevel: LogLevel;
   resourceServers: ResourceServerConfig[];
@@ -39,5 +43,7 @@ export const DEFAULTS = {
   access_token_lifetime: 3600,
   auth_code_lifetime: 300,
   refresh_token_idle_lifetime: 400 * 24 * 3600,
+  refresh_token_grace_generations: 10,
+  refresh_token_grace_period: 14 * 24 * 3600,
   log_level: 'info' as LogLevel,
 };

@@ -193,6 +193,8 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
       accessTokenLifetime: options.access_token_lifetime ?? DEFAULTS.access_token_lifetime,
       authCodeLifetime: options.auth_code_lifetime ?? DEFAULTS.auth_code_lifetime,
       refreshTokenIdleLifetime: options.refresh_token_idle_lifetime ?? DEFAULTS.refresh_token_idle_lifetime,
+      refreshTokenGraceGenerations: options.refresh_token_grace_generations ?? DEFAULTS.refresh_token_grace_generations,
+      refreshTokenGracePeriod: options.refresh_token_grace_period ?? DEFAULTS.refresh_token_grace_period,
       trustedProxies: options.trusted_proxies ?? [],
       logLevel: options.log_level ?? DEFAULTS.log_level,
       resourceServers: (options.resource_servers ?? []).map((r: any) => ({ id: r.id, secret: r.secret })),

@@ -10,6 +10,8 @@ export const OPTION_KEYS = [
   'access_token_lifetime',
   'auth_code_lifetime',
   'refresh_token_idle_lifetime',
+  'refresh_token_grace_generations',
+  'refresh_token_grace_period',
   'trusted_proxies',
   'log_level',
   'resource_servers',
@@ -54,6 +56,8 @@ export const optionsSchema = {
     access_token_lifetime: { type: 'integer', minimum: 360, maximum: 86400 },
     auth_code_lifetime: { type: 'integer', minimum: 30, maximum: 600 },
     refresh_token_idle_lifetime: { type: 'integer', minimum: 86400, maximum: 315360000 },
+    refresh_token_grace_generations: { type: 'integer', minimum: 2, maximum: 50 },
+    refresh_token_grace_period: { type: 'integer', minimum: 3600, maximum: 7776000 },
     trusted_proxies: { type: 'array', items: { type: 'string', minLength: 1 } },
     log_level: { enum: [...LOG_LEVELS] },
     resource_servers: {
@@ -77,6 +81,10 @@ export const OPTION_HINTS: Record<string, string> = {
   auth_code_lifetime: 'codes should live a few minutes (RFC 6749 §4.1.2 recommends at most 600); use 300',
   refresh_token_idle_lifetime:
     'how long a link survives without use, in seconds; at least one day, default 34560000 (400 days)',
+  refresh_token_grace_generations:
+    'how many earlier refresh tokens of a confidential client (Alexa) stay valid after newer ones were issued: 2 to 50, default 10',
+  refresh_token_grace_period:
+    'how long, in seconds, an earlier refresh token of a confidential client stays valid: 3600 (an hour) to 7776000 (90 days), default 1209600 (14 days)',
   password: 'use a passphrase of at least 8 characters',
   client_id: 'printable ASCII without spaces, as entered in the Alexa console, e.g. amazon-alexa',
   scopes: 'scope names are printable ASCII without spaces, quotes or backslashes, e.g. music.read',

@@ -5,7 +5,7 @@
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
-import { isStoreError } from '../store/open-store';
+import { isStoreError } from '../store/faults';
 import { HttpDeps } from './deps';
 import { errorPage } from './pages/oauth-pages';
 import { FormLimiters, refuseLocked } from './form-endpoint';

@@ -4,13 +4,14 @@
  * Both are HttpOnly, SameSite=Lax, and Secure wherever the browser will accept it.
  */
 import type { CookieOptions, Request, Response } from 'express';
+import type Keyv from 'keyv';
 import { Config } from '../config/config';
-import { randomToken, tokenHash } from '../oauth/secrets';
-import { Repositories, SessionRecord } from '../store/records';
+import { randomToken, tokenHash } from '../crypto/tokens';
+import { FLOW_TTL_MS } from '../oauth/authorization-flow';
+import { SESSION_PREFIX, SessionRecord } from '../store/records';
 
 export const FLOW_COOKIE = 'maoauth_flow';
 export const SESSION_COOKIE = 'maoauth_session';
-export const FLOW_TTL_MS = 15 * 60 * 1000;
 export const SESSION_TTL_MS = 12 * 3600 * 1000;
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/;
@@ -34,14 +35,15 @@ export function flowHashOf(req: Request): string | undefined {
   return typeof token === 'string' ? tokenHash(token) : undefined;
 }
 
-export async function startSession(req: Request, res: Response, config: Config, repos: Repositories, record: SessionRecord): Promise<void> {
+/** A login session is written only after a successful login: never for an anonymous request. */
+export async function startSession(req: Request, res: Response, config: Config, sessions: Keyv<SessionRecord>, record: SessionRecord): Promise<void> {
   const sid = randomToken();
-  await repos.sessions.put(tokenHash(sid), record, SESSION_TTL_MS);
+  await sessions.set(`${SESSION_PREFIX}${tokenHash(sid)}`, record, SESSION_TTL_MS);
   res.cookie(SESSION_COOKIE, sid, cookieOptions(req, config, SESSION_TTL_MS));
 }
 
-export async function currentSession(req: Request, repos: Repositories): Promise<SessionRecord | undefined> {
+export async function currentSession(req: Request, sessions: Keyv<SessionRecord>): Promise<SessionRecord | undefined> {
   const sid = req.cookies?.[SESSION_COOKIE];
   if (typeof sid !== 'string' || sid.length > 64) return undefined;
-  return repos.sessions.get(tokenHash(sid));
+  return sessions.get(`${SESSION_PREFIX}${tokenHash(sid)}`);
 }

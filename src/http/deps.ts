@@ -1,4 +1,5 @@
 /** Everything the HTTP layer is built from; assembled once in main.ts. */
+import type Keyv from 'keyv';
 import type { Metrics } from '../admin/metrics';
 import { Config } from '../config/config';
 import { UserAuthenticator } from '../auth/user-authenticator';
@@ -6,12 +7,14 @@ import { FlowTrace } from '../log/flow-trace';
 import { Logger } from '../log/logger';
 import { ClientRegistry } from '../oauth/client-auth';
 import { GrantDeps } from '../oauth/grant-deps';
-import { Store } from '../store/open-store';
+import { SessionRecord } from '../store/records';
+import { SqliteStore } from '../store/sqlite/sqlite-store';
 
 export interface HttpDeps {
   config: Config;
-  store: Store;
+  store: SqliteStore;
   grants: GrantDeps;
+  sessions: Keyv<SessionRecord>;
   clients: ClientRegistry;
   users: UserAuthenticator;
   log: Logger;

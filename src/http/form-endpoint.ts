@@ -8,7 +8,7 @@ import express, { Request, RequestHandler, Response } from 'express';
 import { FlowEvent, FlowStep } from '../log/flow-trace';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../oauth/errors';
 import { TokenRequestContext, TokenRequestInput } from '../oauth/token-endpoint';
-import { isStoreError } from '../store/open-store';
+import { isStoreError } from '../store/faults';
 import { HttpDeps } from './deps';
 import { SECURITY_KINDS, sendOAuthError } from './oauth-responses';
 import { Lockout, LockoutReporter, RateLimitSettings, describeLockout } from './rate-limits';

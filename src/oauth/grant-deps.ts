@@ -1,8 +1,7 @@
-/** What the grant handlers need: the repositories, the per-key lock, lifetimes and a clock (tests move time). */
-import { KeyedLock } from '../store/keyed-lock';
-import { StoreEntry } from '../store/open-store';
-import { GrantRecord, Repositories } from '../store/records';
-import { fingerprint, randomToken, tokenHash } from './secrets';
+/** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
+import { fingerprint, randomToken, tokenHash } from '../crypto/tokens';
+import { ClientType } from '../config/config';
+import { GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
 
 export interface Lifetimes {
   /** Seconds. */
@@ -11,10 +10,20 @@ export interface Lifetimes {
   refreshIdle: number;
 }
 
+/** How long a superseded refresh token of a confidential client stays valid (see grants/refresh-policy.ts). */
+export interface RefreshGrace {
+  /** Superseded generations honoured, newest first. */
+  generations: number;
+  /** Seconds a superseded token is honoured after it was superseded. */
+  periodSeconds: number;
+}
+
 export interface GrantDeps {
-  repos: Repositories;
-  lock: KeyedLock;
+  storage: OAuthStorage;
   lifetimes: Lifetimes;
+  grace: RefreshGrace;
+  /** The configured type of a client, which decides the refresh policy; undefined for a client no longer configured. */
+  clientType(clientId: string): ClientType | undefined;
   now(): number;
 }
 
@@ -34,31 +43,19 @@ export interface IssuedTokens {
 }
 
 /**
- * Mints an access and a refresh token for a grant. Their hashed records are returned, not written: the caller
- * writes them together with the grant record in one transaction (repos.write), so a response is never sent for
- * tokens that were not stored, and a crash leaves either all of the records or none.
+ * Mints an access and a refresh token for a grant and writes their hashed records in the caller's transaction, so
+ * a response is never sent for tokens that were not stored, and a crash leaves either all of the records or none.
  */
-export function mintTokens(deps: GrantDeps, grant: GrantRecord, accessScopes: string[]): { issued: IssuedTokens; refreshHash: string; writes: StoreEntry[] } {
+export function mintTokens(deps: GrantDeps, tx: OAuthTx, grant: GrantRecord, accessScopes: string[]): { issued: IssuedTokens; refreshHash: string } {
   const now = deps.now();
   const access = randomToken();
   const refresh = randomToken();
   const refreshHash = tokenHash(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
-  const writes = [
-    deps.repos.tokens.entry(
-      tokenHash(access),
-      { kind: 'access', grantId: grant.id, scopes: accessScopes, issuedAt: now, expiresAt: now + accessToken * 1000, refreshHash },
-      accessToken * 1000,
-    ),
-    deps.repos.tokens.entry(
-      refreshHash,
-      { kind: 'refresh', grantId: grant.id, scopes: grant.scopes, issuedAt: now, expiresAt: now + refreshIdle * 1000 },
-      refreshIdle * 1000,
-    ),
-  ];
+  tx.tokens.create(tokenHash(access), { kind: 'access', grantId: grant.id, scopes: accessScopes, issuedAt: now, expiresAt: now + accessToken * 1000 });
+  tx.tokens.create(refreshHash, { kind: 'refresh', grantId: grant.id, scopes: grant.scopes, issuedAt: now, expiresAt: now + refreshIdle * 1000 });
   return {
     refreshHash,
-    writes,
     issued: {
       body: { access_token: access, token_type: 'Bearer', expires_in: accessToken, refresh_token: refresh, scope: accessScopes.join(' ') },
       grantId: grant.id,
@@ -69,23 +66,22 @@ export function mintTokens(deps: GrantDeps, grant: GrantRecord, accessScopes: st
 }
 
 /** Grants live as long as their refresh tokens may sit unused; every refresh extends both. */
-export function grantTtlMs(deps: GrantDeps): number {
-  return deps.lifetimes.refreshIdle * 1000;
+export function grantExpiry(deps: GrantDeps): number {
+  return deps.now() + deps.lifetimes.refreshIdle * 1000;
 }
 
-/** Marks a grant revoked; every token issued from it stops working at once because validation reads the grant. */
-export async function revokeGrant(deps: GrantDeps, grantId: string, reason: string): Promise<GrantRecord | undefined> {
-  return deps.lock.run(`grant:${grantId}`, () => revokeGrantLocked(deps, grantId, reason));
-}
-
-/**
- * revokeGrant for a caller that already holds `grant:<id>` (the refresh grant). KeyedLock is not reentrant:
- * taking the same key again from inside would wait for itself forever.
- */
-export async function revokeGrantLocked(deps: GrantDeps, grantId: string, reason: string): Promise<GrantRecord | undefined> {
-  const grant = await deps.repos.grants.get(grantId);
+/** Marks a grant revoked inside a transaction; every token of it stops working at once because validation reads the grant. */
+export function revokeGrantIn(deps: GrantDeps, tx: OAuthTx, grantId: string, reason: string): GrantRecord | undefined {
+  const grant = tx.grants.find(grantId);
   if (!grant || grant.revokedAt !== undefined) return grant;
-  const revoked: GrantRecord = { ...grant, revokedAt: deps.now(), revokedReason: reason, refresh: { live: [], settled: true } };
-  await deps.repos.grants.put(grantId, revoked, grantTtlMs(deps));
+  const revoked: GrantRecord = { ...grant, revokedAt: deps.now(), revokedReason: reason, refresh: { live: [], previous: [], generation: grant.refresh.generation } };
+  // The record outlives its tokens by the idle lifetime, so "revoked" (not "unknown") explains a late refresh.
+  tx.grants.save(revoked, grantExpiry(deps));
+  for (const { hash } of grant.refresh.previous) tx.tokens.remove(hash);
   return revoked;
+}
+
+/** Revokes a grant as one transaction of its own (admin actions, RFC 7009). */
+export function revokeGrant(deps: GrantDeps, grantId: string, reason: string): GrantRecord | undefined {
+  return deps.storage.transaction((tx) => revokeGrantIn(deps, tx, grantId, reason));
 }

@@ -22,6 +22,12 @@ export interface TokenRequestContext {
   authScheme?: string;
 }
 
+/** A successful token request: the response, and what the trace records about how it was decided. */
+export interface TokenResponse {
+  issued: IssuedTokens;
+  detail?: Record<string, unknown>;
+}
+
 /** Longest value we accept for any token-endpoint parameter; real ones are far shorter. */
 const MAX_PARAM_LENGTH = 4096;
 
@@ -58,20 +64,18 @@ export function authenticateRequest(clients: ClientRegistry, input: TokenRequest
 }
 
 /** Runs one token request; `context` is filled as far as the request got, for the flow trace. */
-export async function handleTokenRequest(
-  deps: GrantDeps,
-  clients: ClientRegistry,
-  input: TokenRequestInput,
-  context: TokenRequestContext,
-): Promise<IssuedTokens> {
+export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, input: TokenRequestInput, context: TokenRequestContext): TokenResponse {
   // Authenticate first so an unknown client learns nothing about grant types or codes.
   const { client, params } = authenticateRequest(clients, input, context);
   const grantType = params.grant_type;
   if (grantType === undefined || grantType === '') {
     throw new InvalidRequest('grant_type is missing', 'the token request has no grant_type', 'grant_type_missing');
   }
-  if (grantType === 'authorization_code') return exchangeCode(deps, client, params);
-  if (grantType === 'refresh_token') return refreshTokens(deps, client, params);
+  if (grantType === 'authorization_code') return { issued: exchangeCode(deps, client, params) };
+  if (grantType === 'refresh_token') {
+    const { issued, presented, behind } = refreshTokens(deps, client, params);
+    return { issued, detail: { presented, ...(behind !== undefined ? { behind } : {}) } };
+  }
   // The password and implicit grants are deliberately absent (RFC 9700 §2.1.2, §2.4).
   throw new UnsupportedGrantType(
     `grant_type ${grantType.slice(0, 64)} is not supported`,

@@ -3,10 +3,10 @@
  * unknown and foreign tokens, so probing them reveals nothing.
  */
 import { ClientConfig } from '../config/config';
-import { ActiveToken, lookupToken, settleOnUse } from './access-tokens';
+import { tokenHash } from '../crypto/tokens';
+import { ActiveToken, lookupToken } from './access-tokens';
 import { InvalidRequest } from './errors';
-import { GrantDeps, revokeGrant } from './grant-deps';
-import { tokenHash } from './secrets';
+import { GrantDeps, revokeGrantIn } from './grant-deps';
 
 export function requireToken(params: Record<string, string>): string {
   const token = params.token;
@@ -20,15 +20,15 @@ export interface RevocationResult {
 }
 
 /** A refresh token ends its whole grant; an access token only itself. Foreign or unknown tokens: nothing, still 200. */
-export async function revokeToken(deps: GrantDeps, client: ClientConfig, token: string): Promise<RevocationResult> {
-  const lookup = await lookupToken(deps, token);
+export function revokeToken(deps: GrantDeps, client: ClientConfig, token: string): RevocationResult {
+  const lookup = lookupToken(deps, token);
   if (!lookup.active || lookup.found.grant.clientId !== client.clientId) return { revoked: 'nothing' };
   const { token: record, grant } = lookup.found;
   if (record.kind === 'refresh') {
-    await revokeGrant(deps, grant.id, `refresh token revoked by ${client.clientId} (RFC 7009)`);
+    deps.storage.transaction((tx) => revokeGrantIn(deps, tx, grant.id, `refresh token revoked by ${client.clientId} (RFC 7009)`));
     return { revoked: 'grant', grantId: grant.id };
   }
-  await deps.repos.tokens.remove(tokenHash(token));
+  deps.storage.transaction((tx) => tx.tokens.remove(tokenHash(token)));
   return { revoked: 'access_token', grantId: grant.id };
 }
 
@@ -49,23 +49,15 @@ export type IntrospectionResponse =
       iss: string;
     };
 
-export async function introspectToken(deps: GrantDeps, caller: IntrospectionCaller, token: string, issuer: string): Promise<{ response: IntrospectionResponse; found?: ActiveToken; reason?: string }> {
-  const lookup = await lookupToken(deps, token);
+export function introspectToken(deps: GrantDeps, caller: IntrospectionCaller, token: string, issuer: string): { response: IntrospectionResponse; found?: ActiveToken; reason?: string } {
+  const lookup = lookupToken(deps, token);
   if (!lookup.active) return { response: { active: false }, reason: lookup.reason };
   const { token: record, grant } = lookup.found;
   if (caller.kind === 'client' && grant.clientId !== caller.client.clientId) {
     return { response: { active: false }, reason: `token belongs to ${grant.clientId}, not ${caller.client.clientId}` };
   }
-  // A resource server presenting an access token means the client is using it: retries of its refresh are over.
-  // Best effort: when the store cannot record it (disk full, locked), the token is still active and is answered
-  // as such; the only cost is that a retry of the refresh that produced it stays allowed a little longer.
-  const settled = await settleOnUse(deps, lookup.found).then(
-    () => true,
-    () => false,
-  );
   return {
     found: lookup.found,
-    reason: settled ? undefined : 'active; its use could not be recorded (store unavailable)',
     response: {
       active: true,
       scope: record.scopes.join(' '),

@@ -1,24 +1,9 @@
 /**
- * The records the server keeps, and a small typed repository per kind. Tokens and codes are keyed by
- * tokenHash(raw value), never by the value itself.
+ * The records the server keeps, and the storage interfaces the protocol uses, one small interface per record kind
+ * (after ory/fosite's handler/oauth2/storage.go). Codes and tokens are keyed by tokenHash(raw value), never by the
+ * value itself. Every method is synchronous and runs inside one OAuthStorage transaction.
  */
-import { Store, StoreEntry } from './open-store';
-
-/** A validated authorization request waiting for login and consent. */
-export interface AuthRequestRecord {
-  clientId: string;
-  redirectUri: string;
-  /** Whether redirect_uri was in the request: then the token request must repeat it (RFC 6749 §4.1.3). */
-  redirectUriGiven: boolean;
-  scopes: string[];
-  state?: string;
-  codeChallenge?: string;
-  /** Hash of the flow cookie set on the browser that started this request: the request is bound to it. */
-  flowHash: string;
-  /** Anti-CSRF token carried by the login and consent forms. */
-  csrf: string;
-  createdAt: number;
-}
+import { Kv, KvTx } from './kv';
 
 export interface SessionRecord {
   username: string;
@@ -40,14 +25,22 @@ export interface CodeRecord {
   consumedAt?: number;
 }
 
-/** Refresh-token rotation state of a grant (see oauth/grants/refresh-token.ts for the rules). */
-export interface RefreshFamily {
-  /** The refresh token the live ones were issued from; presenting it again is a retry while `settled` is false. */
-  parent?: string;
-  /** Hashes of the refresh tokens valid now: more than one only after retried refreshes. */
+/** A refresh token superseded by a newer one, and when. */
+export interface SupersededToken {
+  hash: string;
+  supersededAt: number;
+}
+
+/** Which refresh tokens of a grant are honoured (the rules: oauth/grants/refresh-policy.ts). */
+export interface RefreshState {
+  /** Hashes valid now: the newest token; for a public client also its racing siblings. */
   live: string[];
-  /** True once the client used a token issued from `parent`: from then on, presenting `parent` is reuse. */
-  settled: boolean;
+  /** Public client: the token the live ones were issued from; presenting it again is a retry until one of them is rotated. */
+  parent?: string;
+  /** Earlier tokens, newest first, bounded: honoured within the grace window for a confidential client; reuse for a public one. */
+  previous: SupersededToken[];
+  /** How many times the grant has rotated. */
+  generation: number;
 }
 
 export interface GrantRecord {
@@ -58,7 +51,7 @@ export interface GrantRecord {
   createdAt: number;
   lastRefreshAt?: number;
   refreshCount: number;
-  refresh: RefreshFamily;
+  refresh: RefreshState;
   revokedAt?: number;
   revokedReason?: string;
 }
@@ -69,48 +62,132 @@ export interface TokenRecord {
   scopes: string[];
   issuedAt: number;
   expiresAt: number;
-  /** For an access token: the refresh token issued with it, so its first use settles the family. */
-  refreshHash?: string;
 }
 
-export interface Repository<T> {
-  get(id: string): Promise<T | undefined>;
-  put(id: string, value: T, ttlMs?: number): Promise<void>;
-  /** The write `put` would do, for Repositories.write (several records in one transaction). */
-  entry(id: string, value: T, ttlMs?: number): StoreEntry;
-  remove(id: string): Promise<void>;
-  list(): Promise<Array<{ id: string; value: T }>>;
+/** The owner's decision on one authorization request, kept so a double tap answers the same redirect. */
+export interface ConsentDecision {
+  approved: boolean;
+  username: string;
+  decidedAt: number;
 }
 
-function repository<T>(store: Store, prefix: string): Repository<T> {
-  const key = (id: string) => `${prefix}:${id}`;
+/** Keys that do not expire and belong to the server itself. */
+export interface ServerKeys {
+  /** AES-256-GCM key (base64url) sealing pending authorization requests; rotated by "revoke all". */
+  sealing: string;
+}
+
+/** The running server's facts for `oauth-admin status` (the CLI reads them; no socket needed). */
+export interface RuntimeRecord {
+  pid: number;
+  startedAt: number;
+  version: string;
+  listeners: { oauth?: string; admin?: string; adminAllow?: string[] };
+}
+
+export interface CodeStorage {
+  create(hash: string, record: CodeRecord, expires: number): void;
+  find(hash: string): CodeRecord | undefined;
+  /** Marks the code redeemed; the record stays until `expires`, so a replay is recognised and explained. */
+  consume(hash: string, record: CodeRecord, at: number, expires: number): void;
+  remove(hash: string): void;
+  list(): Array<{ hash: string; record: CodeRecord }>;
+}
+
+export interface GrantStorage {
+  find(id: string): GrantRecord | undefined;
+  /** Creates or replaces; a grant lives as long as its refresh tokens may sit unused. */
+  save(grant: GrantRecord, expires: number): void;
+  list(): GrantRecord[];
+}
+
+export interface TokenStorage {
+  create(hash: string, record: TokenRecord): void;
+  find(hash: string): TokenRecord | undefined;
+  /** Shortens a token's life (a superseded refresh token lives only through its grace window). */
+  expireAt(hash: string, record: TokenRecord, expires: number): void;
+  remove(hash: string): void;
+}
+
+export interface ConsentStorage {
+  find(requestId: string): ConsentDecision | undefined;
+  record(requestId: string, decision: ConsentDecision, expires: number): void;
+}
+
+export interface SessionStorage {
+  list(): string[];
+  remove(hash: string): void;
+}
+
+export interface ServerStorage {
+  keys(): ServerKeys | undefined;
+  saveKeys(keys: ServerKeys): void;
+  runtime(): RuntimeRecord | undefined;
+  saveRuntime(record: RuntimeRecord | undefined): void;
+}
+
+/** Everything one transaction may touch. */
+export interface OAuthTx {
+  codes: CodeStorage;
+  grants: GrantStorage;
+  tokens: TokenStorage;
+  consents: ConsentStorage;
+  sessions: SessionStorage;
+  server: ServerStorage;
+}
+
+export interface OAuthStorage {
+  /** One decision: read, decide, write, commit; nothing of it is kept if `work` throws. */
+  transaction<T>(work: (tx: OAuthTx) => T): T;
+  read<T>(work: (tx: OAuthTx) => T): T;
+}
+
+const strip = (prefix: string, key: string) => key.slice(prefix.length);
+
+function bind(tx: KvTx): OAuthTx {
   return {
-    get: (id) => store.get<T>(key(id)),
-    put: (id, value, ttlMs) => store.set(key(id), value, ttlMs),
-    entry: (id, value, ttlMs) => ({ key: key(id), value, ttlMs }),
-    remove: (id) => store.delete(key(id)),
-    list: async () =>
-      (await store.scan<T>(`${prefix}:`)).map(({ key: k, value }) => ({ id: k.slice(prefix.length + 1), value })),
+    codes: {
+      create: (hash, record, expires) => tx.put(`code:${hash}`, record, expires),
+      find: (hash) => tx.get<CodeRecord>(`code:${hash}`),
+      consume: (hash, record, at, expires) => tx.put(`code:${hash}`, { ...record, consumedAt: at }, expires),
+      remove: (hash) => tx.delete(`code:${hash}`),
+      list: () => tx.scan<CodeRecord>('code:').map((r) => ({ hash: strip('code:', r.key), record: r.value })),
+    },
+    grants: {
+      find: (id) => tx.get<GrantRecord>(`grant:${id}`),
+      save: (grant, expires) => tx.put(`grant:${grant.id}`, grant, expires),
+      list: () => tx.scan<GrantRecord>('grant:').map((r) => r.value),
+    },
+    tokens: {
+      create: (hash, record) => tx.put(`token:${hash}`, record, record.expiresAt),
+      find: (hash) => tx.get<TokenRecord>(`token:${hash}`),
+      expireAt: (hash, record, expires) => tx.put(`token:${hash}`, record, Math.min(expires, record.expiresAt)),
+      remove: (hash) => tx.delete(`token:${hash}`),
+    },
+    consents: {
+      find: (id) => tx.get<ConsentDecision>(`consent:${id}`),
+      record: (id, decision, expires) => tx.put(`consent:${id}`, decision, expires),
+    },
+    sessions: {
+      list: () => tx.scan<SessionRecord>('session:').map((r) => strip('session:', r.key)),
+      remove: (hash) => tx.delete(`session:${hash}`),
+    },
+    server: {
+      keys: () => tx.get<ServerKeys>('server:keys'),
+      saveKeys: (keys) => tx.put('server:keys', keys),
+      runtime: () => tx.get<RuntimeRecord>('server:runtime'),
+      saveRuntime: (record) => (record ? tx.put('server:runtime', record) : tx.delete('server:runtime')),
+    },
   };
 }
 
-export interface Repositories {
-  authRequests: Repository<AuthRequestRecord>;
-  sessions: Repository<SessionRecord>;
-  codes: Repository<CodeRecord>;
-  grants: Repository<GrantRecord>;
-  tokens: Repository<TokenRecord>;
-  /** Writes records of any kinds (from Repository.entry) in one transaction: all of them or none. */
-  write(...entries: StoreEntry[]): Promise<void>;
-}
-
-export function createRepositories(store: Store): Repositories {
+/** The protocol's storage over a Kv: the SQLite store in production, the memory one in unit tests. */
+export function createOAuthStorage(kv: Kv): OAuthStorage {
   return {
-    authRequests: repository(store, 'authreq'),
-    sessions: repository(store, 'session'),
-    codes: repository(store, 'code'),
-    grants: repository(store, 'grant'),
-    tokens: repository(store, 'token'),
-    write: (...entries) => store.setMany(entries),
+    transaction: (work) => kv.transaction((tx) => work(bind(tx))),
+    read: (work) => kv.read((tx) => work(bind(tx))),
   };
 }
+
+/** Key prefix of login sessions, which go through Keyv (browser-session.ts). */
+export const SESSION_PREFIX = 'session:';

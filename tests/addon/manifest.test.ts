@@ -19,7 +19,7 @@ import { renderOptions } from '../../addon/render-options';
 import { isOptional, isSchemaElement, SchemaNode } from '../../addon/supervisor-options';
 import { ConfigError, validateOptions } from '../../src/config/load-config';
 import { OPTION_KEYS, optionsSchema } from '../../src/config/options-schema';
-import { DB_FILE } from '../../src/store/open-store';
+import { DB_FILE } from '../../src/store/sqlite/sqlite-store';
 
 const manifest = loadManifest();
 const translations = loadTranslations();

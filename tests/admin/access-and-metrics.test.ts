@@ -60,7 +60,7 @@ describe('admin forms', () => {
 
   it('refuse a revocation without the page\'s token, with a forged one, or from another site, and revoke nothing', async () => {
     const tokens = await linkAccount(server.url);
-    const [grant] = await server.deps.grants.repos.grants.list();
+    const [grant] = server.deps.grants.storage.read((tx) => tx.grants.list());
     const page = await fromProxy('/accounts');
     const csrf = csrfOf(page.body);
 

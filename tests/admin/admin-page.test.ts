@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 async function grantIds(): Promise<Set<string>> {
-  return new Set((await server.deps.grants.repos.grants.list()).map((g) => g.id));
+  return new Set(server.deps.grants.storage.read((tx) => tx.grants.list()).map((g) => g.id));
 }
 
 /** Links an account as Alexa does and returns its tokens and the grant it created. */
@@ -109,7 +109,7 @@ describe('Linked accounts', () => {
     expect(await page.locator('nav .pill').innerText()).toBe('0');
     await expectDead(a.tokens);
     await expectDead(b.tokens);
-    expect((await server.deps.grants.repos.grants.list()).filter((g) => g.value.revokedAt === undefined)).toEqual([]);
+    expect(server.deps.grants.storage.read((tx) => tx.grants.list()).filter((g) => g.revokedAt === undefined)).toEqual([]);
   });
 });
 

@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { RunningServer } from '../../src/main';
 import { linkAccount, refresh } from '../helpers/alexa-client';
+import { holdWriteLock } from '../helpers/sqlite';
 import { spawnServer, startInProcess, tempDataDir, testOptions } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
@@ -16,19 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-/** A second connection to the server's database that takes the write lock until released. */
-async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
-  const db = new sqlite3.Database(file);
-  const run = (sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
-  await run('BEGIN EXCLUSIVE');
-  await run("INSERT INTO keyv (key, value) VALUES ('lock-holder', '{}') ON CONFLICT(key) DO NOTHING");
-  return {
-    release: async () => {
-      await run('ROLLBACK');
-      await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
-    },
-  };
-}
 
 it('answers 200 with status ok and the server name while the store works', async () => {
   const res = await fetch(`${server.url}/health`);
@@ -39,7 +26,7 @@ it('answers 200 with status ok and the server name while the store works', async
 });
 
 it('answers 503 with the reason while the database cannot be written, and 200 once it can again', async () => {
-  const lock = await holdWriteLock(server.deps.store.file);
+  const lock = holdWriteLock(server.deps.store.file);
   try {
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(503);
@@ -49,19 +36,19 @@ it('answers 503 with the reason while the database cannot be written, and 200 on
     expect(body.store).toMatch(/cannot be read or written/);
     expect(body.store).toMatch(/locked|busy/i);
   } finally {
-    await lock.release();
+    lock.release();
   }
   expect((await fetch(`${server.url}/health`)).status).toBe(200);
 });
 
 it('a refresh that cannot be stored is 503 temporarily_unavailable, and the refresh token still works afterwards', async () => {
   const tokens = await linkAccount(server.url);
-  const lock = await holdWriteLock(server.deps.store.file);
+  const lock = holdWriteLock(server.deps.store.file);
   let res: Response;
   try {
     res = await refresh(server.url, tokens.refresh_token);
   } finally {
-    await lock.release();
+    lock.release();
   }
   expect(res.status).toBe(503);
   expect(res.headers.get('cache-control')).toBe('no-store');

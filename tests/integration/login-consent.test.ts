@@ -233,33 +233,41 @@ describe('consent', () => {
     expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('access_denied');
   });
 
-  it('a consent form cannot be replayed for a second code', async () => {
+  it('a repeated approval (double tap, resubmission) answers the first redirect again, with the same code; the code still redeems once', async () => {
     const browser = new Browser(server.url);
-    const form = await openConsentPage(browser);
+    const { verifier, challenge } = pkcePair();
+    const form = await openConsentPage(browser, alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
     const fields = { request_id: form.requestId, csrf: form.csrf, decision: 'approve' };
-    expect((await browser.postForm('/alexa/consent', fields)).status).toBe(303);
-    const replay = await browser.postForm('/alexa/consent', fields);
-    expect(replay.status).toBe(400);
-    expectNoRedirect(replay);
+    const first = await browser.postForm('/alexa/consent', fields);
+    const again = await browser.postForm('/alexa/consent', fields);
+    expect(first.status).toBe(303);
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe(first.headers.get('location'));
+    const code = new URL(first.headers.get('location')!).searchParams.get('code')!;
+    expect((await exchangeCode(server.url, code, verifier)).status).toBe(200);
+    expect((await exchangeCode(server.url, code, verifier)).status).toBe(400);
   });
 
-  it('a consent form posted 5 times at once yields exactly one code', async () => {
+  it('a consent form posted 5 times at once yields one code, answered to every post', async () => {
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser);
     const fields = { request_id: form.requestId, csrf: form.csrf, decision: 'approve' };
     const responses = await Promise.all(Array.from({ length: 5 }, () => browser.postForm('/alexa/consent', fields)));
-    const codes = responses.map((r) => r.headers.get('location')).filter((l) => l !== null && new URL(l).searchParams.has('code'));
-    expect(codes).toHaveLength(1);
-    expect(responses.filter((r) => r.status === 303)).toHaveLength(1);
+    expect(responses.map((r) => r.status)).toEqual([303, 303, 303, 303, 303]);
+    const codes = new Set(responses.map((r) => new URL(r.headers.get('location')!).searchParams.get('code')));
+    expect(codes.size).toBe(1);
+    expect([...codes][0]).toBeTruthy();
   });
 
-  it('after deny, the same form cannot approve', async () => {
+  it('after deny, the same form posted with approve answers the denial again: never a code', async () => {
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser);
-    await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'deny' });
+    const denied = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'deny' });
     const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
-    expect(res.status).toBe(400);
-    expectNoRedirect(res);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(denied.headers.get('location'));
+    expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('access_denied');
+    expect(new URL(res.headers.get('location')!).searchParams.has('code')).toBe(false);
   });
 
   it('the code is for the user who logged in and exchanges with the PKCE verifier of its request', async () => {
@@ -272,7 +280,7 @@ describe('consent', () => {
     expect(token.status).toBe(200);
     const { access_token } = (await token.json()) as { access_token: string };
     const { lookupToken } = await import('../../src/oauth/access-tokens');
-    const found = await lookupToken(server.deps.grants, access_token);
+    const found = lookupToken(server.deps.grants, access_token);
     expect(found.active && found.found.grant.username).toBe(OWNER.username);
   });
 

@@ -6,10 +6,7 @@
 import net from 'node:net';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
-import { GrantDeps } from '../../src/oauth/grant-deps';
-import { KeyedLock } from '../../src/store/keyed-lock';
-import { openStore } from '../../src/store/open-store';
-import { createRepositories } from '../../src/store/records';
+import { openDataFolder } from '../../src/data-folder';
 import { TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh } from '../helpers/alexa-client';
 import { CLIENT_SECRET, ServerProcess, spawnServer, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
 
@@ -44,10 +41,6 @@ async function startRequestInFlight(port: number, body: string): Promise<{ finis
       return received;
     },
   };
-}
-
-function grantDepsOver(repos: ReturnType<typeof createRepositories>): GrantDeps {
-  return { repos, lock: new KeyedLock(), lifetimes: { accessToken: 3600, authCode: 300, refreshIdle: 400 * 86400 }, now: Date.now };
 }
 
 let proc: ServerProcess | undefined;
@@ -86,14 +79,13 @@ it('SIGTERM finishes the in-flight request and exits 0; after a restart every ea
   expect(await proc.exited).toBe(0);
 
   // With both processes gone, the store itself says: every access token issued across the restart is live.
-  const store = await openStore(dataDir);
+  const folder = openDataFolder(dataDir);
   try {
-    const deps = grantDepsOver(createRepositories(store));
     for (const token of [linked.access_token, first.access_token, second.access_token, third.access_token, third.refresh_token]) {
-      expect(await lookupToken(deps, token)).toEqual(expect.objectContaining({ active: true }));
+      expect(lookupToken(folder.grants, token)).toEqual(expect.objectContaining({ active: true }));
     }
   } finally {
-    await store.close();
+    folder.close();
   }
 });
 

@@ -1,11 +1,17 @@
 /**
- * grant_type=refresh_token: rotation, retries that must never unlink anyone (sequential and concurrent), reuse
- * detection once a newer token has been used, and scope narrowing.
+ * grant_type=refresh_token: rotation; for a confidential client (Alexa) the grace window of earlier generations,
+ * so retries, lost answers and concurrent refreshes never unlink anyone; for a public client rotation with reuse
+ * detection; and scope narrowing.
  */
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { tokenHash } from '../../src/crypto/tokens';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
-import { TokenBody, introspectAsResourceServer, linkAccount, refresh, tokenRequest } from '../helpers/alexa-client';
-import { startInProcess, waitForTrace } from '../helpers/test-server';
+import {
+  Browser, TokenBody, introspectAsResourceServer, linkAccount, linkInBrowser, pkcePair, refresh, tokenRequest,
+} from '../helpers/alexa-client';
+import { startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -25,7 +31,23 @@ async function expectInvalidGrant(res: Response): Promise<void> {
   expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
 }
 
-const isActive = async (token: string) => (await lookupToken(server.deps.grants, token)).active;
+const isActive = async (token: string) => lookupToken(server.deps.grants, token).active;
+
+const PUBLIC_REDIRECT = 'https://app.example.com/callback';
+
+/** A link of the public test client (no secret, PKCE). */
+async function linkPublic(url = server.url): Promise<TokenBody> {
+  const { verifier, challenge } = pkcePair();
+  const redirect = await linkInBrowser(new Browser(url), {
+    client_id: 'public-app', redirect_uri: PUBLIC_REDIRECT, response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  const res = await tokenRequest(url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: PUBLIC_REDIRECT, code_verifier: verifier }, 'none', 'public-app');
+  expect(res.status).toBe(200);
+  return (await res.json()) as TokenBody;
+}
+
+const refreshPublic = (token: string, extra: Record<string, string> = {}) =>
+  tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: token, ...extra }, 'none', 'public-app');
 
 it('rotates: a new access and refresh token, the response shaped as RFC 6749 §5.1', async () => {
   const linked = await linkAccount(server.url);
@@ -69,69 +91,122 @@ describe('a retried refresh never unlinks', () => {
     const linked = await linkAccount(server.url);
     const responses = await Promise.all(Array.from({ length: 5 }, () => refresh(server.url, linked.refresh_token)));
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
-    const next = await refreshOk(bodies[kept].refresh_token);
+    const next = await refreshOk(bodies[kept]!.refresh_token);
     expect(await refreshOk(next.refresh_token)).toBeDefined();
   });
 
-  it('the newest parent presented again after its rotation is a retry: both of its children stay live', async () => {
+  it('an earlier token presented again after its rotation: both answers stay live', async () => {
     const linked = await linkAccount(server.url);
     const first = await refreshOk(linked.refresh_token);
     const second = await refreshOk(first.refresh_token);
-    // first.refresh_token is now the parent of the live family: presenting it again is a retry, not reuse
     const secondRetry = await refreshOk(first.refresh_token);
     expect(await isActive(second.refresh_token)).toBe(true);
     expect(await isActive(secondRetry.refresh_token)).toBe(true);
   });
 });
 
-describe('reuse after a newer token was used revokes the grant', () => {
-  it('old refresh token after the new one was refreshed: invalid_grant, every live token dies, security warning traced', async () => {
+describe('a confidential client (Alexa): earlier generations stay valid within the grace window, and no refresh revokes the grant', () => {
+  it('R0 refreshed to R1 whose access token is used, then R0 again (a lost answer retried): 200, and R1 and the grant stay valid', async () => {
+    const r0 = await linkAccount(server.url);
+    const r1 = await refreshOk(r0.refresh_token);
+    expect(((await (await introspectAsResourceServer(server.url, r1.access_token)).json()) as { active: boolean }).active).toBe(true);
+    const again = await refreshOk(r0.refresh_token);
+    expect(await isActive(r1.access_token)).toBe(true);
+    expect(await refreshOk(r1.refresh_token)).toBeDefined();
+    expect(await refreshOk(again.refresh_token)).toBeDefined();
+    const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.outcome === 'ok' && e.detail?.presented === 'grace');
+    expect(entry.detail).toMatchObject({ presented: 'grace', behind: expect.any(Number) });
+  });
+
+  // Alexa refreshes concurrently, uses whichever answer came first and keeps whichever came last.
+  it.each([
+    [0, 3],
+    [3, 0],
+    [1, 2],
+    [2, 2],
+  ])('4 concurrent refreshes; answer %i\'s access token is used, answer %i is kept: its refresh token carries the link on', async (used, kept) => {
     const linked = await linkAccount(server.url);
-    const first = await refreshOk(linked.refresh_token);
-    const second = await refreshOk(first.refresh_token); // first's family is now used
-    expect(await isActive(second.access_token)).toBe(true);
+    const responses = await Promise.all(Array.from({ length: 4 }, () => refresh(server.url, linked.refresh_token)));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
+    expect(((await (await introspectAsResourceServer(server.url, bodies[used]!.access_token)).json()) as { active: boolean }).active).toBe(true);
+    const next = await refreshOk(bodies[kept]!.refresh_token);
+    expect(await refreshOk(next.refresh_token)).toBeDefined();
+    for (const b of bodies) expect(await isActive(b.access_token)).toBe(true);
+  });
 
-    const reuse = await refresh(server.url, linked.refresh_token);
+  it('a long chain of refreshes keeps only the newest token and the last refresh_token_grace_generations earlier ones', async () => {
+    const linked = await linkAccount(server.url);
+    let current = linked;
+    for (let i = 0; i < 48; i++) current = await refreshOk(current.refresh_token);
+    const grantId = server.deps.grants.storage.read((tx) => tx.tokens.find(tokenHash(current.refresh_token)))!.grantId;
+    const db = new DatabaseSync(path.join(server.dataDir, 'oauth.sqlite'), { readOnly: true });
+    try {
+      const rows = db.prepare(`SELECT value FROM kv WHERE key LIKE 'token:%'`).all() as Array<{ value: string }>;
+      const refreshRecords = rows.map((r) => JSON.parse(r.value).value).filter((v) => v.kind === 'refresh' && v.grantId === grantId);
+      expect(refreshRecords).toHaveLength(1 + 10);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('outside the grace window: invalid_grant, the grant and its newer tokens untouched', () => {
+  let t = Date.parse('2031-03-01T00:00:00Z');
+  let tight: RunningServer & { dataDir: string };
+  beforeAll(async () => {
+    tight = await startInProcess({ options: testOptions({ refresh_token_grace_generations: 2, refresh_token_grace_period: 3600 }), now: () => t });
+  });
+  afterAll(async () => tight.stop());
+  const refreshTight = async (token: string, extra: Record<string, string> = {}) =>
+    tokenRequest(tight.url, { grant_type: 'refresh_token', refresh_token: token, ...extra });
+
+  it('more generations back than refresh_token_grace_generations', async () => {
+    const r0 = await linkAccount(tight.url);
+    let current = r0;
+    for (let i = 0; i < 3; i++) current = (await (await refreshTight(current.refresh_token)).json()) as TokenBody;
+    const res = await refreshTight(r0.refresh_token);
+    await expectInvalidGrant(res);
+    expect((await refreshTight(current.refresh_token)).status).toBe(200);
+    const entry = await waitForTrace(tight.dataDir, (e) => e.kind === 'refresh_superseded' || e.kind === 'refresh_unknown');
+    expect(entry.outcome).toBe('error');
+  });
+
+  it('superseded longer ago than refresh_token_grace_period; an invalid scope does not hide it', async () => {
+    const r0 = await linkAccount(tight.url);
+    const r1 = (await (await refreshTight(r0.refresh_token)).json()) as TokenBody;
+    t += 3601_000;
+    const res = await refreshTight(r0.refresh_token, { scope: 'music.read admin' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_grant');
+    expect((await refreshTight(r1.refresh_token)).status).toBe(200);
+  });
+});
+
+describe('a public client: rotation with reuse detection', () => {
+  it('racing siblings all work until one of them is rotated; then an older one is reuse and revokes the grant', async () => {
+    const linked = await linkPublic();
+    const responses = await Promise.all(Array.from({ length: 3 }, () => refreshPublic(linked.refresh_token)));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    const siblings = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
+    for (const s of siblings) expect(await isActive(s.refresh_token)).toBe(true);
+    const rotated = (await (await refreshPublic(siblings[1]!.refresh_token)).json()) as TokenBody;
+    const reuse = await refreshPublic(siblings[0]!.refresh_token);
     await expectInvalidGrant(reuse);
-
-    // the whole grant is gone: the live refresh token and the live access tokens
-    await expectInvalidGrant(await refresh(server.url, second.refresh_token));
-    expect(await isActive(second.access_token)).toBe(false);
-    expect(await isActive(first.access_token)).toBe(false);
-    expect(await isActive(linked.access_token)).toBe(false);
-
+    await expectInvalidGrant(await refreshPublic(rotated.refresh_token));
+    expect(await isActive(rotated.access_token)).toBe(false);
     const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.kind === 'refresh_reuse');
-    expect(entry).toMatchObject({ outcome: 'security', error: 'invalid_grant', grantType: 'refresh_token', clientId: 'amazon-alexa' });
+    expect(entry).toMatchObject({ outcome: 'security', error: 'invalid_grant', clientId: 'public-app' });
     expect(entry.cause).toMatch(/revoked/);
   });
 
-  it('old refresh token after an access token from the new family was used (introspected by Music Assistant): reuse', async () => {
-    const linked = await linkAccount(server.url);
-    const first = await refreshOk(linked.refresh_token);
-    const retry = await refreshOk(linked.refresh_token); // still a retry: nothing from the family used yet
-    const used = await introspectAsResourceServer(server.url, retry.access_token);
-    expect(((await used.json()) as { active: boolean }).active).toBe(true);
-
-    await expectInvalidGrant(await refresh(server.url, linked.refresh_token));
-    await expectInvalidGrant(await refresh(server.url, retry.refresh_token));
-    expect(await isActive(first.access_token)).toBe(false);
-  });
-
-  it('a retry sibling presented after another sibling was used is reuse too', async () => {
-    const linked = await linkAccount(server.url);
-    const a = await refreshOk(linked.refresh_token);
-    const b = await refreshOk(linked.refresh_token); // retry: a and b both live
-    await refreshOk(b.refresh_token); // the client kept b and used it
-    await expectInvalidGrant(await refresh(server.url, linked.refresh_token));
-    await expectInvalidGrant(await refresh(server.url, a.refresh_token));
-  });
-
-  it('concurrent presentations of an already-superseded token all fail, and nothing hangs', async () => {
-    const linked = await linkAccount(server.url);
-    const first = await refreshOk(linked.refresh_token);
-    await refreshOk(first.refresh_token);
-    const responses = await Promise.all(Array.from({ length: 4 }, () => refresh(server.url, linked.refresh_token)));
-    for (const r of responses) await expectInvalidGrant(r);
+  it('reuse is detected before the scope is checked: a stolen old token with a bad scope still revokes', async () => {
+    const linked = await linkPublic();
+    const next = (await (await refreshPublic(linked.refresh_token)).json()) as TokenBody;
+    await refreshPublic(next.refresh_token);
+    const res = await refreshPublic(linked.refresh_token, { scope: 'music.read admin' });
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_grant');
+    await expectInvalidGrant(await refreshPublic(next.refresh_token));
   });
 });
 

@@ -13,7 +13,7 @@
 import { RunningServer } from '../../src/main';
 import { Browser, TokenBody, alexaAuthorize, exchangeCode, issueCode, linkAccount, openLoginPage, pkcePair, linkInBrowser } from '../helpers/alexa-client';
 import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, ServerProcess, TraceEntry, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput, waitForTrace } from '../helpers/test-server';
-import sqlite3 from 'sqlite3';
+import { holdWriteLock } from '../helpers/sqlite';
 import { stopGracefully } from './helpers';
 
 jest.setTimeout(120_000);
@@ -182,17 +182,13 @@ describe('a database outage is not the client\'s failure', () => {
     const server = await startInProcess({ rateLimits: { tokenFailuresPerIp: 2, tokenFailuresPerClient: 2 } });
     try {
       const tokens = await linkAccount(server.url);
-      const db = new sqlite3.Database(server.deps.store.file);
-      const run = (sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
-      await run('BEGIN EXCLUSIVE');
-      await run("INSERT INTO keyv (key, value) VALUES ('lock-holder', '{}') ON CONFLICT(key) DO NOTHING");
+      const lock = holdWriteLock(server.deps.store.file);
       try {
         for (let i = 0; i < 4; i++) expect((await refreshAs(server.url, '127.0.0.1', tokens.refresh_token)).status).toBe(503);
         // A client mistake in the meantime is still its own failure, answered normally (1 of 2 allowed).
         expect((await guessSecret(server.url, '127.0.0.1')).status).toBe(401);
       } finally {
-        await run('ROLLBACK');
-        await new Promise<void>((resolve) => db.close(() => resolve()));
+        lock.release();
       }
       expect((await refreshAs(server.url, '127.0.0.1', tokens.refresh_token)).status).toBe(200);
     } finally {

@@ -7,7 +7,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { introspectAsResourceServer } from '../helpers/alexa-client';
 import { CLIENT_SECRET, ServerProcess } from '../helpers/test-server';
 
@@ -66,23 +65,14 @@ export async function refreshOnce(url: string, refreshToken: string, timeoutMs =
   }
 }
 
-/** Runs SQL on a database file with a separate connection (the server may be running or dead). */
-export async function sqlAll(file: string, sql: string, mode = sqlite3.OPEN_READWRITE): Promise<Array<Record<string, unknown>>> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d: sqlite3.Database = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(d)));
-  });
-  try {
-    db.configure('busyTimeout', 5000);
-    return await new Promise((resolve, reject) => db.all(sql, (err, rows) => (err ? reject(err) : resolve(rows as Array<Record<string, unknown>>))));
-  } finally {
-    await new Promise<void>((resolve) => db.close(() => resolve()));
-  }
-}
+import { sqlAll } from '../helpers/sqlite';
+
+export { sqlAll };
 
 /** All live records under a prefix (grant:, token:, code:), parsed. */
 export async function records(file: string, prefix: string): Promise<Map<string, any>> {
-  const rows = await sqlAll(file, `SELECT key, value FROM keyv WHERE key LIKE 'oauth:${prefix}:%'`);
-  return new Map(rows.map((r) => [String(r.key).slice(`oauth:${prefix}:`.length), (JSON.parse(String(r.value)) as { value: unknown }).value]));
+  const rows = sqlAll(file, `SELECT key, value FROM kv WHERE key LIKE '${prefix}:%' AND (expires IS NULL OR expires > ${Date.now()})`);
+  return new Map(rows.map((r) => [String(r.key).slice(`${prefix}:`.length), (JSON.parse(String(r.value)) as { value: unknown }).value]));
 }
 
 /** Sends SIGKILL and waits for the process to be gone. */

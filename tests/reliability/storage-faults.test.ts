@@ -8,7 +8,7 @@
  */
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
+import { holdWriteLock } from '../helpers/sqlite';
 import { TokenBody, linkAccount } from '../helpers/alexa-client';
 import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { chattrWorks, eventually, health, introspect, killHard, mountTmpfs, refreshOnce, setImmutable, sleep, stopGracefully } from './helpers';
@@ -53,10 +53,7 @@ describe('a database locked by another program (exclusive lock held beyond the b
     proc = await spawnServer(dataDir);
     const tokens = await linkAndSettle(proc.url);
 
-    const db = new sqlite3.Database(path.join(dataDir, DB));
-    const run = (sql: string) => new Promise<void>((resolve, reject) => db.run(sql, (err) => (err ? reject(err) : resolve())));
-    await run('BEGIN EXCLUSIVE');
-    await run("INSERT INTO keyv (key, value) VALUES ('lock-holder', '{}') ON CONFLICT(key) DO NOTHING");
+    const lock = holdWriteLock(path.join(dataDir, DB));
     try {
       const h = await health(proc.url);
       expect(h.status).toBe(503);
@@ -70,8 +67,7 @@ describe('a database locked by another program (exclusive lock held beyond the b
       // Readers are not blocked by a writer in WAL mode: a resource server still gets its answer.
       expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
     } finally {
-      await run('ROLLBACK');
-      await new Promise<void>((resolve) => db.close(() => resolve()));
+      lock.release();
     }
     await expectRecovered(proc.url);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);

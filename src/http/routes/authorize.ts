@@ -1,14 +1,16 @@
 /**
  * The browser side of linking: GET /alexa/authorize validates the request and shows the login (or, when already
  * logged in, the consent) page; POST /alexa/login checks the password; GET/POST /alexa/consent approves or denies.
- * Forms post to relative URLs so the pages work under any reverse-proxy prefix that keeps /alexa/.
+ * The pending request itself travels sealed in the forms (oauth/authorization-flow.ts): nothing is stored before
+ * the owner logs in. Forms post to relative URLs so the pages work under any reverse-proxy prefix that keeps /alexa/.
  */
 import express, { Request, Response, Router } from 'express';
+import { fingerprint, safeEqual, tokenHash } from '../../crypto/tokens';
+import { FlowEvent } from '../../log/flow-trace';
+import { PendingRequest, decide, openPendingRequest, startAuthorization } from '../../oauth/authorization-flow';
 import { validateAuthorizeRequest } from '../../oauth/authorize-request';
-import { issueCode } from '../../oauth/grants/authorization-code';
-import { fingerprint, randomToken, safeEqual, tokenHash } from '../../oauth/secrets';
-import { AuthRequestRecord, SessionRecord } from '../../store/records';
-import { FLOW_TTL_MS, currentSession, ensureFlowToken, flowHashOf, startSession } from '../browser-session';
+import { SessionRecord } from '../../store/records';
+import { currentSession, ensureFlowToken, flowHashOf, startSession } from '../browser-session';
 import { HttpDeps } from '../deps';
 import { redirectWith } from '../oauth-responses';
 import { consentPage, errorPage, loginPage } from '../pages/oauth-pages';
@@ -16,50 +18,59 @@ import { formField, issuerFor, queryParams } from '../request-context';
 
 const RESTART_HINT = 'Start linking again from the Alexa app (Skills → your skill → Link Account).';
 
+const PROBLEMS = {
+  request_missing: { status: 400, problem: 'This page is missing its link request.' },
+  request_expired: { status: 400, problem: 'This link request has expired (after 15 minutes) or was already completed.' },
+  flow_mismatch: { status: 403, problem: 'This link request was started in another browser, or this browser blocked its cookie.' },
+} as const;
+
+type Pending = { ok: true; pending: PendingRequest; sealed: string } | { ok: false; kind: keyof typeof PROBLEMS };
+
 function sendPage(res: Response, status: number, body: string): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
 }
 
 export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHandler[]): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 16 });
-  const { grants, config, trace, clients } = deps;
-  const repos = grants.repos;
+  // A sealed request with a 2 KB state is about 3 KB of base64url.
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 16 });
+  const { grants, config, trace, clients, sessions } = deps;
 
   const traceBase = (req: Request, res: Response) => ({ requestId: res.locals.requestId, ip: req.ip });
 
-  /** The pending request named by the form or query, if this browser started it. */
-  async function pendingRequest(req: Request, requestId: string | undefined): Promise<
-    { ok: true; record: AuthRequestRecord } | { ok: false; status: number; problem: string; kind: string }
-  > {
-    if (!requestId || requestId.length > 64) return { ok: false, status: 400, problem: 'This page is missing its link request.', kind: 'request_missing' };
-    const record = await repos.authRequests.get(requestId);
-    if (!record) return { ok: false, status: 400, problem: 'This link request has expired (after 15 minutes) or was already completed.', kind: 'request_expired' };
+  /** The sealed request a form or query carried, if it is genuine, current, and this browser started it. */
+  function pendingRequest(req: Request, sealed: string | undefined): Pending {
+    const opened = openPendingRequest(grants, sealed);
+    if (!opened.ok) return opened;
     const flow = flowHashOf(req);
-    if (!flow || !safeEqual(flow, record.flowHash)) {
-      return { ok: false, status: 403, problem: 'This link request was started in another browser, or this browser blocked its cookie.', kind: 'flow_mismatch' };
-    }
-    return { ok: true, record };
+    if (!flow || !safeEqual(flow, opened.pending.flowHash)) return { ok: false, kind: 'flow_mismatch' };
+    return { ok: true, pending: opened.pending, sealed: sealed! };
   }
 
-  function formContext(res: Response, id: string, record: AuthRequestRecord) {
-    return { requestId: id, csrf: record.csrf, clientId: record.clientId, nonce: res.locals.nonce };
+  function refuse(req: Request, res: Response, step: FlowEvent['step'], kind: keyof typeof PROBLEMS, record: boolean): void {
+    const { status, problem } = PROBLEMS[kind];
+    if (record) trace.record({ ...traceBase(req, res), step, outcome: 'error', kind, cause: problem });
+    sendPage(res, status, errorPage(res.locals.nonce, 'Linking could not continue', problem, RESTART_HINT));
   }
 
-  function renderConsent(res: Response, id: string, record: AuthRequestRecord, session: SessionRecord): void {
+  function formContext(res: Response, sealed: string, pending: PendingRequest) {
+    return { requestId: sealed, csrf: pending.csrf, clientId: pending.clientId, nonce: res.locals.nonce };
+  }
+
+  function renderConsent(res: Response, sealed: string, pending: PendingRequest, session: SessionRecord): void {
     sendPage(res, 200, consentPage({
-      ...formContext(res, id, record),
+      ...formContext(res, sealed, pending),
       username: session.username,
-      scopes: record.scopes,
-      redirectHost: new URL(record.redirectUri).host,
+      scopes: pending.scopes,
+      redirectHost: new URL(pending.redirectUri).host,
     }));
   }
 
-  function renderLogin(res: Response, status: number, id: string, record: AuthRequestRecord, extra: { error?: string; username?: string } = {}): void {
+  function renderLogin(res: Response, status: number, sealed: string, pending: PendingRequest, extra: { error?: string; username?: string } = {}): void {
     const noSources = deps.users.hasSources
       ? undefined
       : 'No one can log in yet: add a user under the add-on Configuration → users, or enable Home Assistant login (auth_api).';
-    sendPage(res, status, loginPage({ ...formContext(res, id, record), ...extra, noSources }));
+    sendPage(res, status, loginPage({ ...formContext(res, sealed, pending), ...extra, noSources }));
   }
 
   router.get('/alexa/authorize', async (req, res) => {
@@ -82,38 +93,24 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     }
     const { request } = result;
     const flowToken = ensureFlowToken(req, res, config);
-    const id = randomToken(16);
-    const record: AuthRequestRecord = {
-      clientId: request.client.clientId,
-      redirectUri: request.redirectUri,
-      redirectUriGiven: request.redirectUriGiven,
-      scopes: request.scopes,
-      state: request.state,
-      codeChallenge: request.codeChallenge,
-      flowHash: tokenHash(flowToken),
-      csrf: randomToken(16),
-      createdAt: grants.now(),
-    };
-    await repos.authRequests.put(id, record, FLOW_TTL_MS);
+    const { pending, sealed } = startAuthorization(grants, request, tokenHash(flowToken));
     trace.record({ ...base, outcome: 'ok', detail: { scopes: request.scopes, pkce: request.codeChallenge ? 'S256' : 'none', state: request.state !== undefined } });
-    const session = await currentSession(req, repos);
-    if (session) renderConsent(res, id, record, session);
-    else renderLogin(res, 200, id, record);
+    const session = await currentSession(req, sessions);
+    if (session) renderConsent(res, sealed, pending, session);
+    else renderLogin(res, 200, sealed, pending);
   });
 
   router.post('/alexa/login', form, ...loginLimiters, async (req, res) => {
-    const id = formField(req, 'request_id');
     const username = formField(req, 'username') ?? '';
-    const pending = await pendingRequest(req, id);
+    const found = pendingRequest(req, formField(req, 'request_id'));
     const base = { ...traceBase(req, res), step: 'login' as const, username: username.slice(0, 128) };
-    if (!pending.ok) {
-      trace.record({ ...base, outcome: 'error', kind: pending.kind, cause: pending.problem });
-      sendPage(res, pending.status, errorPage(res.locals.nonce, 'Linking could not continue', pending.problem, RESTART_HINT));
+    if (!found.ok) {
+      refuse(req, res, 'login', found.kind, true);
       return;
     }
-    const { record } = pending;
-    const withClient = { ...base, clientId: record.clientId, redirectUri: record.redirectUri };
-    if (!safeEqual(formField(req, 'csrf') ?? '', record.csrf)) {
+    const { pending, sealed } = found;
+    const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
+    if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
       trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', cause: 'login form posted without the CSRF token of its request' });
       sendPage(res, 403, errorPage(res.locals.nonce, 'Linking could not continue', 'The login form was not submitted from this server\'s page.', RESTART_HINT));
       return;
@@ -127,71 +124,62 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
         kind: unavailable ? 'login_unavailable' : 'login_failed',
         cause: unavailable ? result.detail : `wrong username or password for "${username.slice(0, 128)}"`,
       });
-      renderLogin(res, unavailable ? 503 : 401, id!, record, {
+      renderLogin(res, unavailable ? 503 : 401, sealed, pending, {
         error: unavailable ? `Login is not possible right now: ${result.detail}` : 'Wrong username or password.',
         username,
       });
       return;
     }
-    await startSession(req, res, config, repos, { username: result.username, source: result.source, createdAt: grants.now() });
+    await startSession(req, res, config, sessions, { username: result.username, source: result.source, createdAt: grants.now() });
     trace.record({ ...withClient, outcome: 'ok', username: result.username, detail: { source: result.source } });
-    res.redirect(303, `consent?request=${encodeURIComponent(id!)}`);
+    res.redirect(303, `consent?request=${encodeURIComponent(sealed)}`);
   });
 
   router.get('/alexa/consent', async (req, res) => {
-    const id = queryParams(req).get('request')?.[0];
-    const pending = await pendingRequest(req, id);
-    if (!pending.ok) {
-      sendPage(res, pending.status, errorPage(res.locals.nonce, 'Linking could not continue', pending.problem, RESTART_HINT));
+    const found = pendingRequest(req, queryParams(req).get('request')?.[0]);
+    if (!found.ok) {
+      refuse(req, res, 'consent', found.kind, false);
       return;
     }
-    const session = await currentSession(req, repos);
-    if (session) renderConsent(res, id!, pending.record, session);
-    else renderLogin(res, 200, id!, pending.record);
+    const session = await currentSession(req, sessions);
+    if (session) renderConsent(res, found.sealed, found.pending, session);
+    else renderLogin(res, 200, found.sealed, found.pending);
   });
 
   router.post('/alexa/consent', form, async (req, res) => {
-    const id = formField(req, 'request_id');
-    const pending = await pendingRequest(req, id);
+    const found = pendingRequest(req, formField(req, 'request_id'));
     const base = { ...traceBase(req, res), step: 'consent' as const };
-    if (!pending.ok) {
-      trace.record({ ...base, outcome: 'error', kind: pending.kind, cause: pending.problem });
-      sendPage(res, pending.status, errorPage(res.locals.nonce, 'Linking could not continue', pending.problem, RESTART_HINT));
+    if (!found.ok) {
+      refuse(req, res, 'consent', found.kind, true);
       return;
     }
-    const { record } = pending;
-    const withClient = { ...base, clientId: record.clientId, redirectUri: record.redirectUri };
-    if (!safeEqual(formField(req, 'csrf') ?? '', record.csrf)) {
+    const { pending, sealed } = found;
+    const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
+    if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
       trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', cause: 'consent form posted without the CSRF token of its request' });
       sendPage(res, 403, errorPage(res.locals.nonce, 'Linking could not continue', 'The approval was not submitted from this server\'s page.', RESTART_HINT));
       return;
     }
-    const session = await currentSession(req, repos);
+    const session = await currentSession(req, sessions);
     if (!session) {
-      renderLogin(res, 401, id!, record, { error: 'Your login has expired; log in again.' });
+      renderLogin(res, 401, sealed, pending, { error: 'Your login has expired; log in again.' });
       return;
     }
-    // One decision per request: a reloaded or replayed form cannot mint a second code. Take-and-remove under a
-    // lock, so that the same form posted several times at once (double click, retries) decides only once.
-    const claimed = await grants.lock.run(`authreq:${id}`, async () => {
-      if (!(await repos.authRequests.get(id!))) return false;
-      await repos.authRequests.remove(id!);
-      return true;
-    });
-    if (!claimed) {
-      trace.record({ ...withClient, outcome: 'error', kind: 'request_expired', cause: 'consent form posted again after its request was decided' });
-      sendPage(res, 400, errorPage(res.locals.nonce, 'Linking could not continue', 'This link request has expired (after 15 minutes) or was already completed.', RESTART_HINT));
-      return;
-    }
+    const decision = decide(grants, pending, session.username, formField(req, 'decision') === 'approve');
     const iss = issuerFor(req, config);
-    if (formField(req, 'decision') !== 'approve') {
-      trace.record({ ...withClient, username: session.username, outcome: 'error', error: 'access_denied', kind: 'access_denied', cause: `${session.username} denied the request` });
-      res.redirect(303, redirectWith(record.redirectUri, { error: 'access_denied', error_description: 'the owner denied the request', state: record.state, iss }));
+    const who = { ...withClient, username: session.username };
+    if (decision.outcome === 'already_decided') {
+      trace.record({ ...who, outcome: 'error', kind: 'request_expired', cause: `consent form posted again ${Math.round((grants.now() - decision.decidedAt) / 1000)} s after its request was decided` });
+      sendPage(res, 400, errorPage(res.locals.nonce, 'Linking could not continue', PROBLEMS.request_expired.problem, RESTART_HINT));
       return;
     }
-    const code = await issueCode(grants, record, session.username);
-    trace.record({ ...withClient, username: session.username, outcome: 'ok', detail: { code: fingerprint(code), scopes: record.scopes } });
-    res.redirect(303, redirectWith(record.redirectUri, { code, state: record.state, iss }));
+    if (decision.outcome === 'denied') {
+      trace.record({ ...who, outcome: 'error', error: 'access_denied', kind: 'access_denied', cause: `${session.username} denied the request`, detail: { repeated: decision.repeated } });
+      res.redirect(303, redirectWith(pending.redirectUri, { error: 'access_denied', error_description: 'the owner denied the request', state: pending.state, iss }));
+      return;
+    }
+    trace.record({ ...who, outcome: 'ok', detail: { code: fingerprint(decision.code), scopes: pending.scopes, repeated: decision.repeated } });
+    res.redirect(303, redirectWith(pending.redirectUri, { code: decision.code, state: pending.state, iss }));
   });
 
   return router;

@@ -1,11 +1,28 @@
-/** GET /health: 200 only when the store can be written and read back, so Docker's HEALTHCHECK means something. */
+/**
+ * GET /health: 200 only when the store can be written and read back, so Docker's HEALTHCHECK means something.
+ * The probe writes to the database, so it runs at most once per HEALTH_CACHE_MS however often /health is asked
+ * (the path may be exposed through the reverse proxy: a flood must not wear the SD card or delay token writes).
+ */
 import { Router } from 'express';
+import { StoreHealth } from '../../store/faults';
 import { HttpDeps } from '../deps';
+
+export const HEALTH_CACHE_MS = 5000;
 
 export function healthRoutes(deps: HttpDeps): Router {
   const router = Router();
-  router.get('/health', async (_req, res) => {
-    const store = await deps.store.check();
+  let probedAt = -Infinity;
+  const probe = (): StoreHealth => {
+    const now = Date.now();
+    if (now - probedAt >= HEALTH_CACHE_MS) {
+      probedAt = now;
+      deps.store.check();
+    }
+    // The latest known state: the probe's, or a fault a request ran into since, or a recovery the retry timer saw.
+    return deps.store.status();
+  };
+  router.get('/health', (_req, res) => {
+    const store = probe();
     const body = {
       status: store.ok ? 'ok' : 'error',
       message: 'Music Assistant OAuth Server',

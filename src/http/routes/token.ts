@@ -13,16 +13,16 @@ export function tokenRoutes(deps: HttpDeps, limiters: FormLimiters): Router {
   const { grants, clients } = deps;
 
   router.post('/alexa/token', ...formEndpoint(deps, 'token', limiters, async (input, context) => {
-    const issued = await handleTokenRequest(grants, clients, input, context);
+    const { issued, detail } = handleTokenRequest(grants, clients, input, context);
     return {
       body: issued.body,
-      trace: { grantId: issued.grantId, username: issued.username, detail: { accessToken: issued.fingerprints.access, refreshToken: issued.fingerprints.refresh } },
+      trace: { grantId: issued.grantId, username: issued.username, detail: { accessToken: issued.fingerprints.access, refreshToken: issued.fingerprints.refresh, ...detail } },
     };
   }));
 
   router.post('/alexa/revoke', ...formEndpoint(deps, 'revoke', limiters, async (input, context) => {
     const { client, params } = authenticateRequest(clients, input, context);
-    const result = await revokeToken(grants, client, requireToken(params));
+    const result = revokeToken(grants, client, requireToken(params));
     // RFC 7009 §2.2: 200 whether or not the token was known, so revocation cannot probe for valid tokens.
     return { body: {}, provesPossession: result.revoked !== 'nothing', trace: { grantId: result.grantId, detail: { revoked: result.revoked } } };
   }));
@@ -40,7 +40,7 @@ export function tokenRoutes(deps: HttpDeps, limiters: FormLimiters): Router {
       }
       caller = { kind: 'client', client };
     }
-    const result = await introspectToken(grants, caller, requireToken(params), issuerFor(req, deps.config));
+    const result = introspectToken(grants, caller, requireToken(params), issuerFor(req, deps.config));
     return {
       body: result.response,
       provesPossession: result.response.active,

@@ -1,0 +1,575 @@
+/**
+ * The one persistent store: SQLite in DATA_DIR through Node's built-in `node:sqlite` (synchronous: no thread-pool
+ * hop per statement, no native module to compile in the image). WAL, so readers never wait for the writer and a
+ * backup can copy while the server writes; a busy timeout, so the CLI or a backup holding the lock briefly makes a
+ * request wait instead of fail; an index on the expiry column for the background purge.
+ *
+ * Storage faults are part of the design:
+ * - Every SQLite failure becomes a StoreError naming the fault (locked, full, read_only, io, damaged, missing,
+ *   unopened) with a reason for the operator, refined by looking at the filesystem. The first failure of a kind
+ *   is logged once; /health reports it.
+ * - The server never crash-loops on its database: one that cannot be opened leaves the store "unopened" and a
+ *   background retry keeps trying, as after any fault at run time. A fault clears once a probe (write, read back,
+ *   and for a damaged file an integrity check on a fresh connection) passes; a connection that may be stale
+ *   (damaged, replaced or read-only file) is reopened, so no restart is needed.
+ * - A read that fails is never "not found"; while the file is known to be damaged a record that cannot be found is
+ *   an error too (a damaged index must not make a healthy link look revoked, which would make Alexa unlink). Writes
+ *   are refused while the file is damaged, so nothing new is mixed into it.
+ * - A database file that disappears while the server runs is never silently replaced by an empty one (that would
+ *   unlink every user); the open connection keeps serving reads until the file is put back.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, StatementSync } from 'node:sqlite';
+import { StoreError, StoreEvents, StoreFault, StoreHealth } from '../faults';
+import { Kv, KvRow, KvTx, decodeRow, encodeRow } from '../kv';
+import { SchemaError, TABLE, prepareSchema } from './schema';
+
+export const DB_FILE = 'oauth.sqlite';
+const SQLITE_MAGIC = 'SQLite format 3\0';
+const PROBE_KEY = 'health:probe';
+/** Larger than any record the server writes: when the disk is nearly full the probe fails first. */
+const PROBE_PAD = '.'.repeat(4 * 1024);
+
+export interface SqliteStore extends Kv {
+  readonly file: string;
+  /** Writes, reads back and deletes a probe record (and checks the file's integrity now and then); clears a fault that is gone. */
+  check(): StoreHealth;
+  /** The last known state, without touching the database. */
+  status(): StoreHealth;
+  /** PRAGMA integrity_check on a fresh connection: ['ok'] or the problems found (at most 20). Problems mark the store damaged. */
+  integrityCheck(): string[];
+  /** Size of the database files in bytes. */
+  sizeBytes(): number;
+  close(): void;
+}
+
+/** Where the store reports faults and recoveries (the add-on log); winston's Logger fits. */
+export interface StoreLog {
+  error(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+export interface StoreOptions extends StoreEvents {
+  log?: StoreLog;
+  /**
+   * How long a statement waits for another program's lock (ms). The wait blocks the event loop (the driver is
+   * synchronous), so it is short: the CLI's and the backup's transactions take milliseconds.
+   */
+  busyTimeoutMs?: number;
+  /** First and longest pause between background recovery attempts while a fault lasts (ms). */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** Least time between integrity checks of the file on a fresh connection while healthy (ms). */
+  integrityCheckIntervalMs?: number;
+  /** The clock expiry is measured by (tests move it). */
+  now?: () => number;
+}
+
+interface Statements {
+  get: StatementSync;
+  put: StatementSync;
+  del: StatementSync;
+  scan: StatementSync;
+  purge: StatementSync;
+}
+
+interface Connection {
+  /** Inode of the file this connection opened: another inode under the same name is another file. */
+  ino: number;
+  db: DatabaseSync;
+  sql: Statements;
+}
+
+interface Fault {
+  kind: StoreFault;
+  reason: string;
+  since: number;
+}
+
+/** SQLite's primary result codes (the low byte of an extended code). */
+const FAULT_BY_CODE: Record<number, StoreFault> = {
+  3: 'read_only', // SQLITE_PERM
+  5: 'locked', // SQLITE_BUSY
+  6: 'locked', // SQLITE_LOCKED
+  8: 'read_only', // SQLITE_READONLY
+  10: 'io', // SQLITE_IOERR
+  11: 'damaged', // SQLITE_CORRUPT
+  13: 'full', // SQLITE_FULL
+  14: 'io', // SQLITE_CANTOPEN
+  15: 'io', // SQLITE_PROTOCOL
+  17: 'damaged', // SQLITE_SCHEMA
+  22: 'io', // SQLITE_NOLFS
+  24: 'damaged', // SQLITE_FORMAT
+  26: 'damaged', // SQLITE_NOTADB
+};
+
+/** Faults after which the connection itself may be stale: recovery opens a fresh one. */
+const REOPEN_AFTER = new Set<StoreFault>(['damaged', 'missing', 'io', 'read_only', 'unopened']);
+/** Faults a successful write proves gone (not "full": a small write can fit where the next does not). */
+const CLEARED_BY_WRITE = new Set<StoreFault>(['locked', 'read_only', 'io']);
+/** While another program holds the lock, statements give up quickly: every queued request would wait in turn. */
+const LOCKED_BUSY_MS = 100;
+
+/** A fault found while opening, before any StoreError exists: its kind and the concrete detail. */
+class OpenFault extends Error {
+  constructor(
+    readonly kind: StoreFault,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+function sqliteCode(err: unknown): number | undefined {
+  const e = err as { code?: unknown; errcode?: unknown } | null;
+  return e?.code === 'ERR_SQLITE_ERROR' && typeof e.errcode === 'number' ? e.errcode & 0xff : undefined;
+}
+
+const errnoText: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is mounted read-only',
+  EACCES: 'permission denied (check the owner and mode)',
+  EPERM: 'operation not permitted (the file or folder may be immutable: check chattr/lsattr)',
+};
+
+const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
+
+/** Looks at the filesystem for the concrete cause of a write or open failure. */
+function diagnoseFilesystem(dir: string, file: string, hadDatabase: boolean): { kind: StoreFault; detail: string } | undefined {
+  if (!existsSync(dir)) return { kind: 'missing', detail: `the data folder ${dir} does not exist` };
+  if (hadDatabase && !existsSync(file)) return { kind: 'missing', detail: `${file} was deleted or moved` };
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(f)) continue;
+    try {
+      closeSync(openSync(f, 'r+'));
+    } catch (err) {
+      const code = errno(err);
+      return { kind: code === 'ENOSPC' ? 'full' : 'read_only', detail: `${path.basename(f)} cannot be opened for writing (${code}: ${errnoText[code] ?? String(err)})` };
+    }
+  }
+  const probe = path.join(dir, `.write-probe-${process.pid}`);
+  try {
+    const fd = openSync(probe, 'w');
+    try {
+      writeSync(fd, Buffer.alloc(16 * 1024));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+      unlinkSync(probe);
+    }
+  } catch (err) {
+    const code = errno(err);
+    try {
+      if (existsSync(probe)) unlinkSync(probe);
+    } catch {
+      /* best effort */
+    }
+    const kind: StoreFault = code === 'ENOSPC' || code === 'EDQUOT' ? 'full' : code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? 'read_only' : 'io';
+    return { kind, detail: `a file cannot be written in ${dir} (${code}: ${errnoText[code] ?? String(err)})` };
+  }
+  try {
+    const fs = statfsSync(dir);
+    const free = Number(fs.bavail) * Number(fs.bsize);
+    if (free < 256 * 1024) return { kind: 'full', detail: `only ${Math.floor(free / 1024)} KiB free on the disk holding ${dir}` };
+  } catch {
+    /* statfs is a refinement only */
+  }
+  return undefined;
+}
+
+/** The first 16 bytes of a non-empty SQLite file are its magic string; anything else is not our database. */
+function headerProblem(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    if (!existsSync(file) || statSync(file).size === 0) return undefined;
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(16);
+    const n = readSync(fd, buf, 0, 16, 0);
+    if (n < 16 || buf.toString('latin1') !== SQLITE_MAGIC) return 'its header is not an SQLite header (the file was overwritten or is not a database)';
+    return undefined;
+  } catch {
+    return undefined; // unreadable: the SQLite calls report it precisely
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** PRAGMA quick_check / integrity_check on a fresh read-only connection: what is on disk now, not a cache. */
+function checkOnFreshConnection(file: string, busyTimeoutMs: number, pragma: 'quick_check' | 'integrity_check(20)'): string[] {
+  const db = new DatabaseSync(file, { readOnly: true, timeout: busyTimeoutMs });
+  try {
+    return (db.prepare(`PRAGMA ${pragma}`).all() as Array<Record<string, unknown>>).map((r) => String(Object.values(r)[0]));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Opens the store. Never throws for a storage reason: a database that cannot be opened yields a store in the
+ * `unopened` fault, which /health reports and which keeps trying to open it in the background.
+ */
+export function openSqliteStore(dataDir: string, options: StoreOptions = {}): SqliteStore {
+  const file = path.join(dataDir, DB_FILE);
+  const { log } = options;
+  const now = options.now ?? Date.now;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 1000;
+  const retryMs = options.retryMs ?? 1000;
+  const maxRetryMs = options.maxRetryMs ?? 15_000;
+  const integrityEveryMs = options.integrityCheckIntervalMs ?? 60_000;
+
+  let conn: Connection | undefined;
+  let fault: Fault | undefined;
+  /** Set once a database was open in this process: from then on a missing file is never recreated empty. */
+  let hadDatabase = false;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = retryMs;
+  let lastIntegrityCheck = 0;
+
+  const describe = (kind: StoreFault, detail: string): string => {
+    const lead = `the database ${file} cannot be read or written`;
+    switch (kind) {
+      case 'locked':
+        return `${lead}: it is locked by another program for longer than ${busyTimeoutMs} ms (${detail}); close the sqlite3 shell, backup tool or second server holding it; requests resume by themselves`;
+      case 'full':
+        return `${lead}: the disk is full (${detail}); free space on the disk holding ${dataDir}; the server resumes by itself`;
+      case 'read_only':
+        return `${lead}: the data folder is read-only (${detail}); make ${dataDir} writable again; the server resumes by itself`;
+      case 'damaged':
+        return `${lead}: the file is damaged (${detail}); stop the add-on and restore ${DB_FILE} from a backup (or delete it: every Alexa user must then link again)`;
+      case 'missing':
+        return `${lead}: the file is gone (${detail}); put it back (restore it from a backup); until then links are served read-only from the copy still open. A restart would start an empty database and every user would have to link again`;
+      case 'unopened':
+        return `${lead}: it cannot be opened (${detail}); the server keeps retrying`;
+      default:
+        return `${lead}: disk I/O error (${detail}); check the storage holding ${dataDir}`;
+    }
+  };
+
+  function setBusyTimeout(ms: number): void {
+    try {
+      conn?.db.exec(`PRAGMA busy_timeout = ${Math.floor(ms)}`);
+    } catch {
+      /* the next statement reports the fault */
+    }
+  }
+
+  function setFault(kind: StoreFault, detail: string): Fault {
+    const reason = describe(kind, detail);
+    if (kind === 'locked' && fault?.kind !== 'locked') setBusyTimeout(LOCKED_BUSY_MS);
+    else if (kind !== 'locked' && fault?.kind === 'locked') setBusyTimeout(busyTimeoutMs);
+    if (!fault || fault.kind !== kind) {
+      // One line per fault (not per failing request), so a lasting fault does not flood the log.
+      log?.error(`database fault: ${reason}`, { fault: kind });
+      fault = { kind, reason, since: fault?.since ?? Date.now() };
+      options.onFault?.(kind, reason);
+    } else {
+      fault.reason = reason;
+    }
+    scheduleRecovery();
+    return fault;
+  }
+
+  function clearFault(): void {
+    if (!fault) return;
+    const lasted = Date.now() - fault.since;
+    log?.info(`database recovered: it can be read and written again (fault "${fault.kind}" lasted ${Math.round(lasted / 1000)} s)`);
+    if (fault.kind === 'locked') setBusyTimeout(busyTimeoutMs);
+    const kind = fault.kind;
+    fault = undefined;
+    retryDelay = retryMs;
+    options.onRecovered?.(kind, lasted);
+  }
+
+  /** Turns any failure into a StoreError, recording the fault it shows. */
+  function classify(err: unknown): StoreError {
+    if (err instanceof StoreError) return err;
+    const code = sqliteCode(err);
+    if (code === undefined) {
+      if (err instanceof SyntaxError) {
+        // Only JSON is ever written: a record that does not parse was changed outside the server.
+        return new StoreError('damaged', setFault('damaged', `a record in ${file} is not valid JSON (${err.message}); the file was modified outside the server`).reason, { cause: err });
+      }
+      return new StoreError('io', `database error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    let kind = FAULT_BY_CODE[code] ?? 'io';
+    let detail = String((err as Error).message);
+    if (kind !== 'locked' && kind !== 'damaged') {
+      const found = diagnoseFilesystem(dataDir, file, hadDatabase);
+      if (found) {
+        kind = found.kind;
+        detail = `${detail}; ${found.detail}`;
+      }
+    }
+    return new StoreError(kind, setFault(kind, detail).reason, { cause: err });
+  }
+
+  /** Opens a connection after checking the file; brings its layout up to date (the 1.0.0 upgrade included). */
+  function connect(deep: boolean): Connection {
+    // Once a database was open, a missing file is a fault to report, never a reason to start an empty one.
+    if (hadDatabase && !existsSync(file)) throw new OpenFault('missing', `${file} was deleted or moved`);
+    const badHeader = headerProblem(file);
+    if (badHeader) throw new OpenFault('damaged', badHeader);
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      const code = errno(err);
+      throw new OpenFault(code === 'ENOSPC' ? 'full' : 'read_only', `the data folder ${dataDir} cannot be created (${code}: ${errnoText[code] ?? String(err)})`);
+    }
+    if (deep && existsSync(file)) {
+      const first = checkOnFreshConnection(file, busyTimeoutMs, 'quick_check')[0] ?? 'no answer';
+      if (first !== 'ok') throw new OpenFault('damaged', `integrity check: ${first}`);
+      lastIntegrityCheck = Date.now();
+    }
+    const db = new DatabaseSync(file, { timeout: busyTimeoutMs });
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      // NORMAL in WAL mode survives a process crash (kill -9) with every committed write; only a power cut can
+      // lose the last transactions, and never corrupts the database.
+      db.exec('PRAGMA synchronous = NORMAL');
+      prepareSchema(db, log, now(), () => {
+        const copy = path.join(dataDir, 'oauth-1.0.0.sqlite');
+        if (!existsSync(copy)) db.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`);
+        return copy;
+      });
+      const sql: Statements = {
+        get: db.prepare(`SELECT value FROM ${TABLE} WHERE key = ? AND (expires IS NULL OR expires > ?)`),
+        put: db.prepare(`INSERT INTO ${TABLE} (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires`),
+        del: db.prepare(`DELETE FROM ${TABLE} WHERE key = ?`),
+        scan: db.prepare(`SELECT key, value, expires FROM ${TABLE} WHERE key >= ? AND key < ? AND (expires IS NULL OR expires > ?) ORDER BY key`),
+        purge: db.prepare(`DELETE FROM ${TABLE} WHERE key IN (SELECT key FROM ${TABLE} WHERE expires <= ? LIMIT ?)`),
+      };
+      hadDatabase = true;
+      return { ino: statSync(file).ino, db, sql };
+    } catch (err) {
+      db.close();
+      if (err instanceof SchemaError) throw new OpenFault('unopened', err.message);
+      throw err;
+    }
+  }
+
+  /** Replaces the connection with a fresh one that passed the checks; keeps the old one when that fails. */
+  function reopen(deep: boolean): boolean {
+    try {
+      const fresh = connect(deep);
+      const old = conn;
+      conn = fresh;
+      if (old) old.db.close();
+      return true;
+    } catch (err) {
+      openFailed(err);
+      return false;
+    }
+  }
+
+  /** Records why opening failed: the fault it shows, or `unopened` for a cause that is no storage fault. */
+  function openFailed(err: unknown): void {
+    if (err instanceof OpenFault) setFault(err.kind, err.detail);
+    else if (sqliteCode(err) !== undefined) classify(err);
+    else setFault('unopened', err instanceof Error ? err.message : String(err));
+  }
+
+  function scheduleRecovery(): void {
+    if (retryTimer || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (closed || !fault) return;
+      if (!check().ok) {
+        retryDelay = Math.min(retryDelay * 2, maxRetryMs);
+        scheduleRecovery();
+      }
+    }, retryDelay);
+    retryTimer.unref();
+  }
+
+  /**
+   * Whether the file the connection writes to is still the one under the database's name. SQLite keeps writing
+   * to a deleted or replaced file (and to the WAL, which goes by name), so this is checked before every write.
+   */
+  function fileMoved(c: Connection): string | undefined {
+    try {
+      return statSync(file).ino === c.ino ? undefined : `${file} was replaced by another file while the server ran`;
+    } catch {
+      return `${file} was deleted or moved`;
+    }
+  }
+
+  function txFor(c: Connection, writable: boolean): KvTx {
+    const refuse = () => {
+      throw new Error('read(): a read-only unit of work cannot write');
+    };
+    return {
+      get: <T>(key: string) => {
+        const row = c.sql.get.get(key, now()) as { value: string } | undefined;
+        if (row === undefined && fault?.kind === 'damaged') throw new StoreError('damaged', fault.reason);
+        return row === undefined ? undefined : decodeRow<T>(row.value);
+      },
+      put: writable ? (key, value, expires) => void c.sql.put.run(key, encodeRow(value, expires), expires ?? null) : refuse,
+      delete: writable ? (key) => void c.sql.del.run(key) : refuse,
+      scan: <T>(prefix: string) =>
+        (c.sql.scan.all(prefix, `${prefix}\uffff`, now()) as Array<{ key: string; value: string; expires: number | null }>).map(
+          (r): KvRow<T> => ({ key: r.key, value: decodeRow<T>(r.value), expires: r.expires ?? undefined }),
+        ),
+    };
+  }
+
+  /** `probing`: the health probe, which may write to a connection that was just reopened on a repaired file. */
+  function run<T>(write: boolean, op: (c: Connection) => T, probing = false): T {
+    if (closed) throw new StoreError('unopened', `the database ${file} is closed (the server is stopping)`);
+    const c = conn;
+    if (!c) throw new StoreError(fault?.kind ?? 'unopened', fault?.reason ?? describe('unopened', 'not opened yet'));
+    if (write) {
+      const moved = fileMoved(c);
+      if (moved) throw new StoreError('missing', setFault('missing', moved).reason);
+      if (!probing && fault && (fault.kind === 'damaged' || fault.kind === 'missing')) throw new StoreError(fault.kind, fault.reason);
+    }
+    try {
+      const result = op(c);
+      if (write && fault && CLEARED_BY_WRITE.has(fault.kind) && c === conn) clearFault();
+      return result;
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
+  function unit<T>(write: boolean, work: (tx: KvTx) => T, probing = false): T {
+    return run(
+      write,
+      (c) => {
+        // BEGIN IMMEDIATE takes the write lock up front: two writers (this server and the CLI) never both read
+        // and then both write. A read-only unit uses a deferred transaction: one snapshot, no lock.
+        c.db.exec(write ? 'BEGIN IMMEDIATE' : 'BEGIN');
+        let result: T;
+        try {
+          result = work(txFor(c, write));
+        } catch (err) {
+          if (c.db.isTransaction) c.db.exec('ROLLBACK');
+          throw err;
+        }
+        c.db.exec('COMMIT');
+        return result;
+      },
+      probing,
+    );
+  }
+
+  /** Decisions throw OAuth errors as values to return, never through here; what does throw is rolled back and rethrown as is. */
+  function transaction<T>(work: (tx: KvTx) => T): T {
+    return unit(true, work);
+  }
+
+  function check(): StoreHealth {
+    if (closed) return { ok: false, fault: 'unopened', reason: `the database ${file} is closed` };
+    const badHeader = headerProblem(file);
+    if (badHeader) {
+      setFault('damaged', badHeader);
+      return status();
+    }
+    const moved = conn && fileMoved(conn);
+    if (moved) setFault('missing', moved);
+    const integrityDue = fault?.kind === 'damaged' || Date.now() - lastIntegrityCheck >= integrityEveryMs;
+    if (!conn || (fault && REOPEN_AFTER.has(fault.kind))) {
+      if (!reopen(true)) return status();
+    } else if (integrityDue && !quickCheck()) {
+      return status();
+    }
+    const stamp = `${process.pid}-${Date.now()}`;
+    try {
+      const back = unit(
+        true,
+        (tx) => {
+          tx.put(PROBE_KEY, { stamp, pad: PROBE_PAD }, now() + 60_000);
+          const read = tx.get<{ stamp?: string }>(PROBE_KEY);
+          tx.delete(PROBE_KEY);
+          return read;
+        },
+        true,
+      );
+      if (back?.stamp !== stamp) {
+        setFault('damaged', 'a probe record read back differently than it was written');
+        return status();
+      }
+    } catch {
+      return status();
+    }
+    clearFault();
+    return { ok: true };
+  }
+
+  function quickCheck(): boolean {
+    if (!existsSync(file)) {
+      if (hadDatabase) setFault('missing', `${file} was deleted or moved`);
+      return !hadDatabase;
+    }
+    try {
+      const first = checkOnFreshConnection(file, busyTimeoutMs, 'quick_check')[0] ?? 'no answer';
+      lastIntegrityCheck = Date.now();
+      if (first !== 'ok') {
+        setFault('damaged', `integrity check: ${first}`);
+        return false;
+      }
+      return true;
+    } catch (err) {
+      classify(err);
+      return false;
+    }
+  }
+
+  function integrityCheck(): string[] {
+    if (!existsSync(file)) return [hadDatabase ? `${file} was deleted or moved` : `${file} does not exist yet`];
+    try {
+      const problems = checkOnFreshConnection(file, busyTimeoutMs, 'integrity_check(20)');
+      if (problems.length !== 1 || problems[0] !== 'ok') setFault('damaged', `integrity check: ${problems[0]}`);
+      return problems;
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
+  function status(): StoreHealth {
+    if (closed) return { ok: false, fault: 'unopened', reason: `the database ${file} is closed` };
+    if (!fault) return conn ? { ok: true } : { ok: false, fault: 'unopened', reason: describe('unopened', 'not opened yet') };
+    return { ok: false, fault: fault.kind, reason: fault.reason, since: new Date(fault.since).toISOString() };
+  }
+
+  // First open. A failure is reported and retried in the background instead of stopping the server.
+  try {
+    conn = connect(true);
+  } catch (err) {
+    openFailed(err);
+  }
+
+  return {
+    file,
+    transaction,
+    read: (work) => unit(false, work),
+    purgeExpired: (limit) => run(true, (c) => Number(c.sql.purge.run(now(), limit).changes)),
+    check,
+    status,
+    integrityCheck,
+    sizeBytes() {
+      return ['', '-wal', '-shm'].reduce((sum, suffix) => {
+        try {
+          return sum + statSync(file + suffix).size;
+        } catch {
+          return sum;
+        }
+      }, 0);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      const c = conn;
+      conn = undefined;
+      try {
+        c?.db.close();
+      } catch {
+        /* closing is best effort */
+      }
+    },
+  };
+}
