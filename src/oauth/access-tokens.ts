@@ -23,8 +23,8 @@ export function lookupToken(deps: GrantDeps, raw: string): TokenLookup {
     if (!grant) return { active: false, reason: 'grant no longer exists' };
     if (grant.revokedAt !== undefined) return { active: false, reason: `grant revoked (${grant.revokedReason})` };
     if (token.kind === 'refresh') {
-      const kind = standing(grant.refresh, hash, deps.clientType(grant.clientId) ?? 'public', deps.grace, now).kind;
-      if (kind === 'reuse' || kind === 'too_old') return { active: false, reason: 'refresh token superseded by rotation' };
+      const where = standing(grant.refresh, hash, deps.clientType(grant.clientId) ?? 'public', deps.grace, now).is;
+      if (where === 'reuse' || where === 'too_old') return { active: false, reason: 'refresh token superseded by rotation' };
     }
     return { active: true, found: { token, grant } };
   });

@@ -76,8 +76,8 @@ export function revokeGrantIn(deps: GrantDeps, tx: OAuthTx, grantId: string, rea
   if (!grant || grant.revokedAt !== undefined) return grant;
   const revoked: GrantRecord = { ...grant, revokedAt: deps.now(), revokedReason: reason, refresh: { live: [], previous: [], generation: grant.refresh.generation } };
   // The record outlives its tokens by the idle lifetime, so "revoked" (not "unknown") explains a late refresh.
+  // Token records stay until they expire by themselves, so a late refresh is told "revoked", not "unknown".
   tx.grants.save(revoked, grantExpiry(deps));
-  for (const { hash } of grant.refresh.previous) tx.tokens.remove(hash);
   return revoked;
 }
 

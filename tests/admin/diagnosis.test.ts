@@ -24,6 +24,7 @@ afterAll(async () => server?.stop());
 
 /** The CLI's API on the server's data folder, as `oauth-admin` uses it while the server runs. */
 async function withCli<T>(s: AdminServer, use: (api: Awaited<ReturnType<typeof connect>>) => Promise<T>): Promise<T> {
+  await s.deps.trace.flush(); // the server appends to the trace in the background; the CLI reads the file
   const api = await connect(s.dataDir, {});
   try {
     return await use(api);

@@ -154,7 +154,7 @@ describe('with the server running', () => {
     expect(await introspect(proc.url, tokens.access_token)).toMatchObject({ active: true });
     const r = await cli(dataDir, 'revoke', grant.id.slice(0, 8));
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Revoked grant ${grant.id} (owner, amazon-alexa) by the running server.`);
+    expect(r.stdout).toContain(`Revoked grant ${grant.id} (owner, amazon-alexa) in the database, while the server runs.`);
     await expectDead(tokens);
     const again = await cli(dataDir, 'revoke', grant.id);
     expect(again.stdout).toContain(`Grant ${grant.id} (owner, amazon-alexa) was already revoked`);
@@ -174,7 +174,7 @@ describe('with the server running', () => {
     const a = await newGrant();
     const b = await newGrant();
     const r = await cliJson<Record<string, any>>(dataDir, 'revoke', '--all');
-    expect(r).toMatchObject({ codes: expect.any(Number), sessions: expect.any(Number), pendingRequests: expect.any(Number), via: 'server' });
+    expect(r).toMatchObject({ codes: expect.any(Number), sessions: expect.any(Number), via: 'server' });
     expect(r.revoked.map((g: GrantJson) => g.id)).toEqual(expect.arrayContaining([a.grant.id, b.grant.id]));
     await expectDead(a.tokens);
     await expectDead(b.tokens);
@@ -183,7 +183,7 @@ describe('with the server running', () => {
     const c = await newGrant();
     const text = await cli(dataDir, 'revoke', '--all');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^Revoked 1 link\(s\) by the running server\. Cleared \d+ unredeemed code\(s\), \d+ login session\(s\) and \d+ pending link request\(s\)\./);
+    expect(text.stdout).toMatch(/^Revoked 1 link\(s\) in the database, while the server runs\. Cleared \d+ unredeemed code\(s\), \d+ login session\(s\) and every pending link request\./);
     expect(text.stdout).toContain(`  ${c.grant.id}  owner  amazon-alexa`);
     await expectDead(c.tokens);
     const empty = await cli(dataDir, 'grants');

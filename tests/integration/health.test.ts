@@ -8,6 +8,7 @@ import path from 'node:path';
 import { RunningServer } from '../../src/main';
 import { linkAccount, refresh } from '../helpers/alexa-client';
 import { holdWriteLock } from '../helpers/sqlite';
+import { eventually } from '../helpers/wait';
 import { spawnServer, startInProcess, tempDataDir, testOptions } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
@@ -25,11 +26,13 @@ it('answers 200 with status ok and the server name while the store works', async
   expect(await res.json()).toEqual(expect.objectContaining({ status: 'ok', message: 'Music Assistant OAuth Server', store: 'ok', version: expect.any(String) }));
 });
 
-it('answers 503 with the reason while the database cannot be written, and 200 once it can again', async () => {
+it('answers 503 with the reason while the database cannot be written (within the probe cache time), and 200 once it can again', async () => {
   const lock = holdWriteLock(server.deps.store.file);
   try {
-    const res = await fetch(`${server.url}/health`);
-    expect(res.status).toBe(503);
+    const res = await eventually('/health to report the lock', async () => {
+      const r = await fetch(`${server.url}/health`);
+      return r.status === 503 ? r : undefined;
+    }, 15_000);
     const body = (await res.json()) as { status: string; message: string; store: string };
     expect(body.status).toBe('error');
     expect(body.message).toBe('Music Assistant OAuth Server');
@@ -38,7 +41,19 @@ it('answers 503 with the reason while the database cannot be written, and 200 on
   } finally {
     lock.release();
   }
-  expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  await eventually('/health to recover', async () => (await fetch(`${server.url}/health`)).status === 200, 20_000);
+});
+
+it('a flood of /health requests probes the database at most once per cache period (a probe writes)', async () => {
+  const check = jest.spyOn(server.deps.store, 'check');
+  try {
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const periods = Math.floor((Date.now() - started) / 5000) + 1;
+    expect(check.mock.calls.length).toBeLessThanOrEqual(periods);
+  } finally {
+    check.mockRestore();
+  }
 });
 
 it('a refresh that cannot be stored is 503 temporarily_unavailable, and the refresh token still works afterwards', async () => {

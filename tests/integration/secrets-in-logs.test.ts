@@ -69,7 +69,7 @@ beforeAll(async () => {
   keep('refresh token 1', first.refresh_token);
   await exchangeCode(url, code, verifier);
 
-  // A second link: refresh, refresh again, then reuse of the first refresh token (revokes).
+  // A second link: refresh, refresh again, an earlier token again (honoured), then revocation and a refresh after it.
   const { verifier: v2, challenge: c2 } = pkcePair();
   keep('verifier 2', v2);
   const redirect2 = await linkInBrowser(new Browser(url), alexaAuthorize({ code_challenge: c2, code_challenge_method: 'S256' }));
@@ -83,7 +83,15 @@ beforeAll(async () => {
   const fourth = (await (await refresh(url, third.refresh_token)).json()) as TokenBody;
   keep('access token 4', fourth.access_token);
   keep('refresh token 4', fourth.refresh_token);
-  await refresh(url, second.refresh_token);
+  const fifth = (await (await refresh(url, second.refresh_token)).json()) as TokenBody;
+  keep('access token 5', fifth.access_token);
+  keep('refresh token 5', fifth.refresh_token);
+  await fetch(`${url}/alexa/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('amazon-alexa', CLIENT_SECRET) },
+    body: new URLSearchParams({ token: fifth.refresh_token }).toString(),
+  });
+  await refresh(url, fourth.refresh_token);
 
   // A PKCE downgrade attempt with a third code.
   const redirect3 = await linkInBrowser(new Browser(url));
@@ -118,7 +126,7 @@ function leaked(text: string): string[] {
 
 it('the run exercised what it claims: the trace holds each step and each failure', () => {
   const kinds = new Set(trace.map((e) => e.kind));
-  for (const kind of ['login_failed', 'client_secret_mismatch', 'pkce_mismatch', 'client_auth_malformed', 'code_replay', 'refresh_reuse', 'pkce_downgrade']) {
+  for (const kind of ['login_failed', 'client_secret_mismatch', 'pkce_mismatch', 'client_auth_malformed', 'code_replay', 'grant_revoked', 'pkce_downgrade']) {
     expect(kinds).toContain(kind);
   }
   for (const step of ['authorize', 'login', 'consent', 'token']) expect(trace.some((e) => e.step === step && e.outcome === 'ok')).toBe(true);

@@ -90,15 +90,30 @@ describe('RFC 9700 checklist', () => {
     expect((await refresh(server.url, first.refresh_token)).status).toBe(400);
   });
 
-  it('§4.14.2 refresh tokens rotate, and reuse of a superseded one revokes the grant', async () => {
-    const tokens = (await (await exchange(await codeFor())).json()) as TokenBody;
-    const second = (await (await refresh(server.url, tokens.refresh_token)).json()) as TokenBody;
-    const third = (await (await refresh(server.url, second.refresh_token)).json()) as TokenBody; // uses `second`
-    const reuse = await refresh(server.url, tokens.refresh_token);
+  it('§4.14.2 a public client\'s refresh tokens rotate, and reuse of a superseded one revokes the grant', async () => {
+    const { verifier, challenge } = pkcePair();
+    const redirect = await linkInBrowser(new Browser(server.url), {
+      client_id: 'public-app', redirect_uri: 'https://app.example.com/callback', response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
+    });
+    const publicToken = (form: Record<string, string>) => tokenRequest(server.url, form, 'none', 'public-app');
+    const tokens = (await (await publicToken({ grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: 'https://app.example.com/callback', code_verifier: verifier })).json()) as TokenBody;
+    const second = (await (await publicToken({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).json()) as TokenBody;
+    const third = (await (await publicToken({ grant_type: 'refresh_token', refresh_token: second.refresh_token })).json()) as TokenBody;
+    const reuse = await publicToken({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
     expect(reuse.status).toBe(400);
     expect(await reuse.json()).toMatchObject({ error: 'invalid_grant' });
-    expect((await refresh(server.url, third.refresh_token)).status).toBe(400);
+    expect((await publicToken({ grant_type: 'refresh_token', refresh_token: third.refresh_token })).status).toBe(400);
     expect((await introspect(third.access_token)).active).toBe(false);
+  });
+
+  it('§4.14.2 a confidential client\'s refresh tokens are bound to its authentication: rotation, an earlier one still honoured, never revoked by a refresh', async () => {
+    const tokens = (await (await exchange(await codeFor())).json()) as TokenBody;
+    const second = (await (await refresh(server.url, tokens.refresh_token)).json()) as TokenBody;
+    expect(second.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await refresh(server.url, tokens.refresh_token)).status).toBe(200);
+    expect((await introspect(second.access_token)).active).toBe(true);
+    // Without the client's secret the token is worth nothing.
+    expect((await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: second.refresh_token }, 'none')).status).toBe(401);
   });
 
   it('§4.11 the consent POST answers 303 See Other', async () => {

@@ -36,6 +36,14 @@ function expectUnavailable(res: { status: number; body?: Record<string, unknown>
   expect(res.body?.error).toBe('temporarily_unavailable');
 }
 
+/** /health reports a fault: the file checks at once, a fault only a write shows within the probe's cache period. */
+async function faultReported(url: string): Promise<Awaited<ReturnType<typeof health>>> {
+  return eventually('/health to report the fault', async () => {
+    const h = await health(url);
+    return h.status === 503 ? h : undefined;
+  }, 15_000);
+}
+
 async function expectRecovered(url: string): Promise<void> {
   await eventually('/health to answer 200 again', async () => (await health(url)).status === 200, 30_000);
 }
@@ -55,7 +63,7 @@ describe('a database locked by another program (exclusive lock held beyond the b
 
     const lock = holdWriteLock(path.join(dataDir, DB));
     try {
-      const h = await health(proc.url);
+      const h = await faultReported(proc.url);
       expect(h.status).toBe(503);
       expect(h.body.store_fault).toBe('locked');
       expect(h.body.store).toMatch(/locked by another program/);
@@ -166,7 +174,7 @@ describe('a read-only data folder (chattr +i, which binds root too)', () => {
     immutable.push(dataDir, ...files);
     expect(setImmutable(immutable, true)).toBe(true);
 
-    const h = await health(proc.url);
+    const h = await faultReported(proc.url);
     expect(h.status).toBe(503);
     expect(h.body.store_fault).toBe('read_only');
     expect(h.body.store).toContain(dataDir);
@@ -185,7 +193,7 @@ describe('a read-only data folder (chattr +i, which binds root too)', () => {
     immutable.push(dataDir);
     expect(setImmutable(immutable, true)).toBe(true);
     proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
-    const h = await health(proc.url);
+    const h = await faultReported(proc.url);
     expect(h.status).toBe(503);
     expect(h.body.store_fault).toBe('read_only');
     expect(h.body.store).toContain(dataDir);
@@ -220,7 +228,7 @@ describe('a damaged database file', () => {
     writeFileSync(file, Buffer.alloc(statSync(file).size, 0x5a));
     proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
 
-    const h = await health(proc.url);
+    const h = await faultReported(proc.url);
     expect(h.status).toBe(503);
     expect(h.body.store_fault).toBe('damaged');
     expect(h.body.store).toContain(file);
@@ -246,7 +254,7 @@ describe('a damaged database file', () => {
     writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 2 * 4096); // page 3: the table's b-tree
     closeSync(fd);
     proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
-    const h = await health(proc.url);
+    const h = await faultReported(proc.url);
     expect(h.status).toBe(503);
     expect(h.body.store_fault).toBe('damaged');
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
@@ -265,7 +273,7 @@ describe('a damaged database file', () => {
     writeSync(fd, Buffer.alloc(100, 0x00), 0, 100, 0);
     closeSync(fd);
 
-    const h = await health(proc.url);
+    const h = await faultReported(proc.url);
     expect(h.status).toBe(503);
     expect(h.body.store_fault).toBe('damaged');
     expect(h.body.store).toMatch(/header is not an SQLite header/);
@@ -292,7 +300,7 @@ describe('the database file deleted while the server runs', () => {
     copyFileSync(file, saved);
     rmSync(file);
 
-    const h = await health(proc.url);
+    const h = await faultReported(proc.url);
     expect(h.status).toBe(503);
     expect(h.body.store_fault).toBe('missing');
     expect(h.body.store).toMatch(/deleted or moved/);

@@ -1,7 +1,8 @@
 /**
  * GET /health: 200 only when the store can be written and read back, so Docker's HEALTHCHECK means something.
- * The probe writes to the database, so it runs at most once per HEALTH_CACHE_MS however often /health is asked
- * (the path may be exposed through the reverse proxy: a flood must not wear the SD card or delay token writes).
+ * The file itself is checked on every request (a stat and a 16-byte read); the probe that writes runs at most once
+ * per HEALTH_CACHE_MS however often /health is asked (the path may be exposed through the reverse proxy: a flood
+ * must not wear the SD card or delay token writes).
  */
 import { Router } from 'express';
 import { StoreHealth } from '../../store/faults';
@@ -14,10 +15,9 @@ export function healthRoutes(deps: HttpDeps): Router {
   let probedAt = -Infinity;
   const probe = (): StoreHealth => {
     const now = Date.now();
-    if (now - probedAt >= HEALTH_CACHE_MS) {
-      probedAt = now;
-      deps.store.check();
-    }
+    const write = now - probedAt >= HEALTH_CACHE_MS;
+    if (write) probedAt = now;
+    deps.store.check({ write });
     // The latest known state: the probe's, or a fault a request ran into since, or a recovery the retry timer saw.
     return deps.store.status();
   };

@@ -21,27 +21,27 @@ export const MAX_LIVE_SIBLINGS = 8;
 
 export type RefreshStanding =
   /** The newest token (or a racing sibling): rotate from it. */
-  | { kind: 'current' }
+  | { is: 'current' }
   /** Public client: the parent of the live tokens, again: add a sibling. */
-  | { kind: 'retry' }
+  | { is: 'retry' }
   /** Confidential client: an earlier generation inside the grace window: rotate from the newest. */
-  | { kind: 'grace'; behind: number; supersededAt: number }
+  | { is: 'grace'; behind: number; supersededAt: number }
   /** Confidential client: an earlier generation outside the window: refuse, touch nothing. */
-  | { kind: 'too_old'; behind?: number; supersededAt?: number }
+  | { is: 'too_old'; behind?: number; supersededAt?: number }
   /** Public client: a superseded token presented again: revoke the grant. */
-  | { kind: 'reuse' };
+  | { is: 'reuse' };
 
 /** How the presented token (by hash) stands in its grant. */
 export function standing(state: RefreshState, hash: string, clientType: ClientType, grace: RefreshGrace, now: number): RefreshStanding {
-  if (state.live.includes(hash)) return { kind: 'current' };
+  if (state.live.includes(hash)) return { is: 'current' };
   const earlier = earlierGenerations(state);
   const index = earlier.findIndex((p) => p.hash === hash);
-  if (clientType === 'public') return state.parent === hash ? { kind: 'retry' } : { kind: 'reuse' };
-  if (index < 0) return { kind: 'too_old' };
+  if (clientType === 'public') return state.parent === hash ? { is: 'retry' } : { is: 'reuse' };
+  if (index < 0) return { is: 'too_old' };
   const entry = earlier[index]!;
   const behind = index + 1;
-  if (behind > grace.generations || now - entry.supersededAt > grace.periodSeconds * 1000) return { kind: 'too_old', behind, supersededAt: entry.supersededAt };
-  return { kind: 'grace', behind, supersededAt: entry.supersededAt };
+  if (behind > grace.generations || now - entry.supersededAt > grace.periodSeconds * 1000) return { is: 'too_old', behind, supersededAt: entry.supersededAt };
+  return { is: 'grace', behind, supersededAt: entry.supersededAt };
 }
 
 /**
@@ -62,9 +62,9 @@ export interface Rotation {
 }
 
 /** The state after issuing `newHash` from a token of the given standing (current, retry or grace). */
-export function rotate(state: RefreshState, presented: string, standingKind: 'current' | 'retry' | 'grace', newHash: string, clientType: ClientType, grace: RefreshGrace, now: number): Rotation {
+export function rotate(state: RefreshState, presented: string, standingIs: 'current' | 'retry' | 'grace', newHash: string, clientType: ClientType, grace: RefreshGrace, now: number): Rotation {
   if (clientType === 'public') {
-    if (standingKind === 'retry') {
+    if (standingIs === 'retry') {
       const live = [...state.live, newHash];
       const overflow = live.length > MAX_LIVE_SIBLINGS ? live.splice(0, live.length - MAX_LIVE_SIBLINGS) : [];
       return bounded({ ...state, live, previous: [...overflow.map((hash) => ({ hash, supersededAt: now })), ...state.previous] }, overflow, grace, now);

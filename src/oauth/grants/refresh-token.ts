@@ -62,7 +62,7 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
       );
     }
     const where = standing(grant.refresh, hash, client.clientType, deps.grace, now);
-    if (where.kind === 'reuse') {
+    if (where.is === 'reuse') {
       revokeGrantIn(deps, tx, grant.id, `refresh token reuse by ${client.clientId}`);
       return new InvalidGrant(
         'refresh token has already been used',
@@ -70,7 +70,7 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
         'refresh_reuse',
       );
     }
-    if (where.kind === 'too_old') {
+    if (where.is === 'too_old') {
       const when = where.supersededAt === undefined ? 'before the grace window' : `${where.behind} generation(s) back, superseded ${ago(now, where.supersededAt)}`;
       return new InvalidGrant(
         'refresh token has been superseded',
@@ -86,7 +86,7 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
       throw err;
     }
     const { issued, refreshHash } = mintTokens(deps, tx, grant, accessScopes);
-    const rotation = rotate(grant.refresh, hash, where.kind, refreshHash, client.clientType, deps.grace, now);
+    const rotation = rotate(grant.refresh, hash, where.is, refreshHash, client.clientType, deps.grace, now);
     for (const h of rotation.superseded) {
       const record = tx.tokens.find(h);
       if (record) tx.tokens.expireAt(h, record, now + deps.grace.periodSeconds * 1000);
@@ -94,7 +94,7 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
     for (const h of rotation.dropped) tx.tokens.remove(h);
     const updated: GrantRecord = { ...grant, lastRefreshAt: now, refreshCount: grant.refreshCount + 1, refresh: rotation.state };
     tx.grants.save(updated, grantExpiry(deps));
-    return { issued, presented: where.kind, behind: where.kind === 'grace' ? where.behind : undefined };
+    return { issued, presented: where.is, behind: where.is === 'grace' ? where.behind : undefined };
   });
   if (outcome instanceof OAuthError) throw outcome;
   return outcome;

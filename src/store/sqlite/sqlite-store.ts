@@ -33,8 +33,11 @@ const PROBE_PAD = '.'.repeat(4 * 1024);
 
 export interface SqliteStore extends Kv {
   readonly file: string;
-  /** Writes, reads back and deletes a probe record (and checks the file's integrity now and then); clears a fault that is gone. */
-  check(): StoreHealth;
+  /**
+   * Checks the file (header, still the same file, integrity now and then) and, with `write` (the default), writes,
+   * reads back and deletes a probe record; clears a fault that is gone.
+   */
+  check(opts?: { write?: boolean }): StoreHealth;
   /** The last known state, without touching the database. */
   status(): StoreHealth;
   /** PRAGMA integrity_check on a fresh connection: ['ok'] or the problems found (at most 20). Problems mark the store damaged. */
@@ -461,7 +464,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     return unit(true, work);
   }
 
-  function check(): StoreHealth {
+  function check(opts: { write?: boolean } = {}): StoreHealth {
     if (closed) return { ok: false, fault: 'unopened', reason: `the database ${file} is closed` };
     const badHeader = headerProblem(file);
     if (badHeader) {
@@ -476,6 +479,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     } else if (integrityDue && !quickCheck()) {
       return status();
     }
+    if (opts.write === false) return status();
     const stamp = `${process.pid}-${Date.now()}`;
     try {
       const back = unit(
