@@ -67,7 +67,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const folder = openDataFolder(dataDir, { config, log, now: options.now, ...options.storeEvents });
   const { store, grants, sessions } = folder;
   const storeState = store.status();
-  if (!storeState.ok) log.error(`starting without a usable database; token requests answer 503 until it recovers: ${storeState.reason}`);
+  // The store logged the fault itself, once: say only what it means for the server.
+  if (!storeState.ok) log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
   const trace = createFlowTrace(dataDir, log);
   const metrics = createMetrics(trace);
   const users = createUserAuthenticator({

@@ -73,6 +73,7 @@ export function prepareSchema(db: DatabaseSync, log: SchemaLog | undefined, now:
 interface LegacyGrant {
   id: string;
   refreshCount?: number;
+  lastRefreshAt?: number;
   revokedAt?: number;
   refresh?: { parent?: string; live?: string[]; settled?: boolean };
   [field: string]: unknown;
@@ -99,13 +100,19 @@ function migrateFrom100(db: DatabaseSync, now: number): Record<string, number> {
   const referenced = new Set<string>();
   for (const g of byKind.get('grant') ?? []) {
     const old = g.value as LegacyGrant;
-    const family = old.refresh ?? {};
-    const live = family.live ?? [];
-    // 1.0.0 allowed the parent again until the family settled: it stays usable, as an earlier generation.
-    const parent = family.settled === false ? family.parent : undefined;
+    const family = old?.refresh;
+    if (typeof old !== 'object' || old === null || typeof family !== 'object' || !Array.isArray(family.live) || !family.live.every((h) => typeof h === 'string')) {
+      throw new Error(`grant ${g.id} is not a 1.0.0 grant record (no list of live refresh tokens)`);
+    }
+    const live = family.live;
+    // 1.0.0 allowed the parent again until the family settled: it stays usable (an earlier generation for a
+    // confidential client, a retry for a public one), superseded as of the last refresh.
+    const parent = family.settled === false && typeof family.parent === 'string' ? family.parent : undefined;
     for (const h of live) referenced.add(h);
     if (parent) referenced.add(parent);
-    const grant = { ...old, refresh: { live, parent, previous: [], generation: old.refreshCount ?? 0 } };
+    const supersededAt = typeof old.lastRefreshAt === 'number' ? old.lastRefreshAt : now;
+    const previous = parent ? [{ hash: parent, supersededAt }] : [];
+    const grant = { ...old, refresh: { live, parent, previous, generation: old.refreshCount ?? 0 } };
     insert.run(`grant:${g.id}`, encodeRow(grant, g.expires), g.expires ?? null);
     counts.grants++;
   }

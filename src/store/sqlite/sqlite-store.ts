@@ -18,7 +18,7 @@
  * - A database file that disappears while the server runs is never silently replaced by an empty one (that would
  *   unlink every user); the open connection keeps serving reads until the file is put back.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, StatementSync } from 'node:sqlite';
 import { StoreError, StoreEvents, StoreFault, StoreHealth } from '../faults';
@@ -334,8 +334,13 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       // lose the last transactions, and never corrupts the database.
       db.exec('PRAGMA synchronous = NORMAL');
       prepareSchema(db, log, now(), () => {
+        // Copied under a temporary name and renamed: a kill -9 during the copy never leaves a partial "backup".
         const copy = path.join(dataDir, 'oauth-1.0.0.sqlite');
-        if (!existsSync(copy)) db.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`);
+        if (existsSync(copy)) return copy;
+        const partial = `${copy}.partial`;
+        rmSync(partial, { force: true });
+        db.exec(`VACUUM INTO '${partial.replaceAll("'", "''")}'`);
+        renameSync(partial, copy);
         return copy;
       });
       const sql: Statements = {
