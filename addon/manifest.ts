@@ -36,6 +36,9 @@ export interface AddonTranslations {
 }
 
 const ARCHES = ['aarch64', 'amd64', 'armhf', 'armv7', 'i386'];
+/** supervisor/validate.py docker_image: an optional lowercase registry, then lowercase path components, no tag. */
+const IMAGE_REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+const IMAGE_PATH_COMPONENT = /^[a-z0-9{][a-z0-9.\-_{}]*$/;
 const SLUG = /^[-_.A-Za-z0-9]+$/;
 const PORT_KEY = /^\d+(?:\/(?:tcp|udp))?$/;
 const BOOLEAN_KEYS = ['init', 'auth_api', 'hassio_api', 'homeassistant_api', 'ingress', 'host_network', 'stdin', 'advanced'];
@@ -75,6 +78,7 @@ export function manifestProblems(m: Record<string, unknown>): string[] {
     problems.push(`arch: must be a list of ${ARCHES.join(', ')}`);
   }
   if (m.url !== undefined && !isUrl(m.url)) problems.push('url: must be a URL');
+  if (m.image !== undefined) problems.push(...imageProblems(m.image));
   for (const key of BOOLEAN_KEYS) {
     if (m[key] !== undefined && typeof m[key] !== 'boolean') problems.push(`${key}: must be true or false`);
   }
@@ -104,6 +108,32 @@ export function manifestProblems(m: Record<string, unknown>): string[] {
     problems.push('options: must be a mapping');
   }
   if (m.schema !== undefined && m.schema !== false) problems.push(...schemaProblems(m.schema));
+  return problems;
+}
+
+/**
+ * `image`, as supervisor/validate.py docker_image checks it: the registry (a part before the first / with a dot or a
+ * colon, or localhost) lowercase and well formed, every path component lowercase, and no tag (the Supervisor
+ * appends `:<version>` itself).
+ */
+export function imageProblems(image: unknown): string[] {
+  if (typeof image !== 'string' || image === '') return ['image: must be a Docker image name such as ghcr.io/owner/name'];
+  const slash = image.indexOf('/');
+  const first = slash === -1 ? '' : image.slice(0, slash);
+  const isRegistry = first === 'localhost' || first.includes('.') || first.includes(':') || first.toLowerCase() !== first;
+  const registry = isRegistry ? first : undefined;
+  const rest = isRegistry ? image.slice(slash + 1) : image;
+  const problems: string[] = [];
+  if (registry !== undefined && (registry !== registry.toLowerCase() || !IMAGE_REGISTRY.test(registry))) {
+    problems.push(`image: "${registry}" is not a valid lowercase registry`);
+  }
+  if (rest === '') problems.push('image: has no name after the registry');
+  else if (rest.includes(':')) problems.push(`image: "${image}" must not carry a tag; the Supervisor pulls <image>:<version>`);
+  else {
+    for (const component of rest.split('/')) {
+      if (!IMAGE_PATH_COMPONENT.test(component)) problems.push(`image: "${component}" is not a valid lowercase path component`);
+    }
+  }
   return problems;
 }
 

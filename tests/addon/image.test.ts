@@ -1,11 +1,14 @@
 /**
- * The image as far as it can be checked without a Docker engine: the Dockerfile's instructions against the
- * repository (every COPY source exists and reaches the build context, the HEALTHCHECK hits /health on the
- * add-on's port, the labels are there), build.yaml's pinned bases, and the s6 scripts: shellcheck-clean,
- * executable, and doing what finish promises for each way the server can end.
+ * The image as far as it can be checked without a Docker engine: the Dockerfile against the April 2026 builder
+ * migration (every stage FROM the multi-arch ghcr.io/home-assistant/base at a supported tag, labels in the
+ * Dockerfile, no build.yaml), against what it must not ship (a compiler, dev dependencies, a native module's
+ * toolchain), and against the repository (every COPY source exists and reaches the build context, the HEALTHCHECK
+ * hits /health on the add-on's port, the labels say what config.yaml says); the workflows that build, publish and
+ * lint it; and the s6 scripts: shellcheck-clean, executable, and doing what finish promises for each way the
+ * server can end. tests/addon/production-install.test.ts makes the image's production install and runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadManifest, loadYaml, REPO_ROOT } from '../../addon/manifest';
@@ -36,76 +39,176 @@ function parseDockerfile(text: string): Instruction[] {
   });
 }
 
-/** .dockerignore patterns (Go filepath.Match, relative to the context root; a match also covers what is below). */
+interface Stage {
+  from: string;
+  name?: string;
+  instructions: Instruction[];
+}
+
+function stagesOf(instructions: Instruction[]): Stage[] {
+  const stages: Stage[] = [];
+  for (const i of instructions) {
+    if (i.cmd === 'FROM') {
+      const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(i.args);
+      if (!m) throw new Error(`cannot read FROM ${i.args}`);
+      stages.push({ from: m[1], name: m[2], instructions: [] });
+    } else if (stages.length > 0) {
+      stages[stages.length - 1].instructions.push(i);
+    }
+  }
+  return stages;
+}
+
+/** key="value" pairs of LABEL instructions (the form the Dockerfile uses). */
+function labelsOf(instructions: Instruction[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const i of instructions.filter((x) => x.cmd === 'LABEL')) {
+    for (const m of i.args.matchAll(/([\w.-]+)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]] = m[2];
+  }
+  return labels;
+}
+
+/** ARG defaults (ARG NAME=value). */
+function argDefaults(instructions: Instruction[]): Record<string, string | undefined> {
+  const args: Record<string, string | undefined> = {};
+  for (const i of instructions.filter((x) => x.cmd === 'ARG')) {
+    const [name, ...value] = i.args.split('=');
+    args[name] = value.length > 0 ? value.join('=').replace(/^"|"$/g, '') : undefined;
+  }
+  return args;
+}
+
+/** The packages of every `apk add` in a RUN, without their version constraints. */
+function apkPackages(run: string): Array<{ name: string; constraint: string }> {
+  const packages: Array<{ name: string; constraint: string }> = [];
+  for (const m of run.matchAll(/apk add((?:\s+[^&|;]+)*)/g)) {
+    for (const word of m[1].trim().split(/\s+/)) {
+      if (word.startsWith('-')) continue;
+      const [, name, constraint] = /^([a-z0-9+._-]+?)((?:[<>=~]+).*)?$/.exec(word) ?? [];
+      packages.push({ name: name ?? word, constraint: constraint ?? '' });
+    }
+  }
+  return packages;
+}
+
+/** .dockerignore (Go filepath.Match per path segment; a match also covers what is below; the last matching line wins, `!` lets back in). */
 function dockerIgnored(patterns: string[], file: string): boolean {
   const toRegex = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}(?:/.*)?$`);
-  return patterns.some((p) => toRegex(p.replace(/^\/+|\/+$/g, '')).test(file));
+  let ignored = false;
+  for (const raw of patterns) {
+    const negated = raw.startsWith('!');
+    const pattern = (negated ? raw.slice(1) : raw).replace(/^\/+|\/+$/g, '');
+    if (toRegex(pattern).test(file)) ignored = !negated;
+  }
+  return ignored;
 }
 
 const manifest = loadManifest();
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { license: string; engines: { node: string } };
 const port = Number(Object.keys(manifest.ports ?? {})[0]?.split('/')[0]);
 const dockerfile = parseDockerfile(readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'));
+const stages = stagesOf(dockerfile);
+const runtime = stages[stages.length - 1];
+const stageNamed = (name: string) => stages.find((s) => s.name === name);
+const runsOf = (stage: Stage) => stage.instructions.filter((i) => i.cmd === 'RUN').map((i) => i.args);
 const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'));
-const build = loadYaml<{ build_from: Record<string, string>; labels?: Record<string, string> }>(path.join(REPO_ROOT, 'build.yaml'));
 const S6 = path.join(REPO_ROOT, 'rootfs', 'etc', 's6-overlay', 's6-rc.d');
 const SCRIPTS = {
   'run.sh': path.join(REPO_ROOT, 'run.sh'),
   run: path.join(S6, 'oauth-server', 'run'),
   finish: path.join(S6, 'oauth-server', 'finish'),
   'oauth-backup': path.join(REPO_ROOT, 'rootfs', 'usr', 'local', 'bin', 'oauth-backup'),
+  'oauth-admin': path.join(REPO_ROOT, 'rootfs', 'usr', 'local', 'bin', 'oauth-admin'),
 };
 
+/**
+ * The tags ghcr.io/home-assistant/base is published and maintained for (home-assistant/docker-base builds Alpine
+ * 3.22, 3.23 and 3.24). Before adding one, check that its Alpine `nodejs` package is still Node.js 24.
+ */
+const SUPPORTED_BASE_TAGS = ['3.22', '3.23', '3.24'];
+/** Compilers, build tools and headers: none may be installed in any stage (the server has no native module). */
+const BUILD_TOOLS = ['alpine-sdk', 'autoconf', 'automake', 'build-base', 'clang', 'cmake', 'g++', 'gcc', 'libc-dev', 'make', 'musl-dev',
+  'node-gyp', 'nodejs-dev', 'py3-pip', 'python3', 'sqlite-dev'];
+
 describe('Dockerfile', () => {
-  const stages = dockerfile.filter((i) => i.cmd === 'FROM');
-
-  it('builds in two stages, both FROM the pinned Home Assistant base of build.yaml', () => {
-    expect(stages.map((s) => s.args)).toEqual(['${BUILD_FROM} AS build', '${BUILD_FROM}']);
-    const arg = dockerfile.find((i) => i.cmd === 'ARG' && i.args.startsWith('BUILD_FROM'));
-    expect(arg?.args).toBe(`BUILD_FROM=${build.build_from.amd64}`);
-    expect(Object.keys(build.build_from).sort()).toEqual([...manifest.arch].sort());
-    for (const [arch, image] of Object.entries(build.build_from)) {
-      expect(image).toMatch(new RegExp(`^ghcr\\.io/home-assistant/${arch}-base:\\d+\\.\\d+$`));
+  it('starts every stage FROM the multi-arch Home Assistant base at one supported tag, with no build.yaml', () => {
+    const external = stages.filter((s) => !stages.some((other) => other.name === s.from));
+    expect(external.length).toBe(stages.length); // no stage builds on another: each starts clean
+    const froms = new Set(external.map((s) => s.from));
+    expect(froms.size).toBe(1);
+    const [from] = froms;
+    // A literal reference (no ${BUILD_FROM}) so Dependabot can propose base updates; one name for every arch.
+    const m = /^ghcr\.io\/home-assistant\/base:(\S+)$/.exec(from);
+    expect({ from, supported: m !== null && SUPPORTED_BASE_TAGS.includes(m[1]) }).toEqual({ from, supported: true });
+    expect(dockerfile.filter((i) => i.cmd === 'ARG' && i.args.startsWith('BUILD_FROM'))).toEqual([]);
+    // build.yaml is deprecated: the Supervisor still reads it (and would pass its BUILD_FROM), the builder actions don't.
+    for (const file of ['build.yaml', 'build.yml', 'build.json']) {
+      expect({ file, exists: existsSync(path.join(REPO_ROOT, file)) }).toEqual({ file, exists: false });
     }
   });
 
-  it('compiles TypeScript and the native sqlite3 module in the build stage, from packages only', () => {
-    const buildStage = dockerfile.slice(dockerfile.indexOf(stages[0]), dockerfile.indexOf(stages[1]));
-    const runs = buildStage.filter((i) => i.cmd === 'RUN').map((i) => i.args).join('\n');
-    expect(runs).toMatch(/apk add --no-cache .*\bnodejs\b.*\bnpm\b.*\bpython3\b.*\bmake\b.*\bg\+\+/);
-    expect(runs).toContain('npm ci');
-    expect(runs).toContain('npm run build');
-    expect(runs).toContain('npm prune --omit=dev');
-    const env = buildStage.filter((i) => i.cmd === 'ENV').map((i) => i.args).join(' ');
-    expect(env).toContain('npm_config_build_from_source=true');
-    for (const i of dockerfile.filter((x) => x.cmd === 'RUN')) {
-      expect(i.args).not.toMatch(/\b(curl|wget|git clone)\b/);
+  it('installs Node.js 24 from apk and no compiler or build tool in any stage', () => {
+    expect(pkg.engines.node).toBe('>=24');
+    for (const stage of stages) {
+      const packages = runsOf(stage).flatMap(apkPackages);
+      const where = stage.name ?? 'runtime';
+      expect({ where, nodejs: packages.filter((p) => p.name === 'nodejs') }).toEqual({ where, nodejs: [{ name: 'nodejs', constraint: '~24' }] });
+      expect({ where, buildTools: packages.filter((p) => BUILD_TOOLS.includes(p.name)).map((p) => p.name) }).toEqual({ where, buildTools: [] });
+      expect({ where, packages: packages.map((p) => p.name).filter((n) => !['nodejs', 'npm'].includes(n)) }).toEqual({ where, packages: [] });
+    }
+    const env = dockerfile.filter((i) => i.cmd === 'ENV').map((i) => i.args).join(' ');
+    expect(env).not.toMatch(/npm_config_(build_from_source|nodedir)/);
+    for (const run of dockerfile.filter((i) => i.cmd === 'RUN').map((i) => i.args)) {
+      expect(run).not.toMatch(/\b(curl|wget|git clone|node-gyp|npm install|npm i|npm rebuild)\b/);
     }
   });
 
-  it('runs on Node.js from apk with production dependencies only, and the sqlite3 CLI for backups', () => {
-    const runtime = dockerfile.slice(dockerfile.indexOf(stages[1]));
-    expect(runtime.filter((i) => i.cmd === 'RUN').map((i) => i.args)).toEqual(['apk add --no-cache nodejs sqlite']);
-    const copies = runtime.filter((i) => i.cmd === 'COPY').map((i) => i.args);
-    expect(copies).toEqual(expect.arrayContaining([
-      '--from=build /build/package.json ./package.json',
-      '--from=build /build/node_modules ./node_modules',
+  it('installs production dependencies with npm ci --omit=dev on the committed lock, and compiles in a stage of its own', () => {
+    const deps = stageNamed('deps')!;
+    const build = stageNamed('build')!;
+    expect(deps).toBeDefined();
+    expect(build).toBeDefined();
+    const copiesBefore = (stage: Stage, run: RegExp) =>
+      stage.instructions.slice(0, stage.instructions.findIndex((i) => i.cmd === 'RUN' && run.test(i.args))).filter((i) => i.cmd === 'COPY').map((i) => i.args);
+    expect(runsOf(deps)).toContain('npm ci --omit=dev --no-audit --no-fund');
+    expect(copiesBefore(deps, /npm ci/)).toEqual(['package.json package-lock.json ./']);
+    expect(runsOf(build)).toEqual(expect.arrayContaining([expect.stringMatching(/^npm ci --ignore-scripts\b/), 'npm run build']));
+    expect(copiesBefore(build, /npm run build/)).toEqual(['package.json package-lock.json ./', 'tsconfig.json tsconfig.build.json ./', 'src ./src']);
+    expect(build.instructions.find((i) => i.cmd === 'WORKDIR')?.args).toBe('/build');
+    expect(deps.instructions.find((i) => i.cmd === 'WORKDIR')?.args).toBe('/app');
+  });
+
+  it('runs on Node.js from apk with dist, production node_modules and package.json only', () => {
+    expect(runsOf(runtime)).toEqual(['apk add --no-cache nodejs~24']);
+    expect(runtime.instructions.find((i) => i.cmd === 'WORKDIR')?.args).toBe('/app');
+    expect(runtime.instructions.filter((i) => i.cmd === 'COPY').map((i) => i.args)).toEqual([
+      'package.json ./',
+      '--from=deps /app/node_modules ./node_modules',
       '--from=build /build/dist ./dist',
       'rootfs /',
       'run.sh /run.sh',
-    ]));
-    expect(runtime.find((i) => i.cmd === 'WORKDIR')?.args).toBe('/app');
+    ]);
+    expect(runtime.instructions.filter((i) => i.cmd === 'ENV').map((i) => i.args)).toEqual(['NODE_ENV=production']);
     // The scripts' defaults point where the image puts things.
     expect(readFileSync(SCRIPTS.run, 'utf8')).toContain('exec "${ADDON_RUN_SH:-/run.sh}"');
-    expect(readFileSync(SCRIPTS['run.sh'], 'utf8')).toContain('app_dir="${ADDON_APP_DIR:-/app}"');
-    expect(readFileSync(SCRIPTS['run.sh'], 'utf8')).toContain(`export PORT="\${PORT:-${port}}"`);
+    const runSh = readFileSync(SCRIPTS['run.sh'], 'utf8');
+    expect(runSh).toContain('app_dir="${ADDON_APP_DIR:-/app}"');
+    expect(runSh).toContain(`export PORT="\${PORT:-${port}}"`);
+    expect(runSh).toMatch(/^exec node --max-semi-space-size=2 "\$\{app_dir\}\/dist\/main\.js"$/m);
+    expect(readFileSync(SCRIPTS['oauth-admin'], 'utf8')).toContain('"${ADDON_APP_DIR:-/app}/dist/cli/oauth-admin.js"');
+    // The backup hook needs nothing but the image's node (no sqlite3 shell is installed).
+    const backup = readFileSync(SCRIPTS['oauth-backup'], 'utf8');
+    expect(backup).toContain('require("node:sqlite")');
+    expect(backup).not.toMatch(/^\s*sqlite3\b/m);
   });
 
   it('copies only sources that exist and reach the build context', () => {
-    const stageNames = stages.map((s) => / AS (\S+)$/i.exec(s.args)?.[1]).filter(Boolean);
+    const stageNames = stages.map((s) => s.name).filter(Boolean);
     const copies = dockerfile.filter((i) => i.cmd === 'COPY' || i.cmd === 'ADD');
+    expect(dockerfile.filter((i) => i.cmd === 'ADD')).toEqual([]);
     expect(copies.length).toBeGreaterThan(5);
     for (const copy of copies) {
       const words = copy.args.split(' ');
@@ -120,26 +223,141 @@ describe('Dockerfile', () => {
         expect({ source, ignored: dockerIgnored(ignore, source) }).toEqual({ source, ignored: false });
       }
     }
+    // ...and nothing else does: the context is an allowlist.
+    for (const other of ['tests', 'node_modules', 'dist', 'data', '.git', 'README.md', 'config.yaml', 'bench']) {
+      expect({ other, ignored: dockerIgnored(ignore, other) }).toEqual({ other, ignored: true });
+    }
   });
 
-  it('checks /health on the add-on port as its HEALTHCHECK', () => {
+  it('checks /health on the add-on port with curl, probing often while it starts (--start-interval)', () => {
     expect(port).toBe(8096);
     const health = dockerfile.filter((i) => i.cmd === 'HEALTHCHECK');
     expect(health).toHaveLength(1);
-    expect(health[0].args).toMatch(new RegExp(`CMD .*http://127\\.0\\.0\\.1:${port}/health\\b`));
-    expect(health[0].args).toMatch(/--fail/);
+    expect(runtime.instructions).toContain(health[0]);
+    const { args } = health[0];
+    const options = args.slice(0, args.indexOf(' CMD '));
+    expect(options).toMatch(/--start-interval=\d+s\b/);
+    expect(options).toMatch(/--start-period=\d+s\b/);
+    expect(options).toMatch(/--interval=\d+s\b/);
+    // The base image installs curl (home-assistant/docker-base alpine/Dockerfile), so the check needs nothing more.
+    expect(args).toMatch(new RegExp(`CMD curl .*--fail\\b.*http://127\\.0\\.0\\.1:${port}/health\\b`));
+    expect(args).toMatch(/--max-time \d+/);
   });
 
-  it('carries the io.hass and OCI labels', () => {
-    const labels = dockerfile.filter((i) => i.cmd === 'LABEL').map((i) => i.args).join(' ');
-    for (const label of [
-      'io.hass.name', 'io.hass.description', 'io.hass.arch', 'io.hass.version',
-      'org.opencontainers.image.title', 'org.opencontainers.image.description', 'org.opencontainers.image.version',
-      'org.opencontainers.image.source', 'org.opencontainers.image.licenses',
-    ]) {
-      expect(labels).toMatch(new RegExp(`${label.replace(/\./g, '\\.')}="[^"]+"`));
+  it('carries the io.hass and OCI labels, in step with config.yaml and package.json', () => {
+    const labels = labelsOf(runtime.instructions);
+    const args = argDefaults(runtime.instructions);
+    expect(labels).toEqual({
+      'io.hass.type': 'app',
+      'io.hass.name': manifest.name,
+      'io.hass.description': manifest.description,
+      'io.hass.url': manifest.url,
+      'io.hass.arch': '${BUILD_ARCH}',
+      'io.hass.version': '${BUILD_VERSION}',
+      'org.opencontainers.image.title': manifest.name,
+      'org.opencontainers.image.description': manifest.description,
+      'org.opencontainers.image.version': '${BUILD_VERSION}',
+      'org.opencontainers.image.source': manifest.url,
+      'org.opencontainers.image.licenses': pkg.license,
+    });
+    // The builder actions and the Supervisor pass BUILD_ARCH and BUILD_VERSION; a plain `docker build` gets the
+    // version config.yaml declares, which is what the Supervisor reads back from io.hass.version.
+    expect(args).toEqual({ BUILD_ARCH: undefined, BUILD_VERSION: manifest.version });
+  });
+});
+
+interface Workflow {
+  on: Record<string, { branches?: string[]; paths?: string[] } | null>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, { if?: string; steps?: Array<{ name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown> }> }>;
+}
+
+const WORKFLOWS = path.join(REPO_ROOT, '.github', 'workflows');
+const workflow = (file: string) => loadYaml<Workflow>(path.join(WORKFLOWS, file));
+const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps ?? []);
+const uses = (w: Workflow, action: string) => steps(w).filter((s) => s.uses?.split('@')[0] === action);
+/** Go filepath.Match-style glob (the workflow's shell globs and paths filters) to a regular expression. */
+const glob = (pattern: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*')}$`);
+
+describe('GitHub workflows', () => {
+  const build = workflow('build.yaml');
+  const lint = workflow('lint.yaml');
+  const owner = new URL(String(manifest.url)).pathname.split('/').slice(1, 3).join('/');
+
+  it('builds and publishes with home-assistant/builder\'s composite actions, one release of them', () => {
+    const actions = ['prepare-multi-arch-matrix', 'build-image', 'publish-multi-arch-manifest'].map((a) => `home-assistant/builder/actions/${a}`);
+    const refs = actions.map((a) => {
+      const found = uses(build, a);
+      expect({ a, count: found.length }).toEqual({ a, count: 1 });
+      return found[0].uses!.split('@')[1];
+    });
+    expect(new Set(refs).size).toBe(1);
+    expect(refs[0]).toMatch(/^\d{4}\.\d{2}\.\d+$/);
+    // The retired all-in-one builder action must not come back.
+    expect(steps(build).filter((s) => s.uses?.startsWith('home-assistant/builder@'))).toEqual([]);
+    const image = uses(build, 'home-assistant/builder/actions/build-image')[0].with!;
+    expect(image.context).toBe('.');
+    expect(String(image.labels)).toContain('io.hass.type=app');
+  });
+
+  it('takes the image name, version and arches from config.yaml, whose arches the builder can build', () => {
+    const info = steps(build).find((s) => s.uses?.startsWith('home-assistant/actions/helpers/info@'));
+    expect(info?.with?.path).toBe('.');
+    expect(existsSync(path.join(REPO_ROOT, String(info?.with?.path), 'config.yaml'))).toBe(true);
+    // prepare-multi-arch-matrix accepts amd64 and aarch64 only.
+    expect(manifest.arch.filter((a) => !['amd64', 'aarch64'].includes(a))).toEqual([]);
+    // Publishing is for the repository config.yaml's url and image name; forks and pull requests only build.
+    const text = readFileSync(path.join(WORKFLOWS, 'build.yaml'), 'utf8');
+    expect(text).toContain(`"${owner}"`);
+    expect(manifest.image).toBe(`ghcr.io/${owner.split('/')[0]}/${manifest.slug}`);
+  });
+
+  it('rebuilds when anything the image is built from changes', () => {
+    const sources = dockerfile
+      .filter((i) => i.cmd === 'COPY' && !i.args.includes('--from='))
+      .flatMap((i) => i.args.split(' ').slice(0, -1));
+    for (const event of ['push', 'pull_request']) {
+      const paths = build.on[event]?.paths ?? [];
+      for (const file of [...new Set(sources)].concat(['Dockerfile', '.dockerignore', 'config.yaml', '.github/workflows/build.yaml'])) {
+        const probe = statSync(path.join(REPO_ROOT, file)).isDirectory() ? `${file}/any-file` : file;
+        expect({ event, file, covered: paths.some((p) => glob(p).test(probe)) }).toEqual({ event, file, covered: true });
+      }
     }
-    expect(labels).toContain('io.hass.type="addon"');
+  });
+
+  it('lints with the add-on linter, hadolint and shellcheck, covering every script', () => {
+    expect(uses(lint, 'frenck/action-addon-linter')[0]?.with?.path).toBe('.');
+    expect(uses(lint, 'hadolint/hadolint-action')[0]?.with?.dockerfile).toBe('Dockerfile');
+    const hadolintConfig = uses(lint, 'hadolint/hadolint-action')[0]?.with?.config;
+    if (hadolintConfig) expect(existsSync(path.join(REPO_ROOT, String(hadolintConfig)))).toBe(true);
+    const run = steps(lint).map((s) => s.run ?? '').find((r) => /^\s*shellcheck\s+--severity/m.test(r)) ?? '';
+    const args = run.replace(/\\\n/g, ' ').split(/\s+/).filter((w) => w && !w.startsWith('-') && w !== 'shellcheck');
+    for (const file of [...Object.values(SCRIPTS), path.join(REPO_ROOT, '.ci', 'run')]) {
+      const rel = path.relative(REPO_ROOT, file);
+      expect({ rel, linted: args.some((a) => glob(a).test(rel)) }).toEqual({ rel, linted: true });
+    }
+  });
+
+  it('pins every action to a release or a commit, never a branch', () => {
+    for (const file of readdirSync(WORKFLOWS)) {
+      for (const step of steps(workflow(file)).filter((s) => s.uses)) {
+        const ref = step.uses!.split('@')[1] ?? '';
+        expect({ file, uses: step.uses, pinned: /^(v\d+(\.\d+)*|\d{4}\.\d{2}\.\d+|[0-9a-f]{40})$/.test(ref) }).toEqual({ file, uses: step.uses, pinned: true });
+      }
+    }
+  });
+
+  it('has Dependabot watch npm, the actions and the base image', () => {
+    const dependabot = loadYaml<{ version: number; updates: Array<{ 'package-ecosystem': string; directory: string }> }>(
+      path.join(REPO_ROOT, '.github', 'dependabot.yml'),
+    );
+    expect(dependabot.version).toBe(2);
+    expect(dependabot.updates.map((u) => [u['package-ecosystem'], u.directory]).sort()).toEqual([
+      ['docker', '/'],
+      ['github-actions', '/'],
+      ['npm', '/'],
+    ]);
   });
 });
 

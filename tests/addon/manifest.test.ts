@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  imageProblems,
   loadManifest,
   loadTranslations,
   loadYaml,
@@ -96,6 +97,26 @@ describe('config.yaml', () => {
       ports: { '8096/tcp': 8096 },
       ports_description: { '8096/tcp': expect.any(String) },
     });
+  });
+
+  it('names the prebuilt multi-arch image: ghcr.io/<owner of url>/<slug>, no {arch}, no tag', () => {
+    // The April 2026 builder migration: one generic multi-arch name; the Supervisor pulls <image>:<version>.
+    const owner = new URL(String(manifest.url)).pathname.split('/')[1];
+    expect(manifest.image).toBe(`ghcr.io/${owner.toLowerCase()}/${manifest.slug}`);
+    expect(imageProblems(manifest.image)).toEqual([]);
+    const repo = loadYaml<{ url: string }>(path.join(REPO_ROOT, 'repository.yaml'));
+    expect(repo.url).toBe(manifest.url);
+  });
+
+  it('refuses the image names the Supervisor refuses', () => {
+    expect(imageProblems('ghcr.io/owner/name')).toEqual([]);
+    expect(imageProblems('ghcr.io/owner/{arch}-name')).toEqual([]);
+    expect(imageProblems('owner/name')).toEqual([]);
+    expect(imageProblems('ghcr.io/owner/name:1.1.0')).toEqual([expect.stringContaining('must not carry a tag')]);
+    expect(imageProblems('ghcr.io/Owner/name')).toEqual([expect.stringContaining('"Owner" is not a valid lowercase path component')]);
+    expect(imageProblems('GHCR.io/owner/name')).toEqual([expect.stringContaining('not a valid lowercase registry')]);
+    expect(imageProblems('')).toHaveLength(1);
+    expect(manifestProblems({ ...manifest, image: 'ghcr.io/owner/name:latest' })).toHaveLength(1);
   });
 
   it('sets no key to the Supervisor default and has no watchdog (the Docker HEALTHCHECK replaces it)', () => {

@@ -130,7 +130,6 @@ describe('the add-on under s6 supervision', () => {
   });
 
   it('restores a hot backup taken with backup_pre/backup_post to a working link', async () => {
-    requireTool('sqlite3', 'sqlite3'); // the image installs Alpine's sqlite for the backup helper
     const live = tempDir('addon-live-');
     const { addon, base } = await startWith(live, validOptions);
     await waitForHealthy(base);
