@@ -33,6 +33,8 @@ export interface Config {
   trustedProxies: string[];
   logLevel: LogLevel;
   resourceServers: ResourceServerConfig[];
+  /** Report linking failures, attacks and database faults as Home Assistant notifications (under the Supervisor). */
+  notifications: boolean;
 }
 
 export const DEFAULTS = {
@@ -40,4 +42,5 @@ export const DEFAULTS = {
   auth_code_lifetime: 300,
   refresh_token_idle_lifetime: 400 * 24 * 3600,
   log_level: 'info' as LogLevel,
+  notifications: true,
 };
