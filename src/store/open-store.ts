@@ -99,6 +99,10 @@ export interface StoreOptions {
   maxRetryMs?: number;
   /** Least time between integrity checks of the file on a fresh connection while healthy (ms). */
   integrityCheckIntervalMs?: number;
+  /** Called where a fault is logged: when one begins or changes kind, not per failing request (notifications). */
+  onFault?: (fault: StoreFault, reason: string) => void;
+  /** Called when the fault clears, with how long it lasted. */
+  onRecovered?: (fault: StoreFault, lastedMs: number) => void;
 }
 
 /** One record of a setMany. */
@@ -256,6 +260,14 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   const retryMs = options.retryMs ?? 1000;
   const maxRetryMs = options.maxRetryMs ?? 15_000;
   const integrityEveryMs = options.integrityCheckIntervalMs ?? 60_000;
+  // A listener's failure must never become a storage failure.
+  const report = (call: () => void) => {
+    try {
+      call();
+    } catch (err) {
+      log?.warn('database fault listener failed', { error: String(err) });
+    }
+  };
 
   let conn: Connection | undefined;
   let fault: Fault | undefined;
@@ -305,6 +317,7 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
       // One line per fault (not per failing request), so a lasting fault does not flood the log.
       log?.error(`database fault: ${reason}`, { fault: kind });
       fault = { kind, reason, since: fault?.since ?? Date.now() };
+      report(() => options.onFault?.(kind, reason));
     } else {
       fault.reason = reason;
     }
@@ -316,8 +329,10 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
     if (!fault) return;
     log?.info(`database recovered: it can be read and written again (fault "${fault.kind}" lasted ${Math.round((Date.now() - fault.since) / 1000)} s)`);
     if (fault.kind === 'locked') setBusyTimeout(busyTimeoutMs);
+    const { kind, since } = fault;
     fault = undefined;
     retryDelay = retryMs;
+    report(() => options.onRecovered?.(kind, Date.now() - since));
   }
 
   /** Turns any failure into a StoreError, recording the fault it shows. */
