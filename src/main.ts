@@ -21,6 +21,7 @@ import { createFlowTrace } from './log/flow-trace';
 import { Logger, createLogger } from './log/logger';
 import { ClientRegistry } from './oauth/client-auth';
 import { GrantDeps } from './oauth/grant-deps';
+import { SupervisorApi, homeAssistantFromEnv, notifierFor } from './ops/notifications';
 import { KeyedLock } from './store/keyed-lock';
 import { openStore } from './store/open-store';
 import { createRepositories } from './store/records';
@@ -48,6 +49,8 @@ export interface StartOptions {
   now?: () => number;
   /** The admin page's listener (Ingress in the add-on); without it only the CLI's control socket runs. */
   admin?: AdminListenOptions;
+  /** The Supervisor's API (SUPERVISOR_TOKEN set): Home Assistant notifications go through it. */
+  supervisor?: SupervisorApi;
 }
 
 export interface RunningServer {
@@ -65,10 +68,16 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
   // the background while the server answers what it can, instead of exiting into a restart loop.
-  const store = await openStore(dataDir, { log });
+  const notifier = notifierFor(config, options.supervisor, log, options.now);
+  const store = await openStore(dataDir, {
+    log,
+    onFault: (fault, reason) => notifier.notify({ cause: 'storage_fault', fault, reason }),
+    onRecovered: (fault, lastedMs) => notifier.notify({ cause: 'storage_recovered', fault, lastedMs }),
+  });
   const storeState = store.status();
   if (!storeState.ok) log.error(`starting without a usable database; token requests answer 503 until it recovers: ${storeState.reason}`);
   const trace = createFlowTrace(dataDir, log);
+  trace.subscribe(notifier.onTraceEntry);
   const metrics = createMetrics(trace);
   const grants: GrantDeps = {
     repos: createRepositories(store),
@@ -86,7 +95,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const deps: HttpDeps = { config, store, grants, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt: Date.now(), metrics };
   const app = createApp(deps, options.rateLimits);
   // Before the public listener: see src/admin/control.ts for why the control socket must be up first.
-  const admin = await startAdmin({ deps, dataDir, metrics, listen: options.admin });
+  const admin = await startAdmin({ deps, dataDir, metrics, notices: notifier, listen: options.admin });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
@@ -94,6 +103,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
     await admin.stop();
+    notifier.close();
     await store.close();
     throw err.code === 'EADDRINUSE'
       ? new Error(`port ${options.port} is already in use: another copy of this server (or another add-on) is listening on it; stop it or set PORT`)
@@ -137,6 +147,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
         await admin.stop();
         await trace.close();
         await store.close();
+        notifier.close();
       })()),
   };
 }
@@ -199,7 +210,7 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   }
   let server: RunningServer;
   try {
-    server = await start({ config, dataDir, port, host, log, homeAssistantAuth: homeAssistantAuthFrom(env, log), admin });
+    server = await start({ config, dataDir, port, host, log, homeAssistantAuth: homeAssistantAuthFrom(env, log), admin, supervisor: homeAssistantFromEnv(env) });
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
     process.exitCode = 1;

@@ -8,6 +8,7 @@ import { AddressInfo } from 'node:net';
 import { unlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { HttpDeps } from '../http/deps';
+import { Notifier } from '../ops/notifications';
 import { INGRESS_PROXY, LOOPBACK } from './access';
 import { createAdminApp } from './admin-app';
 import { controlSocketPath, listenControl } from './control';
@@ -60,7 +61,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metrics: Metrics; listen?: AdminListenOptions }): Promise<AdminHandle> {
+export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metrics: Metrics; notices?: Pick<Notifier, 'recent' | 'mode'>; listen?: AdminListenOptions }): Promise<AdminHandle> {
   const { deps, dataDir, metrics } = opts;
   const log = deps.log;
   const runtime: RuntimeInfo = {
@@ -80,6 +81,7 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
     log,
     runtime,
     metrics,
+    notices: opts.notices,
   };
 
   // The control socket comes up before the public listener (start() calls this first): see control.ts.

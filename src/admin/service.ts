@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Config, DEFAULTS } from '../config/config';
 import { FlowEntry, FlowTrace } from '../log/flow-trace';
 import { Logger } from '../log/logger';
+import type { Notifier } from '../ops/notifications';
 import { GrantDeps, revokeGrant } from '../oauth/grant-deps';
 import { ALEXA_PATHS } from '../oauth/metadata';
 import { fingerprint } from '../oauth/secrets';
@@ -41,6 +42,8 @@ export interface AdminContext {
   /** Present inside the running server only. */
   runtime?: RuntimeInfo;
   metrics?: Metrics;
+  /** The Home Assistant notifications of the running server: what was sent, or would have been. */
+  notices?: Pick<Notifier, 'recent' | 'mode'>;
 }
 
 /** Who performed an admin action, for the log and the trace. */
