@@ -22,7 +22,7 @@ import {
   submitLogin,
   tokenRequest,
 } from '../helpers/alexa-client';
-import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, startInProcess, testOptions } from '../helpers/test-server';
+import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, spawnServer, startInProcess, tempDataDir, testOptions } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
 import { CoreState, RecordedRequest, SupervisorStandIn, startSupervisorStandIn } from '../auth/supervisor-stand-in';
 import { RateLimitSettings } from '../../src/http/rate-limits';
@@ -94,7 +94,7 @@ async function notice(s: SupervisorStandIn, id: string, nth = 1): Promise<Sent> 
 }
 
 /** The request in the Supervisor's format, and a message that says what, why, what to do, and links the admin page. */
-function expectSupervisorFormat(n: Sent): void {
+function expectSupervisorFormat(n: Sent, adminPath = ADMIN_PATH): void {
   const { request } = n;
   expect(request.method).toBe('POST');
   expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
@@ -103,7 +103,7 @@ function expectSupervisorFormat(n: Sent): void {
   expect(Object.keys(JSON.parse(request.body)).sort()).toEqual(['message', 'notification_id', 'title']);
   expect(n.notification_id).toMatch(/^music_assistant_alexa_oauth_[a-z0-9_]+$/);
   expect(n.message).toMatch(/\*\*What happened:\*\* [^]*\*\*Why:\*\* [^]*\*\*What to do:\*\* /);
-  expect(n.message).toContain(`(${ADMIN_PATH})`);
+  expect(n.message).toContain(`(${adminPath})`);
 }
 
 /** No notification sent so far carries any of these (plus the configuration's secrets). */
@@ -373,5 +373,30 @@ describe('the notifications option', () => {
   it('on, under the Supervisor: the start-up line says so once', async () => {
     const b = await boot();
     expect(b.logLines.filter((l) => /Home Assistant notifications/.test(l))).toEqual([expect.stringMatching(/^info Home Assistant notifications are on: /)]);
+  });
+});
+
+describe('as the add-on runs it (node dist/main.js with the environment the Supervisor gives)', () => {
+  it('reads SUPERVISOR_TOKEN and SUPERVISOR_URL, links the admin page by the slug in HOSTNAME, and 20 failures give one notice', async () => {
+    const supervisor = await startSupervisorStandIn({ token: TOKEN, users: {} });
+    const proc = await spawnServer(tempDataDir(), testOptions({ log_level: 'info' }), {
+      SUPERVISOR_TOKEN: TOKEN,
+      SUPERVISOR_URL: supervisor.url,
+      HOSTNAME: 'a0d7b954-music-assistant-alexa-oauth',
+    });
+    try {
+      for (let i = 0; i < 20; i++) expect((await wrongSecret(proc.url)).status).toBe(401);
+      await unknownClient(proc.url);
+      await notice(supervisor, `${ID}unknown_client`);
+      const sent = sentTo(supervisor).filter((n) => n.notification_id === `${ID}client_secret_mismatch_amazon_alexa`);
+      expect(sent).toHaveLength(1);
+      expectSupervisorFormat(sent[0], '/hassio/ingress/a0d7b954_music_assistant_alexa_oauth');
+      expect(proc.output()).toMatch(/Home Assistant notifications are on/);
+      expectNothingSecret(supervisor, [WRONG_SECRET]);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      await supervisor.close();
+    }
   });
 });
