@@ -66,9 +66,10 @@ export interface RunningServer {
 export async function start(options: StartOptions): Promise<RunningServer> {
   const { config, dataDir } = options;
   const log = options.log ?? createLogger(config.logLevel);
+  // Before the store: a database that cannot be opened at start-up is a fault to notify too.
+  const notifier = notifierFor(config, options.supervisor, log, options.now);
   // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
   // the background while the server answers what it can, instead of exiting into a restart loop.
-  const notifier = notifierFor(config, options.supervisor, log, options.now);
   const store = await openStore(dataDir, {
     log,
     onFault: (fault, reason) => notifier.notify({ cause: 'storage_fault', fault, reason }),
