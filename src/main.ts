@@ -22,7 +22,7 @@ import { createFlowTrace } from './log/flow-trace';
 import { Logger, createLogger } from './log/logger';
 import { ClientRegistry } from './oauth/client-auth';
 import { openDataFolder } from './data-folder';
-import { StoreEvents } from './store/faults';
+import { SupervisorApi, homeAssistantFromEnv, notifierFor } from './ops/notifications';
 import { VERSION } from './version';
 
 export { VERSION } from './version';
@@ -45,8 +45,8 @@ export interface StartOptions {
   now?: () => number;
   /** The admin page's listener (Ingress in the add-on). */
   admin?: AdminListenOptions;
-  /** Told when the database fails and recovers (Home Assistant notifications). */
-  storeEvents?: StoreEvents;
+  /** The Supervisor's API (SUPERVISOR_TOKEN set): Home Assistant notifications go through it. */
+  supervisor?: SupervisorApi;
 }
 
 export interface RunningServer {
@@ -62,14 +62,23 @@ export interface RunningServer {
 export async function start(options: StartOptions): Promise<RunningServer> {
   const { config, dataDir } = options;
   const log = options.log ?? createLogger(config.logLevel);
+  // Before the store: a database that cannot be opened at start-up is a fault to notify too.
+  const notifier = notifierFor(config, options.supervisor, log, options.now);
   // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
   // the background while the server answers what it can, instead of exiting into a restart loop.
-  const folder = openDataFolder(dataDir, { config, log, now: options.now, ...options.storeEvents });
+  const folder = openDataFolder(dataDir, {
+    config,
+    log,
+    now: options.now,
+    onFault: (fault, reason) => notifier.notify({ cause: 'storage_fault', fault, reason }),
+    onRecovered: (fault, lastedMs) => notifier.notify({ cause: 'storage_recovered', fault, lastedMs }),
+  });
   const { store, grants, sessions } = folder;
   const storeState = store.status();
   // The store logged the fault itself, once: say only what it means for the server.
   if (!storeState.ok) log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
   const trace = createFlowTrace(dataDir, log);
+  trace.subscribe(notifier.onTraceEntry);
   const metrics = createMetrics(trace);
   const users = createUserAuthenticator({
     options: config.users.length > 0 ? createOptionsUserCheck(config.users) : undefined,
@@ -80,7 +89,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   }
   const deps: HttpDeps = { config, store, grants, sessions, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt: Date.now(), metrics };
   const app = createApp(deps, options.rateLimits);
-  const admin = await startAdmin({ deps, dataDir, metrics, listen: options.admin });
+  const admin = await startAdmin({ deps, dataDir, metrics, notices: notifier, listen: options.admin });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
@@ -88,6 +97,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
     await admin.stop();
+    notifier.close();
     folder.close();
     throw err.code === 'EADDRINUSE'
       ? new Error(`port ${options.port} is already in use: another copy of this server (or another add-on) is listening on it; stop it or set PORT`)
@@ -151,6 +161,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
           /* a stale record is recognised by its pid */
         }
         folder.close();
+        notifier.close();
       })()),
   };
 }
@@ -207,7 +218,7 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   }
   let server: RunningServer;
   try {
-    server = await start({ config, dataDir, port, host, log, homeAssistantAuth: homeAssistantAuthFrom(env, log), admin });
+    server = await start({ config, dataDir, port, host, log, homeAssistantAuth: homeAssistantAuthFrom(env, log), admin, supervisor: homeAssistantFromEnv(env) });
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
     process.exitCode = 1;

@@ -9,6 +9,7 @@ import { pageSecurityHeaders } from '../http/security-headers';
 import { allowOnly, createCsrf, ingressPrefix, ingressUser, peerAddress } from './access';
 import { diagnose } from './diagnose';
 import { Metrics } from './metrics';
+import { noticesCard } from './notices-card';
 import { Notice, PageContext, accountsPage, activityPage, confirmRevokeAllPage, messagePage, statusPage } from './pages';
 import { AdminContext, AdminError, activity, hourlyChart, listGrants, resolveGrantId, revokeAll, revokeGrants, status } from './service';
 import { traceInfo } from './trace-reader';
@@ -85,7 +86,8 @@ export function createAdminApp({ ctx, allow, metrics }: AdminAppOptions): expres
 
   app.get('/', async (req, res) => {
     const [report, s] = [await diagnose(ctx, { serverRunning: true }), await status(ctx)];
-    sendHtml(res, 200, statusPage(await pageContext(req, res), s, report));
+    const pc = await pageContext(req, res);
+    sendHtml(res, 200, statusPage(pc, s, report, ctx.notices && noticesCard(ctx.notices, pc.now)));
   });
 
   app.get('/accounts', async (req, res) => {

@@ -7,6 +7,7 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HttpDeps } from '../http/deps';
+import { Notifier } from '../ops/notifications';
 import { INGRESS_PROXY, LOOPBACK } from './access';
 import { createAdminApp } from './admin-app';
 import { Metrics } from './metrics';
@@ -55,7 +56,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metrics: Metrics; listen?: AdminListenOptions }): Promise<AdminHandle> {
+export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metrics: Metrics; notices?: Pick<Notifier, 'recent' | 'mode'>; listen?: AdminListenOptions }): Promise<AdminHandle> {
   const { deps, dataDir, metrics } = opts;
   const log = deps.log;
   const runtime: RuntimeInfo = {
@@ -75,6 +76,7 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
     log,
     runtime,
     metrics,
+    notices: opts.notices,
   };
 
   let admin: Server | undefined;

@@ -225,7 +225,8 @@ function findingsList(report: DiagnoseReport): SafeHtml {
   return html`<ul class="findings">${items}</ul>`;
 }
 
-export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseReport): string {
+/** `notices`: the card of Home Assistant notifications (notices-card.ts), inside the running server. */
+export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseReport, notices?: SafeHtml): string {
   copyId = 0;
   const problems = report.counts.error;
   const warnings = report.counts.warn;
@@ -273,7 +274,8 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
       <h2 id="checks-h">Checks</h2>
       <p class="sub">Configuration, public URL, database, listeners, clock and the failures of the last 7 days. The same report: <code class="inline">oauth-admin diagnose</code>.</p>
       ${findingsList(report)}
-    </section>`);
+    </section>
+    ${notices ?? ''}`);
 }
 
 export type Notice = { kind: 'ok' | 'err' | 'info'; text: string } | undefined;

@@ -9,6 +9,7 @@ import { FlowEntry, FlowTrace } from '../log/flow-trace';
 import { Logger } from '../log/logger';
 import { fingerprint } from '../crypto/tokens';
 import { rotateSealingKeyIn } from '../oauth/authorization-flow';
+import type { Notifier } from '../ops/notifications';
 import { GrantDeps, revokeGrantIn } from '../oauth/grant-deps';
 import { ALEXA_PATHS } from '../oauth/metadata';
 import { GrantRecord, RuntimeRecord } from '../store/records';
@@ -44,6 +45,8 @@ export interface AdminContext {
   /** What a running server recorded about itself in the database (the CLI's view of it). */
   serverRecord?: RuntimeRecord;
   metrics?: Metrics;
+  /** The Home Assistant notifications of the running server: what was sent, or would have been. */
+  notices?: Pick<Notifier, 'recent' | 'mode'>;
 }
 
 /** Who performed an admin action, for the log and the trace. */

@@ -37,6 +37,8 @@ export interface Config {
   trustedProxies: string[];
   logLevel: LogLevel;
   resourceServers: ResourceServerConfig[];
+  /** Report linking failures, attacks and database faults as Home Assistant notifications (under the Supervisor). */
+  notifications: boolean;
 }
 
 export const DEFAULTS = {
@@ -46,4 +48,5 @@ export const DEFAULTS = {
   refresh_token_grace_generations: 10,
   refresh_token_grace_period: 14 * 24 * 3600,
   log_level: 'info' as LogLevel,
+  notifications: true,
 };

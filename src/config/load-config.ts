@@ -198,6 +198,7 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
       trustedProxies: options.trusted_proxies ?? [],
       logLevel: options.log_level ?? DEFAULTS.log_level,
       resourceServers: (options.resource_servers ?? []).map((r: any) => ({ id: r.id, secret: r.secret })),
+      notifications: options.notifications ?? DEFAULTS.notifications,
     },
   };
 }

@@ -15,6 +15,7 @@ export const OPTION_KEYS = [
   'trusted_proxies',
   'log_level',
   'resource_servers',
+  'notifications',
 ] as const;
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -72,6 +73,7 @@ export const optionsSchema = {
         },
       },
     },
+    notifications: { type: 'boolean' },
   },
 } as const;
 

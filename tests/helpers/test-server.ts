@@ -7,10 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateOptions } from '../../src/config/load-config';
-import { createLogger } from '../../src/log/logger';
+import { Logger, createLogger } from '../../src/log/logger';
 import { RateLimitSettings } from '../../src/http/rate-limits';
 import { AdminListenOptions } from '../../src/admin';
 import { RunningServer, start } from '../../src/main';
+import { SupervisorApi } from '../../src/ops/notifications';
 
 export const ALEXA_REDIRECT = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
 export const CLIENT_SECRET = 'alexa-console-secret-0123456789abcdef';
@@ -59,6 +60,10 @@ export interface InProcessOptions {
   now?: () => number;
   /** The admin listener; off unless given. */
   admin?: AdminListenOptions;
+  /** As under the Supervisor: Home Assistant notifications go to this stand-in. */
+  supervisor?: SupervisorApi;
+  /** Defaults to a silent logger. */
+  log?: Logger;
 }
 
 export async function startInProcess(opts: InProcessOptions = {}): Promise<RunningServer & { dataDir: string }> {
@@ -69,8 +74,9 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<Runni
     dataDir,
     port: 0,
     host: '127.0.0.1',
-    log: createLogger('error', true),
+    log: opts.log ?? createLogger('error', true),
     now: opts.now,
+    supervisor: opts.supervisor,
     rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, tokenFailuresPerClient: 1000, ...opts.rateLimits },
     admin: opts.admin,
   });

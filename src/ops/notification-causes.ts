@@ -1,0 +1,275 @@
+/**
+ * What the owner is told in Home Assistant, and about what: the causes of a notification as a typed union with
+ * their facts, the one table that maps flow-trace failures to them, and the words of each (what happened, why,
+ * what to do). Facts are data, never a parsed `cause` string; the `cause` texts of the trace, which carry
+ * fingerprints and compared values for the log, are never copied into a notification.
+ */
+import { Text, prose, t, words } from './notice-text';
+
+export type NotificationEvent =
+  // A linking attempt fails for a set-up reason.
+  | { cause: 'redirect_uri_unregistered'; clientId?: string; redirectUri?: string }
+  | { cause: 'redirect_uri_changed'; clientId?: string }
+  | { cause: 'unknown_client'; clientId?: string }
+  | { cause: 'client_secret_mismatch'; clientId?: string; scheme?: string }
+  | { cause: 'client_secret_missing'; clientId?: string }
+  | { cause: 'public_client_secret'; clientId?: string }
+  | { cause: 'pkce_mismatch'; clientId?: string }
+  // A refresh was answered invalid_grant for a link that existed: Alexa drops the link now.
+  | { cause: 'grant_revoked'; clientId?: string }
+  | { cause: 'refresh_expired'; clientId?: string }
+  | { cause: 'refresh_superseded'; clientId?: string }
+  // Security.
+  | { cause: 'code_replay'; clientId?: string }
+  | { cause: 'refresh_reuse'; clientId?: string }
+  | { cause: 'login_lockout'; by: 'address' | 'username'; target?: string; retryAfterSeconds?: number }
+  | { cause: 'client_lockout'; by: 'address' | 'client'; target?: string; retryAfterSeconds?: number }
+  // The database.
+  | { cause: 'storage_fault'; fault: string; reason: string }
+  | { cause: 'storage_recovered'; fault: string; lastedMs: number };
+
+export type NotificationCause = NotificationEvent['cause'];
+export type NoticeCategory = 'setup' | 'link' | 'security' | 'storage';
+
+export const CATEGORY: Record<NotificationCause, NoticeCategory> = {
+  redirect_uri_unregistered: 'setup',
+  redirect_uri_changed: 'setup',
+  unknown_client: 'setup',
+  client_secret_mismatch: 'setup',
+  client_secret_missing: 'setup',
+  public_client_secret: 'setup',
+  pkce_mismatch: 'setup',
+  grant_revoked: 'link',
+  refresh_expired: 'link',
+  refresh_superseded: 'link',
+  code_replay: 'security',
+  refresh_reuse: 'security',
+  login_lockout: 'security',
+  client_lockout: 'security',
+  storage_fault: 'storage',
+  storage_recovered: 'storage',
+};
+
+/** The fields of a flow-trace entry this module reads (FlowEntry fits). */
+export interface TraceFacts {
+  step: string;
+  outcome: string;
+  kind?: string;
+  clientId?: string;
+  redirectUri?: string;
+  detail?: Record<string, unknown>;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Flow-trace failure kind -> notification. Kinds absent here are not notified: they are the client's or a
+ * guesser's business (an unknown refresh token, a malformed request) and the admin page's Activity explains them.
+ */
+const FROM_TRACE = new Map<string, (e: TraceFacts) => NotificationEvent | undefined>([
+  // At the token step the same kind means the redirect_uri changed between authorization and token request.
+  ['redirect_uri_mismatch', (e) => (e.step === 'authorize' ? { cause: 'redirect_uri_unregistered', clientId: e.clientId, redirectUri: e.redirectUri } : { cause: 'redirect_uri_changed', clientId: e.clientId })],
+  ['unknown_client', (e) => ({ cause: 'unknown_client', clientId: e.clientId })],
+  ['client_secret_mismatch', (e) => ({ cause: 'client_secret_mismatch', clientId: e.clientId, scheme: str(e.detail?.authScheme) })],
+  ['client_secret_missing', (e) => ({ cause: 'client_secret_missing', clientId: e.clientId })],
+  ['public_client_secret', (e) => ({ cause: 'public_client_secret', clientId: e.clientId })],
+  ['pkce_mismatch', (e) => ({ cause: 'pkce_mismatch', clientId: e.clientId })],
+  ['grant_revoked', (e) => ({ cause: 'grant_revoked', clientId: e.clientId })],
+  ['refresh_expired', (e) => ({ cause: 'refresh_expired', clientId: e.clientId })],
+  // The grant itself expired from disuse (its record is gone, the token's not yet).
+  ['grant_missing', (e) => ({ cause: 'refresh_expired', clientId: e.clientId })],
+  // A refresh token used outside the grace window after it was replaced (confidential clients: no revocation).
+  ['refresh_superseded', (e) => ({ cause: 'refresh_superseded', clientId: e.clientId })],
+  ['code_replay', (e) => ({ cause: 'code_replay', clientId: e.clientId })],
+  ['refresh_reuse', (e) => ({ cause: 'refresh_reuse', clientId: e.clientId })],
+  ['rate_limited', (e) => {
+    const limiter = str(e.detail?.limiter);
+    const target = str(e.detail?.target);
+    const retryAfterSeconds = typeof e.detail?.retryAfter === 'number' ? e.detail.retryAfter : undefined;
+    if (limiter === 'login-ip' || limiter === 'login-user') return { cause: 'login_lockout', by: limiter === 'login-ip' ? 'address' : 'username', target, retryAfterSeconds };
+    if (limiter === 'token-ip' || limiter === 'token-client') return { cause: 'client_lockout', by: limiter === 'token-ip' ? 'address' : 'client', target, retryAfterSeconds };
+    return undefined;
+  }],
+]);
+
+/** The notification a flow-trace entry calls for, if any. */
+export function eventFromTrace(e: TraceFacts): NotificationEvent | undefined {
+  if (e.outcome === 'ok' || !e.kind) return undefined;
+  return FROM_TRACE.get(e.kind)?.(e);
+}
+
+/** Every trace kind that can raise a notification (tests check each against the OAuth code). */
+export const NOTIFIED_KINDS: readonly string[] = [...FROM_TRACE.keys()];
+
+export const NOTIFICATION_ID_PREFIX = 'music_assistant_alexa_oauth_';
+
+/** Causes whose fix names the client: one throttle and one notification per configured client. */
+const PER_CLIENT = new Set<NotificationCause>(['redirect_uri_unregistered', 'client_secret_mismatch', 'client_secret_missing', 'public_client_secret', 'pkce_mismatch']);
+
+/**
+ * The throttle key and Home Assistant notification_id of an event: the cause, plus the client id where the fix
+ * differs per client and the id is a configured one (ids sent by strangers would let them mint unlimited keys).
+ * A database fault and its recovery share one notification, so the recovery replaces the fault.
+ */
+export function identify(e: NotificationEvent, isConfiguredClient: (id: string) => boolean): { key: string; notificationId: string } {
+  if (e.cause === 'storage_fault' || e.cause === 'storage_recovered') return { key: e.cause, notificationId: `${NOTIFICATION_ID_PREFIX}storage` };
+  const clientId = 'clientId' in e ? e.clientId : undefined;
+  if (PER_CLIENT.has(e.cause) && clientId !== undefined && isConfiguredClient(clientId)) {
+    const slug = clientId.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40);
+    return { key: `${e.cause}:${clientId}`, notificationId: `${NOTIFICATION_ID_PREFIX}${e.cause}${slug ? `_${slug}` : ''}` };
+  }
+  return { key: e.cause, notificationId: `${NOTIFICATION_ID_PREFIX}${e.cause}` };
+}
+
+export interface NoticeWords {
+  title: string;
+  happened: Text;
+  why: Text;
+  fix: Text;
+}
+
+/** What the words may look up: the configured clients (trusted, unlike any value a request carries). */
+export interface WordsContext {
+  clients: ReadonlyArray<{ clientId: string; redirectUris: readonly string[] }>;
+}
+
+const ALEXA_REDIRECT = /^https:\/\/(pitangui\.amazon\.com|layla\.amazon\.com|alexa\.amazon\.co\.jp)\/api\/skill\/link\/([A-Za-z0-9]+)$/;
+const CONFIG = words('the add-on Configuration tab');
+const RELINK = words('The user links again in the Alexa app (Skills → Your Skills → the skill → Link Account).');
+
+const client = (id: string | undefined): Text => (id ? t`client ${id}` : words('the client'));
+const minutes = (s: number | undefined): Text => words(s ? `${Math.max(1, Math.round(s / 60))} min` : 'a while');
+/** A value, or our words when it is unknown (never quote our own fallback as if it were data). */
+const valueOr = (v: string | undefined, fallback: string): Text => (v ? t`${v}` : words(fallback));
+
+function redirectAdvice(e: { clientId?: string; redirectUri?: string }, ctx: WordsContext): Text {
+  const uri = e.redirectUri ?? '';
+  const alexa = ALEXA_REDIRECT.exec(uri);
+  if (!alexa) {
+    // Anyone can send any redirect_uri: never advise registering one that is not Alexa's.
+    return t`This is not an Alexa redirect URL. Add it only if it is the address of an app of yours; otherwise someone probed the server and there is nothing to do (the request was refused and nothing was sent to that address).`;
+  }
+  const registered = ctx.clients.find((c) => c.clientId === e.clientId)?.redirectUris ?? [];
+  const vendors = [...new Set(registered.map((r) => ALEXA_REDIRECT.exec(r)?.[2]).filter((v): v is string => Boolean(v)))];
+  const otherVendor = vendors.length > 0 && !vendors.includes(alexa[2]);
+  return [
+    ...t`In ${CONFIG}, add it exactly as shown to ${'redirect_uris'} of ${client(e.clientId)}, save, restart the add-on and link again.`,
+    ...(otherVendor
+      ? t` The registered ones use the vendor ID ${vendors.join(', ')}, this one ${alexa[2]}: copy all three "Alexa Redirect URLs" from the skill's Account Linking page of the Alexa developer console (they replace the old ones).`
+      : t` Alexa uses the URL of the user's Amazon region, so register all three "Alexa Redirect URLs" of the skill's Account Linking page.`),
+  ];
+}
+
+type Wording<C extends NotificationCause> = (e: Extract<NotificationEvent, { cause: C }>, ctx: WordsContext) => NoticeWords;
+
+const WORDS: { [C in NotificationCause]: Wording<C> } = {
+  redirect_uri_unregistered: (e, ctx) => ({
+    title: 'Alexa linking failed: redirect URI not registered',
+    happened: t`A linking attempt for ${client(e.clientId)} asked to return to ${valueOr(e.redirectUri, 'an address')}, which is not one of its registered redirect URIs.`,
+    why: words('Only registered redirect URIs are accepted, exactly as written, so that a login can never be sent to someone else.'),
+    fix: redirectAdvice(e, ctx),
+  }),
+  redirect_uri_changed: (e) => ({
+    title: 'Alexa linking failed: redirect URI changed',
+    happened: t`The token request of ${client(e.clientId)} named another redirect URI than the one linking started with.`,
+    why: words('Both requests must carry the identical redirect URI; something changed it on the way.'),
+    fix: [...RELINK, ...words(' If it happens again, check that nothing between Alexa and this add-on (a reverse proxy) rewrites the body of /alexa/token.')],
+  }),
+  unknown_client: (e, ctx) => ({
+    title: 'Alexa linking failed: unknown client ID',
+    happened: t`A request came with the client ID ${valueOr(e.clientId, '(none)')}, which is not configured here (configured: ${ctx.clients.map((c) => c.clientId).join(', ') || '(none)'}).`,
+    why: words('Client IDs must match exactly, including upper and lower case.'),
+    fix: t`Make "Your Client ID" in the Alexa developer console (Build → Account Linking) equal to ${'client_id'} under ${'clients'} in ${CONFIG}, then link again. If you never set up such a client, someone probed the server and there is nothing to do.`,
+  }),
+  client_secret_mismatch: (e) => ({
+    title: 'Alexa linking failed: wrong client secret',
+    happened: [
+      ...t`A token request of ${client(e.clientId)} carried a client secret that is not the configured one`,
+      ...(e.scheme === 'basic' ? words(' (sent by HTTP Basic).') : e.scheme === 'body' ? words(' (sent in the request body).') : words('.')),
+    ],
+    why: words('The Alexa console and this add-on must hold the same secret; Alexa sends it with every token request.'),
+    fix: t`Make "Your Secret" in the Alexa developer console (Build → Account Linking) and ${'client_secret'} of ${client(e.clientId)} in ${CONFIG} the same value, then link again.`,
+  }),
+  client_secret_missing: (e) => ({
+    title: 'Alexa linking failed: client secret missing',
+    happened: t`A token request of ${client(e.clientId)} carried no client secret, but the client is configured as confidential.`,
+    why: words('A confidential client must authenticate with its secret.'),
+    fix: t`In the Alexa developer console fill in "Your Secret" with ${'client_secret'} from ${CONFIG}; either authentication scheme works.`,
+  }),
+  public_client_secret: (e) => ({
+    title: 'Alexa linking failed: public client sent a secret',
+    happened: t`A token request of ${client(e.clientId)} carried a client secret, but the client is configured as public.`,
+    why: words('Alexa always sends a secret, so its client must be confidential.'),
+    fix: t`In ${CONFIG} set ${'client_type'} of ${client(e.clientId)} to ${'confidential'} and ${'client_secret'} to the value of "Your Secret" in the Alexa developer console.`,
+  }),
+  pkce_mismatch: (e) => ({
+    title: 'Alexa linking failed: PKCE verification failed',
+    happened: t`The code_verifier of a token request of ${client(e.clientId)} does not match the code_challenge its linking started with.`,
+    why: words('The client must send the verifier it generated for this very link (RFC 7636).'),
+    fix: t`Alexa gets this right: check that nothing (a proxy, a test script) rewrites the request, then link again. ${'oauth-admin pkce <verifier> <challenge>'} checks a pair.`,
+  }),
+  grant_revoked: (e) => ({
+    title: 'Alexa link dropped: it was revoked',
+    happened: t`A refresh of ${client(e.clientId)} was refused because its link had been revoked. Alexa drops the link on this answer, so music control stops for that user.`,
+    why: words('The link was revoked on the admin page, with oauth-admin, by "Revoke all", or automatically after a replayed code or a reused refresh token.'),
+    fix: [...words('If nobody revoked it on purpose, look for the revocation in the admin page\'s Activity. '), ...RELINK],
+  }),
+  refresh_expired: (e) => ({
+    title: 'Alexa link dropped: unused for too long',
+    happened: t`A refresh of ${client(e.clientId)} was refused because the link had not been used for longer than ${'refresh_token_idle_lifetime'}. Alexa drops the link on this answer.`,
+    why: words('Links expire after that long without any refresh.'),
+    fix: [...RELINK, ...t` Raise ${'refresh_token_idle_lifetime'} in ${CONFIG} if links of rarely used skills expire.`],
+  }),
+  refresh_superseded: (e) => ({
+    title: 'Alexa link dropped: outdated refresh token',
+    happened: t`A refresh of ${client(e.clientId)} used a refresh token that had been replaced by a newer one, after the grace period for retries. Alexa drops the link on this answer.`,
+    why: words('Alexa lost the newer token (for example, the answer that carried it never arrived), or something else presents an old copy of the link\'s tokens.'),
+    fix: [...RELINK, ...words(' If it repeats, check that no older copy of /data (a restored backup) or a second copy of this server answers Alexa.')],
+  }),
+  code_replay: (e) => ({
+    title: 'Security: an authorization code was used twice',
+    happened: t`An authorization code of ${client(e.clientId)} was presented a second time. As a precaution the link it created, with all its tokens, was revoked.`,
+    why: words('A code works once. A second use means a retry after a lost answer, or that someone else got hold of the code.'),
+    fix: [...RELINK, ...words(' If nobody was linking at that moment, someone may have intercepted a code: check the admin page\'s Activity for the addresses involved.')],
+  }),
+  refresh_reuse: (e) => ({
+    title: 'Security: refresh token reused, link revoked',
+    happened: t`An old refresh token of ${client(e.clientId)} was presented after a newer one from the same link had been used. The link was revoked.`,
+    why: words('Two parties using the same link\'s tokens is how token theft shows.'),
+    fix: [...RELINK, ...t` If it repeats, change ${'client_secret'} here and in the Alexa developer console, and look in the admin page's Activity for the addresses involved.`],
+  }),
+  login_lockout: (e) => ({
+    title: 'Security: logins locked after failed attempts',
+    happened:
+      e.by === 'username'
+        ? t`Too many failed logins as ${valueOr(e.target, 'one user')} came from several addresses: logins as this user are refused for ${minutes(e.retryAfterSeconds)}.`
+        : t`Too many failed logins came from ${valueOr(e.target, 'one address')}: its logins are refused for ${minutes(e.retryAfterSeconds)}.`,
+    why: words('Someone is guessing passwords, or a person mistyped theirs many times.'),
+    fix: t`If it was not you, make the password a long passphrase (or log in with a Home Assistant account). The lock lifts by itself. If the address is your reverse proxy's, add it to ${'trusted_proxies'} so that each client is limited on its own.`,
+  }),
+  client_lockout: (e) => ({
+    title: 'Security: token requests locked after failures',
+    happened:
+      e.by === 'client'
+        ? t`Too many failed requests named ${client(e.target)}: failing ones are refused for ${minutes(e.retryAfterSeconds)}. Requests with valid credentials, such as Alexa's refreshes, still work.`
+        : t`Too many failed token requests came from ${valueOr(e.target, 'one address')}: its failing requests are refused for ${minutes(e.retryAfterSeconds)}. Requests with valid credentials still work.`,
+    why: words('Someone may be guessing a client secret, a code or a token, or a misconfigured client keeps retrying.'),
+    fix: t`Fix any set-up failure listed just before it in the admin page's Activity (a wrong secret keeps failing). If the address is your reverse proxy's, add it to ${'trusted_proxies'}. The lock lifts by itself.`,
+  }),
+  storage_fault: (e) => ({
+    title: 'Alexa linking: the database cannot be used',
+    happened: [...t`The add-on's database has a fault (${e.fault}): `, ...prose(e.reason)],
+    why: words('Until it is fixed, token requests are answered "try again later". No link is lost: Alexa retries, and nothing is answered "invalid", which would unlink users.'),
+    fix: words('Do what the message above says; the add-on resumes by itself (no restart needed) and a notice here says so.'),
+  }),
+  storage_recovered: (e) => ({
+    title: 'Alexa linking: the database works again',
+    happened: [...t`The database fault (${e.fault}) is over: it can be read and written again, after `, ...words(`${Math.max(1, Math.round(e.lastedMs / 1000))} s.`)],
+    why: words('The add-on checks the database in the background while a fault lasts.'),
+    fix: words('Nothing to do.'),
+  }),
+};
+
+export function wordsFor(e: NotificationEvent, ctx: WordsContext): NoticeWords {
+  return (WORDS[e.cause] as Wording<NotificationCause>)(e as never, ctx);
+}
