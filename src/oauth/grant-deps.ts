@@ -1,7 +1,7 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
 import { fingerprint, randomToken, tokenHash } from '../crypto/tokens';
 import { ClientType } from '../config/config';
-import { GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
+import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
 
 export interface Lifetimes {
   /** Seconds. */
@@ -65,9 +65,9 @@ export function mintTokens(deps: GrantDeps, tx: OAuthTx, grant: GrantRecord, acc
   };
 }
 
-/** Grants live as long as their refresh tokens may sit unused; every refresh extends both. */
+/** Grants live as long as their refresh tokens may sit unused (and their records are kept); every refresh extends both. */
 export function grantExpiry(deps: GrantDeps): number {
-  return deps.now() + deps.lifetimes.refreshIdle * 1000;
+  return deps.now() + deps.lifetimes.refreshIdle * 1000 + EXPIRED_RECORD_KEPT_MS;
 }
 
 /** Marks a grant revoked inside a transaction; every token of it stops working at once because validation reads the grant. */

@@ -144,6 +144,12 @@ export interface OAuthStorage {
 
 const strip = (prefix: string, key: string) => key.slice(prefix.length);
 
+/**
+ * How long a refresh token's record outlives the token: a late refresh is then told "expired from disuse" (and the
+ * operator why), not "unknown". Its grant is kept as long (oauth/grant-deps.ts grantExpiry).
+ */
+export const EXPIRED_RECORD_KEPT_MS = 30 * 86_400_000;
+
 function bind(tx: KvTx): OAuthTx {
   return {
     codes: {
@@ -159,7 +165,7 @@ function bind(tx: KvTx): OAuthTx {
       list: () => tx.scan<GrantRecord>('grant:').map((r) => r.value),
     },
     tokens: {
-      create: (hash, record) => tx.put(`token:${hash}`, record, record.expiresAt),
+      create: (hash, record) => tx.put(`token:${hash}`, record, record.expiresAt + (record.kind === 'refresh' ? EXPIRED_RECORD_KEPT_MS : 0)),
       find: (hash) => tx.get<TokenRecord>(`token:${hash}`),
       expireAt: (hash, record, expires) => tx.put(`token:${hash}`, record, Math.min(expires, record.expiresAt)),
       remove: (hash) => tx.delete(`token:${hash}`),

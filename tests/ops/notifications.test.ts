@@ -12,6 +12,10 @@ import { holdWriteLock } from '../helpers/sqlite';
 import { RunningServer } from '../../src/main';
 import {
   Browser,
+  basicAuth,
+  linkInBrowser,
+  pkcePair,
+  TokenBody,
   alexaAuthorize,
   authorizeUrl,
   exchangeCode,
@@ -26,6 +30,20 @@ import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, spawnServer, startInProcess, tem
 import { eventually } from '../helpers/wait';
 import { CoreState, RecordedRequest, SupervisorStandIn, startSupervisorStandIn } from '../auth/supervisor-stand-in';
 import { RateLimitSettings } from '../../src/http/rate-limits';
+
+const PUBLIC_REDIRECT = 'https://app.example.com/callback';
+
+/** A link of the public test client: rotation with reuse detection applies to it. */
+async function linkPublic(url: string): Promise<TokenBody> {
+  const { verifier, challenge } = pkcePair();
+  const redirect = await linkInBrowser(new Browser(url), {
+    client_id: 'public-app', redirect_uri: PUBLIC_REDIRECT, response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
+  });
+  const res = await tokenRequest(url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: PUBLIC_REDIRECT, code_verifier: verifier }, 'none', 'public-app');
+  return (await res.json()) as TokenBody;
+}
+
+const refreshPublic = (url: string, token: string) => tokenRequest(url, { grant_type: 'refresh_token', refresh_token: token }, 'none', 'public-app');
 
 const TOKEN = 'addon-supervisor-token-0123456789abcdef';
 const ADMIN_PATH = '/hassio/ingress/local_music_assistant_alexa_oauth';
@@ -208,17 +226,17 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     expectNothingSecret(b.supervisor, [first.code, first.verifier!, wrongVerifier, second.code, second.verifier!, tokens.access_token, tokens.refresh_token]);
   });
 
-  it('refresh-token reuse, then the refresh of the revoked link that Alexa is about to drop', async () => {
+  it('refresh-token reuse by a public client, then the refresh of the revoked link that is about to be dropped', async () => {
     const b = await boot();
-    const linked = await linkAccount(b.server.url);
-    const r2 = (await (await refresh(b.server.url, linked.refresh_token)).json()) as { refresh_token: string };
-    const r3 = (await (await refresh(b.server.url, r2.refresh_token)).json()) as { refresh_token: string; access_token: string };
-    expect((await refresh(b.server.url, linked.refresh_token)).status).toBe(400);
+    const linked = await linkPublic(b.server.url);
+    const r2 = (await (await refreshPublic(b.server.url, linked.refresh_token)).json()) as { refresh_token: string };
+    const r3 = (await (await refreshPublic(b.server.url, r2.refresh_token)).json()) as { refresh_token: string; access_token: string };
+    expect((await refreshPublic(b.server.url, linked.refresh_token)).status).toBe(400);
     const reuse = await notice(b.supervisor, `${ID}refresh_reuse`);
     expectSupervisorFormat(reuse);
     expect(reuse.title).toMatch(/reused, link revoked/);
 
-    expect((await refresh(b.server.url, r3.refresh_token)).status).toBe(400);
+    expect((await refreshPublic(b.server.url, r3.refresh_token)).status).toBe(400);
     const dropped = await notice(b.supervisor, `${ID}grant_revoked`);
     expectSupervisorFormat(dropped);
     expect(dropped.title).toMatch(/Alexa link dropped/);
@@ -317,18 +335,23 @@ describe('a Home Assistant that is slow, down or refuses', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(b.supervisor.hanging).toBe(1);
 
-    // A failing refresh that raises a notice too: the first refresh token, reused after two rotations.
+    // A failing refresh that raises a notice too: the link revoked (RFC 7009), then refreshed by Alexa.
     const r2 = (await ok.json()) as { refresh_token: string };
-    expect((await refresh(b.server.url, r2.refresh_token)).status).toBe(200);
+    const revoked = await fetch(`${b.server.url}/alexa/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('amazon-alexa', CLIENT_SECRET) },
+      body: new URLSearchParams({ token: r2.refresh_token }).toString(),
+    });
+    expect(revoked.status).toBe(200);
     const failing = Date.now();
     expect((await refresh(b.server.url, linked.refresh_token)).status).toBe(400);
     expect(Date.now() - failing).toBeLessThan(2000);
     // Its notice waits behind the hanging one (one request at a time keeps same-id notices in order).
     expect(b.supervisor.hanging).toBe(1);
-    expect(await adminNotices(b)).toContain('data-cause="refresh_reuse" data-delivery="sending"');
+    expect(await adminNotices(b)).toContain('data-cause="grant_revoked" data-delivery="sending"');
 
     // After its 5 s the hanging request is given up (logged once) and the queued notice goes out.
-    await b.supervisor.waitForRequest((r) => isCreate(r) && r.body.includes(`${ID}refresh_reuse`), 15_000);
+    await b.supervisor.waitForRequest((r) => isCreate(r) && r.body.includes(`${ID}grant_revoked`), 15_000);
     expect(b.logLines.filter((l) => /cannot be delivered/.test(l))).toEqual([expect.stringMatching(/did not answer within 5000 ms/)]);
   });
 

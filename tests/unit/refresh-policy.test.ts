@@ -84,20 +84,20 @@ describe('standing of a confidential client\'s token', () => {
 
 describe('standing of a public client\'s token', () => {
   const racing: RefreshState = { live: ['S1', 'S2', 'S3'], parent: 'PARENT', previous: [sup('PARENT', ago(1000)), sup('OLDER', ago(2000))], generation: 2 };
-  it.each<[string, RefreshState, string, RefreshStanding['is']]>([
-    ['the newest token of a fresh link', { live: ['R0'], previous: [], generation: 0 }, 'R0', 'current'],
-    ['anything else on a fresh link (no parent yet)', { live: ['R0'], previous: [], generation: 0 }, 'X', 'reuse'],
-    ['the first racing sibling', racing, 'S1', 'current'],
-    ['the last racing sibling', racing, 'S3', 'current'],
-    ['the parent of the siblings, again', racing, 'PARENT', 'retry'],
-    ['a token older than the parent', racing, 'OLDER', 'reuse'],
-    ['a token the state no longer names', racing, 'X', 'reuse'],
+  it.each<[string, string, RefreshStanding['is'], RefreshState]>([
+    ['the newest token of a fresh link', 'R0', 'current', { live: ['R0'], previous: [], generation: 0 }],
+    ['anything else on a fresh link (no parent yet)', 'X', 'reuse', { live: ['R0'], previous: [], generation: 0 }],
+    ['the first racing sibling', 'S1', 'current', racing],
+    ['the last racing sibling', 'S3', 'current', racing],
+    ['the parent of the siblings, again', 'PARENT', 'retry', racing],
+    ['a token older than the parent', 'OLDER', 'reuse', racing],
+    ['a token the state no longer names', 'X', 'reuse', racing],
     // Public clients have no grace window: the parent is a retry however long ago it was superseded (its
     // record expires with the period; that is the storage's business, not the rule's).
-    ['the parent, superseded weeks ago', { ...racing, previous: [sup('PARENT', ago(30 * 24 * HOUR * 1000))] }, 'PARENT', 'retry'],
+    ['the parent, superseded weeks ago', 'PARENT', 'retry', { ...racing, previous: [sup('PARENT', ago(30 * 24 * HOUR * 1000))] }],
     // ...and no generations window either: one step back is already reuse.
-    ['one generation back, well inside what a confidential client would be allowed', { live: ['L'], parent: 'P1', previous: [sup('P1', ago(10)), sup('P2', ago(20))], generation: 2 }, 'P2', 'reuse'],
-  ])('%s: %s', (_what, state, hash, expected) => {
+    ['one generation back, well inside what a confidential client would be allowed', 'P2', 'reuse', { live: ['L'], parent: 'P1', previous: [sup('P1', ago(10)), sup('P2', ago(20))], generation: 2 }],
+  ])('%s: token %s is %s', (_what, hash, expected, state) => {
     expect(standing(state, hash, 'public', G, NOW).is).toBe(expected);
   });
 });
