@@ -10,6 +10,7 @@ import { createOptionsUserCheck, createUserAuthenticator } from './auth/options-
 import { supervisorAuthFromEnv } from './auth/supervisor-auth';
 import { PasswordCheck } from './auth/user-authenticator';
 import { AdminListenOptions, adminListenFromEnv, startAdmin } from './admin';
+import type { AdminContext } from './admin/service';
 import { createMetrics } from './admin/metrics';
 import { Config } from './config/config';
 import { resolveDataDir } from './config/data-dir';
@@ -53,8 +54,8 @@ export interface RunningServer {
   url: string;
   port: number;
   deps: HttpDeps;
-  /** The admin page, when it listens. */
-  admin: { url?: string; port?: number };
+  /** The admin page, when it listens, and the context its functions (status, activity, diagnose) run on. */
+  admin: { url?: string; port?: number; context: AdminContext };
   /** Stops accepting, lets in-flight requests finish, closes the store. */
   stop(): Promise<void>;
 }
@@ -142,7 +143,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     url: `http://${address.address === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     port: address.port,
     deps,
-    admin: { url: admin.url, port: admin.port },
+    admin: { url: admin.url, port: admin.port, context: admin.context },
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(purgeTimer);

@@ -3,8 +3,8 @@
  * explanation on the Activity page (and the CLI's API on the same data folder) and the diagnose report.
  */
 import { connect } from '../../src/cli/admin-api';
-import { DiagnoseReport, Finding } from '../../src/admin/diagnose';
-import { ActivityEntry } from '../../src/admin/service';
+import { DiagnoseReport, Finding, diagnose } from '../../src/admin/diagnose';
+import { ActivityEntry, activity } from '../../src/admin/service';
 import { s256 } from '../../src/oauth/pkce';
 import { ALEXA_REDIRECT, CLIENT_SECRET, testOptions } from '../helpers/test-server';
 import {
@@ -33,8 +33,9 @@ async function withCli<T>(s: AdminServer, use: (api: Awaited<ReturnType<typeof c
   }
 }
 
+/** What the admin page's Activity shows: the running server's own view. */
 async function failures(s: AdminServer = server): Promise<ActivityEntry[]> {
-  return withCli(s, (api) => api.activity({ failuresOnly: true, limit: 200 }));
+  return activity(s.admin.context, { failuresOnly: true, limit: 200 });
 }
 
 /** The newest recorded failure of this kind, with its explanation. */
@@ -44,8 +45,9 @@ async function explained(kind: string, s: AdminServer = server): Promise<Activit
   return entry as ActivityEntry & { explanation: NonNullable<ActivityEntry['explanation']> };
 }
 
+/** The diagnose report as the admin page builds it inside the server (which knows its clock baseline and listeners). */
 async function diagnoseReport(s: AdminServer = server): Promise<DiagnoseReport> {
-  return withCli(s, (api) => api.diagnose());
+  return diagnose(s.admin.context, { serverRunning: true });
 }
 
 const finding = (report: DiagnoseReport, area: string, title: RegExp): Finding | undefined => report.findings.find((f) => f.area === area && title.test(f.title));

@@ -73,6 +73,11 @@ describe('standing of a confidential client\'s token', () => {
       'P1', G, { is: 'grace', behind: 2, supersededAt: ago(5000) },
     ],
     [
+      'a 1.0.0 parent as the upgrade writes it (also the first earlier token, superseded at the last refresh)',
+      { live: ['L'], parent: 'OLD', previous: [sup('OLD', ago(7 * 24 * HOUR * 1000))], generation: 3 },
+      'OLD', DEFAULT_GRACE, { is: 'grace', behind: 1, supersededAt: ago(7 * 24 * HOUR * 1000) },
+    ],
+    [
       'a parent that is also among the earlier tokens is not counted twice',
       { live: ['L'], parent: 'P1', previous: [sup('P1', ago(5000)), sup('P2', ago(6000))], generation: 4 },
       'P2', G, { is: 'grace', behind: 2, supersededAt: ago(6000) },
@@ -282,17 +287,7 @@ describe('the client type decides', () => {
  * fails once it is fixed: then drop `.failing`.
  */
 describe('known contradictions with the policy (it.failing: remove .failing once fixed)', () => {
-  // BUG 1. The 1.0.0 upgrade (src/store/sqlite/schema.ts) writes `{ live, parent, previous: [] }` for a family
-  // 1.0.0 had not settled, "so the parent stays usable, as an earlier generation". earlierGenerations() gives
-  // that parent `supersededAt: state.previous[0]?.supersededAt ?? 0`, i.e. 1970, so for a confidential client it
-  // is always older than the grace period: too_old. An upgraded Alexa link whose last answer was lost gets
-  // invalid_grant (refresh_superseded) on its retry, and Alexa unlinks the user.
-  it.failing('a 1.0.0 parent as the upgrade writes it (no earlier generations recorded) is 1 generation back, inside the window', () => {
-    const upgraded: RefreshState = { live: ['L'], parent: 'OLD', previous: [], generation: 3 };
-    expect(standing(upgraded, 'OLD', 'confidential', DEFAULT_GRACE, NOW)).toMatchObject({ is: 'grace', behind: 1 });
-  });
-
-  // BUG 2 (an off-by-one at the edge, harmless on the wire). The policy: valid while superseded LESS than the
+  // An off-by-one at the edge, harmless on the wire. The policy: valid while superseded LESS than the
   // period ago, and refresh-policy.ts's own comment says the same. standing() and rotate()'s bound compare with
   // `>` / `<=`, so exactly the period counts as inside, while the token's record was given
   // `expires = supersededAt + period` and the stores treat a row as gone when `expires <= now`. At exactly that

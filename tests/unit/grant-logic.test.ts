@@ -1,0 +1,503 @@
+/**
+ * The grant handlers without HTTP: refreshTokens, exchangeCode, decide (authorization-flow) and revokeGrant over
+ * a hand-built GrantDeps with a movable clock. Every scenario runs on the in-memory Kv and on the SQLite store,
+ * which promise the same contract (one transaction per decision, nothing kept when it throws, expiry by the
+ * clock). Calls are synchronous, so "N concurrent refreshes" is N calls in a row with the same token: that is
+ * exactly how the storage sees a burst, each request being one transaction.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ClientConfig, ClientType } from '../../src/config/config';
+import { randomToken, tokenHash } from '../../src/crypto/tokens';
+import { lookupToken } from '../../src/oauth/access-tokens';
+import { Decision, PendingRequest, REPEAT_DECISION_WINDOW_MS, decide } from '../../src/oauth/authorization-flow';
+import { OAuthError } from '../../src/oauth/errors';
+import { GrantDeps, IssuedTokens, RefreshGrace, revokeGrant } from '../../src/oauth/grant-deps';
+import { exchangeCode } from '../../src/oauth/grants/authorization-code';
+import { RefreshOutcome, refreshTokens } from '../../src/oauth/grants/refresh-token';
+import { Kv, KvRow, KvTx } from '../../src/store/kv';
+import { createMemoryKv } from '../../src/store/memory/memory-kv';
+import { GrantRecord, TokenRecord, createOAuthStorage } from '../../src/store/records';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+
+const T0 = Date.parse('2031-03-01T00:00:00Z');
+const HOUR_S = 3600;
+
+const ALEXA: ClientConfig = {
+  clientId: 'amazon-alexa',
+  clientType: 'confidential',
+  clientSecret: 'alexa-console-secret-0123456789abcdef',
+  redirectUris: ['https://layla.amazon.com/api/skill/link/M2TESTVENDOR'],
+  scopes: ['music.read', 'music.control'],
+};
+const APP: ClientConfig = { clientId: 'public-app', clientType: 'public', redirectUris: ['https://app.example.com/callback'], scopes: ['music.read'] };
+const TYPES: Record<string, ClientType> = { 'amazon-alexa': 'confidential', 'public-app': 'public' };
+
+/** 3 generations and one hour: small enough to reach the edges of the window quickly. */
+const GRACE: RefreshGrace = { generations: 3, periodSeconds: HOUR_S };
+
+type Backend = 'memory' | 'sqlite';
+
+/** Wraps a Kv so that the Nth write (put or delete) inside a transaction throws, once armed. */
+function faultyKv(inner: Kv): { kv: Kv; arm(n: number): void; disarm(): void; writes(): number } {
+  let armedAt = Infinity;
+  let writes = 0;
+  const wrap = (tx: KvTx): KvTx => ({
+    get: <T>(key: string) => tx.get<T>(key),
+    put: (key, value, expires) => {
+      if (++writes === armedAt) throw new Error(`injected failure at write ${writes}`);
+      tx.put(key, value, expires);
+    },
+    delete: (key) => {
+      if (++writes === armedAt) throw new Error(`injected failure at write ${writes}`);
+      tx.delete(key);
+    },
+    scan: <T>(prefix: string) => tx.scan<T>(prefix),
+  });
+  return {
+    kv: { transaction: (work) => inner.transaction((tx) => work(wrap(tx))), read: (work) => inner.read(work), purgeExpired: (n) => inner.purgeExpired(n) },
+    arm: (n) => {
+      writes = 0;
+      armedAt = n;
+    },
+    disarm: () => {
+      writes = 0;
+      armedAt = Infinity;
+    },
+    writes: () => writes,
+  };
+}
+
+type Outcome = ({ ok: true } & RefreshOutcome) | { ok: false; error: string; kind: string };
+
+function attempt<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: string; kind: string } {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof OAuthError) return { ok: false, error: err.code, kind: err.kind };
+    throw err;
+  }
+}
+
+function world(backend: Backend, grace: RefreshGrace = GRACE) {
+  let t = T0;
+  const dir = backend === 'sqlite' ? mkdtempSync(path.join(tmpdir(), 'maoauth-unit-')) : undefined;
+  const sqlite = dir ? openSqliteStore(dir, { now: () => t }) : undefined;
+  const base: Kv = sqlite ?? createMemoryKv(() => t);
+  const faults = faultyKv(base);
+  const kv = faults.kv;
+  const deps: GrantDeps = {
+    storage: createOAuthStorage(kv),
+    lifetimes: { accessToken: 3600, authCode: 300, refreshIdle: 400 * 24 * HOUR_S },
+    grace: { ...grace },
+    clientType: (id) => TYPES[id],
+    now: () => t,
+  };
+
+  const pending = (client: ClientConfig): PendingRequest => ({
+    id: randomToken(16),
+    clientId: client.clientId,
+    redirectUri: client.redirectUris[0]!,
+    redirectUriGiven: true,
+    scopes: client.scopes,
+    state: 'state-1',
+    flowHash: 'flow',
+    csrf: 'csrf',
+    createdAt: t,
+  });
+  const approve = (client: ClientConfig): string => {
+    const d = decide(deps, pending(client), 'owner', true);
+    if (d.outcome !== 'approved') throw new Error(`not approved: ${JSON.stringify(d)}`);
+    return d.code;
+  };
+  const exchange = (client: ClientConfig, code: string, redirect = client.redirectUris[0]) => attempt(() => exchangeCode(deps, client, { code, redirect_uri: redirect }));
+
+  return {
+    deps,
+    kv,
+    faults,
+    advance: (ms: number) => void (t += ms),
+    close: () => {
+      sqlite?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+    pending,
+    approve,
+    exchange,
+    /** Approve and exchange: a fresh link of `client`. */
+    link(client: ClientConfig = ALEXA): { code: string; tokens: IssuedTokens['body']; grantId: string } {
+      const code = approve(client);
+      const r = exchange(client, code);
+      if (!r.ok) throw new Error(`exchange failed: ${r.kind}`);
+      return { code, tokens: r.value.body, grantId: r.value.grantId };
+    },
+    refresh(token: string, client: ClientConfig = ALEXA, scope?: string): Outcome {
+      const r = attempt(() => refreshTokens(deps, client, { refresh_token: token, scope }));
+      return r.ok ? { ok: true, ...r.value } : r;
+    },
+    /** Refreshes and insists on success; returns the new refresh token. */
+    next(token: string, client: ClientConfig = ALEXA): string {
+      const r = this.refresh(token, client);
+      if (!r.ok) throw new Error(`refresh failed: ${r.kind}`);
+      return r.issued.body.refresh_token;
+    },
+    grant: (id: string) => deps.storage.read((tx) => tx.grants.find(id)),
+    /** Every live row: what "nothing changed" is compared on. */
+    rows: (): Array<KvRow<unknown>> => kv.read((tx) => tx.scan('')),
+    refreshRecords: (grantId: string) => kv.read((tx) => tx.scan<TokenRecord>('token:')).filter((r) => r.value.kind === 'refresh' && r.value.grantId === grantId),
+    active: (token: string) => lookupToken(deps, token).active,
+  };
+}
+type World = ReturnType<typeof world>;
+
+const BACKENDS: Backend[] = ['memory', 'sqlite'];
+
+describe.each(BACKENDS)('on the %s store', (backend) => {
+  let w: World;
+  beforeEach(() => {
+    w = world(backend);
+  });
+  afterEach(() => w.close());
+
+  /** A link and a chain of `n` refreshes: chain[0] is the linked refresh token, chain[n] the newest. */
+  const linkAndChain = (n: number, client: ClientConfig = ALEXA) => {
+    const linked = w.link(client);
+    const chain = [linked.tokens.refresh_token];
+    for (let i = 0; i < n; i++) chain.push(w.next(chain[i]!, client));
+    return { ...linked, chain };
+  };
+
+  const expectUntouched = (grantId: string) => {
+    const g = w.grant(grantId)!;
+    expect(g).toBeDefined();
+    expect(g.revokedAt).toBeUndefined();
+  };
+
+  describe('confidential client: an earlier generation inside the window', () => {
+    it.each([1, 2, 3])('%i generation(s) back: rotates from it, the grant is untouched and the newest token still works', (behind) => {
+      const { chain, grantId } = linkAndChain(3);
+      const r = w.refresh(chain[3 - behind]!);
+      expect(r).toMatchObject({ ok: true, presented: 'grace', behind });
+      expectUntouched(grantId);
+      expect(w.refresh(chain[3]!)).toMatchObject({ ok: true });
+      if (r.ok) expect(w.refresh(r.issued.body.refresh_token)).toMatchObject({ ok: true });
+    });
+
+    it('within the period by 1 ms: still valid', () => {
+      const { chain } = linkAndChain(1);
+      w.advance(HOUR_S * 1000 - 1);
+      expect(w.refresh(chain[0]!)).toMatchObject({ ok: true, presented: 'grace', behind: 1 });
+    });
+  });
+
+  describe('N refreshes with the same token (a burst, as the storage sees it)', () => {
+    const cases = [2, 4].flatMap((n) => Array.from({ length: n }, (_, kept) => [n, kept] as const));
+    it.each(cases)('%i refreshes: all succeed; answer %i is kept, refreshes, and its answer refreshes', (n, kept) => {
+      const { chain, grantId } = linkAndChain(0);
+      const answers = Array.from({ length: n }, () => w.refresh(chain[0]!));
+      expect(answers.map((a) => (a.ok ? a.presented : a.kind))).toEqual(['current', ...Array<string>(n - 1).fill('grace')]);
+      expect(answers.map((a) => (a.ok ? a.behind : undefined))).toEqual([undefined, ...Array.from({ length: n - 1 }, (_, i) => i + 1)]);
+      for (const a of answers) if (a.ok) expect(w.active(a.issued.body.access_token)).toBe(true);
+      const keptAnswer = answers[kept]!;
+      if (!keptAnswer.ok) throw new Error('unreachable');
+      const after = w.next(keptAnswer.issued.body.refresh_token);
+      expect(w.next(after)).toEqual(expect.any(String));
+      expectUntouched(grantId);
+    });
+
+    it('one more than 1 + generations: that one is refused (the window is bounded), nothing is revoked, every answer works', () => {
+      const { chain, grantId } = linkAndChain(0);
+      const answers = Array.from({ length: GRACE.generations + 2 }, () => w.refresh(chain[0]!));
+      const last = answers.pop()!;
+      expect(answers.every((a) => a.ok)).toBe(true);
+      expect(last).toMatchObject({ ok: false, error: 'invalid_grant' });
+      expectUntouched(grantId);
+      for (const a of answers) if (a.ok) expect(w.active(a.issued.body.refresh_token)).toBe(true);
+    });
+  });
+
+  it('a lost response retried: the retry succeeds and both the lost answer and the retry\'s answer stay valid', () => {
+    const { chain, grantId } = linkAndChain(0);
+    const lost = w.refresh(chain[0]!);
+    const retry = w.refresh(chain[0]!);
+    expect(lost).toMatchObject({ ok: true, presented: 'current' });
+    expect(retry).toMatchObject({ ok: true, presented: 'grace', behind: 1 });
+    if (!lost.ok || !retry.ok) throw new Error('unreachable');
+    expect(w.refresh(lost.issued.body.refresh_token)).toMatchObject({ ok: true });
+    expect(w.refresh(retry.issued.body.refresh_token)).toMatchObject({ ok: true });
+    expectUntouched(grantId);
+  });
+
+  describe('outside the window: invalid_grant, the grant and its newer tokens untouched', () => {
+    // A chain of 4 with 3 generations: chain[0] fell out of the window, chain[1] is exactly 3 back, chain[3] 1 back.
+    it.each<[string, (chain: string[]) => string, string]>([
+      ['one more generation back than allowed (its record is pruned)', (c) => c[0]!, 'refresh_unknown'],
+      [
+        '1 back, superseded exactly the period ago (its record expired)',
+        (c) => {
+          w.advance(HOUR_S * 1000);
+          return c[3]!;
+        },
+        'refresh_unknown',
+      ],
+      [
+        '1 back, superseded longer ago than the period',
+        (c) => {
+          w.advance(HOUR_S * 1000 + 1);
+          return c[3]!;
+        },
+        'refresh_unknown',
+      ],
+      [
+        '3 back after refresh_token_grace_generations was lowered to 2 (its record still there)',
+        (c) => {
+          w.deps.grace.generations = 2;
+          return c[1]!;
+        },
+        'refresh_superseded',
+      ],
+      [
+        '1 back, superseded longer ago than a shortened refresh_token_grace_period (its record still there)',
+        (c) => {
+          w.deps.grace.periodSeconds = 600;
+          w.advance(601_000);
+          return c[3]!;
+        },
+        'refresh_superseded',
+      ],
+    ])('%s', (_what, pick, kind) => {
+      const { chain, grantId } = linkAndChain(4);
+      const presented = pick(chain);
+      const before = w.rows();
+      expect(w.refresh(presented)).toEqual({ ok: false, error: 'invalid_grant', kind });
+      expect(w.rows()).toEqual(before);
+      expectUntouched(grantId);
+      expect(w.refresh(chain[4]!)).toMatchObject({ ok: true, presented: 'current' });
+    });
+  });
+
+  describe('public client: rotation with reuse detection', () => {
+    it('racing siblings all work until one is rotated; the parent again is a retry; then an older token is reuse and revokes', () => {
+      const { chain, grantId } = linkAndChain(0, APP);
+      const siblings = [w.refresh(chain[0]!, APP), w.refresh(chain[0]!, APP), w.refresh(chain[0]!, APP)];
+      expect(siblings.map((s) => (s.ok ? s.presented : s.kind))).toEqual(['current', 'retry', 'retry']);
+      const tokens = siblings.map((s) => (s.ok ? s.issued.body : undefined)!);
+      for (const s of tokens) expect(w.active(s.refresh_token)).toBe(true);
+      const rotated = w.refresh(tokens[1]!.refresh_token, APP);
+      expect(rotated).toMatchObject({ ok: true, presented: 'current' });
+      expect(w.refresh(tokens[1]!.refresh_token, APP)).toMatchObject({ ok: true, presented: 'retry' });
+      expectUntouched(grantId);
+      expect(w.refresh(tokens[0]!.refresh_token, APP)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_reuse' });
+      const g = w.grant(grantId)!;
+      expect(g.revokedAt).toBeDefined();
+      expect(g.revokedReason).toMatch(/reuse/);
+      if (!rotated.ok) throw new Error('unreachable');
+      expect(w.refresh(rotated.issued.body.refresh_token, APP)).toEqual({ ok: false, error: 'invalid_grant', kind: 'grant_revoked' });
+      expect(w.active(rotated.issued.body.access_token)).toBe(false);
+      for (const s of tokens) expect(w.active(s.access_token)).toBe(false);
+    });
+
+    it('a token one step behind the newest rotation is reuse', () => {
+      const { chain, grantId } = linkAndChain(2, APP);
+      expect(w.refresh(chain[0]!, APP)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_reuse' });
+      expect(w.grant(grantId)!.revokedAt).toBeDefined();
+      expect(w.refresh(chain[2]!, APP)).toMatchObject({ ok: false, kind: 'grant_revoked' });
+    });
+  });
+
+  describe('reuse and staleness are decided before the scope', () => {
+    it.each<[string, ClientConfig, (chain: string[]) => string, { error: string; kind: string }, 'revoked' | 'untouched' | 'unchanged']>([
+      ['confidential, outside the window, with a widened scope', ALEXA, (c) => c[0]!, { error: 'invalid_grant', kind: 'refresh_unknown' }, 'untouched'],
+      [
+        'confidential, outside a lowered window (record present), with a widened scope',
+        ALEXA,
+        (c) => {
+          w.deps.grace.generations = 1;
+          return c[2]!;
+        },
+        { error: 'invalid_grant', kind: 'refresh_superseded' },
+        'untouched',
+      ],
+      ['public, reuse, with a widened scope', APP, (c) => c[1]!, { error: 'invalid_grant', kind: 'refresh_reuse' }, 'revoked'],
+      ['confidential, inside the window, with a widened scope', ALEXA, (c) => c[3]!, { error: 'invalid_scope', kind: 'scope_widened' }, 'unchanged'],
+      ['confidential, the newest token, with a widened scope', ALEXA, (c) => c[4]!, { error: 'invalid_scope', kind: 'scope_widened' }, 'unchanged'],
+      ['public, a retry, with a widened scope', APP, (c) => c[3]!, { error: 'invalid_scope', kind: 'scope_widened' }, 'unchanged'],
+    ])('%s', (_what, client, pick, expected, effect) => {
+      const { chain, grantId } = linkAndChain(4, client);
+      const presented = pick(chain);
+      const before = w.rows();
+      const r = w.refresh(presented, client, 'music.read admin');
+      expect(r).toEqual({ ok: false, ...expected });
+      if (effect === 'revoked') expect(w.grant(grantId)!.revokedAt).toBeDefined();
+      else expectUntouched(grantId);
+      if (effect !== 'revoked') expect(w.rows()).toEqual(before);
+    });
+  });
+
+  describe('the client is checked before anything else', () => {
+    it('another client presenting a spent code: invalid_grant, nothing changes, the owner\'s tokens keep working', () => {
+      const linked = w.link(ALEXA);
+      const before = w.rows();
+      expect(w.exchange(APP, linked.code)).toEqual({ ok: false, error: 'invalid_grant', kind: 'code_client_mismatch' });
+      expect(w.exchange(APP, linked.code, ALEXA.redirectUris[0])).toEqual({ ok: false, error: 'invalid_grant', kind: 'code_client_mismatch' });
+      expect(w.rows()).toEqual(before);
+      expectUntouched(linked.grantId);
+      expect(w.active(linked.tokens.access_token)).toBe(true);
+      expect(w.refresh(linked.tokens.refresh_token)).toMatchObject({ ok: true, presented: 'current' });
+    });
+
+    it('another client presenting an unspent code: invalid_grant, nothing changes, the owner then exchanges it once', () => {
+      const code = w.approve(ALEXA);
+      const before = w.rows();
+      expect(w.exchange(APP, code)).toEqual({ ok: false, error: 'invalid_grant', kind: 'code_client_mismatch' });
+      expect(w.rows()).toEqual(before);
+      const r = w.exchange(ALEXA, code);
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(w.refresh(r.value.body.refresh_token)).toMatchObject({ ok: true });
+    });
+
+    it.each<[string, ClientConfig, ClientConfig, (chain: string[]) => string]>([
+      ['Alexa\'s newest refresh token presented by the public client', ALEXA, APP, (c) => c[2]!],
+      ['Alexa\'s earlier refresh token presented by the public client', ALEXA, APP, (c) => c[1]!],
+      ['the public client\'s superseded token (reuse, for its own client) presented by Alexa', APP, ALEXA, (c) => c[0]!],
+    ])('%s: invalid_grant, nothing changes, the owner\'s newest token works', (_what, owner, other, pick) => {
+      const { chain, grantId } = linkAndChain(2, owner);
+      const before = w.rows();
+      expect(w.refresh(pick(chain), other)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_client_mismatch' });
+      expect(w.rows()).toEqual(before);
+      expectUntouched(grantId);
+      expect(w.refresh(chain[2]!, owner)).toMatchObject({ ok: true, presented: 'current' });
+    });
+
+    it.each([
+      ['right after the exchange', 0],
+      ['after two refreshes', 2],
+    ])('the code replayed by its own client %s: invalid_grant, the grant and all its tokens revoked', (_what, refreshes) => {
+      const { code, chain, grantId } = linkAndChain(refreshes);
+      expect(w.exchange(ALEXA, code)).toEqual({ ok: false, error: 'invalid_grant', kind: 'code_replay' });
+      expect(w.grant(grantId)!.revokedAt).toBeDefined();
+      for (const token of chain) expect(w.refresh(token)).toEqual({ ok: false, error: 'invalid_grant', kind: 'grant_revoked' });
+    });
+  });
+
+  describe('a transaction that throws midway leaves nothing', () => {
+    it('refreshTokens failing at each of its writes in turn: the grant and every token exactly as before; then it succeeds', () => {
+      // chain[1] is presented (inside the window) and the next rotation drops chain[0]: every kind of write happens.
+      const { chain, grantId } = linkAndChain(3);
+      const before = w.rows();
+      const grantBefore = w.grant(grantId);
+      let failures = 0;
+      for (let n = 1; n <= 20; n++) {
+        w.faults.arm(n);
+        let threw: unknown;
+        try {
+          w.refresh(chain[1]!);
+        } catch (err) {
+          threw = err;
+        }
+        if (!threw) break;
+        expect(String((threw as Error).message)).toMatch(/injected failure at write/);
+        failures++;
+        expect(w.rows()).toEqual(before);
+        expect(w.grant(grantId)).toEqual(grantBefore);
+        expect(w.refreshRecords(grantId)).toHaveLength(4);
+      }
+      w.faults.disarm();
+      // Access token, refresh token, the superseded token's expiry, the dropped token, the grant: a failure at each.
+      expect(failures).toBeGreaterThanOrEqual(3);
+      expect(w.rows()).not.toEqual(before);
+      // The attempt that finally succeeded rotated from chain[1]; everything still works.
+      expect(w.grant(grantId)!.refresh.generation).toBe(grantBefore!.refresh.generation + 1);
+      expect(w.refresh(chain[3]!)).toMatchObject({ ok: true, presented: 'grace', behind: 1 });
+    });
+
+    it('exchangeCode failing at each of its writes: the code stays unspent, and then exchanges once', () => {
+      const code = w.approve(ALEXA);
+      const before = w.rows();
+      let failures = 0;
+      for (let n = 1; n <= 10; n++) {
+        w.faults.arm(n);
+        try {
+          w.exchange(ALEXA, code);
+          break;
+        } catch (err) {
+          expect(String((err as Error).message)).toMatch(/injected failure at write/);
+          failures++;
+          expect(w.rows()).toEqual(before);
+        }
+      }
+      w.faults.disarm();
+      expect(failures).toBeGreaterThanOrEqual(3);
+      expect(w.exchange(ALEXA, code)).toMatchObject({ ok: false, kind: 'code_replay' });
+    });
+  });
+
+  describe('records pruning', () => {
+    it.each([3, 10])('with %i generations, 48 refreshes leave 1 + generations refresh token records', (generations) => {
+      w.deps.grace.generations = generations;
+      const { chain, grantId } = linkAndChain(48);
+      expect(w.refreshRecords(grantId)).toHaveLength(1 + generations);
+      const kept = new Set(w.refreshRecords(grantId).map((r) => r.key.slice('token:'.length)));
+      expect(kept).toEqual(new Set(chain.slice(-1 - generations).map(tokenHash)));
+      const g = w.grant(grantId)!;
+      expect(g.refresh.previous).toHaveLength(generations);
+      expect(g.refresh.generation).toBe(48);
+    });
+
+    it('after the period every superseded record is gone and the newest alone remains', () => {
+      const { chain, grantId } = linkAndChain(3);
+      w.advance(HOUR_S * 1000);
+      expect(w.refreshRecords(grantId).map((r) => r.key)).toEqual([`token:${tokenHash(chain[3]!)}`]);
+    });
+  });
+
+  describe('consent: one decision per request', () => {
+    type Step = 'approve' | 'deny';
+    it.each<[Step, Step, number, Decision['outcome'], boolean]>([
+      ['approve', 'approve', REPEAT_DECISION_WINDOW_MS - 1, 'approved', true],
+      ['approve', 'approve', REPEAT_DECISION_WINDOW_MS + 1, 'already_decided', false],
+      ['approve', 'deny', 1000, 'approved', true],
+      ['deny', 'approve', 1000, 'denied', true],
+      ['deny', 'approve', REPEAT_DECISION_WINDOW_MS + 1, 'already_decided', false],
+    ])('%s, then %s %i ms later: %s', (first, second, delay, outcome, repeated) => {
+      const pending = w.pending(ALEXA);
+      const a = decide(w.deps, pending, 'owner', first === 'approve');
+      expect(a).toMatchObject({ outcome: first === 'approve' ? 'approved' : 'denied', repeated: false });
+      w.advance(delay);
+      const b = decide(w.deps, pending, 'owner', second === 'approve');
+      expect(b.outcome).toBe(outcome);
+      if (b.outcome !== 'already_decided') expect(b.repeated).toBe(repeated);
+      if (a.outcome === 'approved' && b.outcome === 'approved') expect(b.code).toBe(a.code);
+      // Never a second code.
+      const codes = w.deps.storage.read((tx) => tx.codes.list());
+      expect(codes).toHaveLength(first === 'approve' ? 1 : 0);
+    });
+
+    it('the code answered twice exchanges once; a third decision after the window issues nothing new', () => {
+      const pending = w.pending(ALEXA);
+      const a = decide(w.deps, pending, 'owner', true);
+      const b = decide(w.deps, pending, 'owner', true);
+      if (a.outcome !== 'approved' || b.outcome !== 'approved') throw new Error('not approved');
+      expect(b.code).toBe(a.code);
+      const r = w.exchange(ALEXA, b.code);
+      expect(r.ok).toBe(true);
+      w.advance(REPEAT_DECISION_WINDOW_MS + 1);
+      const before = w.rows();
+      expect(decide(w.deps, pending, 'owner', true)).toMatchObject({ outcome: 'already_decided' });
+      expect(w.rows()).toEqual(before);
+      if (r.ok) expect(w.refresh(r.value.body.refresh_token)).toMatchObject({ ok: true });
+    });
+  });
+
+  describe('revoking the grant', () => {
+    it('revokeGrant, then every token of it: grant_revoked, inactive', () => {
+      const { chain, grantId, tokens } = linkAndChain(2);
+      expect(revokeGrant(w.deps, grantId, 'revoke all')).toMatchObject({ id: grantId, revokedAt: expect.any(Number) });
+      for (const token of chain) expect(w.refresh(token)).toEqual({ ok: false, error: 'invalid_grant', kind: 'grant_revoked' });
+      expect(w.active(tokens.access_token)).toBe(false);
+      const g: GrantRecord = w.grant(grantId)!;
+      expect(g.refresh.live).toEqual([]);
+    });
+  });
+});
