@@ -124,17 +124,27 @@ export async function spawnUntilHealthy(spec: SpawnSpec): Promise<Running> {
 }
 
 export interface Memory {
-  /** Resident set now, MB. */
+  /** Resident set now (VmRSS), MB. */
   rssMB: number;
   /** Peak resident set since the process started (VmHWM), MB. */
   hwmMB: number;
+  /**
+   * The private part of the resident set now (RssAnon: heaps, stacks, SQLite's cache), MB. The rest is mostly
+   * the node binary's pages (RssFile), shared with every other node process and counted in each one's RSS.
+   */
+  anonMB: number;
 }
+
+export const NO_MEMORY: Memory = { rssMB: NaN, hwmMB: NaN, anonMB: NaN };
 
 export function memory(pid: number): Memory {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+  return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024, anonMB: kb('RssAnon') / 1024 };
 }
+
+/** The larger of two readings, field by field. */
+export const maxMemory = (a: Memory, b: Memory): Memory => ({ rssMB: Math.max(a.rssMB, b.rssMB), hwmMB: Math.max(a.hwmMB, b.hwmMB), anonMB: Math.max(a.anonMB, b.anonMB) });
 
 /** USER_HZ: /proc/<pid>/task/<tid>/stat counts CPU time in 1/100 s on Linux. */
 const TICKS = 100;

@@ -9,7 +9,7 @@
  *   BENCH_SECONDS=6        seconds per measured run         BENCH_WARMUP=1.5       seconds of warm-up first
  *   BENCH_REPEAT=2         measured runs per figure (alternating stores; the best is kept)
  *   BENCH_CONNECTIONS=16   connection counts, e.g. 1,16     BENCH_STARTS=5         cold starts per folder
- *   BENCH_CODE_RATE=2500   codes issued per second of a code-exchange run
+ *   BENCH_CODE_RATE=1500   codes issued per second of a code-exchange run (more: the pool lasts longer)
  *   BENCH_NODE_FLAGS='--max-semi-space-size=2'  node options of our server (run.sh's)
  *   BENCH_CPU_PROF=dir     run our servers under --cpu-prof  BENCH_DIST=dir        another build of the same API
  *   BENCH_BASELINE=dir     another build (dir/dist/main.js), filled over HTTP; BENCH_BASELINE_NODE=its node binary;
@@ -23,7 +23,7 @@ import path from 'node:path';
 import { CodeGrant, FilledTokens, PurgeCost, fillGrants, issueCodes, openBenchFolder, purgeCost } from './fill';
 import { linkOverHttp } from './http-link';
 import { LoadOptions, RefreshChains, RunResult, Source, codeExchanges, describe, fixed, introspections, load, refreshChains } from './load';
-import { Memory, Running, dbBytes, memory, removeFolder, spawnUntilHealthy, tempFolder } from './proc';
+import { Memory, NO_MEMORY, Running, dbBytes, maxMemory, memory, removeFolder, spawnUntilHealthy, tempFolder } from './proc';
 import { Kind, Results, StoreResult, BaselineResult, HostileResult, CeilingResult, ColdStart, report, targets } from './report';
 import {
   BARE_EXPRESS,
@@ -118,7 +118,7 @@ async function ceilingRuns(label: string): Promise<CeilingResult> {
   const ceiling = await spawnUntilHealthy({ args: [BARE_EXPRESS], env: {} });
   const body = form({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) });
   const opts: Measure = { url: ceiling.url, pid: ceiling.pid, path: '/alexa/token', headers: CLIENT_HEADERS, source: fixed(body, (s) => s === 200) };
-  const out: CeilingResult = { best: {}, runs: {}, startMs: ceiling.startMs, memory: { rssMB: NaN, hwmMB: NaN } };
+  const out: CeilingResult = { best: {}, runs: {}, startMs: ceiling.startMs, memory: NO_MEMORY };
   await warm(`ceiling (${label})`, opts);
   for (const c of S.connections) {
     for (let i = 0; i < S.repeat; i++) {
@@ -171,7 +171,7 @@ async function prepareStore(label: string, grants: number): Promise<PreparedStor
       fill: { ms: fillMs, grantsPerSecond: (grants / fillMs) * 1000 },
       db: { bytes, bytesPerGrant: bytes / grants },
       coldStart,
-      memory: { idle: { rssMB: NaN, hwmMB: NaN }, afterLoad: { rssMB: NaN, hwmMB: NaN } },
+      memory: { idle: NO_MEMORY, afterLoad: NO_MEMORY },
       best: { refresh: {}, code: {}, introspect: {} },
       runs: { refresh: {}, code: {}, introspect: {} },
     },
@@ -212,7 +212,7 @@ async function measureStores(stores: PreparedStore[]): Promise<void> {
     const st = stores[k]!;
     const server = servers[k]!;
     const base: Measure = { url: server.url, pid: server.pid, ...endpoint(kind), source };
-    const name = `${kind} (${st.grants} grants)`;
+    const name = `${kind} (${st.result.grants} grants)`;
     if (!warmed.has(`${k}:${kind}`)) {
       warmed.add(`${k}:${kind}`);
       const warmSource = kind === 'code' ? codeExchanges(st.codes!.warm) : source;
@@ -244,9 +244,7 @@ async function measureStores(stores: PreparedStore[]): Promise<void> {
   }
   await sleep(500);
   stores.forEach((st, k) => {
-    const now = memory(servers[k]!.pid);
-    const first = afterFirst[k]!;
-    st.result.memory.afterLoad = { rssMB: Math.max(first.rssMB, now.rssMB), hwmMB: Math.max(first.hwmMB, now.hwmMB) };
+    st.result.memory.afterLoad = maxMemory(afterFirst[k]!, memory(servers[k]!.pid));
   });
   await Promise.all(servers.map((sv) => sv.stop()));
 }
@@ -273,7 +271,7 @@ async function measureBaseline(dir: string): Promise<BaselineResult> {
     grants: S.baselineGrants,
     coldStartEmpty,
     fill: { ms: NaN, grantsPerSecond: NaN },
-    memory: { idle: { rssMB: NaN, hwmMB: NaN }, afterLoad: { rssMB: NaN, hwmMB: NaN } },
+    memory: { idle: NO_MEMORY, afterLoad: NO_MEMORY },
     best: { refresh: {}, introspect: {} },
     runs: { refresh: {}, introspect: {} },
   };
@@ -362,6 +360,12 @@ async function measureHostile(): Promise<HostileResult> {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm run bench does)`);
+  // Half of each store's grants are refresh chains; every connection (and the warm-up's 16) needs one of its own.
+  const chainsNeeded = Math.max(16, ...S.connections);
+  const sizes: Array<[string, number]> = [['BENCH_SMALL', S.smallGrants], ['BENCH_GRANTS', S.largeGrants], ...(S.baseline ? [['BENCH_BASELINE_GRANTS', S.baselineGrants] as [string, number]] : [])];
+  for (const [knob, grants] of sizes) {
+    if (Math.floor(grants / 2) < chainsNeeded) throw new Error(`${knob}=${grants}: at least ${2 * chainsNeeded} grants are needed (half of them are refresh chains, one per connection)`);
+  }
   if (S.cpuProfileDir) fs.mkdirSync(S.cpuProfileDir, { recursive: true });
   // The fill is synchronous and checks the deadline itself; this catches anything else that hangs.
   setTimeout(() => {

@@ -42,7 +42,7 @@ export const SETTINGS = {
   /** Connection counts measured (the targets are at 16). */
   connections: list('BENCH_CONNECTIONS', [16]),
   /** Codes issued per second of a code-exchange run (more than the server can redeem, so the pool does not run dry). */
-  codeRate: num('BENCH_CODE_RATE', 2500),
+  codeRate: num('BENCH_CODE_RATE', 1500),
   /** Node options for our server; by default those run.sh starts the add-on with. */
   nodeFlags: (env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean),
   cpuProfileDir: env.BENCH_CPU_PROF ? path.resolve(env.BENCH_CPU_PROF) : undefined,
