@@ -283,6 +283,57 @@ describe('(e) a double tap on Approve over a slow network', () => {
   });
 });
 
+describe('(e) repeated approvals against the clock', () => {
+  let t = Date.now();
+  let clocked: RunningServer & { dataDir: string };
+  beforeAll(async () => {
+    clocked = await startInProcess({ now: () => t });
+  });
+  afterAll(async () => clocked?.stop());
+
+  /** Opens the consent page, waits `beforeFirst` ms (clock), approves, waits `gap` ms, approves again. */
+  async function approveTwice(beforeFirst: number, gap: number): Promise<{ first: Response; second: Response; secondPage: string }> {
+    const browser = new Browser(clocked.url);
+    const consent = await openConsentPage(browser, alexaAuthorize());
+    const form = { request_id: consent.requestId, csrf: consent.csrf, decision: 'approve' };
+    t += beforeFirst;
+    const first = await browser.postForm('/alexa/consent', form);
+    t += gap;
+    const second = await browser.postForm('/alexa/consent', form);
+    return { first, second, secondPage: await second.text() };
+  }
+  const codeOf = (res: Response) => new URL(res.headers.get('location')!).searchParams.get('code');
+
+  it('again 119 s after the decision: the same 303 with the same code', async () => {
+    const { first, second } = await approveTwice(0, 119_000);
+    expect([first.status, second.status]).toEqual([303, 303]);
+    expect(codeOf(second)).toBe(codeOf(first));
+  });
+
+  it('again 121 s after the decision: 400 "already completed", no redirect, no code', async () => {
+    const { first, second, secondPage } = await approveTwice(0, 121_000);
+    expect(first.status).toBe(303);
+    expect(second.status).toBe(400);
+    expect(second.headers.get('location')).toBeNull();
+    expect(secondPage).toMatch(/already completed/);
+    const code = codeOf(first)!;
+    expect(secondPage).not.toContain(code);
+  });
+
+  // BUG (it.failing: remove .failing once fixed). The policy: a repeated decision within 2 minutes answers the
+  // first redirect again. POST /alexa/consent first opens the sealed request, which openPendingRequest refuses
+  // once FLOW_TTL_MS (15 min) has passed since the authorize page, before decide() can see the recorded decision
+  // (kept until createdAt + 15 min + 2 min for exactly this). So a double tap straddling the 15-minute mark (first
+  // tap accepted at 14:59, second at 15:01) shows the browser the 400 "expired or already completed" page instead
+  // of the redirect: the first tap's code never reaches Alexa, and linking fails although it was approved.
+  it.failing('approved 1 s before the 15-minute limit and tapped again 2 s later: the same 303 with the same code', async () => {
+    const { first, second } = await approveTwice(15 * 60_000 - 1000, 2000);
+    expect(first.status).toBe(303);
+    expect(second.status).toBe(303);
+    expect(codeOf(second)).toBe(codeOf(first));
+  });
+});
+
 describe('(f) another client and Alexa\'s codes', () => {
   const presentAsPublic = (code: string, verifier: string) =>
     tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: PUBLIC_REDIRECT, code_verifier: verifier }, 'none', 'public-app');
