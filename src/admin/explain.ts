@@ -400,6 +400,11 @@ const EXPLAINERS: Record<string, Explainer> = {
     problem: `A connection from ${e.ip ?? 'an unknown address'} reached the admin listener, which only the Home Assistant Ingress proxy (or loopback, outside the add-on) may use.`,
     fix: 'Open the admin page from the Home Assistant sidebar; never publish or forward the ingress port.',
   }),
+  security_events_coalesced: (e) => ({
+    title: 'Many security events from anonymous clients',
+    problem: `${e.cause ?? 'Security events that any client can cause arrived faster than they are recorded one by one.'} Events only a credential holder can cause (a code replay, a reused refresh token) are still recorded one by one.`,
+    fix: 'Usually scanners or password guessing, which the rate limits handle; if it persists, check which addresses the flow trace names and block them at your reverse proxy.',
+  }),
   admin_csrf: () => ({
     title: 'Admin form expired or forged',
     problem: 'An admin action was posted without a valid form token.',

@@ -14,7 +14,7 @@ import { Store } from '../store/open-store';
 import { GrantRecord } from '../store/records';
 import { Explanation, explain } from './explain';
 import { Metrics } from './metrics';
-import { HourBucket, TraceFilesInfo, hourlyActivity, readTrace, traceInfo } from './trace-reader';
+import { HourBucket, TraceFilesInfo, hourlyActivity, readActivity, traceInfo } from './trace-reader';
 
 export interface RuntimeInfo {
   pid: number;
@@ -300,10 +300,10 @@ export interface ActivityQuery {
   sinceMs?: number;
 }
 
-/** The recent flow trace, newest first, each failure with its explanation and fix. */
+/** The recent flow trace and security events, newest first, each failure with its explanation and fix. */
 export async function activity(ctx: AdminContext, q: ActivityQuery = {}): Promise<ActivityEntry[]> {
   await ctx.trace?.flush();
-  const entries = readTrace(ctx.dataDir, { failuresOnly: q.failuresOnly, limit: q.limit ?? 200, since: q.sinceMs });
+  const entries = readActivity(ctx.dataDir, { failuresOnly: q.failuresOnly, limit: q.limit ?? 200, since: q.sinceMs });
   return entries.map((e) => {
     const explanation = explain(e, { config: ctx.config });
     return explanation ? { ...e, explanation } : e;
@@ -315,5 +315,5 @@ export async function hourlyChart(ctx: AdminContext, hours: number): Promise<Hou
   await ctx.trace?.flush();
   const now = Date.now();
   const since = now - hours * 3600_000;
-  return hourlyActivity(readTrace(ctx.dataDir, { since }), now, hours);
+  return hourlyActivity(readActivity(ctx.dataDir, { since }), now, hours);
 }

@@ -1,6 +1,11 @@
-/** Reading the flow trace back (Activity page, CLI, diagnose): every trace file, newest entries first. */
+/**
+ * Reading the flow trace and the security events back (Activity page, CLI, diagnose), newest entries first.
+ * Entries are made safe again as they are read (safeEntry is idempotent): files written by older versions held
+ * request data raw, and whatever is in the file, the page and the terminal get escaped, capped text.
+ */
 import { readFileSync, statSync } from 'node:fs';
-import { FlowEntry, traceFiles } from '../log/flow-trace';
+import { FlowEntry, securityEventFiles, traceFiles } from '../log/flow-trace';
+import { safeEntry } from '../log/trace-policy';
 
 export interface TraceQuery {
   /** Only entries at or after this time (ms). */
@@ -17,7 +22,7 @@ function parseLines(text: string): FlowEntry[] {
     if (line.trim() === '') continue;
     try {
       const entry = JSON.parse(line) as FlowEntry;
-      if (typeof entry.ts === 'string' && typeof entry.step === 'string') entries.push(entry);
+      if (entry && typeof entry.ts === 'string' && typeof entry.step === 'string' && typeof entry.outcome === 'string') entries.push(safeEntry(entry));
     } catch {
       // a line being written right now, or a damaged one: skip it
     }
@@ -29,9 +34,37 @@ export const isFailure = (e: { outcome: string }) => e.outcome === 'error' || e.
 
 /** Entries matching the query, newest first. Files are read newest first and reading stops once enough are found. */
 export function readTrace(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+  return readFiles(traceFiles(dataDir), query);
+}
+
+/** The security events matching the query, newest first. */
+export function readSecurityEvents(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+  return readFiles(securityEventFiles(dataDir), query);
+}
+
+const identity = (e: FlowEntry) => `${e.ts}|${e.requestId}|${e.step}|${e.outcome}|${e.kind ?? ''}|${e.grantId ?? ''}`;
+
+/**
+ * The trace and the security events together, newest first, each entry once (a security event is in both files
+ * until a flood rotates the trace; then only the security events still have it).
+ */
+export function readActivity(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+  const seen = new Set<string>();
+  const merged: FlowEntry[] = [];
+  for (const e of [...readTrace(dataDir, query), ...readSecurityEvents(dataDir, query)]) {
+    const id = identity(e);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    merged.push(e);
+  }
+  merged.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0));
+  return query.limit !== undefined ? merged.slice(0, query.limit) : merged;
+}
+
+function readFiles(files: string[], query: TraceQuery): FlowEntry[] {
   const out: FlowEntry[] = [];
   const limit = query.limit ?? Infinity;
-  for (const file of traceFiles(dataDir)) {
+  for (const file of files) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
