@@ -158,6 +158,8 @@ export async function runToExit(dataDir: string, env: NodeJS.ProcessEnv = {}): P
 
 export interface TraceEntry {
   requestId: string;
+  clientRequestId?: string;
+  ip?: string;
   step: string;
   outcome: 'ok' | 'error' | 'security';
   clientId?: string;
