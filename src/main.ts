@@ -79,6 +79,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const users = createUserAuthenticator({
     options: config.users.length > 0 ? createOptionsUserCheck(config.users) : undefined,
     homeAssistant: options.homeAssistantAuth,
+    haAllowedUsers: config.haAllowedUsers,
   });
   if (!users.hasSources) {
     log.warn('no one can log in to link an account: add a user under Configuration → users, or enable Home Assistant login (auth_api)');

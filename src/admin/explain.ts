@@ -345,6 +345,11 @@ const EXPLAINERS: Record<string, Explainer> = {
     problem: `Someone tried to log in as "${e.username ?? ''}" with a wrong password while linking.`,
     fix: `Log in with a Home Assistant account, or a user listed under Configuration → users. Repeated failures from unknown addresses are refused by the rate limit.`,
   }),
+  ha_user_not_allowed: (e) => ({
+    title: 'Home Assistant user not allowed to link',
+    problem: `Home Assistant user "${e.username ?? '?'}" logged in with the right password, but is not listed under ha_allowed_users, so the link was refused.`,
+    fix: 'If this person may link the skill, add their Home Assistant username to ha_allowed_users in the add-on configuration. If not, nothing to do; consider changing that account\'s password if you did not expect the attempt (Home Assistant\'s MFA does not protect this page).',
+  }),
   login_unavailable: (e) => ({
     title: 'Login not possible',
     problem: `Login could not be checked: ${e.cause ?? 'no login source answered'}.`,
