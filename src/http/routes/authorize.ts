@@ -11,7 +11,7 @@ import { AuthRequestRecord, SessionRecord } from '../../store/records';
 import { FLOW_TTL_MS, currentSession, ensureFlowToken, flowHashOf, startSession } from '../browser-session';
 import { HttpDeps } from '../deps';
 import { redirectWith } from '../oauth-responses';
-import { consentPage, errorPage, loginPage } from '../pages/oauth-pages';
+import { NOT_ALLOWED_MESSAGE, consentPage, errorPage, loginPage } from '../pages/oauth-pages';
 import { formField, issuerFor, queryParams } from '../request-context';
 
 const RESTART_HINT = 'Start linking again from the Alexa app (Skills → your skill → Link Account).';
@@ -59,7 +59,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     const noSources = deps.users.hasSources
       ? undefined
       : 'No one can log in yet: add a user under the add-on Configuration → users, or enable Home Assistant login (auth_api).';
-    sendPage(res, status, loginPage({ ...formContext(res, id, record), ...extra, noSources }));
+    sendPage(res, status, loginPage({ ...formContext(res, id, record), ...extra, noSources, audience: deps.users.audience }));
   }
 
   router.get('/alexa/authorize', async (req, res) => {
@@ -119,6 +119,11 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
       return;
     }
     const result = await deps.users.login(username, formField(req, 'password') ?? '');
+    if (!result.ok && result.reason === 'not_allowed') {
+      trace.record({ ...withClient, outcome: 'security', username: result.username, kind: 'ha_user_not_allowed', cause: result.detail });
+      renderLogin(res, 403, id!, record, { error: NOT_ALLOWED_MESSAGE, username });
+      return;
+    }
     if (!result.ok) {
       const unavailable = result.reason === 'unavailable';
       trace.record({
