@@ -17,7 +17,7 @@ import { writeLocalDefaults } from './config/local-defaults';
 import { createApp } from './http/app';
 import { HttpDeps } from './http/deps';
 import { RateLimitSettings } from './http/rate-limits';
-import { createFlowTrace } from './log/flow-trace';
+import { FlowTraceOptions, createFlowTrace } from './log/flow-trace';
 import { Logger, createLogger } from './log/logger';
 import { ClientRegistry } from './oauth/client-auth';
 import { GrantDeps } from './oauth/grant-deps';
@@ -48,6 +48,8 @@ export interface StartOptions {
   now?: () => number;
   /** The admin page's listener (Ingress in the add-on); without it only the CLI's control socket runs. */
   admin?: AdminListenOptions;
+  /** Overrides of the flow trace's and security events' bounds (tests shrink them). */
+  trace?: FlowTraceOptions;
 }
 
 export interface RunningServer {
@@ -68,7 +70,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const store = await openStore(dataDir, { log });
   const storeState = store.status();
   if (!storeState.ok) log.error(`starting without a usable database; token requests answer 503 until it recovers: ${storeState.reason}`);
-  const trace = createFlowTrace(dataDir, log);
+  const trace = createFlowTrace(dataDir, log, options.trace);
   const metrics = createMetrics(trace);
   const grants: GrantDeps = {
     repos: createRepositories(store),

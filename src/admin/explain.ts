@@ -410,6 +410,11 @@ const EXPLAINERS: Record<string, Explainer> = {
     problem: `${e.cause ?? 'Security events that any client can cause arrived faster than they are recorded one by one.'} Events only a credential holder can cause (a code replay, a reused refresh token) are still recorded one by one.`,
     fix: 'Usually scanners or password guessing, which the rate limits handle; if it persists, check which addresses the flow trace names and block them at your reverse proxy.',
   }),
+  admin_wrong_host: (e) => ({
+    title: 'Admin page refused a request for another host',
+    problem: `A request reached the admin listener from ${e.ip ?? 'this machine'} addressed to another host name${typeof e.detail?.host === 'string' ? ` ("${e.detail.host}")` : ''}: what a web page using DNS rebinding sends. Nothing was shown or changed.`,
+    fix: 'Open the admin page at http://localhost:<port>/ (or 127.0.0.1). If you did not, a web page you visited tried to reach it; nothing is needed.',
+  }),
   admin_csrf: () => ({
     title: 'Admin form expired or forged',
     problem: 'An admin action was posted without a valid form token.',

@@ -23,6 +23,11 @@ export interface AdminListenOptions {
   host: string;
   /** Peer addresses allowed to connect (exact IPs, compared with the socket's remote address). */
   allow: string[];
+  /**
+   * Serve only requests addressed to this listener's own names (access.ts listenerHostOnly, against DNS
+   * rebinding). On unless false; false only behind Ingress, whose proxy alone connects and sets the Host.
+   */
+  hostCheck?: boolean;
 }
 
 export interface AdminHandle {
@@ -49,7 +54,8 @@ export function adminListenFromEnv(env: NodeJS.ProcessEnv, inAddon: boolean): Ad
     throw new Error(`ADMIN_PORT: "${env.ADMIN_PORT}" is not a port number (0-65535) or "off"; unset it to use ${DEFAULT_ADMIN_PORT}`);
   }
   const allow = env.ADMIN_ALLOW ? env.ADMIN_ALLOW.split(',').map((a) => a.trim()).filter(Boolean) : inAddon ? [INGRESS_PROXY] : LOOPBACK;
-  return { port, host: env.ADMIN_HOST ?? (inAddon ? '0.0.0.0' : '127.0.0.1'), allow };
+  const ingress = allow.length === 1 && allow[0] === INGRESS_PROXY;
+  return { port, host: env.ADMIN_HOST ?? (inAddon ? '0.0.0.0' : '127.0.0.1'), allow, hostCheck: !ingress };
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -99,7 +105,7 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
   let port: number | undefined;
   if (opts.listen) {
     const { host, allow } = opts.listen;
-    const app = createAdminApp({ ctx: context, allow, metrics });
+    const app = createAdminApp({ ctx: context, allow, metrics, hostCheck: opts.listen.hostCheck !== false });
     try {
       admin = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(opts.listen!.port, host);

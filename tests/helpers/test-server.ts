@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateOptions } from '../../src/config/load-config';
-import { createLogger } from '../../src/log/logger';
+import { Logger, createLogger } from '../../src/log/logger';
+import { FlowTraceOptions } from '../../src/log/flow-trace';
+import { PasswordCheck } from '../../src/auth/user-authenticator';
 import { RateLimitSettings } from '../../src/http/rate-limits';
 import { AdminListenOptions } from '../../src/admin';
 import { RunningServer, start } from '../../src/main';
@@ -59,6 +61,12 @@ export interface InProcessOptions {
   now?: () => number;
   /** The admin listener; off unless given. */
   admin?: AdminListenOptions;
+  /** Home Assistant's password check (a stand-in); off unless given. */
+  homeAssistantAuth?: PasswordCheck;
+  /** Listening address; 127.0.0.1 unless given (e.g. '::' for a dual-stack listener). */
+  host?: string;
+  trace?: FlowTraceOptions;
+  log?: Logger;
 }
 
 export async function startInProcess(opts: InProcessOptions = {}): Promise<RunningServer & { dataDir: string }> {
@@ -68,9 +76,11 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<Runni
     config,
     dataDir,
     port: 0,
-    host: '127.0.0.1',
-    log: createLogger('error', true),
+    host: opts.host ?? '127.0.0.1',
+    log: opts.log ?? createLogger('error', true),
     now: opts.now,
+    homeAssistantAuth: opts.homeAssistantAuth,
+    trace: opts.trace,
     rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, tokenFailuresPerClient: 1000, ...opts.rateLimits },
     admin: opts.admin,
   });
