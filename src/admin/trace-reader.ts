@@ -46,7 +46,8 @@ const identity = (e: FlowEntry) => `${e.ts}|${e.requestId}|${e.step}|${e.outcome
 
 /**
  * The trace and the security events together, newest first, each entry once (a security event is in both files
- * until a flood rotates the trace; then only the security events still have it).
+ * until a flood rotates the trace; then only the security events still have it). `limit` applies to each source
+ * on its own, so however many failures a flood wrote, the newest `limit` security events are always listed.
  */
 export function readActivity(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
   const seen = new Set<string>();
@@ -58,7 +59,7 @@ export function readActivity(dataDir: string, query: TraceQuery = {}): FlowEntry
     merged.push(e);
   }
   merged.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0));
-  return query.limit !== undefined ? merged.slice(0, query.limit) : merged;
+  return merged;
 }
 
 function readFiles(files: string[], query: TraceQuery): FlowEntry[] {

@@ -39,15 +39,17 @@ export const TRACE_LIMITS: JsonlLimits = {
 };
 
 /**
- * 16 MiB for 90 days. The most an anonymous flood adds is SECURITY_ANONYMOUS_PER_HOUR + 1 lines an hour of at
- * most MAX_LINE_BYTES: 5 × 24 × 90 × 4 KiB ≈ 42 MiB in theory, but real lines are under 1 KiB (≈ 10 MiB), and
- * tests/security/audit-trail.test.ts floods it for 90 simulated days and checks an early replay is still there.
+ * 20 MiB for 90 days. The most anonymous clients can add is SECURITY_ANONYMOUS_PER_HOUR entries and one summary
+ * an hour, each line at most SECURITY_LINE_BYTES: 5 × 24 × 90 × 1.5 KiB ≈ 15.8 MiB, under the size bound, so
+ * such lines leave by age before size rotation could take a recorded replay with them
+ * (tests/security/audit-trail.test.ts floods it for 89 simulated days).
  */
 export const SECURITY_LIMITS: JsonlLimits = {
   maxBytes: 2 * 1024 * 1024,
-  maxFiles: 8,
+  maxFiles: 10,
   maxAgeMs: 90 * 24 * 3600 * 1000,
 };
+export const SECURITY_LINE_BYTES = 1536;
 
 export interface FlowTraceOptions extends Partial<JsonlLimits> {
   now?: () => number;
@@ -82,11 +84,11 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   };
   const writeTrace = (entries: FlowEntry[]) => {
     if (closed || entries.length === 0) return;
-    trace.append(entries.map(entryLine));
+    trace.append(entries.map((e) => entryLine(e)));
     for (const e of entries) logLine(e);
   };
   const writeSecurity = (entries: FlowEntry[]) => {
-    if (!closed && entries.length > 0) securityFile.append(entries.map(entryLine));
+    if (!closed && entries.length > 0) securityFile.append(entries.map((e) => entryLine(e, SECURITY_LINE_BYTES)));
   };
   const sweep = () => {
     writeTrace(coalescer.sweep());

@@ -60,15 +60,16 @@ export function safeEntry(entry: FlowEntry): FlowEntry {
   return out;
 }
 
-/** The entry as one JSON line of at most MAX_LINE_BYTES: the detail goes first, then the cause shrinks. */
-export function entryLine(entry: FlowEntry): string {
+/** The entry as one JSON line of at most `maxBytes` (≥ 1 KiB): the detail goes first, then cause and fields shrink. */
+export function entryLine(entry: FlowEntry, maxBytes = MAX_LINE_BYTES): string {
   let line = JSON.stringify(entry);
-  if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return `${line}\n`;
+  if (Buffer.byteLength(line) <= maxBytes) return `${line}\n`;
   const smaller: FlowEntry = { ...entry, detail: { truncated: true } };
   line = JSON.stringify(smaller);
-  if (Buffer.byteLength(line) <= MAX_LINE_BYTES) return `${line}\n`;
+  if (Buffer.byteLength(line) <= maxBytes) return `${line}\n`;
+  // Every field at 64 characters of at most 3 bytes (escapes are ASCII), the cause at 256: under 1 KiB in all.
   const minimal: FlowEntry = { ...smaller, cause: untrusted(entry.cause, 256) };
-  for (const f of ['redirectUri', 'clientId', 'username'] as const) if (minimal[f] !== undefined) minimal[f] = untrusted(minimal[f], 64);
+  for (const f of [...FIELDS, 'clientRequestId', 'ip'] as const) if (minimal[f] !== undefined) minimal[f] = untrusted(minimal[f], 64);
   return `${JSON.stringify(minimal)}\n`;
 }
 
