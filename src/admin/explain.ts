@@ -6,6 +6,7 @@
  * only in the operator-facing `cause` the OAuth code wrote (a stored PKCE challenge, a code's age), it is read from
  * there, and when that text ever changes shape the explanation still stands, only without that number.
  */
+import { CAUSE_MAX } from '../log/trace-policy';
 import { Config } from '../config/config';
 import { closestRedirectUri } from '../oauth/redirect-uri';
 
@@ -41,8 +42,12 @@ const ALEXA_HOSTS = ['pitangui.amazon.com', 'layla.amazon.com', 'alexa.amazon.co
 const CONFIG = 'the add-on Configuration tab';
 const RELINK = 'The user links again from the Alexa app (Skills → Your Skills → the skill → Link Account).';
 
+/**
+ * Patterns run on trace causes, which carry request data: capped here as the trace caps them (CAUSE_MAX), so even
+ * a pattern with a greedy group costs a bounded few thousand steps; each starts with a literal.
+ */
 function match(text: string | undefined, re: RegExp): RegExpExecArray | undefined {
-  return (text !== undefined && re.exec(text)) || undefined;
+  return (text !== undefined && re.exec(text.slice(0, CAUSE_MAX))) || undefined;
 }
 
 function isAlexaUri(uri: string | undefined): boolean {

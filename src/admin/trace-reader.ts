@@ -46,20 +46,20 @@ const identity = (e: FlowEntry) => `${e.ts}|${e.requestId}|${e.step}|${e.outcome
 
 /**
  * The trace and the security events together, newest first, each entry once (a security event is in both files
- * until a flood rotates the trace; then only the security events still have it). `limit` applies to each source
- * on its own, so however many failures a flood wrote, the newest `limit` security events are always listed.
+ * until a flood rotates the trace; then only the security events still have it). At most `limit` entries, of
+ * which up to half are kept for the newest security events: however many failures a flood wrote since, a
+ * recorded code replay stays in the list (Activity, `oauth-admin activity --failures`).
  */
 export function readActivity(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
-  const seen = new Set<string>();
-  const merged: FlowEntry[] = [];
-  for (const e of [...readTrace(dataDir, query), ...readSecurityEvents(dataDir, query)]) {
-    const id = identity(e);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    merged.push(e);
-  }
-  merged.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0));
-  return merged;
+  const newestFirst = (a: FlowEntry, b: FlowEntry) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0);
+  const security = readSecurityEvents(dataDir, query);
+  const securityIds = new Set(security.map(identity));
+  const others = readTrace(dataDir, query).filter((e) => !securityIds.has(identity(e)));
+  const limit = query.limit ?? Infinity;
+  if (security.length + others.length <= limit) return [...security, ...others].sort(newestFirst);
+  const reserved = security.slice(0, Math.floor(limit / 2));
+  const rest = [...security.slice(reserved.length), ...others].sort(newestFirst).slice(0, limit - reserved.length);
+  return [...reserved, ...rest].sort(newestFirst);
 }
 
 function readFiles(files: string[], query: TraceQuery): FlowEntry[] {

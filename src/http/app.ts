@@ -1,6 +1,26 @@
 /**
  * The public Express app (port 8096): security headers on every response, trust-proxy from the options, the
  * OAuth routes, and error handlers that answer in the RFC's format instead of Express's HTML stack pages.
+ *
+ * Every parser and pattern that request data meets runs in linear time on a capped input (issue #12). Node caps
+ * the request line and headers at 16 KB in all, the body parsers cap bodies (token endpoints 16 KB and 32
+ * parameters, login/consent 8 KB and 16, admin 4 KB and 8); then:
+ * - Authorization: oauth/basic-auth.ts, a scan of at most 4096 characters, parsed once per request
+ *   (request-context.ts requestBasic) for the limiter and the authenticator alike; base64, form-decoding linear.
+ * - Host: request-context.ts isPlainHost, anchored, each repeated group ends in a character its class excludes
+ *   (≤ 260 characters). Admin listener: access.ts listenerHostOnly (string comparisons), ingressPrefix (a scan
+ *   for trailing slashes, then an anchored pattern whose groups start with "/", ≤ 300 characters).
+ * - Query and forms: URLSearchParams / express.urlencoded (extended: false), linear; token parameters ≤ 4096
+ *   characters (token-endpoint.ts singleParams), state ≤ 2048; scope tokens: scopes.ts, one character class;
+ *   PKCE values: pkce.ts, one bounded class {43,128}; redirect URIs: exact comparison, the closest-match edit
+ *   distance on at most 512 × 512 characters (redirect-uri.ts).
+ * - Cookies: cookie-parser; flow/session values checked by /^[\w-]{43}$/ and a length cap (browser-session.ts).
+ * - req.hostname for the loopback cookie rule: browser-session.ts LOOPBACK, literals and \d+ between dots.
+ * - Usernames: auth/username.ts, a whitespace scan and NFKC/case mapping of at most 256 characters.
+ * - Addresses: log/client-address.ts, ≤ 64 characters, WHATWG URL parsing and one anchored pattern.
+ * - Output: log/untrusted.ts, one pass over at most `max` output characters; error descriptions (errors.ts
+ *   wireDescription) and log values, single character classes; explanations (admin/explain.ts) match causes the
+ *   trace already capped at 1024 characters, each pattern starting with a literal.
  */
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
