@@ -53,11 +53,26 @@ function uptime(seconds: number | undefined): string {
   return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m ${seconds % 60}s`;
 }
 
+const OPTION_NAMES = new Set(['--json', '--all', '--failures', '--limit', '--yes', '--data-dir', '--help']);
+
+/**
+ * Grant ids are base64url, so one in 32 starts with "-": passed as an option, parseArgs refused it and the grant
+ * could not be revoked. Such arguments (a dash and 5+ id characters, not one of our options) are positionals.
+ */
+function idsAsPositionals(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const tail = end < 0 ? [] : argv.slice(end + 1);
+  const ids = head.filter((a) => /^--?[\w-]{5,63}$/.test(a) && !OPTION_NAMES.has(a.split('=')[0]));
+  if (ids.length === 0) return argv;
+  return [...head.filter((a) => !ids.includes(a)), '--', ...ids, ...tail];
+}
+
 async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: idsAsPositionals(argv),
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
