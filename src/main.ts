@@ -9,9 +9,9 @@ import path from 'node:path';
 import { createOptionsUserCheck, createUserAuthenticator } from './auth/options-users';
 import { supervisorAuthFromEnv } from './auth/supervisor-auth';
 import { PasswordCheck } from './auth/user-authenticator';
-import { AdminListenOptions, adminListenFromEnv, startAdmin } from './admin';
-import type { AdminContext } from './admin/service';
-import { createMetrics } from './admin/metrics';
+import { AdminListenOptions, adminListenFromEnv, startAdmin } from './http/admin';
+import type { AdminContext } from './ops/admin-service';
+import { createMetrics } from './ops/metrics';
 import { Config } from './config/config';
 import { resolveDataDir } from './config/data-dir';
 import { ConfigError, loadConfigFile } from './config/load-config';
@@ -19,7 +19,7 @@ import { writeLocalDefaults } from './config/local-defaults';
 import { createApp } from './http/app';
 import { HttpDeps } from './http/deps';
 import { RateLimitSettings } from './http/rate-limits';
-import { createFlowTrace } from './log/flow-trace';
+import { FlowTraceOptions, createFlowTrace } from './log/flow-trace';
 import { Logger, createLogger } from './log/logger';
 import { ClientRegistry } from './oauth/client-auth';
 import { openDataFolder } from './data-folder';
@@ -48,6 +48,8 @@ export interface StartOptions {
   admin?: AdminListenOptions;
   /** The Supervisor's API (SUPERVISOR_TOKEN set): Home Assistant notifications go through it. */
   supervisor?: SupervisorApi;
+  /** Overrides of the flow trace's and security events' bounds (tests shrink them). */
+  trace?: FlowTraceOptions;
 }
 
 export interface RunningServer {
@@ -78,12 +80,13 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const storeState = store.status();
   // The store logged the fault itself, once: say only what it means for the server.
   if (!storeState.ok) log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
-  const trace = createFlowTrace(dataDir, log);
+  const trace = createFlowTrace(dataDir, log, options.trace);
   trace.subscribe(notifier.onTraceEntry);
   const metrics = createMetrics(trace);
   const users = createUserAuthenticator({
     options: config.users.length > 0 ? createOptionsUserCheck(config.users) : undefined,
     homeAssistant: options.homeAssistantAuth,
+    haAllowedUsers: config.haAllowedUsers,
   });
   if (!users.hasSources) {
     log.warn('no one can log in to link an account: add a user under Configuration → users, or enable Home Assistant login (auth_api)');

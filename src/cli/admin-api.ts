@@ -9,11 +9,11 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfigFile } from '../config/load-config';
 import { Config } from '../config/config';
-import { DiagnoseReport, diagnose } from '../admin/diagnose';
+import { DiagnoseReport, diagnose } from '../ops/diagnose';
 import {
   ActivityEntry, AdminContext, ClientView, GrantView, RevokeAllResult, RevokeResult, StatusReport, activity, listClients, listGrants,
   resolveGrantId, revokeAll, revokeGrants, status,
-} from '../admin/service';
+} from '../ops/admin-service';
 import { openDataFolder } from '../data-folder';
 import { FlowTrace, createFlowTrace } from '../log/flow-trace';
 import { createLogger } from '../log/logger';

@@ -1,4 +1,43 @@
 /** Plain-text output for the CLI: aligned tables, local times, optional colour (only on a terminal, never with NO_COLOR). */
+import { untrusted } from '../log/untrusted';
+
+/** A value that came from a client or the store (a username, a cause), as one escaped line for the terminal. */
+export const shown = (value: unknown, max = 1024): string => untrusted(value, max);
+
+/**
+ * The CLI's last guard before the terminal, behind shown() on each value: every control character except the
+ * newline is escaped (C1 and bidi controls as \uXXXX, which --json output stays valid with), and ESC only survives as the start of a colour code (ESC [ digits m, what style() writes),
+ * so a value that slipped through can at worst change a colour: never clear the screen, set the window title,
+ * write the clipboard (OSC 52) or forge a hyperlink. One linear pass.
+ */
+export function terminalSafe(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x1b) {
+      let j = i + 1;
+      if (text[j] === '[') {
+        j++;
+        while (j < text.length && j - i < 12 && /[0-9;]/.test(text[j])) j++;
+        if (text[j] === 'm') {
+          out += text.slice(i, j + 1);
+          i = j;
+          continue;
+        }
+      }
+      out += '\\x1b';
+    } else if (c === 0x0a) {
+      out += '\n';
+    } else if (c < 0x20 || c === 0x7f) {
+      out += untrusted(text[i]); // \t, \r, \xHH: never raw in --json output (JSON.stringify escapes C0)
+    } else if ((c > 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+      out += `\\u${c.toString(16).padStart(4, '0')}`; // a valid escape inside --json strings too
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
 
 export interface Style {
   ok(s: string): string;

@@ -10,12 +10,12 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { formatBytes } from '../admin/diagnose';
-import { checkPkce } from '../admin/pkce-check';
-import { AdminError } from '../admin/service';
+import { formatBytes } from '../ops/diagnose';
+import { checkPkce } from '../ops/pkce-check';
+import { AdminError } from '../ops/admin-service';
 import { resolveDataDir } from '../config/data-dir';
 import { AdminApi, CliError, connect } from './admin-api';
-import { Style, localTime, pairs, style, table, wrap } from './format';
+import { Style, localTime, pairs, shown, style, table, terminalSafe, wrap } from './format';
 
 const USAGE = `usage: oauth-admin <command> [options]
 
@@ -53,11 +53,26 @@ function uptime(seconds: number | undefined): string {
   return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m ${seconds % 60}s`;
 }
 
+const OPTION_NAMES = new Set(['--json', '--all', '--failures', '--limit', '--yes', '--data-dir', '--help']);
+
+/**
+ * Grant ids are base64url, so one in 32 starts with "-": passed as an option, parseArgs refused it and the grant
+ * could not be revoked. Such arguments (a dash and 5+ id characters, not one of our options) are positionals.
+ */
+function idsAsPositionals(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const tail = end < 0 ? [] : argv.slice(end + 1);
+  const ids = head.filter((a) => /^--?[\w-]{5,63}$/.test(a) && !OPTION_NAMES.has(a.split('=')[0]));
+  if (ids.length === 0) return argv;
+  return [...head.filter((a) => !ids.includes(a)), '--', ...ids, ...tail];
+}
+
 async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: idsAsPositionals(argv),
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
@@ -142,7 +157,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         else {
           io.out(table(
             ['GRANT', 'CLIENT', 'USER', 'SCOPES', 'LINKED', 'LAST REFRESH', 'EXPIRES IF UNUSED', ...(opts.all ? ['STATUS'] : [])],
-            grants.map((g) => [g.id, g.clientId, g.username, g.scopes.join(' '), localTime(g.linkedAt), g.lastRefreshAt ? localTime(g.lastRefreshAt) : 'never', localTime(g.expiresAt),
+            grants.map((g) => [g.id, shown(g.clientId, 128), shown(g.username, 128), shown(g.scopes.join(' ')), localTime(g.linkedAt), g.lastRefreshAt ? localTime(g.lastRefreshAt) : 'never', localTime(g.expiresAt),
               ...(opts.all ? [g.status === 'active' ? st.ok('active') : st.err(`revoked ${localTime(g.revokedAt)}`)] : [])]),
             st,
           ));
@@ -159,12 +174,12 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         else {
           for (const e of entries) {
             const mark = e.outcome === 'ok' ? st.ok('✓') : e.outcome === 'security' ? st.err('‼') : st.err('✗');
-            const who = [e.clientId, e.username].filter(Boolean).join(' ');
-            const what = e.explanation ? e.explanation.title : e.step === 'token' ? `tokens issued (${e.grantType ?? '?'})` : e.step === 'admin' ? String(e.detail?.action ?? 'admin action') : 'ok';
-            io.out(`${localTime(e.ts, true)}  ${mark} ${e.step.padEnd(10)} ${what}${who ? st.dim(`  ${who}`) : ''}${e.kind ? st.dim(`  [${e.kind}]`) : ''}`);
+            const who = [e.clientId, e.username].filter(Boolean).map((v) => shown(v, 256)).join(' ');
+            const what = shown(e.explanation ? e.explanation.title : e.step === 'token' ? `tokens issued (${e.grantType ?? '?'})` : e.step === 'admin' ? String(e.detail?.action ?? 'admin action') : 'ok');
+            io.out(`${localTime(e.ts, true)}  ${mark} ${shown(e.step, 16).padEnd(10)} ${what}${who ? st.dim(`  ${who}`) : ''}${e.kind ? st.dim(`  [${shown(e.kind, 64)}]`) : ''}`);
             if (e.explanation) {
-              io.out(`    ${wrap(e.explanation.problem, 96, '    ')}`);
-              io.out(`    ${st.bold('Fix:')} ${wrap(e.explanation.fix, 91, '    ')}`);
+              io.out(`    ${wrap(shown(e.explanation.problem, 2048), 96, '    ')}`);
+              io.out(`    ${st.bold('Fix:')} ${wrap(shown(e.explanation.fix, 2048), 91, '    ')}`);
             }
           }
         }
@@ -271,8 +286,9 @@ async function revokeCommand(api: AdminApi, io: Io, st: Style, asJson: boolean, 
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<number> {
   const io: Io = {
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
+    // Everything printed passes terminalSafe: request data reaches the terminal as escaped text only.
+    out: (t) => process.stdout.write(`${terminalSafe(t)}\n`),
+    err: (t) => process.stderr.write(`${terminalSafe(t)}\n`),
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     color: Boolean(process.stdout.isTTY) && !env.NO_COLOR,
     async confirm(question) {

@@ -26,6 +26,11 @@ export interface Config {
   /** Issuer and base of every URL we publish, without a trailing slash; undefined = derive from the request. */
   publicUrl?: string;
   users: UserConfig[];
+  /**
+   * Home Assistant users who may approve a link, as Home Assistant spells usernames (auth/username.ts haUsername);
+   * empty: any Home Assistant user. Users from the `users` option are always allowed.
+   */
+  haAllowedUsers: string[];
   clients: ClientConfig[];
   accessTokenLifetime: number;
   authCodeLifetime: number;

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import Ajv, { ErrorObject } from 'ajv';
 import { Config, ClientConfig, DEFAULTS } from './config';
 import { OPTION_HINTS, optionsSchema } from './options-schema';
+import { haUsername } from './username';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -165,6 +166,15 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
     seenUsers.add(u.username);
   });
 
+  const haAllowed: string[] = [];
+  arrayOf(options.ha_allowed_users).forEach((u, i) => {
+    if (typeof u !== 'string' || u === '') return;
+    const name = haUsername(u);
+    if (name === '') problems.push(`ha_allowed_users[${i}]: is only white space; write a Home Assistant username, or remove the entry`);
+    else if (haAllowed.includes(name)) warnings.push(`ha_allowed_users[${i}]: "${name}" is listed twice (Home Assistant ignores case and surrounding spaces)`);
+    else haAllowed.push(name);
+  });
+
   arrayOf(options.trusted_proxies).forEach((p, i) => {
     if (typeof p === 'string' && p !== '' && !isTrustedProxyEntry(p)) {
       problems.push(`trusted_proxies[${i}]: "${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal; correct it`);
@@ -189,6 +199,7 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
     config: {
       publicUrl,
       users: (options.users ?? []).map((u: any) => ({ username: u.username, password: u.password })),
+      haAllowedUsers: haAllowed,
       clients,
       accessTokenLifetime: options.access_token_lifetime ?? DEFAULTS.access_token_lifetime,
       authCodeLifetime: options.auth_code_lifetime ?? DEFAULTS.auth_code_lifetime,

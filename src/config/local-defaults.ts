@@ -4,7 +4,7 @@
  * go into the file (mode 0600), never into the log.
  */
 import { writeFileSync } from 'node:fs';
-import { randomToken } from '../oauth/secrets';
+import { randomToken } from '../crypto/tokens';
 
 export function writeLocalDefaults(file: string): void {
   const options = {

@@ -6,6 +6,7 @@
 export const OPTION_KEYS = [
   'public_url',
   'users',
+  'ha_allowed_users',
   'clients',
   'access_token_lifetime',
   'auth_code_lifetime',
@@ -38,6 +39,7 @@ export const optionsSchema = {
         },
       },
     },
+    ha_allowed_users: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 } },
     clients: {
       type: 'array',
       minItems: 1,
@@ -91,5 +93,6 @@ export const OPTION_HINTS: Record<string, string> = {
   client_id: 'printable ASCII without spaces, as entered in the Alexa console, e.g. amazon-alexa',
   scopes: 'scope names are printable ASCII without spaces, quotes or backslashes, e.g. music.read',
   log_level: 'one of error, warn, info, debug',
+  ha_allowed_users: 'Home Assistant usernames (the name you log in with, not the display name), e.g. [owner]; empty lets any Home Assistant user approve',
   secret: 'a resource server secret needs at least 16 characters; generate a random one',
 };

@@ -1,6 +1,26 @@
 /**
  * The public Express app (port 8096): security headers on every response, trust-proxy from the options, the
  * OAuth routes, and error handlers that answer in the RFC's format instead of Express's HTML stack pages.
+ *
+ * Every parser and pattern that request data meets runs in linear time on a capped input (issue #12). Node caps
+ * the request line and headers at 16 KB in all, the body parsers cap bodies (token endpoints 16 KB and 32
+ * parameters, login/consent 8 KB and 16, admin 4 KB and 8); then:
+ * - Authorization: oauth/basic-auth.ts, a scan of at most 4096 characters, parsed once per request
+ *   (request-context.ts requestBasic) for the limiter and the authenticator alike; base64, form-decoding linear.
+ * - Host: request-context.ts isPlainHost, anchored, each repeated group ends in a character its class excludes
+ *   (≤ 260 characters). Admin listener: access.ts listenerHostOnly (string comparisons), ingressPrefix (a scan
+ *   for trailing slashes, then an anchored pattern whose groups start with "/", ≤ 300 characters).
+ * - Query and forms: URLSearchParams / express.urlencoded (extended: false), linear; token parameters ≤ 4096
+ *   characters (token-endpoint.ts singleParams), state ≤ 2048; scope tokens: scopes.ts, one character class;
+ *   PKCE values: pkce.ts, one bounded class {43,128}; redirect URIs: exact comparison, the closest-match edit
+ *   distance on at most 512 × 512 characters (redirect-uri.ts).
+ * - Cookies: cookie-parser; flow/session values checked by /^[\w-]{43}$/ and a length cap (browser-session.ts).
+ * - req.hostname for the loopback cookie rule: browser-session.ts LOOPBACK, literals and \d+ between dots.
+ * - Usernames: auth/username.ts, a whitespace scan and NFKC/case mapping of at most 256 characters.
+ * - Addresses: log/client-address.ts, ≤ 64 characters, WHATWG URL parsing and one anchored pattern.
+ * - Output: log/untrusted.ts, one pass over at most `max` output characters; error descriptions (errors.ts
+ *   wireDescription) and log values, single character classes; explanations (admin/explain.ts) match causes the
+ *   trace already capped at 1024 characters, each pattern starting with a literal.
  */
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
@@ -10,7 +30,9 @@ import { HttpDeps } from './deps';
 import { errorPage } from './pages/oauth-pages';
 import { FormLimiters, refuseLocked } from './form-endpoint';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout } from './rate-limits';
+import { requestTiming } from './request-timing';
 import { requestContext } from './request-context';
+import { untrusted } from '../log/untrusted';
 import { pageSecurityHeaders } from './security-headers';
 import { authorizeRoutes } from './routes/authorize';
 import { healthRoutes } from './routes/health';
@@ -34,16 +56,24 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
   app.set('query parser', false); // parameters are read raw, so repeats are seen and refused
 
   app.use(requestContext);
-  if (deps.metrics) app.use(deps.metrics.httpTiming);
+  if (deps.metrics) app.use(requestTiming(deps.metrics));
   app.use(pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps) }));
   app.use(cookieParser());
 
+  // Headers from a peer outside trusted_proxies are ignored (Express's trust proxy); say so once, naming the fix.
   let warnedAboutProxy = false;
+  let warnedAboutProto = false;
   app.use((req, _res, next) => {
     if (!warnedAboutProxy && req.get('x-forwarded-for') && deps.config.trustedProxies.length === 0) {
       warnedAboutProxy = true;
       deps.log.warn(
         `requests arrive through a reverse proxy at ${req.socket.remoteAddress} that is not trusted: rate limits see the proxy instead of the client; add its address to the trusted_proxies option`,
+      );
+    }
+    if (!warnedAboutProto && !deps.config.publicUrl && !req.secure && req.get('x-forwarded-proto')?.toLowerCase() === 'https') {
+      warnedAboutProto = true;
+      deps.log.warn(
+        `a request says it reached the proxy over https (X-Forwarded-Proto) but came from ${req.socket.remoteAddress}, which is not in trusted_proxies: the header is ignored, so login cookies are not marked Secure and published URLs start with http://; set public_url to the https address Alexa uses (recommended), or add the proxy to trusted_proxies`,
       );
     }
     next();
@@ -58,6 +88,7 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
     if (report) {
       deps.trace.record({
         requestId: res.locals.requestId,
+        clientRequestId: res.locals.clientRequestId,
         step: 'login',
         outcome: 'security',
         ip: req.ip,
@@ -81,7 +112,7 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
       res.status(405).set('Allow', 'POST').json({ error: 'invalid_request', error_description: `${req.method} is not allowed here; use POST` });
       return;
     }
-    res.status(404).type('html').send(errorPage(res.locals.nonce ?? '', 'Not found', `There is nothing at ${req.path}.`));
+    res.status(404).type('html').send(errorPage(res.locals.nonce ?? '', 'Not found', `There is nothing at ${untrusted(req.path)}.`));
   });
 
   // Body-parser and unexpected errors: a clean 4xx/5xx in the right format, never a stack trace.
@@ -89,12 +120,12 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
     if (isStoreError(err)) {
       // The store has logged the fault once; the page says to retry, never that the link is gone.
       if (res.headersSent) return;
-      deps.trace.record({ requestId: res.locals.requestId, step: req.path.endsWith('/login') ? 'login' : req.path.endsWith('/consent') ? 'consent' : 'authorize', outcome: 'error', ip: req.ip, error: 'temporarily_unavailable', kind: 'store_unavailable', cause: err.message });
+      deps.trace.record({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, step: req.path.endsWith('/login') ? 'login' : req.path.endsWith('/consent') ? 'consent' : 'authorize', outcome: 'error', ip: req.ip, error: 'temporarily_unavailable', kind: 'store_unavailable', cause: err.message });
       res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '30' }).type('html').send(errorPage(res.locals.nonce ?? '', 'Temporarily unavailable', 'The server cannot reach its database right now. Try again in a minute; the add-on log and /health say why.'));
       return;
     }
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) deps.log.error('unexpected error', { requestId: res.locals.requestId, path: req.path, error: err.stack ?? String(err) });
+    if (status === 500) deps.log.error('unexpected error', { requestId: res.locals.requestId, path: req.path.slice(0, 256), error: err.stack ?? String(err) });
     if (res.headersSent) return;
     if (isTokenPath(req)) {
       if (res.locals.lockouts?.length && status < 500) {
@@ -108,7 +139,7 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
         'malformed_body',
       );
       res.status(status).set({ 'Cache-Control': 'no-store' }).json(error.toJSON());
-      deps.trace.record({ requestId: res.locals.requestId, step: 'token', outcome: 'error', ip: req.ip, error: error.code, kind: 'malformed_body', cause: error.cause });
+      deps.trace.record({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, step: 'token', outcome: 'error', ip: req.ip, error: error.code, kind: 'malformed_body', cause: error.cause });
       return;
     }
     res.status(status).type('html').send(errorPage(res.locals.nonce ?? '', status === 500 ? 'Something went wrong' : 'Bad request', status === 500 ? 'The server could not complete this step; the add-on log has the details.' : 'The request could not be read.'));

@@ -1,6 +1,6 @@
 /** Everything the HTTP layer is built from; assembled once in main.ts. */
 import type Keyv from 'keyv';
-import type { Metrics } from '../admin/metrics';
+import type { Metrics } from '../ops/metrics';
 import { Config } from '../config/config';
 import { UserAuthenticator } from '../auth/user-authenticator';
 import { FlowTrace } from '../log/flow-trace';

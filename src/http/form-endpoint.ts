@@ -12,6 +12,7 @@ import { isStoreError } from '../store/faults';
 import { HttpDeps } from './deps';
 import { SECURITY_KINDS, sendOAuthError } from './oauth-responses';
 import { Lockout, LockoutReporter, RateLimitSettings, describeLockout } from './rate-limits';
+import { requestBasic } from './request-context';
 
 export interface FormEndpointResult {
   body: unknown;
@@ -59,6 +60,7 @@ export function refuseLocked(deps: HttpDeps, limiters: Pick<FormLimiters, 'setti
     if (!report) continue;
     deps.trace.record({
       requestId: res.locals.requestId,
+      clientRequestId: res.locals.clientRequestId,
       step,
       outcome: 'security',
       ip: req.ip,
@@ -86,6 +88,7 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimit
     const params = (req.body ?? {}) as Record<string, string | string[]>;
     const base = {
       requestId: res.locals.requestId,
+      clientRequestId: res.locals.clientRequestId,
       step,
       ip: req.ip,
       redirectUri: typeof params.redirect_uri === 'string' ? params.redirect_uri.slice(0, 2048) : undefined,
@@ -100,7 +103,7 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimit
           'content_type',
         );
       }
-      const result = await handle({ params, authorization: req.get('authorization') }, context, req);
+      const result = await handle({ params, basic: requestBasic(req, res) }, context, req);
       if (lockouts.length > 0 && result.provesPossession === false) {
         refuseLocked(deps, limiters, req, res, step, lockouts, context, undefined, started);
         return;

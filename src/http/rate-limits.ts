@@ -22,9 +22,21 @@
  *   three times the per-IP one: a single address is cut off by its own limit long before it can lock a
  *   username; only a distributed attack (several addresses) locks it, for the window.
  * Targets are only configured ids (unknown ids have nothing to guess and would let an attacker grow the table).
+ *
+ * Keys, so that no spelling of a target is a fresh one:
+ * - addresses: IPv4-mapped IPv6 (every IPv4 client on a dual-stack HOST=:: listener) is unmapped first, so each
+ *   IPv4 client keeps its own bucket; IPv6 is masked to the /56 a household or server is delegated;
+ * - usernames: folded at least as far as Home Assistant folds them (auth/username.ts), whether the login is
+ *   checked against the users option or Home Assistant: " owner" and "OWNER\t" are the owner;
+ * - clients: the one Basic parser and naming rule the authenticator uses (oauth/basic-auth.ts), read once per
+ *   request from res.locals.
  */
 import type { Request, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { usernameLockKey } from '../config/username';
+import { unmapIPv4 } from '../log/client-address';
+import { namedClientId } from '../oauth/basic-auth';
+import { requestBasic } from './request-context';
 
 export interface RateLimitSettings {
   windowMs: number;
@@ -72,9 +84,9 @@ interface LimiterSpec {
   name: LimiterName;
   limit: number;
   windowMs: number;
-  key: (req: Request) => string;
-  target: (req: Request) => string;
-  skip?: (req: Request) => boolean;
+  key: (req: Request, res: Response) => string;
+  target: (req: Request, res: Response) => string;
+  skip?: (req: Request, res: Response) => boolean;
   /** Per-target limits publish no RateLimit headers: how many failures others caused is nobody's business. */
   headers: boolean;
   onLimited: (req: Request, res: Response, next: () => void, lockout: Lockout) => void;
@@ -92,33 +104,23 @@ function limiter(spec: LimiterSpec): RateLimitRequestHandler {
     skip: spec.skip,
     // We warn about untrusted proxies ourselves, in words that name the option to set.
     validate: { xForwardedForHeader: false, trustProxy: false },
-    handler: (req, res, next) => spec.onLimited(req, res, next, { limiter: spec.name, target: spec.target(req), retryAfterSeconds: retryAfter(req, spec.windowMs) }),
+    handler: (req, res, next) => spec.onLimited(req, res, next, { limiter: spec.name, target: spec.target(req, res), retryAfterSeconds: retryAfter(req, spec.windowMs) }),
   });
 }
 
-const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+/** The client's address as limits and people see it: IPv4-mapped IPv6 unmapped (see above). */
+export const clientAddress = (req: Request): string => unmapIPv4(req.ip ?? 'unknown');
+const addressKey = (req: Request) => ipKeyGenerator(clientAddress(req));
 
-/** The client id a token-endpoint request names: Basic user name (form-decoded) or body client_id. */
-export function namedClientId(req: Request): string | undefined {
-  const auth = req.get('authorization');
-  if (auth) {
-    const m = /^Basic[ ]+([A-Za-z0-9+/=._~-]*)\s*$/i.exec(auth);
-    if (!m) return undefined;
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return undefined;
-    const raw = decoded.slice(0, colon);
-    try {
-      return decodeURIComponent(raw.replace(/\+/g, ' '));
-    } catch {
-      return raw;
-    }
-  }
-  const id = (req.body as Record<string, unknown> | undefined)?.client_id;
-  return typeof id === 'string' ? id : undefined;
+/** The client a token-endpoint request names, by the authenticator's own rule (oauth/basic-auth.ts). */
+export function requestClientId(req: Request, res: Response): string | undefined {
+  return namedClientId(requestBasic(req, res), (req.body as Record<string, unknown> | undefined)?.client_id);
 }
 
-const formUsername = (req: Request) => String((req.body as Record<string, unknown> | undefined)?.username ?? '').toLowerCase().slice(0, 128);
+const formUsername = (req: Request) => {
+  const value = (req.body as Record<string, unknown> | undefined)?.username;
+  return typeof value === 'string' ? value : '';
+};
 
 export interface RateLimits {
   loginPerIp: RateLimitRequestHandler;
@@ -143,25 +145,25 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
     next();
   };
   return {
-    loginPerIp: limiter({ name: 'login-ip', limit: settings.loginFailuresPerIp, windowMs, key: clientIp, target: (req) => req.ip ?? 'unknown', headers: true, onLimited: hard }),
+    loginPerIp: limiter({ name: 'login-ip', limit: settings.loginFailuresPerIp, windowMs, key: addressKey, target: clientAddress, headers: true, onLimited: hard }),
     loginPerUser: limiter({
       name: 'login-user',
       limit: settings.loginFailuresPerUser,
       windowMs,
-      key: (req) => `user:${formUsername(req)}`,
-      target: formUsername,
+      key: (req) => `user:${usernameLockKey(formUsername(req))}`,
+      target: (req) => usernameLockKey(formUsername(req)),
       headers: false,
       onLimited: hard,
     }),
-    tokenPerIp: limiter({ name: 'token-ip', limit: settings.tokenFailuresPerIp, windowMs, key: clientIp, target: (req) => req.ip ?? 'unknown', headers: true, onLimited: soft }),
+    tokenPerIp: limiter({ name: 'token-ip', limit: settings.tokenFailuresPerIp, windowMs, key: addressKey, target: clientAddress, headers: true, onLimited: soft }),
     tokenPerClient: limiter({
       name: 'token-client',
       limit: settings.tokenFailuresPerClient,
       windowMs,
-      key: (req) => `client:${namedClientId(req)}`,
-      target: (req) => namedClientId(req) ?? '',
-      skip: (req) => {
-        const id = namedClientId(req);
+      key: (req, res) => `client:${requestClientId(req, res)}`,
+      target: (req, res) => requestClientId(req, res) ?? '',
+      skip: (req, res) => {
+        const id = requestClientId(req, res);
         return id === undefined || !targets.has(id);
       },
       headers: false,

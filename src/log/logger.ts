@@ -1,11 +1,18 @@
 /**
  * The add-on log: one human-readable line per event on stdout (what the Home Assistant Log tab shows),
- * with key=value context. Secrets are redacted by format, whatever the caller passed.
+ * with key=value context. Secrets are redacted by format, whatever the caller passed; and every line stays one
+ * line: the message and each value go through untrusted() (control characters escaped, length capped), so
+ * request data that reached a message cannot forge a line or drive the terminal of someone reading the log.
  */
 import winston from 'winston';
 import { LogLevel } from '../config/config';
-import { fingerprint } from '../oauth/secrets';
+import { fingerprint } from '../crypto/tokens';
 import { isSecretKey, redact } from './redact';
+import { untrusted, untrustedTree } from './untrusted';
+
+/** Caps of the backstop: the callers cap request data far lower; these only bound a line whatever happens. */
+const MESSAGE_MAX = 4096;
+const VALUE_MAX = 4096;
 
 export type Logger = winston.Logger;
 
@@ -18,8 +25,18 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
+const untrustedFormat = winston.format((info) => {
+  info.message = untrusted(info.message, MESSAGE_MAX);
+  for (const key of Object.keys(info)) {
+    if (key === 'level' || key === 'message') continue;
+    info[key] = untrustedTree(info[key], VALUE_MAX);
+  }
+  return info;
+});
+
 function formatValue(v: unknown): string {
-  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
+  // Strings arrive escaped (untrustedFormat): quoting is for reading only, JSON.stringify would double every \.
+  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? `"${v.replace(/"/g, '\\"')}"` : v;
   return JSON.stringify(v);
 }
 
@@ -36,7 +53,7 @@ export function createLogger(level: LogLevel, silent = false): Logger {
   return winston.createLogger({
     level,
     silent,
-    format: winston.format.combine(redactFormat(), winston.format.timestamp(), lineFormat),
+    format: winston.format.combine(redactFormat(), untrustedFormat(), winston.format.timestamp(), lineFormat),
     transports: [new winston.transports.Console()],
   });
 }

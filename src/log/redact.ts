@@ -3,7 +3,7 @@
  * careless `log.info('x', { password })` still never writes a password. Code that logs secrets on purpose
  * passes fingerprint() itself.
  */
-import { fingerprint } from '../oauth/secrets';
+import { fingerprint } from '../crypto/tokens';
 
 const SECRET_KEYS = new Set([
   'password',

@@ -4,6 +4,7 @@
  * failures are shown on an error page. Everything after that is reported back to the client by redirect.
  */
 import { ClientConfig } from '../config/config';
+import { untrusted } from '../log/untrusted';
 import { ClientRegistry } from './client-auth';
 import { InvalidRequest, OAuthError, UnsupportedResponseType } from './errors';
 import { isValidPkceValue } from './pkce';
@@ -50,8 +51,8 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
   const client = clients.find(clientId);
   if (!client) {
     return page(new InvalidRequest(
-      `unknown client "${clientId}"`,
-      `client_id "${clientId}" is not configured (configured: ${clients.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
+      `unknown client "${untrusted(clientId, 128)}"`,
+      `client_id "${untrusted(clientId)}" is not configured (configured: ${clients.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
       'unknown_client',
     ));
   }
@@ -68,7 +69,7 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
     const closest = closestRedirectUri(given, client.redirectUris);
     return page(new InvalidRequest(
       'redirect_uri is not registered for this client',
-      `redirect_uri "${given}" is not a registered redirect URI of ${client.clientId} (registered: ${client.redirectUris.join(', ')}${closest ? `; closest: ${closest}` : ''}); add it exactly under Configuration → clients → redirect_uris`,
+      `redirect_uri "${untrusted(given)}" is not a registered redirect URI of ${client.clientId} (registered: ${client.redirectUris.join(', ')}${closest ? `; closest: ${closest}` : ''}); add it exactly under Configuration → clients → redirect_uris`,
       'redirect_uri_mismatch',
     ));
   } else {
@@ -97,7 +98,7 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
     return back(new InvalidRequest('response_type is missing', 'the authorization request has no response_type; it must be "code"', 'response_type_missing'));
   }
   if (responseType !== 'code') {
-    return back(new UnsupportedResponseType('only response_type=code is supported', `response_type "${responseType.slice(0, 64)}" is not supported; in the Alexa console choose "Auth Code Grant"`, 'unsupported_response_type'));
+    return back(new UnsupportedResponseType('only response_type=code is supported', `response_type "${untrusted(responseType, 64)}" is not supported; in the Alexa console choose "Auth Code Grant"`, 'unsupported_response_type'));
   }
 
   let scopes: string[];
@@ -120,7 +121,7 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
     if (method !== 'S256') {
       return back(new InvalidRequest(
         'code_challenge_method must be S256',
-        `code_challenge_method is ${method === undefined ? 'absent (meaning plain)' : `"${method.slice(0, 32)}"`}; only S256 is accepted (RFC 9700 §2.1.1)`,
+        `code_challenge_method is ${method === undefined ? 'absent (meaning plain)' : `"${untrusted(method, 32)}"`}; only S256 is accepted (RFC 9700 §2.1.1)`,
         'pkce_method',
       ));
     }

@@ -3,8 +3,10 @@
  * as HTTP Basic or as client_id/client_secret in the form body, whichever the skill owner chose: both are accepted.
  */
 import { ClientConfig, ResourceServerConfig } from '../config/config';
+import { untrusted } from '../log/untrusted';
+import { BasicHeader, MAX_AUTHORIZATION_LENGTH, MalformedReason, namedClientId } from './basic-auth';
 import { InvalidClient, InvalidRequest } from './errors';
-import { fingerprint, safeEqual } from './secrets';
+import { fingerprint, safeEqual } from '../crypto/tokens';
 
 export type AuthScheme = 'basic' | 'body' | 'none';
 
@@ -16,49 +18,39 @@ export interface ClientCredentials {
   rawSecret?: string;
 }
 
-function formDecode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
-}
-
-const KNOWN_SCHEMES = ['basic', 'bearer', 'digest', 'dpop', 'negotiate', 'ntlm', 'hoba', 'mutual', 'aws4-hmac-sha256'];
+const MALFORMED: Record<MalformedReason, string> = {
+  too_long: `it is longer than ${MAX_AUTHORIZATION_LENGTH} characters`,
+  not_basic: 'it does not start with a scheme name such as Basic',
+  not_base64: 'the Basic credentials are not base64',
+  no_colon: '',
+};
 
 /**
- * Names the scheme of a refused Authorization header for the operator without echoing any of its value: a client
- * that sends its raw secret or bare base64 credentials must not find a piece of it in the log.
+ * Names what is wrong with a refused Authorization header for the operator without echoing any of its value: a
+ * client that sends its raw secret or bare base64 credentials must not find a piece of it in the log.
  */
-function describeScheme(authorization: string): string {
-  const first = authorization.split(' ')[0].toLowerCase();
-  if (first === 'basic') return 'the Basic credentials are not base64';
-  if (KNOWN_SCHEMES.includes(first) && authorization.includes(' ')) return `it uses the ${first} scheme`;
-  return 'it does not start with a scheme name such as Basic';
+function describeMalformed(basic: Extract<BasicHeader, { form: 'malformed' }>): string {
+  if (basic.reason === 'not_basic' && basic.scheme) return `it uses the ${basic.scheme} scheme`;
+  return MALFORMED[basic.reason];
 }
 
-/** Reads credentials from the Authorization header and/or the body, refusing two methods at once. */
-export function readClientCredentials(
-  authorization: string | undefined,
-  body: { client_id?: string; client_secret?: string },
-): ClientCredentials {
-  if (authorization !== undefined && authorization !== '') {
-    const m = /^Basic[ ]+([A-Za-z0-9+/=._~-]*)\s*$/i.exec(authorization);
-    if (!m) {
-      throw new InvalidClient(
-        'client authentication failed',
-        `the Authorization header is not "Basic <base64>" (${describeScheme(authorization)}); use HTTP Basic or put client_id and client_secret in the body`,
-        'client_auth_malformed',
-      );
-    }
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) {
+/**
+ * Reads credentials from the (already parsed) Authorization header and/or the body, refusing two methods at once.
+ * The client id is namedClientId's answer, the same one the per-client rate limit counts failures against.
+ */
+export function readClientCredentials(basic: BasicHeader, body: { client_id?: string; client_secret?: string }): ClientCredentials {
+  if (basic.form === 'malformed') {
+    if (basic.reason === 'no_colon') {
       throw new InvalidClient('client authentication failed', 'the Basic credentials have no ":" between client id and secret', 'client_auth_malformed');
     }
-    const rawId = decoded.slice(0, colon);
-    const rawSecret = decoded.slice(colon + 1);
-    const clientId = formDecode(rawId) ?? rawId;
+    throw new InvalidClient(
+      'client authentication failed',
+      `the Authorization header is not "Basic <base64>" (${describeMalformed(basic)}); use HTTP Basic or put client_id and client_secret in the body`,
+      'client_auth_malformed',
+    );
+  }
+  const clientId = namedClientId(basic, body.client_id);
+  if (basic.form === 'basic') {
     if (body.client_secret !== undefined) {
       throw new InvalidRequest(
         'client credentials were sent both in the Authorization header and in the body',
@@ -67,12 +59,12 @@ export function readClientCredentials(
       );
     }
     if (body.client_id !== undefined && body.client_id !== clientId) {
-      throw new InvalidRequest('client_id in the body differs from the authenticated client', `body client_id "${body.client_id}" differs from Basic client id "${clientId}"`, 'client_id_conflict');
+      throw new InvalidRequest('client_id in the body differs from the authenticated client', `body client_id "${untrusted(body.client_id)}" differs from Basic client id "${untrusted(clientId)}"`, 'client_id_conflict');
     }
-    return { scheme: 'basic', clientId, clientSecret: formDecode(rawSecret) ?? rawSecret, rawSecret };
+    return { scheme: 'basic', clientId, clientSecret: basic.clientSecret, rawSecret: basic.rawSecret };
   }
-  if (body.client_id !== undefined) {
-    return { scheme: body.client_secret !== undefined ? 'body' : 'none', clientId: body.client_id, clientSecret: body.client_secret };
+  if (clientId !== undefined) {
+    return { scheme: body.client_secret !== undefined ? 'body' : 'none', clientId, clientSecret: body.client_secret };
   }
   return { scheme: 'none' };
 }
@@ -105,7 +97,7 @@ export class ClientRegistry {
     if (!client) {
       throw new InvalidClient(
         'unknown client',
-        `client_id "${creds.clientId}" is not configured (configured: ${this.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
+        `client_id "${untrusted(creds.clientId)}" is not configured (configured: ${this.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
         'unknown_client',
       );
     }

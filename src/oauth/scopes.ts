@@ -1,4 +1,5 @@
 /** Scope strings (RFC 6749 §3.3): space-delimited, case-sensitive, limited to the client's configured scopes. */
+import { untrusted } from '../log/untrusted';
 import { InvalidScope } from './errors';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -13,12 +14,12 @@ export function parseScope(scope: string | undefined): string[] | undefined {
 export function resolveScopes(requested: string[] | undefined, allowed: string[], clientId: string): string[] {
   if (requested === undefined || requested.length === 0) return [...allowed];
   const malformed = requested.filter((s) => !SCOPE_TOKEN.test(s));
-  if (malformed.length > 0) throw new InvalidScope('malformed scope', `scope contains invalid characters: ${JSON.stringify(malformed)}`, 'scope_malformed');
+  if (malformed.length > 0) throw new InvalidScope('malformed scope', `scope contains invalid characters: ${untrusted(JSON.stringify(malformed))}`, 'scope_malformed');
   const unknown = requested.filter((s) => !allowed.includes(s));
   if (unknown.length > 0) {
     throw new InvalidScope(
-      `scope not allowed: ${unknown.join(' ')}`,
-      `client "${clientId}" asked for ${unknown.map((s) => `"${s}"`).join(', ')}, not among its configured scopes (${allowed.join(', ') || 'none'}); make the Scopes in the Alexa console match clients[].scopes`,
+      `scope not allowed: ${untrusted(unknown.join(' '), 128)}`,
+      `client "${clientId}" asked for ${untrusted(unknown.map((s) => `"${s}"`).join(', '))}, not among its configured scopes (${allowed.join(', ') || 'none'}); make the Scopes in the Alexa console match clients[].scopes`,
       'scope_not_allowed',
     );
   }
@@ -30,7 +31,7 @@ export function narrowScopes(requested: string[] | undefined, granted: string[])
   if (requested === undefined || requested.length === 0) return granted;
   const extra = requested.filter((s) => !granted.includes(s));
   if (extra.length > 0) {
-    throw new InvalidScope(`scope exceeds the original grant: ${extra.join(' ')}`, `refresh asked for ${extra.join(', ')}, beyond the granted ${granted.join(', ')}`, 'scope_widened');
+    throw new InvalidScope(`scope exceeds the original grant: ${extra.join(' ')}`, `refresh asked for ${untrusted(extra.join(', '))}, beyond the granted ${granted.join(', ')}`, 'scope_widened');
   }
   return requested;
 }

@@ -3,6 +3,8 @@
  * form, authenticate the client, dispatch on grant_type. HTTP concerns (parsing, headers, status) stay in http/.
  */
 import { ClientConfig } from '../config/config';
+import { untrusted } from '../log/untrusted';
+import { BasicHeader } from './basic-auth';
 import { ClientCredentials, ClientRegistry, readClientCredentials } from './client-auth';
 import { InvalidRequest, UnsupportedGrantType } from './errors';
 import { GrantDeps, IssuedTokens } from './grant-deps';
@@ -13,7 +15,8 @@ export type FormParams = Record<string, string | string[] | undefined>;
 
 export interface TokenRequestInput {
   params: FormParams;
-  authorization?: string;
+  /** The Authorization header, parsed once per request (basic-auth.ts). */
+  basic: BasicHeader;
 }
 
 export interface TokenRequestContext {
@@ -51,7 +54,7 @@ export function singleParams(params: FormParams): Record<string, string> {
 export function readRequest(input: TokenRequestInput, context: TokenRequestContext): { credentials: ClientCredentials; params: Record<string, string> } {
   const params = singleParams(input.params);
   context.grantType = params.grant_type;
-  const credentials = readClientCredentials(input.authorization, params);
+  const credentials = readClientCredentials(input.basic, params);
   context.clientId = credentials.clientId;
   context.authScheme = credentials.scheme;
   return { credentials, params };
@@ -78,8 +81,8 @@ export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, inp
   }
   // The password and implicit grants are deliberately absent (RFC 9700 §2.1.2, §2.4).
   throw new UnsupportedGrantType(
-    `grant_type ${grantType.slice(0, 64)} is not supported`,
-    `grant_type "${grantType.slice(0, 64)}" is not supported; only authorization_code and refresh_token are`,
+    `grant_type ${untrusted(grantType, 64)} is not supported`,
+    `grant_type "${untrusted(grantType, 64)}" is not supported; only authorization_code and refresh_token are`,
     'unsupported_grant_type',
   );
 }

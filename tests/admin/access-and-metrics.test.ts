@@ -2,17 +2,18 @@
  * Who may reach the admin listener (by socket address, with the add-on's and the local defaults), forged admin
  * forms, and the Prometheus metrics.
  */
-import { INGRESS_PROXY, LOOPBACK } from '../../src/admin/access';
-import { DEFAULT_ADMIN_PORT, adminListenFromEnv } from '../../src/admin';
+import { INGRESS_PROXY, LOOPBACK } from '../../src/http/admin/access';
+import { DEFAULT_ADMIN_PORT, adminListenFromEnv } from '../../src/http/admin';
 import { waitForTrace } from '../helpers/test-server';
 import { Browser, alexaAuthorize, authorizeUrl, linkAccount, openLoginPage, refresh, submitLogin, tokenRequest } from '../helpers/alexa-client';
 import { AdminServer, PROXY_ADDRESS, rawRequest, startWithAdmin } from './admin-helpers';
 
 describe('the allow-list', () => {
   it('defaults: the Ingress proxy only in the add-on (all interfaces), loopback only elsewhere', () => {
-    expect(adminListenFromEnv({ SUPERVISOR_TOKEN: 't' }, true)).toEqual({ port: DEFAULT_ADMIN_PORT, host: '0.0.0.0', allow: ['172.30.32.2'] });
-    expect(adminListenFromEnv({}, false)).toEqual({ port: DEFAULT_ADMIN_PORT, host: '127.0.0.1', allow: ['127.0.0.1', '::1'] });
-    expect(adminListenFromEnv({ ADMIN_PORT: '9000', ADMIN_ALLOW: '10.0.0.5, 10.0.0.6' }, true)).toEqual({ port: 9000, host: '0.0.0.0', allow: ['10.0.0.5', '10.0.0.6'] });
+    // The Host check (DNS rebinding) is on everywhere but behind Ingress, whose proxy sets the Host itself.
+    expect(adminListenFromEnv({ SUPERVISOR_TOKEN: 't' }, true)).toEqual({ port: DEFAULT_ADMIN_PORT, host: '0.0.0.0', allow: ['172.30.32.2'], hostCheck: false });
+    expect(adminListenFromEnv({}, false)).toEqual({ port: DEFAULT_ADMIN_PORT, host: '127.0.0.1', allow: ['127.0.0.1', '::1'], hostCheck: true });
+    expect(adminListenFromEnv({ ADMIN_PORT: '9000', ADMIN_ALLOW: '10.0.0.5, 10.0.0.6' }, true)).toEqual({ port: 9000, host: '0.0.0.0', allow: ['10.0.0.5', '10.0.0.6'], hostCheck: true });
     expect(adminListenFromEnv({ ADMIN_PORT: 'off' }, true)).toBeUndefined();
     expect(() => adminListenFromEnv({ ADMIN_PORT: 'eighty' }, false)).toThrow(/ADMIN_PORT: "eighty" is not a port number/);
   });

@@ -27,11 +27,13 @@ export interface AdminServerOptions {
   dataDir?: string;
   now?: () => number;
   rateLimits?: Partial<RateLimitSettings>;
+  /** The Host check against DNS rebinding (on unless false; the add-on turns it off behind Ingress). */
+  hostCheck?: boolean;
 }
 
 export async function startWithAdmin(opts: AdminServerOptions = {}): Promise<AdminServer> {
-  const { allow, ...rest } = opts;
-  const server = await startInProcess({ ...rest, admin: { port: 0, host: '127.0.0.1', allow: allow ?? [PROXY_ADDRESS] } });
+  const { allow, hostCheck, ...rest } = opts;
+  const server = await startInProcess({ ...rest, admin: { port: 0, host: '127.0.0.1', allow: allow ?? [PROXY_ADDRESS], hostCheck } });
   if (!server.admin.url) throw new Error('the admin listener did not start');
   return Object.assign(server, { adminUrl: server.admin.url });
 }

@@ -3,8 +3,8 @@
  * explanation on the Activity page (and the CLI's API on the same data folder) and the diagnose report.
  */
 import { connect } from '../../src/cli/admin-api';
-import { DiagnoseReport, Finding, diagnose } from '../../src/admin/diagnose';
-import { ActivityEntry, activity } from '../../src/admin/service';
+import { DiagnoseReport, Finding, diagnose } from '../../src/ops/diagnose';
+import { ActivityEntry, activity } from '../../src/ops/admin-service';
 import { s256 } from '../../src/oauth/pkce';
 import { ALEXA_REDIRECT, CLIENT_SECRET, testOptions } from '../helpers/test-server';
 import {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { EXPLAINED_KINDS, explain } from '../../src/admin/explain';
+import { EXPLAINED_KINDS, explain } from '../../src/ops/explain';
 
 const SRC = path.join(__dirname, '..', '..', 'src');
 const ERROR_CLASSES = new Set([

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'n
 import path from 'node:path';
 import { FLOW_TRACE_FILE, createFlowTrace, traceFiles } from '../../src/log/flow-trace';
 import { createLogger } from '../../src/log/logger';
-import { readTrace } from '../../src/admin/trace-reader';
+import { readTrace } from '../../src/ops/trace-reader';
 import { tempDataDir } from '../helpers/test-server';
 
 const quiet = createLogger('error', true);

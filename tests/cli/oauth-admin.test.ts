@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fingerprint } from '../../src/oauth/secrets';
+import { fingerprint } from '../../src/crypto/tokens';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, freePort, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { TokenBody, alexaAuthorize, authorizeUrl, linkAccount, refresh } from '../helpers/alexa-client';
 import { introspect } from '../admin/admin-helpers';

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateOptions } from '../../src/config/load-config';
 import { Logger, createLogger } from '../../src/log/logger';
+import { FlowTraceOptions } from '../../src/log/flow-trace';
+import { PasswordCheck } from '../../src/auth/user-authenticator';
 import { RateLimitSettings } from '../../src/http/rate-limits';
-import { AdminListenOptions } from '../../src/admin';
+import { AdminListenOptions } from '../../src/http/admin';
 import { RunningServer, start } from '../../src/main';
 import { SupervisorApi } from '../../src/ops/notifications';
 
@@ -62,6 +64,11 @@ export interface InProcessOptions {
   admin?: AdminListenOptions;
   /** As under the Supervisor: Home Assistant notifications go to this stand-in. */
   supervisor?: SupervisorApi;
+  /** Home Assistant's password check (a stand-in); off unless given. */
+  homeAssistantAuth?: PasswordCheck;
+  /** Listening address; 127.0.0.1 unless given (e.g. '::' for a dual-stack listener). */
+  host?: string;
+  trace?: FlowTraceOptions;
   /** Defaults to a silent logger. */
   log?: Logger;
 }
@@ -73,10 +80,12 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<Runni
     config,
     dataDir,
     port: 0,
-    host: '127.0.0.1',
+    host: opts.host ?? '127.0.0.1',
     log: opts.log ?? createLogger('error', true),
     now: opts.now,
     supervisor: opts.supervisor,
+    homeAssistantAuth: opts.homeAssistantAuth,
+    trace: opts.trace,
     rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, tokenFailuresPerClient: 1000, ...opts.rateLimits },
     admin: opts.admin,
   });
@@ -164,6 +173,8 @@ export async function runToExit(dataDir: string, env: NodeJS.ProcessEnv = {}): P
 
 export interface TraceEntry {
   requestId: string;
+  clientRequestId?: string;
+  ip?: string;
   step: string;
   outcome: 'ok' | 'error' | 'security';
   clientId?: string;

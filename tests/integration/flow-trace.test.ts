@@ -23,15 +23,22 @@ async function tokenWithId(form: Record<string, string>): Promise<{ res: Respons
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('amazon-alexa', CLIENT_SECRET), 'x-request-id': requestId },
     body: new URLSearchParams(form).toString(),
   });
-  expect(res.headers.get('x-request-id')).toBe(requestId);
-  return { res, entry: await waitForTrace(server.dataDir, (e) => e.requestId === requestId) };
+  // The request id is ours; the client's X-Request-Id is recorded beside it, never as it.
+  const ours = res.headers.get('x-request-id');
+  expect(ours).toMatch(/^[0-9a-f-]{36}$/);
+  expect(ours).not.toBe(requestId);
+  const entry = await waitForTrace(server.dataDir, (e) => e.clientRequestId === requestId);
+  expect(entry.requestId).toBe(ours);
+  return { res, entry };
 }
 
 it('an unregistered redirect_uri: the cause lists every registered URI it was compared with, and the closest', async () => {
   const requestId = randomUUID();
   const given = ALEXA_REDIRECT.replace('M2TESTVENDOR', 'M2TESTVENDQR');
-  await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: given }))}`, { headers: { 'x-request-id': requestId } });
-  const entry = await waitForTrace(server.dataDir, (e) => e.requestId === requestId);
+  const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: given }))}`, { headers: { 'x-request-id': requestId } });
+  const ours = res.headers.get('x-request-id');
+  expect(ours).not.toBe(requestId);
+  const entry = await waitForTrace(server.dataDir, (e) => e.requestId === ours);
   expect(entry).toMatchObject({ step: 'authorize', outcome: 'error', clientId: 'amazon-alexa', redirectUri: given, kind: 'redirect_uri_mismatch' });
   for (const uri of REGISTERED) expect(entry.cause).toContain(uri);
   expect(entry.cause).toContain(`closest: ${ALEXA_REDIRECT}`);
@@ -72,7 +79,7 @@ it('a wrong client secret: the cause says which scheme and compares fingerprints
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': requestId },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'amazon-alexa', client_secret: 'wrong' }).toString(),
   });
-  const entry = await waitForTrace(server.dataDir, (e) => e.requestId === requestId);
+  const entry = await waitForTrace(server.dataDir, (e) => e.clientRequestId === requestId);
   expect(entry).toMatchObject({ outcome: 'error', error: 'invalid_client', kind: 'client_secret_mismatch' });
   expect(entry.cause).toMatch(/received #[0-9a-f]{8}, configured #[0-9a-f]{8}, scheme credentials in request body/);
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fingerprint } from '../../src/oauth/secrets';
+import { fingerprint } from '../../src/crypto/tokens';
 import {
   Browser, TokenBody, alexaAuthorize, basicAuth, exchangeCode, hiddenField, linkInBrowser, openLoginPage, pkcePair,
   rawTokenRequest, refresh, submitLogin, tokenRequest,

@@ -13,10 +13,15 @@ const SCOPE_WORDS: Record<string, string> = {
   'music.control': 'Play, pause and change music on your Music Assistant players',
 };
 
-export function loginPage(ctx: FormContext & { error?: string; username?: string; noSources?: string }): string {
+/** Shown when a Home Assistant user with the right password is not in ha_allowed_users. */
+export const NOT_ALLOWED_MESSAGE =
+  'This Home Assistant account may not approve links here. Log in with an account the owner listed under ha_allowed_users in the add-on configuration, or ask the owner to add yours.';
+
+/** `audience`: who can log in and approve, in words true for this configuration (UserAuthenticator.audience). */
+export function loginPage(ctx: FormContext & { error?: string; username?: string; noSources?: string; audience?: string }): string {
   return page('Log in', ctx.nonce, html`
     <h1>Link ${ctx.clientId} with Music Assistant</h1>
-    <p class="sub">Log in to continue. Only the owner of this Music Assistant can link an account.</p>
+    <p class="sub">Log in to continue.${ctx.audience ? ` ${ctx.audience}` : ''}</p>
     ${ctx.error ? html`<p class="error" role="alert">${ctx.error}</p>` : ''}
     ${ctx.noSources ? html`<p class="error" role="alert">${ctx.noSources}</p>` : ''}
     <form method="post" action="login" autocomplete="on">

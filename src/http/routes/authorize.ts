@@ -13,7 +13,7 @@ import { SessionRecord } from '../../store/records';
 import { currentSession, ensureFlowToken, flowHashOf, startSession } from '../browser-session';
 import { HttpDeps } from '../deps';
 import { redirectWith } from '../oauth-responses';
-import { consentPage, errorPage, loginPage } from '../pages/oauth-pages';
+import { NOT_ALLOWED_MESSAGE, consentPage, errorPage, loginPage } from '../pages/oauth-pages';
 import { formField, issuerFor, queryParams } from '../request-context';
 
 const RESTART_HINT = 'Start linking again from the Alexa app (Skills → your skill → Link Account).';
@@ -36,7 +36,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 16 });
   const { grants, config, trace, clients, sessions } = deps;
 
-  const traceBase = (req: Request, res: Response) => ({ requestId: res.locals.requestId, ip: req.ip });
+  const traceBase = (req: Request, res: Response) => ({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, ip: req.ip });
 
   /** The sealed request a form or query carried, if it is genuine, current, and this browser started it. */
   function pendingRequest(req: Request, sealed: string | undefined): Pending {
@@ -70,7 +70,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     const noSources = deps.users.hasSources
       ? undefined
       : 'No one can log in yet: add a user under the add-on Configuration → users, or enable Home Assistant login (auth_api).';
-    sendPage(res, status, loginPage({ ...formContext(res, sealed, pending), ...extra, noSources }));
+    sendPage(res, status, loginPage({ ...formContext(res, sealed, pending), ...extra, noSources, audience: deps.users.audience }));
   }
 
   router.get('/alexa/authorize', async (req, res) => {
@@ -116,6 +116,11 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
       return;
     }
     const result = await deps.users.login(username, formField(req, 'password') ?? '');
+    if (!result.ok && result.reason === 'not_allowed') {
+      trace.record({ ...withClient, outcome: 'security', username: result.username, kind: 'ha_user_not_allowed', cause: result.detail });
+      renderLogin(res, 403, sealed, pending, { error: NOT_ALLOWED_MESSAGE, username });
+      return;
+    }
     if (!result.ok) {
       const unavailable = result.reason === 'unavailable';
       trace.record({

@@ -10,8 +10,11 @@ import { issuerFor } from '../request-context';
 export function metadataRoutes(deps: HttpDeps): Router {
   const router = Router();
   const paths = ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/*rest', '/alexa/.well-known/oauth-authorization-server'];
+  // Without public_url the issuer comes from this request's headers: a shared cache must never hand one client's
+  // Host header to everyone (cache poisoning), so only public_url's metadata may be cached publicly.
+  const caching = deps.config.publicUrl ? 'public, max-age=300' : 'no-store';
   router.get(paths, (req, res) => {
-    res.set('Cache-Control', 'public, max-age=300').json(authorizationServerMetadata(issuerFor(req, deps.config), deps.config.clients));
+    res.set('Cache-Control', caching).json(authorizationServerMetadata(issuerFor(req, deps.config), deps.config.clients));
   });
   return router;
 }

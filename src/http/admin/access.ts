@@ -7,8 +7,9 @@
  * headers are written by whoever connects.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
-import { safeEqual } from '../oauth/secrets';
+import { safeEqual } from '../../crypto/tokens';
 
 export const INGRESS_PROXY = '172.30.32.2';
 export const LOOPBACK = ['127.0.0.1', '::1'];
@@ -35,6 +36,37 @@ export function allowOnly(allow: string[], onRefused: (req: Request, address: st
   };
 }
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Outside Ingress the admin listener is reached from a browser on the same machine, and such a browser runs
+ * other sites' scripts: a page whose DNS name is re-pointed at 127.0.0.1 (DNS rebinding) becomes "same origin"
+ * with us and could read a form token and post "Revoke all". Its requests still name its own host, so only the
+ * names of this listener are served: localhost, 127.0.0.1 or [::1] with the listener's port (an IP literal too
+ * when the peer is not loopback, e.g. ADMIN_ALLOW with a LAN address: an IP literal cannot be rebound). Anything
+ * else is 421 Misdirected Request. Not used behind Ingress, whose proxy is the only peer and sets the Host itself.
+ */
+export function listenerHostOnly(onRefused: (req: Request, host: string) => void) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const host = (req.headers.host ?? '').toLowerCase();
+    const port = String(req.socket.localPort ?? '');
+    const colon = host.lastIndexOf(':');
+    const hasPort = colon > host.lastIndexOf(']');
+    const name = hasPort ? host.slice(0, colon) : host;
+    const portOk = hasPort ? host.slice(colon + 1) === port : port === '80';
+    const loopbackPeer = ['127.0.0.1', '::1'].includes(peerAddress(req)) || peerAddress(req).startsWith('127.');
+    const nameOk = LOOPBACK_NAMES.has(name) || (!loopbackPeer && isIP(name.replace(/^\[|\]$/g, '')) !== 0);
+    if (host.length <= 300 && portOk && nameOk) {
+      next();
+      return;
+    }
+    onRefused(req, host.slice(0, 100));
+    res.status(421).set('Cache-Control', 'no-store').type('text/plain').send(
+      `Misdirected request: this admin page answers only at http://localhost:${port}/ (or 127.0.0.1, [::1]); open it by that address.\n`,
+    );
+  };
+}
+
 const INGRESS_PATH = /^(\/[A-Za-z0-9._~-]+){1,8}$/;
 
 /**
@@ -43,8 +75,11 @@ const INGRESS_PATH = /^(\/[A-Za-z0-9._~-]+){1,8}$/;
  */
 export function ingressPrefix(req: Request): string {
   const value = req.get('x-ingress-path');
-  if (!value) return '';
-  const trimmed = value.replace(/\/+$/, '');
+  if (!value || value.length > 300) return '';
+  let end = value.length; // trailing slashes, by a scan: /\/+$/ is quadratic on "////...x"
+  while (end > 0 && value[end - 1] === '/') end--;
+  const trimmed = value.slice(0, end);
+  // Linear: each repeated group starts with "/", which its class excludes.
   return trimmed.length <= 256 && INGRESS_PATH.test(trimmed) ? trimmed : '';
 }
 

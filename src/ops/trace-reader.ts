@@ -1,6 +1,11 @@
-/** Reading the flow trace back (Activity page, CLI, diagnose): every trace file, newest entries first. */
+/**
+ * Reading the flow trace and the security events back (Activity page, CLI, diagnose), newest entries first.
+ * Entries are made safe again as they are read (safeEntry is idempotent): files written by older versions held
+ * request data raw, and whatever is in the file, the page and the terminal get escaped, capped text.
+ */
 import { readFileSync, statSync } from 'node:fs';
-import { FlowEntry, traceFiles } from '../log/flow-trace';
+import { FlowEntry, securityEventFiles, traceFiles } from '../log/flow-trace';
+import { safeEntry } from '../log/trace-policy';
 
 export interface TraceQuery {
   /** Only entries at or after this time (ms). */
@@ -17,7 +22,7 @@ function parseLines(text: string): FlowEntry[] {
     if (line.trim() === '') continue;
     try {
       const entry = JSON.parse(line) as FlowEntry;
-      if (typeof entry.ts === 'string' && typeof entry.step === 'string') entries.push(entry);
+      if (entry && typeof entry.ts === 'string' && typeof entry.step === 'string' && typeof entry.outcome === 'string') entries.push(safeEntry(entry));
     } catch {
       // a line being written right now, or a damaged one: skip it
     }
@@ -29,9 +34,38 @@ export const isFailure = (e: { outcome: string }) => e.outcome === 'error' || e.
 
 /** Entries matching the query, newest first. Files are read newest first and reading stops once enough are found. */
 export function readTrace(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+  return readFiles(traceFiles(dataDir), query);
+}
+
+/** The security events matching the query, newest first. */
+export function readSecurityEvents(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+  return readFiles(securityEventFiles(dataDir), query);
+}
+
+const identity = (e: FlowEntry) => `${e.ts}|${e.requestId}|${e.step}|${e.outcome}|${e.kind ?? ''}|${e.grantId ?? ''}`;
+
+/**
+ * The trace and the security events together, newest first, each entry once (a security event is in both files
+ * until a flood rotates the trace; then only the security events still have it). At most `limit` entries, of
+ * which up to half are kept for the newest security events: however many failures a flood wrote since, a
+ * recorded code replay stays in the list (Activity, `oauth-admin activity --failures`).
+ */
+export function readActivity(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+  const newestFirst = (a: FlowEntry, b: FlowEntry) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0);
+  const security = readSecurityEvents(dataDir, query);
+  const securityIds = new Set(security.map(identity));
+  const others = readTrace(dataDir, query).filter((e) => !securityIds.has(identity(e)));
+  const limit = query.limit ?? Infinity;
+  if (security.length + others.length <= limit) return [...security, ...others].sort(newestFirst);
+  const reserved = security.slice(0, Math.floor(limit / 2));
+  const rest = [...security.slice(reserved.length), ...others].sort(newestFirst).slice(0, limit - reserved.length);
+  return [...reserved, ...rest].sort(newestFirst);
+}
+
+function readFiles(files: string[], query: TraceQuery): FlowEntry[] {
   const out: FlowEntry[] = [];
   const limit = query.limit ?? Infinity;
-  for (const file of traceFiles(dataDir)) {
+  for (const file of files) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');

@@ -9,14 +9,14 @@ import { FlowEntry, FlowTrace } from '../log/flow-trace';
 import { Logger } from '../log/logger';
 import { fingerprint } from '../crypto/tokens';
 import { rotateSealingKeyIn } from '../oauth/authorization-flow';
-import type { Notifier } from '../ops/notifications';
+import type { Notifier } from './notifications';
 import { GrantDeps, revokeGrantIn } from '../oauth/grant-deps';
 import { ALEXA_PATHS } from '../oauth/metadata';
 import { GrantRecord, RuntimeRecord } from '../store/records';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
 import { Explanation, explain } from './explain';
 import { Metrics } from './metrics';
-import { HourBucket, TraceFilesInfo, hourlyActivity, readTrace, traceInfo } from './trace-reader';
+import { HourBucket, TraceFilesInfo, hourlyActivity, readActivity, traceInfo } from './trace-reader';
 
 export interface RuntimeInfo {
   pid: number;
@@ -303,10 +303,10 @@ export interface ActivityQuery {
   sinceMs?: number;
 }
 
-/** The recent flow trace, newest first, each failure with its explanation and fix. */
+/** The recent flow trace and security events, newest first, each failure with its explanation and fix. */
 export async function activity(ctx: AdminContext, q: ActivityQuery = {}): Promise<ActivityEntry[]> {
   await ctx.trace?.flush();
-  const entries = readTrace(ctx.dataDir, { failuresOnly: q.failuresOnly, limit: q.limit ?? 200, since: q.sinceMs });
+  const entries = readActivity(ctx.dataDir, { failuresOnly: q.failuresOnly, limit: q.limit ?? 200, since: q.sinceMs });
   return entries.map((e) => {
     const explanation = explain(e, { config: ctx.config });
     return explanation ? { ...e, explanation } : e;
@@ -318,5 +318,5 @@ export async function hourlyChart(ctx: AdminContext, hours: number): Promise<Hou
   await ctx.trace?.flush();
   const now = Date.now();
   const since = now - hours * 3600_000;
-  return hourlyActivity(readTrace(ctx.dataDir, { since }), now, hours);
+  return hourlyActivity(readActivity(ctx.dataDir, { since }), now, hours);
 }

@@ -7,7 +7,6 @@
  * Label values come from fixed sets (steps, failure kinds of our own code, a route table), never from what a
  * client sent, so a hostile client cannot blow up the number of series.
  */
-import type { NextFunction, Request, Response } from 'express';
 import { FlowEntry, FlowTrace } from '../log/flow-trace';
 
 type Labels = Record<string, string>;
@@ -89,8 +88,8 @@ export interface GaugeValues {
 export interface Metrics {
   /** Counts one flow-trace entry (subscribed to the trace by createMetrics). */
   count(entry: FlowEntry): void;
-  /** Express middleware for the public app: request latency and count by route and status class. */
-  httpTiming: (req: Request, res: Response, next: NextFunction) => void;
+  /** One answered request of the public app: latency and count by route and status class (http/request-timing.ts). */
+  observeRequest(path: string, status: number, seconds: number): void;
   /** The exposition text, with gauges read by the caller at scrape time. */
   render(gauges: GaugeValues, info: { version: string; startedAt: number }): string;
   /** For tests and the status page. */
@@ -117,15 +116,10 @@ export function createMetrics(trace?: FlowTrace): Metrics {
       const kind = typeof entry.kind === 'string' && KIND.test(entry.kind) ? entry.kind : 'other';
       failures.inc({ step, kind, outcome: entry.outcome });
     },
-    httpTiming(req, res, next) {
-      const started = process.hrtime.bigint();
-      res.once('finish', () => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const route = ROUTES.has(req.path) ? req.path : 'other';
-        latency.observe({ route }, seconds);
-        requests.inc({ route, status: `${Math.floor(res.statusCode / 100)}xx` });
-      });
-      next();
+    observeRequest(path, status, seconds) {
+      const route = ROUTES.has(path) ? path : 'other';
+      latency.observe({ route }, seconds);
+      requests.inc({ route, status: `${Math.floor(status / 100)}xx` });
     },
     render(g, info) {
       const gauge = (name: string, help: string, value: number, labels: Labels = {}) => [

@@ -6,12 +6,12 @@
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpDeps } from '../http/deps';
-import { Notifier } from '../ops/notifications';
+import { HttpDeps } from '../deps';
+import { Notifier } from '../../ops/notifications';
 import { INGRESS_PROXY, LOOPBACK } from './access';
 import { createAdminApp } from './admin-app';
-import { Metrics } from './metrics';
-import { AdminContext, RuntimeInfo } from './service';
+import { Metrics } from '../../ops/metrics';
+import { AdminContext, RuntimeInfo } from '../../ops/admin-service';
 
 /** The add-on's ingress_port (config.yaml); 8099, the Supervisor's default, may not be written there. */
 export const DEFAULT_ADMIN_PORT = 8098;
@@ -21,6 +21,11 @@ export interface AdminListenOptions {
   host: string;
   /** Peer addresses allowed to connect (exact IPs, compared with the socket's remote address). */
   allow: string[];
+  /**
+   * Serve only requests addressed to this listener's own names (access.ts listenerHostOnly, against DNS
+   * rebinding). On unless false; false only behind Ingress, whose proxy alone connects and sets the Host.
+   */
+  hostCheck?: boolean;
 }
 
 export interface AdminHandle {
@@ -45,7 +50,8 @@ export function adminListenFromEnv(env: NodeJS.ProcessEnv, inAddon: boolean): Ad
     throw new Error(`ADMIN_PORT: "${env.ADMIN_PORT}" is not a port number (0-65535) or "off"; unset it to use ${DEFAULT_ADMIN_PORT}`);
   }
   const allow = env.ADMIN_ALLOW ? env.ADMIN_ALLOW.split(',').map((a) => a.trim()).filter(Boolean) : inAddon ? [INGRESS_PROXY] : LOOPBACK;
-  return { port, host: env.ADMIN_HOST ?? (inAddon ? '0.0.0.0' : '127.0.0.1'), allow };
+  const ingress = allow.length === 1 && allow[0] === INGRESS_PROXY;
+  return { port, host: env.ADMIN_HOST ?? (inAddon ? '0.0.0.0' : '127.0.0.1'), allow, hostCheck: !ingress };
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -84,7 +90,7 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
   let port: number | undefined;
   if (opts.listen) {
     const { host, allow } = opts.listen;
-    const app = createAdminApp({ ctx: context, allow, metrics });
+    const app = createAdminApp({ ctx: context, allow, metrics, hostCheck: opts.listen.hostCheck !== false });
     try {
       admin = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(opts.listen!.port, host);

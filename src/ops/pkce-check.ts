@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isValidPkceValue, s256 } from '../oauth/pkce';
-import { fingerprint } from '../oauth/secrets';
+import { fingerprint } from '../crypto/tokens';
 
 export interface PkceCheck {
   verifier: { fingerprint: string; length: number; valid: boolean };

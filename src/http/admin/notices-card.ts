@@ -3,9 +3,9 @@
  * its cause and whether it reached Home Assistant. Values from requests are shown as <code>, escaped like all
  * else by the html template.
  */
-import { SafeHtml, html } from '../http/pages/html';
-import type { Delivery, NoticeRecord, Notifier } from '../ops/notifications';
-import type { Text } from '../ops/notice-text';
+import { SafeHtml, html } from '../pages/html';
+import type { Delivery, NoticeRecord, Notifier } from '../../ops/notifications';
+import type { Text } from '../../ops/notice-text';
 import { formatDate, relative } from './pages';
 
 const DELIVERY: Record<Delivery, string> = {

@@ -6,6 +6,7 @@
  * only in the operator-facing `cause` the OAuth code wrote (a stored PKCE challenge, a code's age), it is read from
  * there, and when that text ever changes shape the explanation still stands, only without that number.
  */
+import { CAUSE_MAX } from '../log/trace-policy';
 import { Config } from '../config/config';
 import { closestRedirectUri } from '../oauth/redirect-uri';
 
@@ -41,8 +42,12 @@ const ALEXA_HOSTS = ['pitangui.amazon.com', 'layla.amazon.com', 'alexa.amazon.co
 const CONFIG = 'the add-on Configuration tab';
 const RELINK = 'The user links again from the Alexa app (Skills → Your Skills → the skill → Link Account).';
 
+/**
+ * Patterns run on trace causes, which carry request data: capped here as the trace caps them (CAUSE_MAX), so even
+ * a pattern with a greedy group costs a bounded few thousand steps; each starts with a literal.
+ */
 function match(text: string | undefined, re: RegExp): RegExpExecArray | undefined {
-  return (text !== undefined && re.exec(text)) || undefined;
+  return (text !== undefined && re.exec(text.slice(0, CAUSE_MAX))) || undefined;
 }
 
 function isAlexaUri(uri: string | undefined): boolean {
@@ -353,6 +358,11 @@ const EXPLAINERS: Record<string, Explainer> = {
     problem: `Someone tried to log in as "${e.username ?? ''}" with a wrong password while linking.`,
     fix: `Log in with a Home Assistant account, or a user listed under Configuration → users. Repeated failures from unknown addresses are refused by the rate limit.`,
   }),
+  ha_user_not_allowed: (e) => ({
+    title: 'Home Assistant user not allowed to link',
+    problem: `Home Assistant user "${e.username ?? '?'}" logged in with the right password, but is not listed under ha_allowed_users, so the link was refused.`,
+    fix: 'If this person may link the skill, add their Home Assistant username to ha_allowed_users in the add-on configuration. If not, nothing to do; consider changing that account\'s password if you did not expect the attempt (Home Assistant\'s MFA does not protect this page).',
+  }),
   login_unavailable: (e) => ({
     title: 'Login not possible',
     problem: `Login could not be checked: ${e.cause ?? 'no login source answered'}.`,
@@ -407,6 +417,16 @@ const EXPLAINERS: Record<string, Explainer> = {
     title: 'Admin page refused a connection',
     problem: `A connection from ${e.ip ?? 'an unknown address'} reached the admin listener, which only the Home Assistant Ingress proxy (or loopback, outside the add-on) may use.`,
     fix: 'Open the admin page from the Home Assistant sidebar; never publish or forward the ingress port.',
+  }),
+  security_events_coalesced: (e) => ({
+    title: 'Many security events from anonymous clients',
+    problem: `${e.cause ?? 'Security events that any client can cause arrived faster than they are recorded one by one.'} Events only a credential holder can cause (a code replay, a reused refresh token) are still recorded one by one.`,
+    fix: 'Usually scanners or password guessing, which the rate limits handle; if it persists, check which addresses the flow trace names and block them at your reverse proxy.',
+  }),
+  admin_wrong_host: (e) => ({
+    title: 'Admin page refused a request for another host',
+    problem: `A request reached the admin listener from ${e.ip ?? 'this machine'} addressed to another host name${typeof e.detail?.host === 'string' ? ` ("${e.detail.host}")` : ''}: what a web page using DNS rebinding sends. Nothing was shown or changed.`,
+    fix: 'Open the admin page at http://localhost:<port>/ (or 127.0.0.1). If you did not, a web page you visited tried to reach it; nothing is needed.',
   }),
   admin_csrf: () => ({
     title: 'Admin form expired or forged',

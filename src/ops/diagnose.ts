@@ -7,8 +7,8 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TRACE_LIMITS } from '../log/flow-trace';
 import { explain } from './explain';
-import { AdminContext } from './service';
-import { readTrace, traceInfo } from './trace-reader';
+import { AdminContext } from './admin-service';
+import { readActivity, traceInfo } from './trace-reader';
 
 export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
 
@@ -269,7 +269,7 @@ function clockFindings(ctx: AdminContext): Finding[] {
 function failureFindings(ctx: AdminContext, windowMs: number): Finding[] {
   const area = 'recent failures';
   const since = Date.now() - windowMs;
-  const failures = readTrace(ctx.dataDir, { since, failuresOnly: true });
+  const failures = readActivity(ctx.dataDir, { since, failuresOnly: true });
   const days = Math.round(windowMs / 86_400_000);
   if (failures.length === 0) return [{ area, level: 'ok', title: `No failures in the last ${days > 1 ? `${days} days` : '24 hours'}` }];
   const byKind = new Map<string, typeof failures>();

@@ -4,15 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
-import { requestContext } from '../http/request-context';
-import { pageSecurityHeaders } from '../http/security-headers';
-import { allowOnly, createCsrf, ingressPrefix, ingressUser, peerAddress } from './access';
-import { diagnose } from './diagnose';
-import { Metrics } from './metrics';
+import { requestContext } from '../request-context';
+import { pageSecurityHeaders } from '../security-headers';
+import { allowOnly, createCsrf, ingressPrefix, ingressUser, listenerHostOnly, peerAddress } from './access';
+import { diagnose } from '../../ops/diagnose';
+import { Metrics } from '../../ops/metrics';
 import { noticesCard } from './notices-card';
 import { Notice, PageContext, accountsPage, activityPage, confirmRevokeAllPage, messagePage, statusPage } from './pages';
-import { AdminContext, AdminError, activity, hourlyChart, listGrants, resolveGrantId, revokeAll, revokeGrants, status } from './service';
-import { traceInfo } from './trace-reader';
+import { AdminContext, AdminError, activity, hourlyChart, listGrants, resolveGrantId, revokeAll, revokeGrants, status } from '../../ops/admin-service';
+import { traceInfo } from '../../ops/trace-reader';
 
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 const CHART_HOURS = 7 * 24;
@@ -22,13 +22,15 @@ export interface AdminAppOptions {
   ctx: AdminContext;
   allow: string[];
   metrics: Metrics;
+  /** Refuse requests addressed to any other host than this listener's (DNS rebinding); off behind Ingress. */
+  hostCheck?: boolean;
 }
 
 function sendHtml(res: Response, status: number, body: string): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
 }
 
-export function createAdminApp({ ctx, allow, metrics }: AdminAppOptions): express.Express {
+export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const csrf = createCsrf();
@@ -50,6 +52,24 @@ export function createAdminApp({ ctx, allow, metrics }: AdminAppOptions): expres
       ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'forbidden', kind: 'admin_forbidden', cause, detail: { path: req.path.slice(0, 100), method: req.method } });
     }),
   );
+  if (hostCheck) {
+    app.use(
+      listenerHostOnly((req, host) => {
+        const address = peerAddress(req);
+        const now = Date.now();
+        const seen = lastRefusal.get(`host:${address}`);
+        if (seen && now - seen.at < REFUSAL_LOG_INTERVAL_MS) {
+          seen.suppressed++;
+          return;
+        }
+        if (lastRefusal.size > 1000) lastRefusal.clear();
+        lastRefusal.set(`host:${address}`, { at: now, suppressed: 0 });
+        const cause = `request to the admin listener addressed to host "${host}" refused: only localhost, 127.0.0.1 or [::1] with the listener's port are served (a web page using DNS rebinding names its own host)`;
+        ctx.log?.warn(`admin: ${cause}`, { path: req.path.slice(0, 100) });
+        ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'misdirected', kind: 'admin_wrong_host', cause, detail: { path: req.path.slice(0, 100), method: req.method, host } });
+      }),
+    );
+  }
   app.use(requestContext);
   // Home Assistant frames Ingress pages in its own origin; the copy buttons are a nonce script.
   app.use(pageSecurityHeaders({ framing: 'same-origin', nonceScripts: true }));

@@ -3,10 +3,10 @@
  * the Ingress prefix, so the pages work under /api/hassio_ingress/<token>/ as well as directly. The only script
  * (copy buttons) is inline with the response's CSP nonce.
  */
-import { SafeHtml, html } from '../http/pages/html';
-import { DiagnoseReport, Finding, formatBytes } from './diagnose';
-import { ActivityEntry, GrantView, StatusReport } from './service';
-import { HourBucket } from './trace-reader';
+import { SafeHtml, html } from '../pages/html';
+import { DiagnoseReport, Finding, formatBytes } from '../../ops/diagnose';
+import { ActivityEntry, GrantView, StatusReport } from '../../ops/admin-service';
+import { HourBucket } from '../../ops/trace-reader';
 
 export interface PageContext {
   /** Ingress prefix ('' when reached directly). */
@@ -243,7 +243,7 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
     ? html`<section class="card" aria-labelledby="console-h">
         <h2 id="console-h">Alexa developer console</h2>
         <p class="sub">Paste these into your skill: <strong>Build → Account Linking</strong>, with “Auth Code Grant”.</p>
-        ${alexa.publicUrlSet ? '' : html`<p class="callout warn"><strong>public_url is not set.</strong> The addresses below show a placeholder: set <code class="inline">public_url</code> in the add-on Configuration tab to the https address Alexa reaches this add-on at.</p>`}
+        ${alexa.publicUrlSet ? '' : html`<p class="callout warn"><strong>public_url is not set.</strong> The addresses below show a placeholder: set <code class="inline">public_url</code> in the add-on Configuration tab to the https address Alexa reaches this add-on at. Until then the issuer, the published addresses and whether login cookies are marked Secure are taken from each request's headers (behind a proxy, only from one listed in trusted_proxies).</p>`}
         <div class="values">
           ${copyValue('Web Authorization URI', alexa.authorizationUri)}
           ${copyValue('Access Token URI', alexa.accessTokenUri)}
@@ -266,7 +266,7 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
         <div><dt>Linked accounts</dt><dd>${s.grants.active}</dd></div>
         <div><dt>Database</dt><dd>${formatBytes(s.store.bytes)}</dd></div>
         <div><dt>Flow trace</dt><dd>${formatBytes(s.trace.bytes)}</dd></div>
-        <div class="wide"><dt>Public URL</dt><dd>${s.publicUrl ?? 'not set'}</dd></div>
+        <div class="wide"><dt>Public URL</dt><dd>${s.publicUrl ?? 'not set: set public_url in the Configuration tab'}</dd></div>
       </dl>
     </section>
     ${consoleCard}

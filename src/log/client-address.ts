@@ -1,0 +1,44 @@
+/**
+ * A client's address as people and rate limits should see it. On a dual-stack listener (HOST=::) every IPv4
+ * client arrives as an IPv4-mapped IPv6 address (::ffff:203.0.113.7); treated as IPv6 and masked to a /56, all of
+ * IPv4 would share one rate-limit bucket. Unmapped, each IPv4 client is itself again.
+ */
+import { isIP, isIPv4 } from 'node:net';
+
+/** ::ffff:a.b.c.d (any spelling, e.g. ::FFFF:7f00:1 or 0:0:0:0:0:ffff:a.b.c.d) -> a.b.c.d; anything else unchanged. */
+export function unmapIPv4(address: string): string {
+  if (address.length > 64 || isIP(address) !== 6 || !/ffff/i.test(address)) return address;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${address}]/`).hostname; // WHATWG serialises IPv6 canonically: [::ffff:cb00:7107]
+  } catch {
+    return address;
+  }
+  const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(canonical);
+  if (!m) return address;
+  const hi = parseInt(m[1], 16);
+  const lo = parseInt(m[2], 16);
+  const v4 = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  return isIPv4(v4) ? v4 : address;
+}
+
+/**
+ * The bucket a client's failures are counted in: the IPv4 address, or the /56 an IPv6 client's provider
+ * typically delegates (one household or server can rotate through all of it at no cost).
+ */
+export function addressBucket(address: string): string {
+  const ip = unmapIPv4(address);
+  if (isIP(ip) !== 6) return ip;
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip;
+  }
+  const [head, tail = ''] = canonical.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = canonical.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  const g = groups.map((x) => parseInt(x, 16));
+  return `${g[0].toString(16)}:${g[1].toString(16)}:${g[2].toString(16)}:${(g[3] & 0xff00).toString(16)}::/56`;
+}

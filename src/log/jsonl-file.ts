@@ -1,0 +1,172 @@
+/**
+ * A JSON-lines file in DATA_DIR, bounded without cron, by size and by age: when <name>.jsonl reaches maxBytes it
+ * rotates (<name>1.jsonl ... <name><maxFiles-1>.jsonl, newest first, the oldest dropped); at start-up and every
+ * hour, entries older than maxAge are pruned from every file. Appends, rotations and pruning run one after
+ * another on a single queue, so pruning never races a write (winston's File transport rotates only by size, and
+ * rewriting a file it holds open would race its buffered writes). The flow trace and the security events are
+ * two of these, each with its own bounds.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { appendFile, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Logger } from './logger';
+
+export interface PruneResult {
+  removedEntries: number;
+  removedFiles: number;
+}
+
+export interface JsonlLimits {
+  maxBytes: number;
+  /** Files kept in all, the live one included. */
+  maxFiles: number;
+  maxAgeMs: number;
+}
+
+export interface JsonlFile {
+  /** Queues complete lines (each ending in \n). */
+  append(lines: string[]): void;
+  flush(): Promise<void>;
+  prune(): Promise<PruneResult>;
+  close(): Promise<void>;
+}
+
+const PRUNE_INTERVAL_MS = 3600 * 1000;
+
+/** The files of `name` in dataDir, newest first: <name>.jsonl, <name>1.jsonl, <name>2.jsonl, ... */
+export function jsonlFiles(dataDir: string, name: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dataDir);
+  } catch {
+    return [];
+  }
+  const prefix = `${name}`;
+  return names
+    .map((file) => {
+      if (!file.startsWith(prefix) || !file.endsWith('.jsonl')) return undefined;
+      const n = file.slice(prefix.length, -'.jsonl'.length);
+      return /^\d*$/.test(n) ? { file, n: Number(n || 0) } : undefined;
+    })
+    .filter((f): f is { file: string; n: number } => f !== undefined)
+    .sort((a, b) => a.n - b.n)
+    .map((f) => path.join(dataDir, f.file));
+}
+
+function entryTime(line: string): number {
+  try {
+    return Date.parse((JSON.parse(line) as { ts?: string }).ts ?? '');
+  } catch {
+    return NaN;
+  }
+}
+
+export function createJsonlFile(dataDir: string, name: string, log: Logger, limits: JsonlLimits, now: () => number): JsonlFile {
+  const maxFiles = Math.max(1, limits.maxFiles);
+  const numbered = (n: number) => path.join(dataDir, n === 0 ? `${name}.jsonl` : `${name}${n}.jsonl`);
+  const file = numbered(0);
+  let size = existsSync(file) ? statSync(file).size : 0;
+  let pending: string[] = [];
+  let scheduled = false;
+  let closed = false;
+  let failing = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  // Diagnostic files: a full disk must not take the OAuth server down with them.
+  const failed = (err: unknown) => {
+    if (!failing) log.warn(`${name} cannot be written`, { error: String(err) });
+    failing = true;
+  };
+  function enqueue<T>(op: () => Promise<T>): Promise<T | undefined> {
+    const next = queue.then(op).catch((err) => {
+      failed(err);
+      return undefined;
+    });
+    queue = next;
+    return next;
+  }
+
+  async function rotate(): Promise<void> {
+    if (maxFiles === 1) {
+      await unlink(file).catch(() => undefined);
+    } else {
+      for (let n = maxFiles - 1; n >= 1; n--) {
+        await rename(numbered(n - 1), numbered(n)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
+    }
+    size = 0;
+  }
+
+  async function write(): Promise<void> {
+    scheduled = false;
+    const lines = pending;
+    pending = [];
+    if (lines.length === 0) return;
+    // After a failed append (e.g. a full disk) the file may end in a partial line: start on a fresh one, so the
+    // damage stays one unreadable line instead of swallowing this entry too (readers skip blank lines).
+    const data = (failing ? '\n' : '') + lines.join('');
+    await appendFile(file, data, 'utf8');
+    failing = false;
+    size += Buffer.byteLength(data);
+    if (size >= limits.maxBytes) await rotate();
+  }
+
+  async function pruneNow(): Promise<PruneResult> {
+    const cutoff = now() - limits.maxAgeMs;
+    const result: PruneResult = { removedEntries: 0, removedFiles: 0 };
+    for (const f of jsonlFiles(dataDir, name)) {
+      const info = await stat(f).catch(() => undefined);
+      if (!info) continue;
+      if (info.mtimeMs < cutoff) {
+        // Nothing was written to it since the cutoff: every entry in it is older.
+        const lines = (await readFile(f, 'utf8')).split('\n').filter((l) => l.trim() !== '').length;
+        await unlink(f);
+        result.removedFiles++;
+        result.removedEntries += lines;
+        if (f === file) size = 0;
+        continue;
+      }
+      const text = await readFile(f, 'utf8');
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
+      // Entries are in time order: keep everything from the first one inside the window.
+      let keepFrom = 0;
+      while (keepFrom < lines.length && !(entryTime(lines[keepFrom]) >= cutoff)) keepFrom++;
+      if (keepFrom === 0) continue;
+      const kept = lines.slice(keepFrom).map((l) => `${l}\n`).join('');
+      const tmp = `${f}.tmp`;
+      await writeFile(tmp, kept, 'utf8');
+      await rename(tmp, f); // atomic: a reader sees the old or the new file, never half of one
+      result.removedEntries += keepFrom;
+      if (f === file) size = Buffer.byteLength(kept);
+    }
+    if (result.removedEntries > 0) log.debug(`${name}: pruned old entries`, { ...result, maxAgeDays: limits.maxAgeMs / 86_400_000 });
+    return result;
+  }
+
+  const prune = async () => (await enqueue(pruneNow)) ?? { removedEntries: 0, removedFiles: 0 };
+  void prune();
+  const timer = setInterval(() => void prune(), PRUNE_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    append(lines) {
+      if (closed || lines.length === 0) return;
+      pending.push(...lines);
+      if (!scheduled) {
+        scheduled = true;
+        void enqueue(write);
+      }
+    },
+    flush: async () => {
+      await enqueue(async () => undefined);
+    },
+    prune,
+    close: async () => {
+      clearInterval(timer);
+      closed = true;
+      await queue;
+    },
+  };
+}

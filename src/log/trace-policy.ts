@@ -1,0 +1,227 @@
+/**
+ * What the flow trace keeps, so that no anonymous flood can grow it without bound or push out what matters:
+ * - every entry is made safe and small first (safeEntry): request data capped and escaped, one line of at most
+ *   MAX_LINE_BYTES;
+ * - the general trace coalesces repeated failures (and security events) of one kind from one source
+ *   (FailureCoalescer): the first few each minute are written, the rest are counted into one summary line, and
+ *   the add-on log follows the same decision;
+ * - security events (outcome security, and admin actions) are also kept in a file of their own with its own
+ *   bounds (SecurityEventPolicy). Events only a credential holder can cause (a code replay needs a real code)
+ *   are kept one by one; those any anonymous client can cause (lockouts, forged forms, refused admin
+ *   connections) share a small hourly budget, the rest counted into one summary an hour. So the worst an
+ *   anonymous flood can add is SECURITY_ANONYMOUS_PER_HOUR + 1 lines an hour, which the file's size bound holds
+ *   for longer than its age bound (see SECURITY_LIMITS): a recorded replay leaves by age, never by a flood.
+ */
+import { addressBucket, unmapIPv4 } from './client-address';
+import { UNTRUSTED_MAX, untrusted, untrustedTree } from './untrusted';
+
+export type FlowStep = 'authorize' | 'login' | 'consent' | 'token' | 'revoke' | 'introspect' | 'admin';
+export type FlowOutcome = 'ok' | 'error' | 'security';
+
+export interface FlowEvent {
+  /** Ours (a UUID per request), never the client's. */
+  requestId: string;
+  /** The X-Request-Id a client sent, if any: for correlating with its logs, capped and escaped. */
+  clientRequestId?: string;
+  step: FlowStep;
+  outcome: FlowOutcome;
+  clientId?: string;
+  redirectUri?: string;
+  grantType?: string;
+  username?: string;
+  grantId?: string;
+  ip?: string;
+  /** RFC error code sent to the client. */
+  error?: string;
+  /** Failure kind, e.g. redirect_uri_mismatch, pkce_mismatch, code_expired. */
+  kind?: string;
+  /** The precise cause and fix, for the operator. */
+  cause?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** An event as written: made safe, with its timestamp (ISO 8601). */
+export type FlowEntry = FlowEvent & { ts: string };
+
+/** A cause is our sentence around a few capped values: room for both, still bounded. */
+export const CAUSE_MAX = 1024;
+export const MAX_LINE_BYTES = 4096;
+
+const FIELDS = ['clientId', 'redirectUri', 'grantType', 'username', 'grantId', 'error', 'kind'] as const;
+
+/** Caps and escapes every field that can carry request data; unmaps IPv4-mapped addresses. */
+export function safeEntry(entry: FlowEntry): FlowEntry {
+  const out: FlowEntry = { ...entry, requestId: untrusted(entry.requestId, 64), ts: untrusted(entry.ts, 40) };
+  if (entry.clientRequestId !== undefined) out.clientRequestId = untrusted(entry.clientRequestId, 64);
+  for (const f of FIELDS) if (entry[f] !== undefined) out[f] = untrusted(entry[f], UNTRUSTED_MAX);
+  if (entry.ip !== undefined) out.ip = untrusted(unmapIPv4(String(entry.ip)), 64);
+  if (entry.cause !== undefined) out.cause = untrusted(entry.cause, CAUSE_MAX);
+  if (entry.detail !== undefined) out.detail = untrustedTree(entry.detail) as Record<string, unknown>;
+  return out;
+}
+
+/** The entry as one JSON line of at most `maxBytes` (≥ 1 KiB): the detail goes first, then cause and fields shrink. */
+export function entryLine(entry: FlowEntry, maxBytes = MAX_LINE_BYTES): string {
+  let line = JSON.stringify(entry);
+  if (Buffer.byteLength(line) <= maxBytes) return `${line}\n`;
+  const smaller: FlowEntry = { ...entry, detail: { truncated: true } };
+  line = JSON.stringify(smaller);
+  if (Buffer.byteLength(line) <= maxBytes) return `${line}\n`;
+  // Every field at 64 characters of at most 3 bytes (escapes are ASCII), the cause at 256: under 1 KiB in all.
+  const minimal: FlowEntry = { ...smaller, cause: untrusted(entry.cause, 256) };
+  for (const f of [...FIELDS, 'clientRequestId', 'ip'] as const) if (minimal[f] !== undefined) minimal[f] = untrusted(minimal[f], 64);
+  return `${JSON.stringify(minimal)}\n`;
+}
+
+interface Window {
+  start: number;
+  written: number;
+  counted: number;
+  /** The first entry counted, for the summary's step, kind and source. */
+  sample?: FlowEntry;
+}
+
+/**
+ * Repeated failures of one kind from one source (an IPv4 address, an IPv6 /56): the first `perWindow` each
+ * window are written; the rest are counted, and one summary line says how many when the window is over.
+ */
+export class FailureCoalescer {
+  private readonly windows = new Map<string, Window>();
+  constructor(
+    private readonly now: () => number,
+    private readonly perWindow = 20,
+    private readonly windowMs = 60_000,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** Entries to write for this one: none (counted), or it, possibly after the summary of an ended window. */
+  admit(entry: FlowEntry): FlowEntry[] {
+    if (entry.outcome === 'ok') return [entry];
+    const now = this.now();
+    const key = `${addressBucket(entry.ip ?? '')}|${entry.step}|${entry.kind ?? entry.error ?? ''}`;
+    const out: FlowEntry[] = [];
+    let w = this.windows.get(key);
+    if (w && now - w.start >= this.windowMs) {
+      out.push(...this.summary(w));
+      this.windows.delete(key);
+      w = undefined;
+    }
+    if (!w) {
+      if (this.windows.size >= this.maxKeys) out.push(...this.sweep(true));
+      w = { start: now, written: 0, counted: 0 };
+      this.windows.set(key, w);
+    }
+    if (w.written < this.perWindow) {
+      w.written++;
+      out.push(entry);
+    } else {
+      w.counted++;
+      w.sample ??= entry;
+    }
+    return out;
+  }
+
+  /** Summaries of the windows that ended (all of them with `all`), which are forgotten. */
+  sweep(all = false): FlowEntry[] {
+    const now = this.now();
+    const out: FlowEntry[] = [];
+    for (const [key, w] of this.windows) {
+      if (!all && now - w.start < this.windowMs) continue;
+      out.push(...this.summary(w));
+      this.windows.delete(key);
+    }
+    return out;
+  }
+
+  private summary(w: Window): FlowEntry[] {
+    if (w.counted === 0 || !w.sample) return [];
+    const s = w.sample;
+    return [{
+      ts: new Date(this.now()).toISOString(),
+      requestId: 'coalesced',
+      step: s.step,
+      outcome: s.outcome,
+      ip: s.ip,
+      clientId: s.clientId,
+      error: s.error,
+      kind: s.kind,
+      cause: `${w.counted} more failure(s) like this one (${s.kind ?? s.error ?? 'failure'}) from ${s.ip ?? 'one source'} within ${Math.round(this.windowMs / 1000)} s were counted, not recorded one by one; the last one written: ${s.cause ?? ''}`,
+      detail: { coalesced: w.counted, windowStart: new Date(w.start).toISOString() },
+    }];
+  }
+}
+
+/** Security kinds only a credential holder can cause: kept one by one (per grant or user, generously bounded). */
+export const CREDENTIAL_BACKED_KINDS = new Set(['code_replay', 'refresh_reuse', 'pkce_downgrade', 'ha_user_not_allowed']);
+
+/** Whether an entry belongs in the security events: security outcomes and every admin action. */
+export const isSecurityEvent = (e: { outcome: string; step: string }) => e.outcome === 'security' || e.step === 'admin';
+
+export const SECURITY_ANONYMOUS_PER_HOUR = 4;
+const CREDENTIAL_PER_HOUR = 10;
+const HOUR = 3600_000;
+
+/**
+ * Which security events reach the security-events file. Admin actions: all (only an administrator causes them).
+ * Credential-backed kinds: up to CREDENTIAL_PER_HOUR per kind and grant (or user) an hour. Everything else, which
+ * an anonymous client can cause at will: SECURITY_ANONYMOUS_PER_HOUR in all per hour, then one summary line for
+ * the hour with a count per kind.
+ */
+export class SecurityEventPolicy {
+  private anonymous: { start: number; written: number; counts: Map<string, number>; sample?: FlowEntry } | undefined;
+  private readonly credential = new Map<string, { start: number; written: number; counted: number }>();
+  constructor(private readonly now: () => number) {}
+
+  admit(entry: FlowEntry): FlowEntry[] {
+    if (!isSecurityEvent(entry)) return [];
+    if (entry.step === 'admin' && entry.outcome === 'ok') return [entry];
+    const now = this.now();
+    if (entry.kind && CREDENTIAL_BACKED_KINDS.has(entry.kind)) {
+      const key = `${entry.kind}|${entry.grantId ?? entry.username ?? entry.clientId ?? ''}`;
+      let w = this.credential.get(key);
+      if (!w || now - w.start >= HOUR) {
+        if (this.credential.size >= 10_000) this.credential.clear();
+        const counted = w?.counted ?? 0;
+        w = { start: now, written: 0, counted: 0 };
+        this.credential.set(key, w);
+        if (counted > 0) entry = { ...entry, detail: { ...entry.detail, notRecordedInTheHourBefore: counted } };
+      }
+      if (w.written >= CREDENTIAL_PER_HOUR) {
+        w.counted++;
+        return [];
+      }
+      w.written++;
+      return [entry];
+    }
+    const out = this.anonymous && now - this.anonymous.start >= HOUR ? this.sweep(true) : [];
+    this.anonymous ??= { start: now, written: 0, counts: new Map() };
+    if (this.anonymous.written < SECURITY_ANONYMOUS_PER_HOUR) {
+      this.anonymous.written++;
+      out.push(entry);
+    } else {
+      const kind = entry.kind ?? 'other';
+      this.anonymous.counts.set(kind, (this.anonymous.counts.get(kind) ?? 0) + 1);
+      this.anonymous.sample ??= entry;
+    }
+    return out;
+  }
+
+  /** The summary of the anonymous hour once it is over (or now, with `force`). */
+  sweep(force = false): FlowEntry[] {
+    const a = this.anonymous;
+    if (!a || (!force && this.now() - a.start < HOUR)) return [];
+    this.anonymous = undefined;
+    if (a.counts.size === 0 || !a.sample) return [];
+    const total = [...a.counts.values()].reduce((x, y) => x + y, 0);
+    const counts = Object.fromEntries([...a.counts.entries()].slice(0, 16));
+    return [{
+      ts: new Date(this.now()).toISOString(),
+      requestId: 'coalesced',
+      step: a.sample.step,
+      outcome: 'security',
+      kind: 'security_events_coalesced',
+      cause: `${total} more security event(s) that any client can cause were counted here, not recorded one by one (${Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(', ')}); the flow trace and the log show the first of them`,
+      detail: { counts, windowStart: new Date(a.start).toISOString() },
+    }];
+  }
+}
