@@ -72,28 +72,34 @@ export function startAuthorization(deps: GrantDeps, request: ValidAuthorizeReque
   return { pending, sealed: seal(sealingKey(deps), SEAL_PURPOSE, pending) };
 }
 
-export type OpenedRequest = { ok: true; pending: PendingRequest } | { ok: false; kind: 'request_missing' | 'request_expired' };
+export type OpenedRequest =
+  /** `expired`: genuine, but older than FLOW_TTL_MS: only a repeat of a decision already made may use it. */
+  | { ok: true; pending: PendingRequest; expired: boolean }
+  | { ok: false; kind: 'request_missing' | 'request_expired' };
 
-/** The sealed request a form carried back: undefined-safe, forged or foreign blobs are simply "expired". */
+/** The sealed request a form carried back; forged or foreign blobs are simply "expired". */
 export function openPendingRequest(deps: GrantDeps, sealed: string | undefined): OpenedRequest {
   if (!sealed) return { ok: false, kind: 'request_missing' };
   if (sealed.length > 8192) return { ok: false, kind: 'request_expired' };
   const pending = unseal<PendingRequest>(sealingKey(deps), SEAL_PURPOSE, sealed);
-  if (!pending || typeof pending.id !== 'string' || deps.now() - pending.createdAt > FLOW_TTL_MS) return { ok: false, kind: 'request_expired' };
-  return { ok: true, pending };
+  if (!pending || typeof pending.id !== 'string' || typeof pending.createdAt !== 'number') return { ok: false, kind: 'request_expired' };
+  return { ok: true, pending, expired: deps.now() - pending.createdAt > FLOW_TTL_MS };
 }
 
 export type Decision =
   | { outcome: 'approved'; code: string; repeated: boolean }
   | { outcome: 'denied'; repeated: boolean }
   /** Decided before, longer ago than the repeat window: nothing new is issued. */
-  | { outcome: 'already_decided'; decidedAt: number };
+  | { outcome: 'already_decided'; decidedAt: number }
+  /** No decision yet, and the request is past its time: nothing is issued. */
+  | { outcome: 'expired' };
 
 /**
  * The owner's decision, as one transaction. The first decision on a request wins: a later one within the repeat
- * window gets the same answer (the same code), later still "already decided". Never a second code.
+ * window gets the same answer (the same code), later still "already decided". Never a second code. A request past
+ * its FLOW_TTL_MS (`expired`) can only repeat a decision made in time.
  */
-export function decide(deps: GrantDeps, pending: PendingRequest, username: string, approve: boolean): Decision {
+export function decide(deps: GrantDeps, pending: PendingRequest, username: string, approve: boolean, expired = false): Decision {
   const key = sealingKey(deps);
   const code = derive(key, 'authorization-code', pending.id);
   return deps.storage.transaction((tx): Decision => {
@@ -103,6 +109,7 @@ export function decide(deps: GrantDeps, pending: PendingRequest, username: strin
       if (now - earlier.decidedAt > REPEAT_DECISION_WINDOW_MS) return { outcome: 'already_decided', decidedAt: earlier.decidedAt };
       return earlier.approved ? { outcome: 'approved', code, repeated: true } : { outcome: 'denied', repeated: true };
     }
+    if (expired) return { outcome: 'expired' };
     // Kept as long as the sealed request could be posted again, so a late repeat is refused, not answered anew.
     tx.consents.record(pending.id, { approved: approve, username, decidedAt: now }, pending.createdAt + FLOW_TTL_MS + REPEAT_DECISION_WINDOW_MS);
     if (!approve) return { outcome: 'denied', repeated: false };

@@ -320,13 +320,9 @@ describe('(e) repeated approvals against the clock', () => {
     expect(secondPage).not.toContain(code);
   });
 
-  // BUG (it.failing: remove .failing once fixed). The policy: a repeated decision within 2 minutes answers the
-  // first redirect again. POST /alexa/consent first opens the sealed request, which openPendingRequest refuses
-  // once FLOW_TTL_MS (15 min) has passed since the authorize page, before decide() can see the recorded decision
-  // (kept until createdAt + 15 min + 2 min for exactly this). So a double tap straddling the 15-minute mark (first
-  // tap accepted at 14:59, second at 15:01) shows the browser the 400 "expired or already completed" page instead
-  // of the redirect: the first tap's code never reaches Alexa, and linking fails although it was approved.
-  it.failing('approved 1 s before the 15-minute limit and tapped again 2 s later: the same 303 with the same code', async () => {
+  // A double tap straddling the 15-minute mark (first tap accepted at 14:59, second at 15:01): the decision was
+  // made in time, so the second tap is answered with it, not with "expired".
+  it('approved 1 s before the 15-minute limit and tapped again 2 s later: the same 303 with the same code', async () => {
     const { first, second } = await approveTwice(15 * 60_000 - 1000, 2000);
     expect(first.status).toBe(303);
     expect(second.status).toBe(303);

@@ -282,21 +282,13 @@ describe('the client type decides', () => {
   });
 });
 
-/*
- * Contradictions with the policy found while writing these tests. `it.failing` passes while the bug is there and
- * fails once it is fixed: then drop `.failing`.
- */
-describe('known contradictions with the policy (it.failing: remove .failing once fixed)', () => {
-  // An off-by-one at the edge, harmless on the wire. The policy: valid while superseded LESS than the
-  // period ago, and refresh-policy.ts's own comment says the same. standing() and rotate()'s bound compare with
-  // `>` / `<=`, so exactly the period counts as inside, while the token's record was given
-  // `expires = supersededAt + period` and the stores treat a row as gone when `expires <= now`. At exactly that
-  // millisecond the rule says grace and the store says unknown.
-  it.failing('superseded exactly the grace period ago: too_old', () => {
+describe('the edge of the grace period', () => {
+  // Valid while superseded LESS than the period ago: the token's record expires at exactly supersededAt + period.
+  it('superseded exactly the grace period ago: too_old', () => {
     const state: RefreshState = { live: ['L'], previous: [sup('P1', ago(HOUR * 1000))], generation: 1 };
     expect(standing(state, 'P1', 'confidential', G, NOW).is).toBe('too_old');
   });
-  it.failing('superseded exactly the grace period ago: dropped by the next rotation', () => {
+  it('superseded exactly the grace period ago: dropped by the next rotation', () => {
     const state: RefreshState = { live: ['L'], previous: [sup('P1', ago(HOUR * 1000))], generation: 1 };
     expect(rotate(state, 'L', 'current', 'N', 'confidential', G, NOW).dropped).toEqual(['P1']);
   });

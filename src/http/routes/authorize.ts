@@ -24,7 +24,7 @@ const PROBLEMS = {
   flow_mismatch: { status: 403, problem: 'This link request was started in another browser, or this browser blocked its cookie.' },
 } as const;
 
-type Pending = { ok: true; pending: PendingRequest; sealed: string } | { ok: false; kind: keyof typeof PROBLEMS };
+type Pending = { ok: true; pending: PendingRequest; sealed: string; expired: boolean } | { ok: false; kind: keyof typeof PROBLEMS };
 
 function sendPage(res: Response, status: number, body: string): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
@@ -38,13 +38,17 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
 
   const traceBase = (req: Request, res: Response) => ({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, ip: req.ip });
 
-  /** The sealed request a form or query carried, if it is genuine, current, and this browser started it. */
-  function pendingRequest(req: Request, sealed: string | undefined): Pending {
+  /**
+   * The sealed request a form or query carried, if it is genuine and this browser started it; one past its time is
+   * refused unless `allowExpired` (the consent POST, which may still repeat a decision made in time).
+   */
+  function pendingRequest(req: Request, sealed: string | undefined, allowExpired = false): Pending {
     const opened = openPendingRequest(grants, sealed);
     if (!opened.ok) return opened;
+    if (opened.expired && !allowExpired) return { ok: false, kind: 'request_expired' };
     const flow = flowHashOf(req);
     if (!flow || !safeEqual(flow, opened.pending.flowHash)) return { ok: false, kind: 'flow_mismatch' };
-    return { ok: true, pending: opened.pending, sealed: sealed! };
+    return { ok: true, pending: opened.pending, sealed: sealed!, expired: opened.expired };
   }
 
   function refuse(req: Request, res: Response, step: FlowEvent['step'], kind: keyof typeof PROBLEMS, record: boolean): void {
@@ -152,13 +156,13 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
   });
 
   router.post('/alexa/consent', form, async (req, res) => {
-    const found = pendingRequest(req, formField(req, 'request_id'));
+    const found = pendingRequest(req, formField(req, 'request_id'), true);
     const base = { ...traceBase(req, res), step: 'consent' as const };
     if (!found.ok) {
       refuse(req, res, 'consent', found.kind, true);
       return;
     }
-    const { pending, sealed } = found;
+    const { pending, sealed, expired } = found;
     const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
     if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
       trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', cause: 'consent form posted without the CSRF token of its request' });
@@ -167,10 +171,15 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     }
     const session = await currentSession(req, sessions);
     if (!session) {
-      renderLogin(res, 401, sealed, pending, { error: 'Your login has expired; log in again.' });
+      if (expired) refuse(req, res, 'consent', 'request_expired', true);
+      else renderLogin(res, 401, sealed, pending, { error: 'Your login has expired; log in again.' });
       return;
     }
-    const decision = decide(grants, pending, session.username, formField(req, 'decision') === 'approve');
+    const decision = decide(grants, pending, session.username, formField(req, 'decision') === 'approve', expired);
+    if (decision.outcome === 'expired') {
+      refuse(req, res, 'consent', 'request_expired', true);
+      return;
+    }
     const iss = issuerFor(req, config);
     const who = { ...withClient, username: session.username };
     if (decision.outcome === 'already_decided') {

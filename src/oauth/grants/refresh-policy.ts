@@ -6,11 +6,13 @@
  * when an answer is lost, refreshes concurrently and may keep any of the answers, and an invalid_grant makes it
  * unlink the user. Amazon asks servers to keep some earlier refresh tokens valid. So every refresh rotates, and an
  * earlier token stays valid while it is among the last `generations` superseded ones and was superseded less than
- * `periodSeconds` ago. A refresh never revokes the grant; a token outside the window is refused, nothing else.
+ * `periodSeconds` ago (its record expires at exactly that moment). A refresh never revokes the grant; a token outside the window is refused, nothing else.
  *
  * Public clients: rotation with reuse detection. The live tokens are the newest one and its racing siblings
  * (concurrent refreshes with the same token); presenting their parent again is a retry that adds a sibling, until
  * one of the siblings is itself rotated. Anything older is reuse: a sign the token was stolen, so the grant is revoked.
+ * Reuse is recognised while the older token's record is kept (the same bounds as the grace window); a token older
+ * still is unknown: refused, but it no longer revokes (the records are bounded, not kept forever).
  */
 import { ClientType } from '../../config/config';
 import { RefreshState, SupersededToken } from '../../store/records';
@@ -40,7 +42,7 @@ export function standing(state: RefreshState, hash: string, clientType: ClientTy
   if (index < 0) return { is: 'too_old' };
   const entry = earlier[index]!;
   const behind = index + 1;
-  if (behind > grace.generations || now - entry.supersededAt > grace.periodSeconds * 1000) return { is: 'too_old', behind, supersededAt: entry.supersededAt };
+  if (behind > grace.generations || now - entry.supersededAt >= grace.periodSeconds * 1000) return { is: 'too_old', behind, supersededAt: entry.supersededAt };
   return { is: 'grace', behind, supersededAt: entry.supersededAt };
 }
 
@@ -86,7 +88,7 @@ function bounded(state: RefreshState, superseded: string[], grace: RefreshGrace,
   const keep: SupersededToken[] = [];
   const dropped: string[] = [];
   for (const p of state.previous) {
-    if (keep.length < grace.generations && now - p.supersededAt <= grace.periodSeconds * 1000) keep.push(p);
+    if (keep.length < grace.generations && now - p.supersededAt < grace.periodSeconds * 1000) keep.push(p);
     else dropped.push(p.hash);
   }
   return { state: { ...state, previous: keep }, superseded: superseded.filter((h) => !dropped.includes(h)), dropped };

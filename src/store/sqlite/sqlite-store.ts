@@ -115,6 +115,11 @@ const CLEARED_BY_WRITE = new Set<StoreFault>(['locked', 'read_only', 'io']);
 /** While another program holds the lock, statements give up quickly: every queued request would wait in turn. */
 const LOCKED_BUSY_MS = 100;
 
+/** An error the unit of work itself threw: rolled back, then rethrown as it is (it is no storage fault). */
+class WorkFailed {
+  constructor(readonly error: unknown) {}
+}
+
 /** A fault found while opening, before any StoreError exists: its kind and the concrete detail. */
 class OpenFault extends Error {
   constructor(
@@ -439,6 +444,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       if (write && fault && CLEARED_BY_WRITE.has(fault.kind) && c === conn) clearFault();
       return result;
     } catch (err) {
+      if (err instanceof WorkFailed) throw err.error;
       throw classify(err);
     }
   }
@@ -455,7 +461,9 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
           result = work(txFor(c, write));
         } catch (err) {
           if (c.db.isTransaction) c.db.exec('ROLLBACK');
-          throw err;
+          // A statement's failure (or a record that does not parse) is a storage fault to classify; anything else
+          // the work threw is passed on as is.
+          throw sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
         }
         c.db.exec('COMMIT');
         return result;
