@@ -44,6 +44,9 @@ declare module 'autocannon' {
     }
   }
 
-  function autocannon<Ctx extends object>(options: autocannon.Options<Ctx>, done: (err: Error | null, result: autocannon.Result) => void): autocannon.Instance;
+  function autocannon<Ctx extends object>(
+    options: autocannon.Options<Ctx>,
+    done: (err: Error | null, result: autocannon.Result) => void,
+  ): autocannon.Instance;
   export = autocannon;
 }

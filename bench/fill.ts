@@ -10,6 +10,7 @@
  * measured server runs, and BENCH_DIST compares another build with the same internal API.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ClientConfig } from '../src/config/config';
@@ -21,14 +22,17 @@ import type { ValidAuthorizeRequest } from '../src/oauth/authorize-request';
 import type * as CodeGrantModule from '../src/oauth/grants/authorization-code';
 import { DEADLINE, DIST, REDIRECT, SETTINGS, checkDeadline, log } from './settings';
 
-function fromBuild<T>(relative: string): T {
-  return require(path.join(DIST, relative)) as T;
+const requireFromBuild = createRequire(path.join(DIST, 'main.js'));
+
+/** A module of the build under test (dist/ or BENCH_DIST), typed by its source. */
+export function loadFromBuild<T>(relative: string): T {
+  return requireFromBuild(`./${relative}`) as T;
 }
 
-const { validateOptions } = fromBuild<typeof LoadConfigModule>('config/load-config');
-const { openDataFolder } = fromBuild<typeof DataFolderModule>('data-folder');
-const { startAuthorization, decide } = fromBuild<typeof FlowModule>('oauth/authorization-flow');
-const { exchangeCode } = fromBuild<typeof CodeGrantModule>('oauth/grants/authorization-code');
+const { validateOptions } = loadFromBuild<typeof LoadConfigModule>('config/load-config');
+const { openDataFolder } = loadFromBuild<typeof DataFolderModule>('data-folder');
+const { startAuthorization, decide } = loadFromBuild<typeof FlowModule>('oauth/authorization-flow');
+const { exchangeCode } = loadFromBuild<typeof CodeGrantModule>('oauth/grants/authorization-code');
 
 export interface BenchFolder {
   folder: DataFolder;
@@ -74,7 +78,10 @@ function approvedCode(b: BenchFolder): CodeGrant {
 }
 
 function checkFillDeadline(done: number, count: number): void {
-  if (Date.now() > DEADLINE) throw new Error(`the fill did not finish before the bench's deadline (${done} of ${count} done; BENCH_DEADLINE_S=${SETTINGS.deadlineSeconds})`);
+  if (Date.now() > DEADLINE)
+    throw new Error(
+      `the fill did not finish before the bench's deadline (${done} of ${count} done; BENCH_DEADLINE_S=${SETTINGS.deadlineSeconds})`,
+    );
 }
 
 /** Issues `count` codes (consent approved), ready for the token endpoint. */

@@ -14,7 +14,12 @@ class Browser {
   async request(pathOrUrl: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(new URL(pathOrUrl, this.baseUrl), { ...init, headers, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(new URL(pathOrUrl, this.baseUrl), {
+      ...init,
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
     for (const line of res.headers.getSetCookie()) {
       const [pair = ''] = line.split(';');
       const eq = pair.indexOf('=');
@@ -24,7 +29,11 @@ class Browser {
   }
 
   postForm(pathOrUrl: string, fields: Record<string, string>): Promise<Response> {
-    return this.request(pathOrUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(fields) });
+    return this.request(pathOrUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form(fields),
+    });
   }
 }
 
@@ -50,7 +59,7 @@ async function linkOne(browser: Browser, baseUrl: string): Promise<{ access_toke
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   });
-  const page = await browser.request(`/alexa/authorize?${query}`);
+  const page = await browser.request(`/alexa/authorize?${query.toString()}`);
   let html = await page.text();
   if (page.status !== 200) throw new Error(`authorize answered ${page.status}: ${html.slice(0, 500)}`);
   if (html.includes('name="password"')) {
@@ -65,7 +74,11 @@ async function linkOne(browser: Browser, baseUrl: string): Promise<{ access_toke
     const consent = await browser.request(new URL(login.headers.get('location') ?? '', `${baseUrl}/alexa/login`).href);
     html = await consent.text();
   }
-  const approve = await browser.postForm('/alexa/consent', { request_id: hiddenField(html, 'request_id'), csrf: hiddenField(html, 'csrf'), decision: 'approve' });
+  const approve = await browser.postForm('/alexa/consent', {
+    request_id: hiddenField(html, 'request_id'),
+    csrf: hiddenField(html, 'csrf'),
+    decision: 'approve',
+  });
   await approve.arrayBuffer();
   const location = approve.headers.get('location');
   if (approve.status !== 303 || !location) throw new Error(`consent answered ${approve.status}`);

@@ -144,7 +144,11 @@ export function memory(pid: number): Memory {
 }
 
 /** The larger of two readings, field by field. */
-export const maxMemory = (a: Memory, b: Memory): Memory => ({ rssMB: Math.max(a.rssMB, b.rssMB), hwmMB: Math.max(a.hwmMB, b.hwmMB), anonMB: Math.max(a.anonMB, b.anonMB) });
+export const maxMemory = (a: Memory, b: Memory): Memory => ({
+  rssMB: Math.max(a.rssMB, b.rssMB),
+  hwmMB: Math.max(a.hwmMB, b.hwmMB),
+  anonMB: Math.max(a.anonMB, b.anonMB),
+});
 
 /** USER_HZ: /proc/<pid>/task/<tid>/stat counts CPU time in 1/100 s on Linux. */
 const TICKS = 100;

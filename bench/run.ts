@@ -4,27 +4,27 @@
  * optionally another build (BENCH_BASELINE) beside it. Prints tables and writes bench/results.json.
  * docs/benchmark.md says what each figure means.
  *
- * Environment knobs (defaults: what docs/benchmark.md's table was made with):
+ * Environment knobs (defaults: the sizes of docs/benchmark.md's table):
  *   BENCH_GRANTS=100000    grants in the large store        BENCH_SMALL=100        grants in the small store
  *   BENCH_SECONDS=6        seconds per measured run         BENCH_WARMUP=1.5       seconds of warm-up first
- *   BENCH_REPEAT=2         measured runs per figure (alternating stores; the best is kept)
+ *   BENCH_REPEAT=2         measured runs per figure (alternating with the other servers; the best is kept)
  *   BENCH_CONNECTIONS=16   connection counts, e.g. 1,16     BENCH_STARTS=5         cold starts per folder
  *   BENCH_CODE_RATE=1500   codes issued per second of a code-exchange run (more: the pool lasts longer)
  *   BENCH_NODE_FLAGS='--max-semi-space-size=2'  node options of our server (run.sh's)
  *   BENCH_CPU_PROF=dir     run our servers under --cpu-prof  BENCH_DIST=dir        another build of the same API
  *   BENCH_BASELINE=dir     another build (dir/dist/main.js), filled over HTTP; BENCH_BASELINE_NODE=its node binary;
- *   BENCH_BASELINE_GRANTS  (default BENCH_SMALL)            BENCH_HOSTILE=0        skip the hostile-header figure
- *   BENCH_HOSTILE_MAX=20   hostile requests per run at most BENCH_DEADLINE_S=1500  hard bound on the whole run
- *   BENCH_OUT=file         the JSON elsewhere than bench/results.json
+ *   BENCH_BASELINE_GRANTS  (default BENCH_SMALL)            BENCH_HOSTILE=0        skip the hostile-header figures
+ *   BENCH_DEADLINE_S=1500  hard bound on the whole run      BENCH_OUT=file         the JSON elsewhere
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CodeGrant, FilledTokens, PurgeCost, fillGrants, issueCodes, openBenchFolder, purgeCost } from './fill';
+import { headerParseFigures } from './header-parse';
 import { linkOverHttp } from './http-link';
 import { LoadOptions, RefreshChains, RunResult, Source, codeExchanges, describe, fixed, introspections, load, refreshChains } from './load';
-import { Memory, NO_MEMORY, Running, dbBytes, maxMemory, memory, removeFolder, spawnUntilHealthy, tempFolder } from './proc';
-import { Kind, Results, StoreResult, BaselineResult, HostileResult, CeilingResult, ColdStart, report, targets } from './report';
+import { NO_MEMORY, Running, dbBytes, maxMemory, memory, removeFolder, spawnUntilHealthy, tempFolder } from './proc';
+import { BaselineResult, Block, ColdStart, Figures, HostileResult, Kind, Results, StoreResult, median, report, targets } from './report';
 import {
   BARE_EXPRESS,
   CLIENT_HEADERS,
@@ -44,7 +44,7 @@ import {
 
 const S = SETTINGS;
 
-// ---------------------------------------------------------------- servers
+// ---------------------------------------------------------------- processes
 
 function startOurs(dataDir: string): Promise<Running> {
   const prof = S.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${S.cpuProfileDir}`] : [];
@@ -53,34 +53,66 @@ function startOurs(dataDir: string): Promise<Running> {
 }
 
 function startBaseline(dir: string, dataDir: string): Promise<Running> {
-  return spawnUntilHealthy({ node: S.baselineNode, args: [...S.nodeFlags, path.join(dir, 'dist', 'main.js')], env: { DATA_DIR: dataDir, ADMIN_PORT: '0' }, cwd: dir });
+  return spawnUntilHealthy({
+    node: S.baselineNode,
+    args: [...S.nodeFlags, path.join(dir, 'dist', 'main.js')],
+    env: { DATA_DIR: dataDir, ADMIN_PORT: '0' },
+    cwd: dir,
+  });
 }
 
-async function coldStarts(start: () => Promise<Running>, fresh?: () => void): Promise<ColdStart> {
-  const samplesMs: number[] = [];
+/** The ceiling: plain node, no flags (the harder bar). */
+function startBareExpress(): Promise<Running> {
+  return spawnUntilHealthy({ args: [BARE_EXPRESS], env: {} });
+}
+
+const summary = (samplesMs: number[]): ColdStart => ({ medianMs: median(samplesMs), samplesMs });
+
+/**
+ * Cold starts, interleaved so that every kind shares the same time windows: a folder holding only options.json
+ * (a new one each time: the start creates the database), each filled store, and the bare-Express ceiling (the floor).
+ */
+async function coldStarts(stores: PreparedStore[]): Promise<{ empty: ColdStart; bareExpress: ColdStart; stores: ColdStart[] }> {
+  const empty: number[] = [];
+  const bare: number[] = [];
+  const filled: number[][] = stores.map(() => []);
+  const steps: Array<() => Promise<void>> = [
+    async () => {
+      const dir = tempFolder('empty', serverOptions());
+      const s = await startOurs(dir);
+      empty.push(s.startMs);
+      await s.stop();
+      removeFolder(dir);
+    },
+    ...stores.map((st, k) => async () => {
+      const s = await startOurs(st.dataDir);
+      filled[k].push(s.startMs);
+      await s.stop();
+    }),
+    async () => {
+      const s = await startBareExpress();
+      bare.push(s.startMs);
+      await s.stop();
+    },
+  ];
   for (let i = 0; i < S.starts; i++) {
     checkDeadline('the cold starts');
-    fresh?.();
-    const s = await start();
-    samplesMs.push(s.startMs);
-    await s.stop();
+    for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
   }
-  const sorted = samplesMs.slice().sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, samplesMs };
+  return { empty: summary(empty), bareExpress: summary(bare), stores: filled.map(summary) };
 }
 
-/** Median cold start on a folder that holds only options.json (a new one each time: the start creates the database). */
-async function coldStartsEmpty(start: (dir: string) => Promise<Running>, label: string): Promise<ColdStart> {
-  let dir = '';
-  const result = await coldStarts(
-    () => start(dir),
-    () => {
-      if (dir) removeFolder(dir);
-      dir = tempFolder(`${label}-empty`, serverOptions());
-    },
-  );
-  removeFolder(dir);
-  return result;
+async function coldStartsOfBaseline(dir: string): Promise<ColdStart> {
+  const samples: number[] = [];
+  for (let i = 0; i < S.starts; i++) {
+    checkDeadline('the cold starts of the baseline');
+    const folder = tempFolder('baseline-empty', serverOptions());
+    const s = await startBaseline(dir, folder);
+    samples.push(s.startMs);
+    await s.stop();
+    removeFolder(folder);
+  }
+  return summary(samples);
 }
 
 // ---------------------------------------------------------------- measuring
@@ -91,12 +123,16 @@ function endpoint(kind: Kind): { path: string; headers: Record<string, string> }
   return kind === 'introspect' ? { path: '/alexa/introspect', headers: RS_HEADERS } : { path: '/alexa/token', headers: CLIENT_HEADERS };
 }
 
-async function run(name: string, opts: Measure, connections: number, seconds = S.runSeconds): Promise<RunResult> {
+async function run(name: string, opts: Measure, connections: number): Promise<RunResult> {
   checkDeadline(name);
-  const r = await load({ ...opts, connections, seconds });
+  const r = await load({ ...opts, connections, seconds: S.runSeconds });
   opts.source.settle?.();
   log(`${name} c=${connections}: ${describe(r)}`);
-  if (r.failed > 0 || r.transportErrors > 0) throw new Error(`${name} c=${connections}: ${r.failed} failed answers, ${r.transportErrors} transport errors; first: ${r.firstFailure}`);
+  if (r.failed > 0 || r.transportErrors > 0) {
+    throw new Error(
+      `${name} c=${connections}: ${r.failed} failed answers, ${r.transportErrors} transport errors; first: ${r.firstFailure}`,
+    );
+  }
   return r;
 }
 
@@ -106,30 +142,73 @@ async function warm(name: string, opts: Measure): Promise<void> {
   checkDeadline(`${name} warm-up`);
   const w = await load({ ...opts, connections: 16, seconds: S.warmupSeconds });
   opts.source.settle?.();
-  if (w.failed > 0 || w.transportErrors > 0) throw new Error(`${name} warm-up: ${w.failed} failed, ${w.transportErrors} transport errors; first: ${w.firstFailure}`);
+  if (w.failed > 0 || w.transportErrors > 0) {
+    throw new Error(`${name} warm-up: ${w.failed} failed, ${w.transportErrors} transport errors; first: ${w.firstFailure}`);
+  }
 }
 
-const keepBest = (into: Record<number, RunResult>, c: number, r: RunResult) => {
-  const prev = into[c];
-  if (!prev || r.rps > prev.rps) into[c] = r;
-};
+const emptyFigures = (): Figures => ({ best: {}, runs: {} });
 
-async function ceilingRuns(label: string): Promise<CeilingResult> {
-  const ceiling = await spawnUntilHealthy({ args: [BARE_EXPRESS], env: {} });
-  const body = form({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) });
-  const opts: Measure = { url: ceiling.url, pid: ceiling.pid, path: '/alexa/token', headers: CLIENT_HEADERS, source: fixed(body, (s) => s === 200) };
-  const out: CeilingResult = { best: {}, runs: {}, startMs: ceiling.startMs, memory: NO_MEMORY };
-  await warm(`ceiling (${label})`, opts);
+function record(into: Figures, c: number, r: RunResult): void {
+  (into.runs[c] ??= []).push(r);
+  const prev = into.best[c];
+  if (!prev || r.rps > prev.rps) into.best[c] = r;
+}
+
+/** One participant of a measuring window: the ceiling, a store or the baseline, on one endpoint. */
+interface Participant {
+  measure(c: number, i: number): Promise<void>;
+}
+
+/**
+ * A measuring window: for each connection count, REPEAT rounds in which every participant is loaded once, in
+ * alternating order (A B C, C B A, ...). Background load on a shared machine comes in bursts; alternating puts the
+ * ceiling and the servers in the same time window, and the best of several runs is the one least disturbed.
+ */
+async function window(participants: Participant[]): Promise<void> {
   for (const c of S.connections) {
     for (let i = 0; i < S.repeat; i++) {
-      const r = await run(`ceiling (${label})`, opts, c);
-      (out.runs[c] ??= []).push(r);
-      keepBest(out.best, c, r);
+      for (const p of i % 2 === 0 ? participants : [...participants].reverse()) await p.measure(c, i);
     }
   }
-  out.memory = memory(ceiling.pid);
-  await ceiling.stop();
-  return out;
+}
+
+/** The bare-Express ceiling, running for the whole measuring phase, measured in every window. */
+class Ceiling {
+  readonly windows: Partial<Record<Block, Figures>> = {};
+  private warmed = false;
+  private constructor(private readonly server: Running) {}
+
+  static async start(): Promise<Ceiling> {
+    return new Ceiling(await startBareExpress());
+  }
+
+  in(block: Block): Participant {
+    const figures = (this.windows[block] ??= emptyFigures());
+    const body = form({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) });
+    const opts: Measure = {
+      url: this.server.url,
+      pid: this.server.pid,
+      path: '/alexa/token',
+      headers: CLIENT_HEADERS,
+      source: fixed(body, (s) => s === 200),
+    };
+    return {
+      measure: async (c) => {
+        if (!this.warmed) {
+          this.warmed = true;
+          await warm('ceiling', opts);
+        }
+        record(figures, c, await run(`ceiling (${block} window)`, opts, c));
+      },
+    };
+  }
+
+  async stop() {
+    const mem = memory(this.server.pid);
+    await this.server.stop();
+    return mem;
+  }
 }
 
 interface PreparedStore {
@@ -140,11 +219,13 @@ interface PreparedStore {
   codes?: { warm: CodeGrant[]; runs: Record<number, CodeGrant[][]> };
 }
 
-/** A fresh folder filled with `grants` grants in-process (no server running), then its cold starts. */
-async function prepareStore(label: string, grants: number): Promise<PreparedStore> {
+/** A fresh folder filled with `grants` grants in-process, while no server runs on it. */
+function prepareStore(label: string, grants: number): PreparedStore {
   const dataDir = tempFolder(label, serverOptions());
   checkDeadline(`the fill of ${grants} grants`);
-  log(`filling ${grants} grants in-process: startAuthorization → decide(approve) → exchangeCode with PKCE (${path.relative(process.cwd(), DIST) || DIST}) ...`);
+  log(
+    `filling ${grants} grants in-process: startAuthorization → decide(approve) → exchangeCode with PKCE (${path.relative(process.cwd(), DIST) || DIST}) ...`,
+  );
   const t0 = performance.now();
   const b = openBenchFolder(dataDir, serverOptions());
   let tokens: FilledTokens;
@@ -155,9 +236,9 @@ async function prepareStore(label: string, grants: number): Promise<PreparedStor
   }
   const fillMs = performance.now() - t0;
   const bytes = dbBytes(dataDir);
-  log(`filled ${grants} grants in ${(fillMs / 1000).toFixed(1)} s (${((grants / fillMs) * 1000).toFixed(0)} grants/s); database ${(bytes / 1e6).toFixed(1)} MB`);
-  const coldStart = await coldStarts(() => startOurs(dataDir));
-  log(`cold start with ${grants} grants: median ${coldStart.medianMs.toFixed(0)} ms (${coldStart.samplesMs.map((x) => x.toFixed(0)).join(', ')})`);
+  log(
+    `filled ${grants} grants in ${(fillMs / 1000).toFixed(1)} s (${((grants / fillMs) * 1000).toFixed(0)} grants/s); database ${(bytes / 1e6).toFixed(1)} MB`,
+  );
   // Half the grants serve introspection (their access tokens), the other half the refresh chains, so that
   // introspection reads settled grants only, never the rotation state the refresh runs are changing.
   const half = Math.floor(grants / 2);
@@ -170,10 +251,9 @@ async function prepareStore(label: string, grants: number): Promise<PreparedStor
       grants,
       fill: { ms: fillMs, grantsPerSecond: (grants / fillMs) * 1000 },
       db: { bytes, bytesPerGrant: bytes / grants },
-      coldStart,
+      coldStart: { medianMs: NaN, samplesMs: [] },
       memory: { idle: NO_MEMORY, afterLoad: NO_MEMORY },
-      best: { refresh: {}, code: {}, introspect: {} },
-      runs: { refresh: {}, code: {}, introspect: {} },
+      figures: { refresh: emptyFigures(), code: emptyFigures(), introspect: emptyFigures() },
     },
   };
 }
@@ -194,64 +274,61 @@ function issueCodePools(st: PreparedStore): void {
   }
 }
 
-/**
- * The measured runs, the stores side by side: for each endpoint and connection count the servers are loaded one
- * after the other, REPEAT times in alternating order, and the best run of each is kept. Background load on a
- * shared machine comes in bursts; alternating puts the stores in the same time windows, and the best of several
- * runs is the one least disturbed.
- */
-async function measureStores(stores: PreparedStore[]): Promise<void> {
+/** The stores on every endpoint, each window shared with the ceiling. */
+async function measureStores(stores: PreparedStore[], ceiling: Ceiling): Promise<void> {
   let servers: Running[] = [];
   for (const st of stores) servers.push(await startOurs(st.dataDir));
   await sleep(1000);
-  stores.forEach((st, i) => (st.result.memory.idle = memory(servers[i]!.pid)));
-  const order = (i: number) => (i % 2 === 0 ? stores.map((_, k) => k) : stores.map((_, k) => stores.length - 1 - k));
-  const warmed = new Set<string>();
+  stores.forEach((st, k) => (st.result.memory.idle = memory(servers[k].pid)));
 
-  async function one(k: number, kind: Kind, c: number, source: Source, maxRequests?: number): Promise<void> {
-    const st = stores[k]!;
-    const server = servers[k]!;
-    const base: Measure = { url: server.url, pid: server.pid, ...endpoint(kind), source };
+  const participant = (k: number, kind: Kind): Participant => {
+    const st = stores[k];
     const name = `${kind} (${st.result.grants} grants)`;
-    if (!warmed.has(`${k}:${kind}`)) {
-      warmed.add(`${k}:${kind}`);
-      const warmSource = kind === 'code' ? codeExchanges(st.codes!.warm) : source;
-      await warm(name, { ...base, source: warmSource, maxRequests: kind === 'code' ? st.codes!.warm.length - 32 : undefined });
-    }
-    const r = await run(name, { ...base, maxRequests }, c);
-    (st.result.runs[kind][c] ??= []).push(r);
-    keepBest(st.result.best[kind], c, r);
-  }
+    let warmed = false;
+    return {
+      measure: async (c, i) => {
+        const server = servers[k];
+        const base = { url: server.url, pid: server.pid, ...endpoint(kind) };
+        const codes = st.codes;
+        if (!warmed) {
+          warmed = true;
+          if (kind === 'code' && codes)
+            await warm(name, { ...base, source: codeExchanges(codes.warm), maxRequests: codes.warm.length - 32 });
+          else await warm(name, { ...base, source: kind === 'introspect' ? introspections(st.access) : st.refresh });
+        }
+        let source: Source;
+        let maxRequests: number | undefined;
+        if (kind === 'code' && codes) {
+          const pool = codes.runs[c][i];
+          source = codeExchanges(pool);
+          maxRequests = pool.length - 2 * c;
+        } else {
+          source = kind === 'introspect' ? introspections(st.access) : st.refresh;
+        }
+        record(st.result.figures[kind], c, await run(name, { ...base, source, maxRequests }, c));
+      },
+    };
+  };
 
-  for (const c of S.connections) for (let i = 0; i < S.repeat; i++) for (const k of order(i)) await one(k, 'introspect', c, introspections(stores[k]!.access));
-  for (const c of S.connections) for (let i = 0; i < S.repeat; i++) for (const k of order(i)) await one(k, 'refresh', c, stores[k]!.refresh);
+  for (const kind of ['introspect', 'refresh'] as const) await window([ceiling.in(kind), ...stores.map((_, k) => participant(k, kind))]);
   await sleep(500);
-  const afterFirst: Memory[] = servers.map((sv) => memory(sv.pid));
+  const afterFirst = servers.map((sv) => memory(sv.pid));
   await Promise.all(servers.map((sv) => sv.stop()));
 
   // Codes are issued now, with the servers stopped, so the runs above saw only the filled grants.
-  log('issuing the code pools ...');
+  log('issuing the code pools (servers stopped) ...');
   for (const st of stores) issueCodePools(st);
   servers = [];
   for (const st of stores) servers.push(await startOurs(st.dataDir));
-  for (const c of S.connections) {
-    for (let i = 0; i < S.repeat; i++) {
-      for (const k of order(i)) {
-        const pool = stores[k]!.codes!.runs[c]![i]!;
-        await one(k, 'code', c, codeExchanges(pool), pool.length - 2 * c);
-      }
-    }
-  }
+  await window([ceiling.in('code'), ...stores.map((_, k) => participant(k, 'code'))]);
   await sleep(500);
-  stores.forEach((st, k) => {
-    st.result.memory.afterLoad = maxMemory(afterFirst[k]!, memory(servers[k]!.pid));
-  });
+  stores.forEach((st, k) => (st.result.memory.afterLoad = maxMemory(afterFirst[k], memory(servers[k].pid))));
   await Promise.all(servers.map((sv) => sv.stop()));
 }
 
 // ---------------------------------------------------------------- the 1.0.0 (or any other) baseline
 
-async function measureBaseline(dir: string): Promise<BaselineResult> {
+async function measureBaseline(dir: string, ceiling: Ceiling): Promise<BaselineResult> {
   const main = path.join(dir, 'dist', 'main.js');
   if (!fs.existsSync(main)) throw new Error(`BENCH_BASELINE: ${main} is missing; build that tree first (npm install && npm run build)`);
   let version = 'unknown';
@@ -261,7 +338,7 @@ async function measureBaseline(dir: string): Promise<BaselineResult> {
     /* only a label */
   }
   log(`baseline ${version} (${dir}) on ${S.baselineNode}: cold starts, then ${S.baselineGrants} links over HTTP ...`);
-  const coldStartEmpty = await coldStartsEmpty((d) => startBaseline(dir, d), 'baseline');
+  const coldStartEmpty = await coldStartsOfBaseline(dir);
   const dataDir = tempFolder('baseline', serverOptions());
   const server = await startBaseline(dir, dataDir);
   const out: BaselineResult = {
@@ -272,8 +349,7 @@ async function measureBaseline(dir: string): Promise<BaselineResult> {
     coldStartEmpty,
     fill: { ms: NaN, grantsPerSecond: NaN },
     memory: { idle: NO_MEMORY, afterLoad: NO_MEMORY },
-    best: { refresh: {}, introspect: {} },
-    runs: { refresh: {}, introspect: {} },
+    figures: { refresh: emptyFigures(), introspect: emptyFigures() },
   };
   try {
     await sleep(1000);
@@ -287,17 +363,24 @@ async function measureBaseline(dir: string): Promise<BaselineResult> {
     const access = tokens.access.slice(0, half);
     const chains = refreshChains(tokens.refresh.slice(half));
     for (const kind of ['introspect', 'refresh'] as const) {
-      const source = kind === 'introspect' ? introspections(access) : chains;
-      const base: Measure = { url: server.url, pid: server.pid, ...endpoint(kind), source };
       const name = `${kind} (baseline ${version}, ${S.baselineGrants} grants)`;
-      await warm(name, base);
-      for (const c of S.connections) {
-        for (let i = 0; i < S.repeat; i++) {
-          const r = await run(name, base, c);
-          (out.runs[kind][c] ??= []).push(r);
-          keepBest(out.best[kind], c, r);
-        }
-      }
+      const opts: Measure = {
+        url: server.url,
+        pid: server.pid,
+        ...endpoint(kind),
+        source: kind === 'introspect' ? introspections(access) : chains,
+      };
+      let warmed = false;
+      const baseline: Participant = {
+        measure: async (c) => {
+          if (!warmed) {
+            warmed = true;
+            await warm(name, opts);
+          }
+          record(out.figures[kind], c, await run(name, opts, c));
+        },
+      };
+      await window([ceiling.in(`baseline ${kind}`), baseline]);
     }
     await sleep(500);
     out.memory.afterLoad = memory(server.pid);
@@ -315,7 +398,8 @@ async function measureBaseline(dir: string): Promise<BaselineResult> {
  * header, both at the token endpoint with the same body, both refused with 401 invalid_client (the normal one
  * names a client that is not configured, so the per-client limiter skips it). The server trusts 127.0.0.1 as a
  * proxy for this figure only, and every request carries its own X-Forwarded-For, so the per-IP failure limiter
- * (30 per 15 minutes) never answers 429 after its fixed 250 ms: what is measured is the parsing alone.
+ * (30 per 15 minutes) never answers 429 after its fixed 250 ms: what is measured is the parsing alone. Each run is
+ * bounded by time only: one connection waits for each answer, however slow.
  */
 async function measureHostile(): Promise<HostileResult> {
   const dataDir = tempFolder('hostile', serverOptions({ trusted_proxies: ['127.0.0.1'] }));
@@ -328,19 +412,30 @@ async function measureHostile(): Promise<HostileResult> {
   const body = form({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) });
   const refused = (status: number) => status === 401;
   const hostileHeader = `Basic${' '.repeat(16_000)}!`;
-  const normal: Measure = { url: server.url, pid: server.pid, path: '/alexa/token', headers: { authorization: basic('bench-unknown-client', 'bench-unknown-secret-0123456789'), 'content-type': FORM }, source: fixed(body, refused, forwardedFor) };
-  const hostile: Measure = { url: server.url, pid: server.pid, path: '/alexa/token', headers: { authorization: hostileHeader, 'content-type': FORM }, source: fixed(body, refused, forwardedFor), maxRequests: S.hostileMax };
+  const normal: Measure = {
+    url: server.url,
+    pid: server.pid,
+    path: '/alexa/token',
+    headers: { authorization: basic('bench-unknown-client', 'bench-unknown-secret-0123456789'), 'content-type': FORM },
+    source: fixed(body, refused, forwardedFor),
+  };
+  const hostile: Measure = {
+    ...normal,
+    headers: { authorization: hostileHeader, 'content-type': FORM },
+    source: fixed(body, refused, forwardedFor),
+  };
   try {
     await warm('normal header', normal);
     const normalAlone = await run('normal Basic header (401)', normal, 1);
     const hostileAlone = await run('hostile 16 KB Basic header (401)', hostile, 1);
     // One client sends hostile headers while another sends normal ones: how long does the normal one wait?
-    log('hostile and normal together ...');
     const [normalBeside, hostileBeside] = await Promise.all([
       load({ ...normal, pid: undefined, connections: 1, seconds: S.runSeconds }),
       load({ ...hostile, pid: undefined, connections: 1, seconds: S.runSeconds }),
     ]);
-    log(`normal beside hostile: ${describe(normalBeside)}, max ${normalBeside.max.toFixed(0)} ms; hostile: ${hostileBeside.requests} answered`);
+    log(
+      `normal beside hostile: ${describe(normalBeside)}, max ${normalBeside.max.toFixed(0)} ms; hostile beside: ${describe(hostileBeside)}`,
+    );
     return {
       headerBytes: hostileHeader.length,
       normal: normalAlone,
@@ -358,30 +453,74 @@ async function measureHostile(): Promise<HostileResult> {
 
 // ---------------------------------------------------------------- main
 
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm run bench does)`);
   // Half of each store's grants are refresh chains; every connection (and the warm-up's 16) needs one of its own.
   const chainsNeeded = Math.max(16, ...S.connections);
-  const sizes: Array<[string, number]> = [['BENCH_SMALL', S.smallGrants], ['BENCH_GRANTS', S.largeGrants], ...(S.baseline ? [['BENCH_BASELINE_GRANTS', S.baselineGrants] as [string, number]] : [])];
+  const sizes: Array<[string, number]> = [
+    ['BENCH_SMALL', S.smallGrants],
+    ['BENCH_GRANTS', S.largeGrants],
+  ];
+  if (S.baseline) sizes.push(['BENCH_BASELINE_GRANTS', S.baselineGrants]);
   for (const [knob, grants] of sizes) {
-    if (Math.floor(grants / 2) < chainsNeeded) throw new Error(`${knob}=${grants}: at least ${2 * chainsNeeded} grants are needed (half of them are refresh chains, one per connection)`);
+    if (Math.floor(grants / 2) < chainsNeeded) {
+      throw new Error(
+        `${knob}=${grants}: at least ${2 * chainsNeeded} grants are needed (half of them are refresh chains, one per connection)`,
+      );
+    }
   }
   if (S.cpuProfileDir) fs.mkdirSync(S.cpuProfileDir, { recursive: true });
   // The fill is synchronous and checks the deadline itself; this catches anything else that hangs.
-  setTimeout(() => {
-    console.error(`bench failed: still running ${S.deadlineSeconds + 60} s after it started (BENCH_DEADLINE_S)`);
-    process.exit(1);
-  }, DEADLINE - Date.now() + 60_000).unref();
+  setTimeout(
+    () => {
+      console.error(`bench failed: still running ${S.deadlineSeconds + 60} s after it started (BENCH_DEADLINE_S)`);
+      process.exit(1);
+    },
+    DEADLINE - Date.now() + 60_000,
+  ).unref();
   const t0 = Date.now();
-  log(`Node ${process.version}, ${os.cpus().length} cores; large store ${S.largeGrants} grants, small ${S.smallGrants}; connections ${S.connections.join(',')}; ${S.repeat} x ${S.runSeconds} s per figure`);
+  const loadBefore = os.loadavg();
+  log(
+    `Node ${process.version}, ${os.cpus().length} cores, load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')}; ` +
+      `stores of ${S.smallGrants} and ${S.largeGrants} grants; connections ${S.connections.join(',')}; ${S.repeat} x ${S.runSeconds} s per figure`,
+  );
 
-  const ceilingFirst = await ceilingRuns('first');
-  log('cold starts on an empty folder ...');
-  const coldStartEmpty = await coldStartsEmpty(startOurs, 'ours');
-  log(`cold start, empty folder: median ${coldStartEmpty.medianMs.toFixed(0)} ms (${coldStartEmpty.samplesMs.map((x) => x.toFixed(0)).join(', ')})`);
-  const stores = [await prepareStore('small', S.smallGrants), await prepareStore('large', S.largeGrants)];
-  await measureStores(stores);
-  const large = stores[1]!;
+  let headerParse: Results['headerParse'];
+  if (S.hostile) {
+    try {
+      headerParse = headerParseFigures();
+    } catch (err) {
+      headerParse = { error: errorText(err) };
+    }
+  }
+  const stores = [prepareStore('small', S.smallGrants), prepareStore('large', S.largeGrants)];
+  log('cold starts (empty folder, each store, bare Express; interleaved) ...');
+  const starts = await coldStarts(stores);
+  stores.forEach((st, k) => (st.result.coldStart = starts.stores[k]));
+  log(
+    `cold start medians: empty ${starts.empty.medianMs.toFixed(0)} ms, ${stores.map((st) => `${st.result.grants} grants ${st.result.coldStart.medianMs.toFixed(0)} ms`).join(', ')}, bare Express ${starts.bareExpress.medianMs.toFixed(0)} ms`,
+  );
+
+  const ceiling = await Ceiling.start();
+  let baseline: Results['baseline'];
+  let ceilingMemory;
+  try {
+    await measureStores(stores, ceiling);
+    if (S.baseline) {
+      try {
+        baseline = await measureBaseline(S.baseline, ceiling);
+      } catch (err) {
+        baseline = { error: errorText(err) };
+        log(`baseline failed: ${baseline.error}`);
+      }
+    }
+  } finally {
+    ceilingMemory = await ceiling.stop();
+  }
+
+  const large = stores[1];
   let purge: PurgeCost | undefined;
   if (S.largeGrants > 0) {
     log('timing the background purge on the large store, two days later ...');
@@ -389,34 +528,21 @@ async function main(): Promise<void> {
   }
   for (const st of stores) removeFolder(st.dataDir);
 
-  let baseline: BaselineResult | { error: string } | undefined;
-  if (S.baseline) {
-    try {
-      baseline = await measureBaseline(S.baseline);
-    } catch (err) {
-      baseline = { error: String(err instanceof Error ? err.message : err) };
-      log(`baseline failed: ${baseline.error}`);
-    }
-  }
-  let hostile: HostileResult | { error: string } | undefined;
+  let hostile: Results['hostile'];
   if (S.hostile) {
     try {
       hostile = await measureHostile();
     } catch (err) {
-      hostile = { error: String(err instanceof Error ? err.message : err) };
+      hostile = { error: errorText(err) };
       log(`hostile-header figure failed: ${hostile.error}`);
     }
   }
-  const ceilingLast = await ceilingRuns('last');
-  // The ceiling is measured before and after the servers; ratios use the better of the two (the harder bar).
-  const ceiling: Results['ceiling'] = { best: {}, startMs: ceilingFirst.startMs, memory: ceilingLast.memory, first: ceilingFirst, last: ceilingLast };
-  for (const c of S.connections) for (const r of [ceilingFirst.best[c], ceilingLast.best[c]]) if (r) keepBest(ceiling.best, c, r);
 
   const results: Results = {
     node: process.version,
     cores: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? 'unknown CPU',
-    loadAverage: os.loadavg(),
+    loadAverage: { before: loadBefore, after: os.loadavg() },
     date: new Date().toISOString(),
     build: DIST,
     nodeFlags: S.nodeFlags,
@@ -430,13 +556,14 @@ async function main(): Promise<void> {
       coldStarts: S.starts,
       codeRate: S.codeRate,
     },
-    ceiling,
-    coldStartEmpty,
-    small: stores[0]!.result,
+    ceiling: { windows: ceiling.windows, memory: ceilingMemory, coldStart: starts.bareExpress },
+    coldStartEmpty: starts.empty,
+    small: stores[0].result,
     large: large.result,
     purge,
     baseline,
     hostile,
+    headerParse,
     targets: [],
     totalSeconds: 0,
   };
