@@ -11,15 +11,17 @@ import path from 'node:path';
 import { loadManifest, REPO_ROOT } from '../../addon/manifest';
 import { renderOptions, writeOptionsFile } from '../../addon/render-options';
 import { RunningAddon, startAddon } from '../../addon/supervise';
-import { ClientCredentials, freePort, introspect, linkAccount, refresh, waitFor, waitForHealthy } from './helpers';
+import { OAuthClient, introspection, linkAccount, refreshOk } from '../helpers/alexa-client';
+import { freePort, waitFor, waitForHealthy } from './helpers';
 
 jest.setTimeout(90_000);
 
 const manifest = loadManifest();
-const alexa: ClientCredentials = {
+const alexa: OAuthClient = {
   clientId: 'amazon-alexa',
   clientSecret: 'test-secret-with-more-than-32-characters',
   redirectUri: 'https://pitangui.amazon.com/api/skill/link/M1ABCDEF123456',
+  scope: 'music.read music.control',
 };
 const owner = { username: 'owner', password: 'correct horse battery staple' };
 const validOptions = {
@@ -72,9 +74,9 @@ describe('the add-on under s6 supervision', () => {
     const { addon, base } = await startWith(tempDir('addon-data-'), validOptions);
     expect(await waitForHealthy(base)).toMatchObject({ status: 'ok' });
 
-    const tokens = await linkAccount(base, alexa, owner);
+    const tokens = await linkAccount(base, { client: alexa, user: owner });
     expect(tokens).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
-    expect(await introspect(base, alexa, tokens.access_token)).toMatchObject({ active: true });
+    expect(await introspection(base, tokens.access_token, alexa)).toMatchObject({ active: true });
 
     const before = addon.servicePid();
     expect(before).toBeDefined();
@@ -88,10 +90,10 @@ describe('the add-on under s6 supervision', () => {
     expect(await waitForHealthy(base)).toMatchObject({ status: 'ok' });
 
     // Issued before the crash: the access token is still active and the refresh token still refreshes.
-    expect(await introspect(base, alexa, tokens.access_token)).toMatchObject({ active: true });
-    const refreshed = await refresh(base, alexa, tokens.refresh_token);
+    expect(await introspection(base, tokens.access_token, alexa)).toMatchObject({ active: true });
+    const refreshed = await refreshOk(base, tokens.refresh_token, 'basic', alexa);
     expect(refreshed).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
-    expect(await introspect(base, alexa, refreshed.access_token)).toMatchObject({ active: true });
+    expect(await introspection(base, refreshed.access_token, alexa)).toMatchObject({ active: true });
 
     const log = addon.output();
     expect(log).toContain('[oauth-server] the server was killed by signal 9');
@@ -133,7 +135,7 @@ describe('the add-on under s6 supervision', () => {
     const live = tempDir('addon-live-');
     const { addon, base } = await startWith(live, validOptions);
     await waitForHealthy(base);
-    const tokens = await linkAccount(base, alexa, owner);
+    const tokens = await linkAccount(base, { client: alexa, user: owner });
 
     // What the Supervisor does for a hot backup: backup_pre inside the running add-on, tar /data without the
     // backup_exclude patterns, backup_post.
@@ -156,6 +158,6 @@ describe('the add-on under s6 supervision', () => {
     await waitForHealthy(restoredBase);
     expect(restored.output()).toContain('[oauth-backup] data restored from a backup: putting the database snapshot in place');
     expect(readdirSync(backup)).not.toContain('snapshot');
-    expect(await refresh(restoredBase, alexa, tokens.refresh_token)).toMatchObject({ token_type: 'Bearer' });
+    expect(await refreshOk(restoredBase, tokens.refresh_token, 'basic', alexa)).toMatchObject({ token_type: 'Bearer' });
   });
 });

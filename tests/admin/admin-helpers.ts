@@ -11,7 +11,6 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { RateLimitSettings } from '../../src/http/rate-limits';
 import { RunningServer } from '../../src/main';
-import { introspectAsResourceServer } from '../helpers/alexa-client';
 import { startInProcess } from '../helpers/test-server';
 
 export const INGRESS_PREFIX = '/api/hassio_ingress/Xk3tQ9vRtestTOKEN';
@@ -120,11 +119,4 @@ export async function launchBrowser(colorScheme: 'light' | 'dark' = 'light'): Pr
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-/** RFC 7662 introspection as the resource server (it may introspect any token). */
-export async function introspect(baseUrl: string, token: string): Promise<{ active: boolean }> {
-  const res = await introspectAsResourceServer(baseUrl, token);
-  if (res.status !== 200) throw new Error(`introspection answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as { active: boolean };
 }

@@ -4,8 +4,8 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { ALEXA_REDIRECT, testOptions, waitForTrace } from '../helpers/test-server';
-import { TokenBody, alexaAuthorize, authorizeUrl, linkAccount, refresh } from '../helpers/alexa-client';
-import { AdminServer, INGRESS_PREFIX, IngressProxy, introspect, launchBrowser, rawRequest, screenshot, startIngressProxy, startWithAdmin } from './admin-helpers';
+import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh, tokenRequest } from '../helpers/alexa-client';
+import { AdminServer, INGRESS_PREFIX, IngressProxy, launchBrowser, rawRequest, screenshot, startIngressProxy, startWithAdmin } from './admin-helpers';
 
 // Browser globals inside page.evaluate callbacks (the tests compile without the DOM library).
 declare const getComputedStyle: (el: unknown) => { backgroundColor: string };
@@ -46,8 +46,8 @@ async function expectDead(tokens: TokenBody): Promise<void> {
   const res = await refresh(server.url, tokens.refresh_token);
   expect(res.status).toBe(400);
   expect(((await res.json()) as { error: string }).error).toBe('invalid_grant');
-  expect(await introspect(server.url, tokens.access_token)).toEqual({ active: false });
-  expect(await introspect(server.url, tokens.refresh_token)).toEqual({ active: false });
+  expect(await introspection(server.url, tokens.access_token)).toEqual({ active: false });
+  expect(await introspection(server.url, tokens.refresh_token)).toEqual({ active: false });
 }
 
 describe('Linked accounts', () => {
@@ -68,7 +68,7 @@ describe('Linked accounts', () => {
 
   it('Revoke ends the link at once: refresh is invalid_grant and introspection says inactive', async () => {
     const { tokens, grantId } = await link();
-    expect(await introspect(server.url, tokens.access_token)).toMatchObject({ active: true });
+    expect(await introspection(server.url, tokens.access_token)).toMatchObject({ active: true });
     await page.goto(`${proxy.base}/accounts`);
     await page.locator(`tr[data-grant="${grantId}"] button`, { hasText: 'Revoke' }).click();
     await page.waitForURL((u) => u.searchParams.get('notice') === 'revoked');
@@ -94,7 +94,7 @@ describe('Linked accounts', () => {
     expect(await page.locator('h2#confirm-h').innerText()).toBe(`Revoke all ${rows} linked accounts?`);
     await screenshot(page, 'revoke-all-confirm');
     // asking is not doing: nothing is revoked until the confirmation is submitted
-    expect(await introspect(server.url, a.tokens.access_token)).toMatchObject({ active: true });
+    expect(await introspection(server.url, a.tokens.access_token)).toMatchObject({ active: true });
     await page.getByRole('link', { name: 'Cancel' }).click();
     expect(page.url()).toBe(`${proxy.base}/accounts`);
     await expect(page.locator('tbody tr[data-grant]').count()).resolves.toBe(rows);
@@ -215,7 +215,6 @@ describe('screenshots (test-artifacts/admin)', () => {
     await refresh(server.url, tokens.refresh_token);
     await link();
     await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: 'https://pitangui.amazon.com/api/skill/link/M2OTHERVENDOR' }))}`);
-    const { tokenRequest } = await import('../helpers/alexa-client');
     await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, 'basic', 'amazon-alexa', 'not-the-secret');
     for (const scheme of ['light', 'dark'] as const) {
       const ctx = await launchBrowser(scheme);

@@ -8,8 +8,8 @@ import { ActivityEntry, activity } from '../../src/ops/admin-service';
 import { s256 } from '../../src/oauth/pkce';
 import { ALEXA_REDIRECT, CLIENT_SECRET, testOptions } from '../helpers/test-server';
 import {
-  Browser, alexaAuthorize, authorizeUrl, exchangeCode, issueCode, linkAccount, linkInBrowser, openLoginPage, pkcePair, rawTokenRequest, refresh, submitLogin,
-  tokenRequest, TokenBody,
+  TokenBody, alexaAuthorize, attemptLogin, authorizeUrl, basicAuth, exchangeCode, issueCode, linkAccount, linkPublic, pkcePair, rawTokenRequest, refresh, refreshPublic,
+  tokenRequest,
 } from '../helpers/alexa-client';
 import { AdminServer, rawRequest, startWithAdmin } from './admin-helpers';
 
@@ -170,7 +170,7 @@ describe('client identification and authentication', () => {
   it('two authentication schemes at once', async () => {
     const res = await rawTokenRequest(server.url, `grant_type=refresh_token&refresh_token=x&client_secret=${CLIENT_SECRET}`, {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`amazon-alexa:${CLIENT_SECRET}`).toString('base64')}`,
+      authorization: basicAuth('amazon-alexa', CLIENT_SECRET),
     });
     expect(res.status).toBe(400);
     const { explanation: x } = await explained('client_auth_multiple');
@@ -189,13 +189,8 @@ it('code replay: the link it created is revoked, and the explanation names it', 
 });
 
 it('refresh-token reuse by a public client: the link is revoked, and the explanation names the grant and the user', async () => {
-  const { verifier, challenge } = pkcePair();
-  const redirect = await linkInBrowser(new Browser(server.url), {
-    client_id: 'public-app', redirect_uri: 'https://app.example.com/callback', response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
-  });
-  const publicRefresh = (token: string) => tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: token }, 'none', 'public-app');
-  const exchanged = await tokenRequest(server.url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: 'https://app.example.com/callback', code_verifier: verifier }, 'none', 'public-app');
-  const linked = (await exchanged.json()) as TokenBody;
+  const publicRefresh = (token: string) => refreshPublic(server.url, token);
+  const linked = await linkPublic(server.url);
   const first = (await (await publicRefresh(linked.refresh_token)).json()) as TokenBody;
   expect((await publicRefresh(first.refresh_token)).status).toBe(200); // first was rotated: linked is two generations back
   expect((await publicRefresh(linked.refresh_token)).status).toBe(400);
@@ -217,8 +212,7 @@ it('a revoked link\'s token: what Alexa was told and why', async () => {
 });
 
 it('a wrong login password', async () => {
-  const browser = new Browser(server.url);
-  const res = await submitLogin(browser, await openLoginPage(browser), { username: 'owner', password: 'not the password' });
+  const res = await attemptLogin(server.url, { username: 'owner', password: 'not the password' });
   expect(res.status).toBe(401);
   const { explanation: x } = await explained('login_failed');
   expect(x.problem).toBe('Someone tried to log in as "owner" with a wrong password while linking.');

@@ -7,8 +7,7 @@ import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, freePort, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
-import { TokenBody, alexaAuthorize, authorizeUrl, linkAccount, refresh } from '../helpers/alexa-client';
-import { introspect } from '../admin/admin-helpers';
+import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh } from '../helpers/alexa-client';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'oauth-admin.js');
 const PUBLIC_URL = 'https://music.example.com';
@@ -61,7 +60,7 @@ async function expectDead(tokens: TokenBody): Promise<void> {
   const res = await refresh(proc.url, tokens.refresh_token);
   expect(res.status).toBe(400);
   expect(((await res.json()) as { error: string }).error).toBe('invalid_grant');
-  expect(await introspect(proc.url, tokens.access_token)).toEqual({ active: false });
+  expect(await introspection(proc.url, tokens.access_token)).toEqual({ active: false });
 }
 
 async function newGrant(): Promise<{ tokens: TokenBody; grant: GrantJson }> {
@@ -151,7 +150,7 @@ describe('with the server running', () => {
 
   it('revoke <grant prefix>: the tokens stop working at once', async () => {
     const { tokens, grant } = await newGrant();
-    expect(await introspect(proc.url, tokens.access_token)).toMatchObject({ active: true });
+    expect(await introspection(proc.url, tokens.access_token)).toMatchObject({ active: true });
     const r = await cli(dataDir, 'revoke', grant.id.slice(0, 8));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Revoked grant ${grant.id} (owner, amazon-alexa) in the database, while the server runs.`);

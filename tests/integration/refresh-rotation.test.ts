@@ -8,9 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { tokenHash } from '../../src/crypto/tokens';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
-import {
-  Browser, TokenBody, introspectAsResourceServer, linkAccount, linkInBrowser, pkcePair, refresh, tokenRequest,
-} from '../helpers/alexa-client';
+import { TokenBody, introspection, linkAccount, linkPublic, refresh, refreshOk, refreshPublic, tokenRequest } from '../helpers/alexa-client';
 import { startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
@@ -19,12 +17,6 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-async function refreshOk(refreshToken: string, auth: 'basic' | 'body' = 'basic'): Promise<TokenBody> {
-  const res = await refresh(server.url, refreshToken, auth);
-  expect(res.status).toBe(200);
-  return (await res.json()) as TokenBody;
-}
-
 async function expectInvalidGrant(res: Response): Promise<void> {
   expect(res.status).toBe(400);
   expect(res.headers.get('cache-control')).toBe('no-store');
@@ -32,22 +24,6 @@ async function expectInvalidGrant(res: Response): Promise<void> {
 }
 
 const isActive = async (token: string) => lookupToken(server.deps.grants, token).active;
-
-const PUBLIC_REDIRECT = 'https://app.example.com/callback';
-
-/** A link of the public test client (no secret, PKCE). */
-async function linkPublic(url = server.url): Promise<TokenBody> {
-  const { verifier, challenge } = pkcePair();
-  const redirect = await linkInBrowser(new Browser(url), {
-    client_id: 'public-app', redirect_uri: PUBLIC_REDIRECT, response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
-  });
-  const res = await tokenRequest(url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: PUBLIC_REDIRECT, code_verifier: verifier }, 'none', 'public-app');
-  expect(res.status).toBe(200);
-  return (await res.json()) as TokenBody;
-}
-
-const refreshPublic = (token: string, extra: Record<string, string> = {}) =>
-  tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: token, ...extra }, 'none', 'public-app');
 
 it('rotates: a new access and refresh token, the response shaped as RFC 6749 §5.1', async () => {
   const linked = await linkAccount(server.url);
@@ -69,7 +45,7 @@ it('rotates: a new access and refresh token, the response shaped as RFC 6749 §5
 describe('a retried refresh never unlinks', () => {
   it('the same refresh token presented three times in a row: every answer is 200 and every returned token is live', async () => {
     const linked = await linkAccount(server.url);
-    const answers = [await refreshOk(linked.refresh_token), await refreshOk(linked.refresh_token), await refreshOk(linked.refresh_token)];
+    const answers = [await refreshOk(server.url, linked.refresh_token), await refreshOk(server.url, linked.refresh_token), await refreshOk(server.url, linked.refresh_token)];
     expect(new Set(answers.map((a) => a.refresh_token)).size).toBe(3);
     for (const a of answers) {
       expect(await isActive(a.refresh_token)).toBe(true);
@@ -91,15 +67,15 @@ describe('a retried refresh never unlinks', () => {
     const linked = await linkAccount(server.url);
     const responses = await Promise.all(Array.from({ length: 5 }, () => refresh(server.url, linked.refresh_token)));
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
-    const next = await refreshOk(bodies[kept]!.refresh_token);
-    expect(await refreshOk(next.refresh_token)).toBeDefined();
+    const next = await refreshOk(server.url, bodies[kept]!.refresh_token);
+    expect(await refreshOk(server.url, next.refresh_token)).toBeDefined();
   });
 
   it('an earlier token presented again after its rotation: both answers stay live', async () => {
     const linked = await linkAccount(server.url);
-    const first = await refreshOk(linked.refresh_token);
-    const second = await refreshOk(first.refresh_token);
-    const secondRetry = await refreshOk(first.refresh_token);
+    const first = await refreshOk(server.url, linked.refresh_token);
+    const second = await refreshOk(server.url, first.refresh_token);
+    const secondRetry = await refreshOk(server.url, first.refresh_token);
     expect(await isActive(second.refresh_token)).toBe(true);
     expect(await isActive(secondRetry.refresh_token)).toBe(true);
   });
@@ -108,12 +84,12 @@ describe('a retried refresh never unlinks', () => {
 describe('a confidential client (Alexa): earlier generations stay valid within the grace window, and no refresh revokes the grant', () => {
   it('R0 refreshed to R1 whose access token is used, then R0 again (a lost answer retried): 200, and R1 and the grant stay valid', async () => {
     const r0 = await linkAccount(server.url);
-    const r1 = await refreshOk(r0.refresh_token);
-    expect(((await (await introspectAsResourceServer(server.url, r1.access_token)).json()) as { active: boolean }).active).toBe(true);
-    const again = await refreshOk(r0.refresh_token);
+    const r1 = await refreshOk(server.url, r0.refresh_token);
+    expect((await introspection(server.url, r1.access_token)).active).toBe(true);
+    const again = await refreshOk(server.url, r0.refresh_token);
     expect(await isActive(r1.access_token)).toBe(true);
-    expect(await refreshOk(r1.refresh_token)).toBeDefined();
-    expect(await refreshOk(again.refresh_token)).toBeDefined();
+    expect(await refreshOk(server.url, r1.refresh_token)).toBeDefined();
+    expect(await refreshOk(server.url, again.refresh_token)).toBeDefined();
     const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.outcome === 'ok' && e.detail?.presented === 'grace');
     expect(entry.detail).toMatchObject({ presented: 'grace', behind: expect.any(Number) });
   });
@@ -129,16 +105,16 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     const responses = await Promise.all(Array.from({ length: 4 }, () => refresh(server.url, linked.refresh_token)));
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
-    expect(((await (await introspectAsResourceServer(server.url, bodies[used]!.access_token)).json()) as { active: boolean }).active).toBe(true);
-    const next = await refreshOk(bodies[kept]!.refresh_token);
-    expect(await refreshOk(next.refresh_token)).toBeDefined();
+    expect((await introspection(server.url, bodies[used]!.access_token)).active).toBe(true);
+    const next = await refreshOk(server.url, bodies[kept]!.refresh_token);
+    expect(await refreshOk(server.url, next.refresh_token)).toBeDefined();
     for (const b of bodies) expect(await isActive(b.access_token)).toBe(true);
   });
 
   it('a long chain of refreshes keeps only the newest token and the last refresh_token_grace_generations earlier ones', async () => {
     const linked = await linkAccount(server.url);
     let current = linked;
-    for (let i = 0; i < 48; i++) current = await refreshOk(current.refresh_token);
+    for (let i = 0; i < 48; i++) current = await refreshOk(server.url, current.refresh_token);
     const grantId = server.deps.grants.storage.read((tx) => tx.tokens.find(tokenHash(current.refresh_token)))!.grantId;
     const db = new DatabaseSync(path.join(server.dataDir, 'oauth.sqlite'), { readOnly: true });
     try {
@@ -185,15 +161,15 @@ describe('outside the grace window: invalid_grant, the grant and its newer token
 
 describe('a public client: rotation with reuse detection', () => {
   it('racing siblings all work until one of them is rotated; then an older one is reuse and revokes the grant', async () => {
-    const linked = await linkPublic();
-    const responses = await Promise.all(Array.from({ length: 3 }, () => refreshPublic(linked.refresh_token)));
+    const linked = await linkPublic(server.url);
+    const responses = await Promise.all(Array.from({ length: 3 }, () => refreshPublic(server.url, linked.refresh_token)));
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     const siblings = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
     for (const s of siblings) expect(await isActive(s.refresh_token)).toBe(true);
-    const rotated = (await (await refreshPublic(siblings[1]!.refresh_token)).json()) as TokenBody;
-    const reuse = await refreshPublic(siblings[0]!.refresh_token);
+    const rotated = (await (await refreshPublic(server.url, siblings[1]!.refresh_token)).json()) as TokenBody;
+    const reuse = await refreshPublic(server.url, siblings[0]!.refresh_token);
     await expectInvalidGrant(reuse);
-    await expectInvalidGrant(await refreshPublic(rotated.refresh_token));
+    await expectInvalidGrant(await refreshPublic(server.url, rotated.refresh_token));
     expect(await isActive(rotated.access_token)).toBe(false);
     const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.kind === 'refresh_reuse');
     expect(entry).toMatchObject({ outcome: 'security', error: 'invalid_grant', clientId: 'public-app' });
@@ -201,12 +177,12 @@ describe('a public client: rotation with reuse detection', () => {
   });
 
   it('reuse is detected before the scope is checked: a stolen old token with a bad scope still revokes', async () => {
-    const linked = await linkPublic();
-    const next = (await (await refreshPublic(linked.refresh_token)).json()) as TokenBody;
-    await refreshPublic(next.refresh_token);
-    const res = await refreshPublic(linked.refresh_token, { scope: 'music.read admin' });
+    const linked = await linkPublic(server.url);
+    const next = (await (await refreshPublic(server.url, linked.refresh_token)).json()) as TokenBody;
+    await refreshPublic(server.url, next.refresh_token);
+    const res = await refreshPublic(server.url, linked.refresh_token, { scope: 'music.read admin' });
     expect(((await res.json()) as { error: string }).error).toBe('invalid_grant');
-    await expectInvalidGrant(await refreshPublic(next.refresh_token));
+    await expectInvalidGrant(await refreshPublic(server.url, next.refresh_token));
   });
 });
 
@@ -215,7 +191,7 @@ describe('refresh is bound to its client', () => {
     const linked = await linkAccount(server.url);
     const res = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: linked.refresh_token }, 'none', 'public-app');
     await expectInvalidGrant(res);
-    expect(await refreshOk(linked.refresh_token)).toBeDefined();
+    expect(await refreshOk(server.url, linked.refresh_token)).toBeDefined();
   });
 
   it('an unknown refresh token is invalid_grant; a missing one is invalid_request (RFC 6749 §5.2)', async () => {
@@ -233,7 +209,7 @@ describe('scope', () => {
     expect(res.status).toBe(200);
     const narrowed = (await res.json()) as TokenBody;
     expect(narrowed.scope).toBe('music.read');
-    const full = await refreshOk(narrowed.refresh_token);
+    const full = await refreshOk(server.url, narrowed.refresh_token);
     expect(full.scope).toBe('music.read music.control');
   });
 
@@ -243,6 +219,6 @@ describe('scope', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ error: 'invalid_scope', error_description: expect.stringContaining('admin') });
-    expect(await refreshOk(linked.refresh_token)).toBeDefined();
+    expect(await refreshOk(server.url, linked.refresh_token)).toBeDefined();
   });
 });

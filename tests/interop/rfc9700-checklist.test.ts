@@ -3,7 +3,10 @@
  * authorization-code server, each probed from outside over HTTP.
  */
 import { RunningServer } from '../../src/main';
-import { Browser, TokenBody, alexaAuthorize, authorizeUrl, hiddenField, introspectAsResourceServer, linkInBrowser, pkcePair, refresh, tokenRequest } from '../helpers/alexa-client';
+import {
+  Browser, TokenBody, alexaAuthorize, authorizeUrl, consentAfterLogin, decide, exchangeCode, introspection, issueCode, linkInBrowser, linkPublic, openConsentPage, openLoginPage,
+  pkcePair, refresh, refreshPublic, submitLogin, tokenRequest,
+} from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, startInProcess } from '../helpers/test-server';
 
 let server: RunningServer;
@@ -12,17 +15,14 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
+/** A code for Alexa (without PKCE unless `params` asks for it). */
 async function codeFor(params = alexaAuthorize()): Promise<string> {
-  return (await linkInBrowser(new Browser(server.url), params)).searchParams.get('code')!;
+  return (await issueCode(server.url, { params })).code;
 }
 
-async function exchange(code: string, extra: Record<string, string> = {}): Promise<Response> {
-  return tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, ...extra });
-}
-
-async function introspect(token: string): Promise<{ active: boolean }> {
-  return (await (await introspectAsResourceServer(server.url, token)).json()) as { active: boolean };
-}
+/** Alexa's code exchange, without a code_verifier unless `extra` adds one. */
+const exchange = (code: string, extra: Record<string, string> = {}) => exchangeCode(server.url, code, undefined, extra);
+const introspect = (token: string) => introspection(server.url, token);
 
 describe('RFC 9700 checklist', () => {
   it('§4.1.3 redirect URIs are matched exactly: near misses are refused', async () => {
@@ -91,18 +91,13 @@ describe('RFC 9700 checklist', () => {
   });
 
   it('§4.14.2 a public client\'s refresh tokens rotate, and reuse of a superseded one revokes the grant', async () => {
-    const { verifier, challenge } = pkcePair();
-    const redirect = await linkInBrowser(new Browser(server.url), {
-      client_id: 'public-app', redirect_uri: 'https://app.example.com/callback', response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
-    });
-    const publicToken = (form: Record<string, string>) => tokenRequest(server.url, form, 'none', 'public-app');
-    const tokens = (await (await publicToken({ grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: 'https://app.example.com/callback', code_verifier: verifier })).json()) as TokenBody;
-    const second = (await (await publicToken({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).json()) as TokenBody;
-    const third = (await (await publicToken({ grant_type: 'refresh_token', refresh_token: second.refresh_token })).json()) as TokenBody;
-    const reuse = await publicToken({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+    const tokens = await linkPublic(server.url);
+    const second = (await (await refreshPublic(server.url, tokens.refresh_token)).json()) as TokenBody;
+    const third = (await (await refreshPublic(server.url, second.refresh_token)).json()) as TokenBody;
+    const reuse = await refreshPublic(server.url, tokens.refresh_token);
     expect(reuse.status).toBe(400);
     expect(await reuse.json()).toMatchObject({ error: 'invalid_grant' });
-    expect((await publicToken({ grant_type: 'refresh_token', refresh_token: third.refresh_token })).status).toBe(400);
+    expect((await refreshPublic(server.url, third.refresh_token)).status).toBe(400);
     expect((await introspect(third.access_token)).active).toBe(false);
   });
 
@@ -118,22 +113,17 @@ describe('RFC 9700 checklist', () => {
 
   it('§4.11 the consent POST answers 303 See Other', async () => {
     const browser = new Browser(server.url);
-    const page = await (await browser.request(authorizeUrl(alexaAuthorize()))).text();
-    const login = await browser.postForm('/alexa/login', { request_id: hiddenField(page, 'request_id'), csrf: hiddenField(page, 'csrf'), ...OWNER });
+    const login = await submitLogin(browser, await openLoginPage(browser));
     expect(login.status).toBe(303);
-    const consent = await (await browser.request('/alexa/' + login.headers.get('location'))).text();
-    const approve = await browser.postForm('/alexa/consent', { request_id: hiddenField(consent, 'request_id'), csrf: hiddenField(consent, 'csrf'), decision: 'approve' });
+    const approve = await decide(browser, await consentAfterLogin(browser, login));
     expect(approve.status).toBe(303);
   });
 
   it('§4.7 login and consent pages forbid framing', async () => {
-    const browser = new Browser(server.url);
-    const login = await browser.request(authorizeUrl(alexaAuthorize()));
-    const html = await login.text();
-    const loggedIn = await browser.postForm('/alexa/login', { request_id: hiddenField(html, 'request_id'), csrf: hiddenField(html, 'csrf'), ...OWNER });
-    const consent = await browser.request('/alexa/' + loggedIn.headers.get('location'));
-    expect(await consent.text()).toContain('Approve &amp; Link Account');
-    for (const res of [login, consent]) {
+    const login = await openLoginPage(new Browser(server.url));
+    const consent = await openConsentPage(new Browser(server.url));
+    expect(consent.html).toContain('Approve &amp; Link Account');
+    for (const { response: res } of [login, consent]) {
       expect(res.headers.get('x-frame-options')).toBe('DENY');
       expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     }

@@ -12,17 +12,16 @@ import { holdWriteLock } from '../helpers/sqlite';
 import { RunningServer } from '../../src/main';
 import {
   Browser,
-  basicAuth,
-  linkInBrowser,
-  pkcePair,
-  TokenBody,
   alexaAuthorize,
   authorizeUrl,
   exchangeCode,
   issueCode,
   linkAccount,
+  linkPublic,
   openLoginPage,
   refresh,
+  refreshPublic,
+  revoke,
   submitLogin,
   tokenRequest,
 } from '../helpers/alexa-client';
@@ -30,20 +29,6 @@ import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, spawnServer, startInProcess, tem
 import { eventually } from '../helpers/wait';
 import { CoreState, RecordedRequest, SupervisorStandIn, startSupervisorStandIn } from '../auth/supervisor-stand-in';
 import { RateLimitSettings } from '../../src/http/rate-limits';
-
-const PUBLIC_REDIRECT = 'https://app.example.com/callback';
-
-/** A link of the public test client: rotation with reuse detection applies to it. */
-async function linkPublic(url: string): Promise<TokenBody> {
-  const { verifier, challenge } = pkcePair();
-  const redirect = await linkInBrowser(new Browser(url), {
-    client_id: 'public-app', redirect_uri: PUBLIC_REDIRECT, response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
-  });
-  const res = await tokenRequest(url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: PUBLIC_REDIRECT, code_verifier: verifier }, 'none', 'public-app');
-  return (await res.json()) as TokenBody;
-}
-
-const refreshPublic = (url: string, token: string) => tokenRequest(url, { grant_type: 'refresh_token', refresh_token: token }, 'none', 'public-app');
 
 const TOKEN = 'addon-supervisor-token-0123456789abcdef';
 const ADMIN_PATH = '/hassio/ingress/local_music_assistant_alexa_oauth';
@@ -338,11 +323,7 @@ describe('a Home Assistant that is slow, down or refuses', () => {
 
     // A failing refresh that raises a notice too: the link revoked (RFC 7009), then refreshed by Alexa.
     const r2 = (await ok.json()) as { refresh_token: string };
-    const revoked = await fetch(`${b.server.url}/alexa/revoke`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('amazon-alexa', CLIENT_SECRET) },
-      body: new URLSearchParams({ token: r2.refresh_token }).toString(),
-    });
+    const revoked = await revoke(b.server.url, r2.refresh_token);
     expect(revoked.status).toBe(200);
     const failing = Date.now();
     expect((await refresh(b.server.url, linked.refresh_token)).status).toBe(400);

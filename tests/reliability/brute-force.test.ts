@@ -11,36 +11,28 @@
  *   rather than once per refused request.
  */
 import { RunningServer } from '../../src/main';
-import { Browser, TokenBody, alexaAuthorize, exchangeCode, issueCode, linkAccount, openLoginPage, pkcePair, linkInBrowser } from '../helpers/alexa-client';
+import { ALEXA, TokenBody, attemptLogin, exchangeCode, introspectAsClient, issueCode, linkAccount, tokenRequest } from '../helpers/alexa-client';
 import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, ServerProcess, TraceEntry, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput, waitForTrace } from '../helpers/test-server';
 import { holdWriteLock } from '../helpers/sqlite';
 import { stopGracefully } from './helpers';
 
 jest.setTimeout(120_000);
 
-const FORM = 'application/x-www-form-urlencoded';
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-const basic = (id: string, secret: string) => `Basic ${b64(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+/** Behind the trusted proxy (loopback): the client address the limits key on. */
+const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
 
-async function token(url: string, ip: string, form: Record<string, string>, authorization?: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = { 'content-type': FORM, 'x-forwarded-for': ip };
-  if (authorization) headers.authorization = authorization;
-  const res = await fetch(`${url}/alexa/token`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+async function outcome(res: Promise<Response>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await res;
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
-const guessSecret = (url: string, ip: string, guess = 'guess') => token(url, ip, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(43) }, basic('amazon-alexa', guess));
-const refreshAs = (url: string, ip: string, refreshToken: string) => token(url, ip, { grant_type: 'refresh_token', refresh_token: refreshToken }, basic('amazon-alexa', CLIENT_SECRET));
+/** Alexa's client id with a secret (right or wrong) over Basic, from `ip`. */
+const token = (url: string, ip: string, form: Record<string, string>, secret = CLIENT_SECRET) => outcome(tokenRequest(url, form, 'basic', ALEXA.clientId, secret, from(ip)));
+const guessSecret = (url: string, ip: string, guess = 'guess') => token(url, ip, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(43) }, guess);
+const refreshAs = (url: string, ip: string, refreshToken: string) => token(url, ip, { grant_type: 'refresh_token', refresh_token: refreshToken });
 
 async function failLogin(url: string, ip: string, username: string, password = 'wrong password'): Promise<number> {
-  const browser = new Browser(url);
-  const form = await openLoginPage(browser);
-  const res = await browser.request('/alexa/login', {
-    method: 'POST',
-    headers: { 'content-type': FORM, 'x-forwarded-for': ip },
-    body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username, password }).toString(),
-  });
-  return res.status;
+  return (await attemptLogin(url, { username, password }, from(ip).headers)).status;
 }
 
 const rateLimited = (dataDir: string) => readFlowTrace(dataDir).filter((e) => e.kind === 'rate_limited');
@@ -58,13 +50,7 @@ describe('password guessing at the login form', () => {
     expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
     expect(new Set(statuses.slice(3))).toEqual(new Set([429]));
     // The owner, from their own address, logs in: the attacker's 15 attempts put only 3 on the username.
-    const browser = new Browser(server.url);
-    const form = await openLoginPage(browser);
-    const ok = await browser.request('/alexa/login', {
-      method: 'POST',
-      headers: { 'content-type': FORM, 'x-forwarded-for': '203.0.113.50' },
-      body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username: OWNER.username, password: OWNER.password }).toString(),
-    });
+    const ok = await attemptLogin(server.url, OWNER, from('203.0.113.50').headers);
     expect(ok.status).toBe(303);
 
     const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'login-ip');
@@ -100,12 +86,12 @@ describe('client secret guessing at the token endpoint', () => {
     const locked = await guessSecret(server.url, attacker);
     expect(locked.status).toBe(429);
     expect(locked.body.error).toBe('invalid_request');
-    const rightSecretWrongToken = await token(server.url, attacker, { grant_type: 'refresh_token', refresh_token: 'made-up' }, basic('amazon-alexa', CLIENT_SECRET));
+    const rightSecretWrongToken = await token(server.url, attacker, { grant_type: 'refresh_token', refresh_token: 'made-up' });
     expect(rightSecretWrongToken.status).toBe(429);
     // Nor does the timing tell them apart: every refusal is answered at the same fixed delay.
     for (const guess of ['wrong', CLIENT_SECRET]) {
       const started = Date.now();
-      expect((await token(server.url, attacker, { grant_type: 'refresh_token', refresh_token: 'made-up' }, basic('amazon-alexa', guess))).status).toBe(429);
+      expect((await token(server.url, attacker, { grant_type: 'refresh_token', refresh_token: 'made-up' }, guess)).status).toBe(429);
       expect(Date.now() - started).toBeGreaterThanOrEqual(240);
     }
     // Alexa's request succeeds outright, so even from the locked address it is answered.
@@ -131,7 +117,7 @@ describe('client secret guessing at the token endpoint', () => {
     const { code, verifier } = await issueCode(server.url);
     expect((await exchangeCode(server.url, code, verifier)).status).toBe(200);
     // The public client is another target: its errors are its own, not 429.
-    const other = await token(server.url, '192.0.2.201', { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'public-app' });
+    const other = await outcome(tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'none', 'public-app', undefined, from('192.0.2.201')));
     expect(other.status).toBe(400);
     expect(other.body.error).toBe('invalid_grant');
 
@@ -151,27 +137,23 @@ describe('code and token guessing', () => {
   afterAll(async () => server.stop());
 
   it('guessed codes are throttled per IP and per client; a real code still redeems from a locked address', async () => {
-    const guessCode = (ip: string) => token(server.url, ip, { grant_type: 'authorization_code', code: Math.random().toString(36).slice(2), redirect_uri: alexaAuthorize().redirect_uri!, code_verifier: 'v'.repeat(43) }, basic('amazon-alexa', CLIENT_SECRET));
+    const guessCode = (ip: string) => token(server.url, ip, { grant_type: 'authorization_code', code: Math.random().toString(36).slice(2), redirect_uri: ALEXA.redirectUri, code_verifier: 'v'.repeat(43) });
     for (let i = 0; i < 5; i++) expect((await guessCode('198.51.100.30')).body.error).toBe('invalid_grant');
     expect((await guessCode('198.51.100.30')).status).toBe(429);
     for (let i = 0; i < 20; i++) await guessCode(`203.0.113.${i + 1}`);
     expect((await guessCode('192.0.2.99')).status).toBe(429);
     // The real thing from the locked address.
-    const { verifier, challenge } = pkcePair();
-    const redirect = await linkInBrowser(new Browser(server.url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
-    const res = await token(server.url, '198.51.100.30', { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: alexaAuthorize().redirect_uri!, code_verifier: verifier }, basic('amazon-alexa', CLIENT_SECRET));
+    const { code, verifier } = await issueCode(server.url);
+    const res = await token(server.url, '198.51.100.30', { grant_type: 'authorization_code', code, redirect_uri: ALEXA.redirectUri, code_verifier: verifier! });
     expect(res.status).toBe(200);
   });
 
   it('introspection under a lock answers an active token and refuses everything else', async () => {
     const tokens = await linkAccount(server.url);
-    const rs = basic(RESOURCE_SERVER.id, RESOURCE_SERVER.secret);
-    const call = async (ip: string, t: string, auth = rs) => {
-      const res = await fetch(`${server.url}/alexa/introspect`, { method: 'POST', headers: { 'content-type': FORM, authorization: auth, 'x-forwarded-for': ip }, body: `token=${encodeURIComponent(t)}` });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
-    for (let i = 0; i < 20; i++) await call(`203.0.113.${150 + i}`, 'x', basic(RESOURCE_SERVER.id, `guess${i}`));
-    expect((await call('192.0.2.1', 'x', basic(RESOURCE_SERVER.id, 'guess'))).status).toBe(429);
+    // As the resource server, with its secret unless a guess is given.
+    const call = (ip: string, t: string, secret = RESOURCE_SERVER.secret) => outcome(introspectAsClient(server.url, t, 'basic', RESOURCE_SERVER.id, secret, from(ip)));
+    for (let i = 0; i < 20; i++) await call(`203.0.113.${150 + i}`, 'x', `guess${i}`);
+    expect((await call('192.0.2.1', 'x', 'guess')).status).toBe(429);
     expect((await call('192.0.2.2', 'not-a-token')).status).toBe(429); // right secret, inactive token: no oracle
     expect(await call('192.0.2.3', tokens.access_token)).toEqual({ status: 200, body: expect.objectContaining({ active: true }) });
   });

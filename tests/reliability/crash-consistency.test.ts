@@ -8,9 +8,9 @@
  * - a client whose response was lost retries with its old refresh token and succeeds: no retry unlinks anyone.
  */
 import path from 'node:path';
-import { Browser, alexaAuthorize, linkInBrowser, pkcePair, TokenBody, exchangeCode } from '../helpers/alexa-client';
+import { TokenBody, exchangeCode, introspectOnce, issueCode, linkAccount, refreshOnce } from '../helpers/alexa-client';
 import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
-import { integrityCheckCli, introspect, killHard, records, refreshOnce, sleep, stopGracefully } from './helpers';
+import { integrityCheckCli, killHard, records, sleep, stopGracefully } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -58,7 +58,7 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
 
   const clients: Client[] = [];
   for (let i = 0; i < REFRESHERS; i++) {
-    const tokens = await linkAccountWith(proc.url);
+    const tokens = await linkAccount(proc.url);
     clients.push({ name: `client${i}`, refresh: tokens.refresh_token, received: [tokens.access_token], refreshes: 0 });
   }
   const failures: Failure[] = [];
@@ -87,29 +87,27 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
         c.received.push(String(res.body!.access_token));
         c.refreshes++;
         if (random() < 0.5) {
-          const used = await introspect(url, String(res.body!.access_token)).catch(() => undefined);
+          const used = await introspectOnce(url, String(res.body!.access_token)).catch(() => undefined);
           if (used && used.status === 200 && used.active !== true) failures.push({ client: c.name, status: used.status, body: 'fresh access token inactive' });
         }
       }
     });
 
     // A linker: whole links (browser + code exchange); an exchange whose answer was lost is retried after restart.
-    let pendingExchange: { code: string; verifier: string } | undefined;
+    let pendingExchange: { code: string; verifier?: string } | undefined;
     const linker = (async () => {
       while (!dead) {
-        const { verifier, challenge } = pkcePair();
-        let code: string;
+        let issued: { code: string; verifier?: string };
         try {
-          const redirect = await linkInBrowser(new Browser(url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
-          code = redirect.searchParams.get('code')!;
+          issued = await issueCode(url);
         } catch {
           return; // killed during the browser steps: nothing was issued to anyone
         }
         let res: Response;
         try {
-          res = await exchangeCode(url, code, verifier);
+          res = await exchangeCode(url, issued.code, issued.verifier);
         } catch {
-          pendingExchange = { code, verifier };
+          pendingExchange = issued;
           return;
         }
         if (res.status !== 200) {
@@ -162,7 +160,7 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
       if (res.status === 200) {
         lostExchangesRecovered++;
         const t = (await res.json()) as TokenBody;
-        expect((await introspect(proc.url, t.access_token)).active).toBe(true);
+        expect((await introspectOnce(proc.url, t.access_token)).active).toBe(true);
       } else {
         expect(((await res.json()) as { error: string }).error).toBe('invalid_grant');
       }
@@ -176,7 +174,7 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
   let checked = 0;
   for (const c of clients) {
     for (const access of c.received) {
-      const r = await introspect(proc.url, access);
+      const r = await introspectOnce(proc.url, access);
       expect({ client: c.name, token: access.slice(0, 8), active: r.active, context }).toEqual({ client: c.name, token: access.slice(0, 8), active: true, context });
       checked++;
     }
@@ -188,11 +186,3 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
   expect(refreshes).toBeGreaterThan(ROUNDS * 5);
   console.log(`crash consistency ${context}: ${ROUNDS} kills, ${refreshes} refreshes, ${linksCompleted} links, ${checked} access tokens verified, lost code exchanges ${lostExchanges} (${lostExchangesRecovered} redeemed on retry)`);
 });
-
-async function linkAccountWith(url: string): Promise<TokenBody> {
-  const { verifier, challenge } = pkcePair();
-  const redirect = await linkInBrowser(new Browser(url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
-  const res = await exchangeCode(url, redirect.searchParams.get('code')!, verifier);
-  if (res.status !== 200) throw new Error(`exchange answered ${res.status}`);
-  return (await res.json()) as TokenBody;
-}

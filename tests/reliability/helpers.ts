@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { introspectAsResourceServer } from '../helpers/alexa-client';
-import { CLIENT_SECRET, ServerProcess } from '../helpers/test-server';
+import { sqlAll } from '../helpers/sqlite';
+import { ServerProcess } from '../helpers/test-server';
 
 export { eventually, sleep } from '../helpers/wait';
 
@@ -22,7 +22,6 @@ export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F)
   }
 }
 
-
 export interface Health {
   status: number;
   body: { status: string; store: string; store_fault?: string; [k: string]: unknown };
@@ -32,40 +31,6 @@ export async function health(url: string): Promise<Health> {
   const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
   return { status: res.status, body: (await res.json()) as Health['body'] };
 }
-
-/** POST /alexa/introspect as the resource server (any token). */
-export async function introspect(url: string, token: string): Promise<{ status: number; active?: boolean }> {
-  const res = await introspectAsResourceServer(url, token, { signal: AbortSignal.timeout(10_000) });
-  const body = (await res.json()) as { active?: boolean };
-  return { status: res.status, active: body.active };
-}
-
-/** A refresh as Alexa sends it, with a timeout; network errors are returned, not thrown. */
-export async function refreshOnce(url: string, refreshToken: string, timeoutMs = 10_000): Promise<{ status: number; body?: Record<string, unknown>; error?: string }> {
-  try {
-    const res = await fetch(`${url}/alexa/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`amazon-alexa:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.text();
-    let body: Record<string, unknown> | undefined;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      body = { raw: text };
-    }
-    return { status: res.status, body };
-  } catch (err) {
-    return { status: 0, error: String((err as Error).cause ?? err) };
-  }
-}
-
-import { sqlAll } from '../helpers/sqlite';
 
 export { sqlAll };
 

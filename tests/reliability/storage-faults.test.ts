@@ -9,9 +9,9 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { holdWriteLock } from '../helpers/sqlite';
-import { TokenBody, linkAccount } from '../helpers/alexa-client';
+import { TokenBody, introspectOnce, linkAccount, refreshOnce } from '../helpers/alexa-client';
 import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
-import { chattrWorks, eventually, health, introspect, killHard, mountTmpfs, refreshOnce, setImmutable, sleep, stopGracefully } from './helpers';
+import { chattrWorks, eventually, health, killHard, mountTmpfs, setImmutable, sleep, stopGracefully } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -51,7 +51,7 @@ async function expectRecovered(url: string): Promise<void> {
 async function linkAndSettle(url: string): Promise<TokenBody> {
   const tokens = await linkAccount(url);
   // Using the access token settles the refresh family: from now on the link depends only on stored state.
-  expect((await introspect(url, tokens.access_token)).active).toBe(true);
+  expect((await introspectOnce(url, tokens.access_token)).active).toBe(true);
   return tokens;
 }
 
@@ -73,7 +73,7 @@ describe('a database locked by another program (exclusive lock held beyond the b
       expect(Date.now() - started).toBeLessThan(4500);
 
       // Readers are not blocked by a writer in WAL mode: a resource server still gets its answer.
-      expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+      expect(await introspectOnce(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
     } finally {
       lock.release();
     }
@@ -146,13 +146,13 @@ describe('a full disk (a 3 MiB tmpfs)', () => {
     expect(sawFull).toBe(true);
     expectUnavailable(await refreshOnce(proc.url, current));
     // A token issued before the disk filled is still answered (settled tokens need no write).
-    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+    expect(await introspectOnce(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
 
     rmSync(filler);
     await expectRecovered(proc.url);
     const after = await refreshOnce(proc.url, current);
     expect(after.status).toBe(200);
-    for (const access of received) expect((await introspect(proc.url, access)).active).toBe(true);
+    for (const access of received) expect((await introspectOnce(proc.url, access)).active).toBe(true);
     expect(proc.output()).toMatch(/ERROR database fault: .*the disk is full/);
     expect(proc.output()).toMatch(/database recovered/);
   });
@@ -180,7 +180,7 @@ describe('a read-only data folder (chattr +i, which binds root too)', () => {
     expect(h.body.store).toContain(dataDir);
     expect(h.body.store).toMatch(/read-only.*EPERM/);
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
-    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+    expect(await introspectOnce(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
 
     setImmutable(immutable.splice(0), false);
     await expectRecovered(proc.url);
@@ -278,7 +278,7 @@ describe('a damaged database file', () => {
     expect(h.body.store_fault).toBe('damaged');
     expect(h.body.store).toMatch(/header is not an SQLite header/);
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
-    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+    expect(await introspectOnce(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
     // A record that cannot be found in a damaged file is not "unknown": 503, never active=false/invalid_grant.
     expectUnavailable(await refreshOnce(proc.url, 'y'.repeat(43)));
 
@@ -305,7 +305,7 @@ describe('the database file deleted while the server runs', () => {
     expect(h.body.store_fault).toBe('missing');
     expect(h.body.store).toMatch(/deleted or moved/);
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
-    expect(await introspect(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
+    expect(await introspectOnce(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
     await sleep(1500); // background recovery runs meanwhile
     expect(existsSync(file)).toBe(false);
 
