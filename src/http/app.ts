@@ -19,8 +19,8 @@
  * - Usernames: auth/username.ts, a whitespace scan and NFKC/case mapping of at most 256 characters.
  * - Addresses: log/client-address.ts, ≤ 64 characters, WHATWG URL parsing and one anchored pattern.
  * - Output: log/untrusted.ts, one pass over at most `max` output characters; error descriptions (errors.ts
- *   wireDescription) and log values, single character classes; explanations (admin/explain.ts) match causes the
- *   trace already capped at 1024 characters, each pattern starting with a literal.
+ *   wireDescription) and log values, single character classes; explanations (ops/explain.ts) read the facts a
+ *   failure recorded as data, never patterns over its text.
  */
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
@@ -28,7 +28,7 @@ import { InvalidRequest, OAuthError } from '../oauth/errors';
 import { isStoreError } from '../store/faults';
 import { HttpDeps } from './deps';
 import { errorPage } from './pages/oauth-pages';
-import { FormLimiters, refuseLocked } from './form-endpoint';
+import { FormLimiters, refuseLocked, storeFailure } from './form-endpoint';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout } from './rate-limits';
 import { requestTiming } from './request-timing';
 import { requestContext } from './request-context';
@@ -94,8 +94,8 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
         ip: req.ip,
         username: lockout.limiter === 'login-user' ? lockout.target : undefined,
         kind: 'rate_limited',
+        facts: { limiter: lockout.limiter, target: lockout.target, retryAfter: lockout.retryAfterSeconds, lockoutStarted: report.first, refusedSinceLastReport: report.refusedSinceLast },
         cause: describeLockout(lockout, settings),
-        detail: { limiter: lockout.limiter, target: lockout.target, retryAfter: lockout.retryAfterSeconds, lockoutStarted: report.first, refusedSinceLastReport: report.refusedSinceLast },
       });
     }
     res.status(429).set('Cache-Control', 'no-store').type('html').send(errorPage(res.locals.nonce, 'Too many attempts', `Too many failed logins. Try again in ${Math.ceil(lockout.retryAfterSeconds / 60)} minutes.`));
@@ -120,7 +120,17 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
     if (isStoreError(err)) {
       // The store has logged the fault once; the page says to retry, never that the link is gone.
       if (res.headersSent) return;
-      deps.trace.record({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, step: req.path.endsWith('/login') ? 'login' : req.path.endsWith('/consent') ? 'consent' : 'authorize', outcome: 'error', ip: req.ip, error: 'temporarily_unavailable', kind: 'store_unavailable', cause: err.message });
+      const failure = storeFailure(err);
+      deps.trace.record({
+        requestId: res.locals.requestId,
+        clientRequestId: res.locals.clientRequestId,
+        step: req.path.endsWith('/login') ? 'login' : req.path.endsWith('/consent') ? 'consent' : 'authorize',
+        outcome: 'error',
+        ip: req.ip,
+        error: failure.code,
+        ...failure.failure,
+        cause: err.message,
+      });
       res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '30' }).type('html').send(errorPage(res.locals.nonce ?? '', 'Temporarily unavailable', 'The server cannot reach its database right now. Try again in a minute; the add-on log and /health say why.'));
       return;
     }
@@ -133,13 +143,15 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
         refuseLocked(deps, formLimiters, req, res, 'token', res.locals.lockouts);
         return;
       }
-      const error: OAuthError = new InvalidRequest(
-        status === 413 ? 'request body too large' : status === 415 ? 'unsupported body encoding' : 'malformed request body',
-        `${err.type ?? 'error'}: ${err.message}`,
-        'malformed_body',
-      );
+      const parser = err.type ?? 'error';
+      const error: OAuthError = new InvalidRequest(status === 413 ? 'request body too large' : status === 415 ? 'unsupported body encoding' : 'malformed request body', {
+        kind: 'malformed_body',
+        facts: { status, parser, message: err.message },
+        debug: `${parser}: ${err.message}`,
+        cause: err,
+      });
       res.status(status).set({ 'Cache-Control': 'no-store' }).json(error.toJSON());
-      deps.trace.record({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, step: 'token', outcome: 'error', ip: req.ip, error: error.code, kind: 'malformed_body', cause: error.cause });
+      deps.trace.record({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, step: 'token', outcome: 'error', ip: req.ip, error: error.code, ...error.failure, cause: error.debug });
       return;
     }
     res.status(status).type('html').send(errorPage(res.locals.nonce ?? '', status === 500 ? 'Something went wrong' : 'Bad request', status === 500 ? 'The server could not complete this step; the add-on log has the details.' : 'The request could not be read.'));

@@ -10,7 +10,8 @@ import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../oauth/err
 import { TokenRequestContext, TokenRequestInput } from '../oauth/token-endpoint';
 import { isStoreError } from '../store/faults';
 import { HttpDeps } from './deps';
-import { SECURITY_KINDS, sendOAuthError } from './oauth-responses';
+import { FAILURE_OUTCOME } from '../oauth/failures';
+import { sendOAuthError } from './oauth-responses';
 import { Lockout, LockoutReporter, RateLimitSettings, describeLockout } from './rate-limits';
 import { requestBasic } from './request-context';
 
@@ -67,8 +68,7 @@ export function refuseLocked(deps: HttpDeps, limiters: Pick<FormLimiters, 'setti
       clientId: context.clientId,
       grantType: context.grantType,
       kind: 'rate_limited',
-      cause: describeLockout(lockout, limiters.settings),
-      detail: {
+      facts: {
         limiter: lockout.limiter,
         target: lockout.target,
         retryAfter: lockout.retryAfterSeconds,
@@ -77,6 +77,7 @@ export function refuseLocked(deps: HttpDeps, limiters: Pick<FormLimiters, 'setti
         // What the refused request would have got, for the operator (never sent to the client).
         wouldHaveBeen: failure ? `${failure.code} (${failure.kind})` : 'not a success',
       },
+      cause: describeLockout(lockout, limiters.settings),
     });
   }
 }
@@ -97,11 +98,12 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimit
     const lockouts = res.locals.lockouts ?? [];
     try {
       if (!req.is('application/x-www-form-urlencoded')) {
-        throw new InvalidRequest(
-          'the request body must be application/x-www-form-urlencoded',
-          `Content-Type was ${JSON.stringify(req.get('content-type')?.slice(0, 100) ?? '(none)')}; OAuth endpoints take a form body`,
-          'content_type',
-        );
+        const contentType = req.get('content-type')?.slice(0, 100);
+        throw new InvalidRequest('the request body must be application/x-www-form-urlencoded', {
+          kind: 'content_type',
+          facts: contentType === undefined ? {} : { contentType },
+          debug: `Content-Type was ${JSON.stringify(contentType ?? '(none)')}; OAuth endpoints take a form body`,
+        });
       }
       const result = await handle({ params, basic: requestBasic(req, res) }, context, req);
       if (lockouts.length > 0 && result.provesPossession === false) {
@@ -135,12 +137,12 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimit
       sendOAuthError(res, error);
       deps.trace.record({
         ...base,
-        outcome: SECURITY_KINDS.has(error.kind) ? 'security' : 'error',
+        outcome: FAILURE_OUTCOME[error.kind],
         clientId: context.clientId,
         grantType: context.grantType,
         error: error.code,
-        kind: error.kind,
-        cause: error.cause,
+        ...error.failure,
+        cause: error.debug,
         detail: { authScheme: context.authScheme, status: error.status, ms: elapsed() },
       });
     }
@@ -148,10 +150,13 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimit
   return [limiters.perIp, formBody, limiters.perClient, run];
 }
 
-function storeFailure(err: unknown): OAuthError {
-  return new TemporarilyUnavailable(
-    'the server cannot reach its database right now; retry shortly',
-    `database error: ${err instanceof Error ? err.message : String(err)}; see /health`,
-    'store_unavailable',
-  );
+/** A database failure (or an unexpected error) as the 503 the client gets: retry, never "your grant is gone". */
+export function storeFailure(err: unknown): OAuthError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new TemporarilyUnavailable('the server cannot reach its database right now; retry shortly', {
+    kind: 'store_unavailable',
+    facts: isStoreError(err) ? { fault: err.fault, reason } : { reason },
+    debug: `database error: ${reason}; see /health`,
+    cause: err,
+  });
 }

@@ -2,9 +2,6 @@
 import type { Response } from 'express';
 import { OAuthError } from '../oauth/errors';
 
-/** Failure kinds that point at an attack rather than a mistake: logged as security warnings. */
-export const SECURITY_KINDS = new Set(['code_replay', 'refresh_reuse', 'pkce_downgrade']);
-
 export function sendOAuthError(res: Response, error: OAuthError): void {
   res.status(error.status).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
   if (error.status === 401) {

@@ -33,9 +33,11 @@ export interface FlowEvent {
   ip?: string;
   /** RFC error code sent to the client. */
   error?: string;
-  /** Failure kind, e.g. redirect_uri_mismatch, pkce_mismatch, code_expired. */
+  /** Failure kind, e.g. redirect_uri_mismatch, pkce_mismatch, code_expired (oauth/failures.ts lists them). */
   kind?: string;
-  /** The precise cause and fix, for the operator. */
+  /** The failure's facts as data, per kind (oauth/failures.ts): what explanations and notifications read. */
+  facts?: Readonly<Record<string, unknown>>;
+  /** The precise cause and fix, for the operator: a sentence to read, never to parse. */
   cause?: string;
   detail?: Record<string, unknown>;
 }
@@ -49,6 +51,12 @@ export const MAX_LINE_BYTES = 4096;
 
 const FIELDS = ['clientId', 'redirectUri', 'grantType', 'username', 'grantId', 'error', 'kind'] as const;
 
+/** An object of request data, capped and escaped; anything else (a damaged line) becomes an empty object. */
+function safeTree(value: unknown, max?: number): Record<string, unknown> {
+  const tree = untrustedTree(value, max);
+  return typeof tree === 'object' && tree !== null && !Array.isArray(tree) ? (tree as Record<string, unknown>) : {};
+}
+
 /** Caps and escapes every field that can carry request data; unmaps IPv4-mapped addresses. */
 export function safeEntry(entry: FlowEntry): FlowEntry {
   const out: FlowEntry = { ...entry, requestId: untrusted(entry.requestId, 64), ts: untrusted(entry.ts, 40) };
@@ -56,19 +64,27 @@ export function safeEntry(entry: FlowEntry): FlowEntry {
   for (const f of FIELDS) if (entry[f] !== undefined) out[f] = untrusted(entry[f], UNTRUSTED_MAX);
   if (entry.ip !== undefined) out.ip = untrusted(unmapIPv4(String(entry.ip)), 64);
   if (entry.cause !== undefined) out.cause = untrusted(entry.cause, CAUSE_MAX);
-  if (entry.detail !== undefined) out.detail = untrustedTree(entry.detail) as Record<string, unknown>;
+  if (entry.facts !== undefined) out.facts = safeTree(entry.facts);
+  if (entry.detail !== undefined) out.detail = safeTree(entry.detail);
   return out;
 }
 
-/** The entry as one JSON line of at most `maxBytes` (≥ 1 KiB): the detail goes first, then cause and fields shrink. */
+/**
+ * The entry as one JSON line of at most `maxBytes` (≥ 1 KiB): the detail goes first, then the facts' values
+ * shrink, then the facts go and cause and fields shrink (an explanation then does without the facts).
+ */
 export function entryLine(entry: FlowEntry, maxBytes = MAX_LINE_BYTES): string {
   let line = JSON.stringify(entry);
   if (Buffer.byteLength(line) <= maxBytes) return `${line}\n`;
   const smaller: FlowEntry = { ...entry, detail: { truncated: true } };
   line = JSON.stringify(smaller);
   if (Buffer.byteLength(line) <= maxBytes) return `${line}\n`;
+  if (entry.facts !== undefined) {
+    line = JSON.stringify({ ...smaller, facts: safeTree(entry.facts, 64) });
+    if (Buffer.byteLength(line) <= maxBytes) return `${line}\n`;
+  }
   // Every field at 64 characters of at most 3 bytes (escapes are ASCII), the cause at 256: under 1 KiB in all.
-  const minimal: FlowEntry = { ...smaller, cause: untrusted(entry.cause, 256) };
+  const minimal: FlowEntry = { ...smaller, facts: undefined, cause: untrusted(entry.cause, 256) };
   for (const f of [...FIELDS, 'clientRequestId', 'ip'] as const) if (minimal[f] !== undefined) minimal[f] = untrusted(minimal[f], 64);
   return `${JSON.stringify(minimal)}\n`;
 }
@@ -145,6 +161,7 @@ export class FailureCoalescer {
       clientId: s.clientId,
       error: s.error,
       kind: s.kind,
+      facts: s.facts,
       cause: `${w.counted} more failure(s) like this one (${s.kind ?? s.error ?? 'failure'}) from ${s.ip ?? 'one source'} within ${Math.round(this.windowMs / 1000)} s were counted, not recorded one by one; the last one written: ${s.cause ?? ''}`,
       detail: { coalesced: w.counted, windowStart: new Date(w.start).toISOString() },
     }];
@@ -220,8 +237,9 @@ export class SecurityEventPolicy {
       step: a.sample.step,
       outcome: 'security',
       kind: 'security_events_coalesced',
+      facts: { total, counts },
       cause: `${total} more security event(s) that any client can cause were counted here, not recorded one by one (${Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(', ')}); the flow trace and the log show the first of them`,
-      detail: { counts, windowStart: new Date(a.start).toISOString() },
+      detail: { windowStart: new Date(a.start).toISOString() },
     }];
   }
 }

@@ -6,9 +6,10 @@ import { ClientConfig, ResourceServerConfig } from '../config/config';
 import { untrusted } from '../log/untrusted';
 import { BasicHeader, MAX_AUTHORIZATION_LENGTH, MalformedReason, namedClientId } from './basic-auth';
 import { InvalidClient, InvalidRequest } from './errors';
+import { AuthScheme, FailureFacts } from './failures';
 import { fingerprint, safeEqual } from '../crypto/tokens';
 
-export type AuthScheme = 'basic' | 'body' | 'none';
+export type { AuthScheme } from './failures';
 
 export interface ClientCredentials {
   scheme: AuthScheme;
@@ -22,16 +23,16 @@ const MALFORMED: Record<MalformedReason, string> = {
   too_long: `it is longer than ${MAX_AUTHORIZATION_LENGTH} characters`,
   not_basic: 'it does not start with a scheme name such as Basic',
   not_base64: 'the Basic credentials are not base64',
-  no_colon: '',
+  no_colon: 'the Basic credentials have no ":" between client id and secret',
 };
 
 /**
  * Names what is wrong with a refused Authorization header for the operator without echoing any of its value: a
  * client that sends its raw secret or bare base64 credentials must not find a piece of it in the log.
  */
-function describeMalformed(basic: Extract<BasicHeader, { form: 'malformed' }>): string {
-  if (basic.reason === 'not_basic' && basic.scheme) return `it uses the ${basic.scheme} scheme`;
-  return MALFORMED[basic.reason];
+export function describeMalformed(facts: FailureFacts['client_auth_malformed']): string {
+  if (facts.reason === 'not_basic' && facts.scheme) return `it uses the ${facts.scheme} scheme`;
+  return MALFORMED[facts.reason];
 }
 
 /**
@@ -40,26 +41,31 @@ function describeMalformed(basic: Extract<BasicHeader, { form: 'malformed' }>): 
  */
 export function readClientCredentials(basic: BasicHeader, body: { client_id?: string; client_secret?: string }): ClientCredentials {
   if (basic.form === 'malformed') {
-    if (basic.reason === 'no_colon') {
-      throw new InvalidClient('client authentication failed', 'the Basic credentials have no ":" between client id and secret', 'client_auth_malformed');
-    }
-    throw new InvalidClient(
-      'client authentication failed',
-      `the Authorization header is not "Basic <base64>" (${describeMalformed(basic)}); use HTTP Basic or put client_id and client_secret in the body`,
-      'client_auth_malformed',
-    );
+    const facts = { reason: basic.reason, ...(basic.scheme === undefined ? {} : { scheme: basic.scheme }) };
+    throw new InvalidClient('client authentication failed', {
+      kind: 'client_auth_malformed',
+      facts,
+      debug:
+        basic.reason === 'no_colon'
+          ? describeMalformed(facts)
+          : `the Authorization header is not "Basic <base64>" (${describeMalformed(facts)}); use HTTP Basic or put client_id and client_secret in the body`,
+    });
   }
   const clientId = namedClientId(basic, body.client_id);
   if (basic.form === 'basic') {
     if (body.client_secret !== undefined) {
-      throw new InvalidRequest(
-        'client credentials were sent both in the Authorization header and in the body',
-        'the request used HTTP Basic and also carried client_secret in the body; RFC 6749 §2.3 allows one method per request',
-        'client_auth_multiple',
-      );
+      throw new InvalidRequest('client credentials were sent both in the Authorization header and in the body', {
+        kind: 'client_auth_multiple',
+        facts: {},
+        debug: 'the request used HTTP Basic and also carried client_secret in the body; RFC 6749 §2.3 allows one method per request',
+      });
     }
     if (body.client_id !== undefined && body.client_id !== clientId) {
-      throw new InvalidRequest('client_id in the body differs from the authenticated client', `body client_id "${untrusted(body.client_id)}" differs from Basic client id "${untrusted(clientId)}"`, 'client_id_conflict');
+      throw new InvalidRequest('client_id in the body differs from the authenticated client', {
+        kind: 'client_id_conflict',
+        facts: { basic: basic.clientId, body: body.client_id },
+        debug: `body client_id "${untrusted(body.client_id)}" differs from Basic client id "${untrusted(clientId)}"`,
+      });
     }
     return { scheme: 'basic', clientId, clientSecret: basic.clientSecret, rawSecret: basic.rawSecret };
   }
@@ -67,6 +73,11 @@ export function readClientCredentials(basic: BasicHeader, body: { client_id?: st
     return { scheme: body.client_secret !== undefined ? 'body' : 'none', clientId, clientSecret: body.client_secret };
   }
   return { scheme: 'none' };
+}
+
+/** How a secret was sent, in the words of the Alexa console (a confidential client's secret came by Basic or in the body). */
+export function schemeWords(scheme: AuthScheme): string {
+  return scheme === 'basic' ? 'HTTP Basic' : 'credentials in request body';
 }
 
 export class ClientRegistry {
@@ -80,52 +91,57 @@ export class ClientRegistry {
     return this.byId.get(clientId);
   }
 
+  ids(): string[] {
+    return this.clients.map((c) => c.clientId);
+  }
+
   describeIds(): string {
-    return this.clients.map((c) => c.clientId).join(', ') || '(none)';
+    return this.ids().join(', ') || '(none)';
   }
 
   /** Identifies and authenticates the client, or throws invalid_client with the exact reason for the operator. */
   authenticate(creds: ClientCredentials): ClientConfig {
     if (creds.clientId === undefined) {
-      throw new InvalidClient(
-        'client authentication required',
-        'the request carried neither an Authorization: Basic header nor client_id in the body',
-        'client_auth_missing',
-      );
+      throw new InvalidClient('client authentication required', {
+        kind: 'client_auth_missing',
+        facts: {},
+        debug: 'the request carried neither an Authorization: Basic header nor client_id in the body',
+      });
     }
     const client = this.find(creds.clientId);
     if (!client) {
-      throw new InvalidClient(
-        'unknown client',
-        `client_id "${untrusted(creds.clientId)}" is not configured (configured: ${this.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
-        'unknown_client',
-      );
+      throw new InvalidClient('unknown client', {
+        kind: 'unknown_client',
+        facts: { clientId: creds.clientId, configured: this.ids() },
+        debug: `client_id "${untrusted(creds.clientId)}" is not configured (configured: ${this.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
+      });
     }
     if (client.clientType === 'public') {
       if (creds.clientSecret !== undefined && creds.clientSecret !== '') {
-        throw new InvalidClient(
-          'client authentication failed',
-          `client "${client.clientId}" is public but the request carried a secret (${creds.scheme}); Alexa always sends a secret, so set client_type to confidential and client_secret to the secret from the Alexa console`,
-          'public_client_secret',
-        );
+        throw new InvalidClient('client authentication failed', {
+          kind: 'public_client_secret',
+          facts: { clientId: client.clientId, scheme: creds.scheme },
+          debug: `client "${client.clientId}" is public but the request carried a secret (${creds.scheme}); Alexa always sends a secret, so set client_type to confidential and client_secret to the secret from the Alexa console`,
+        });
       }
       return client;
     }
     if (creds.clientSecret === undefined || creds.scheme === 'none') {
-      throw new InvalidClient(
-        'client authentication required',
-        `client "${client.clientId}" is confidential but the request carried no client_secret (only client_id in the body); in the Alexa console set "Your Secret" and either authentication scheme`,
-        'client_secret_missing',
-      );
+      throw new InvalidClient('client authentication required', {
+        kind: 'client_secret_missing',
+        facts: { clientId: client.clientId },
+        debug: `client "${client.clientId}" is confidential but the request carried no client_secret (only client_id in the body); in the Alexa console set "Your Secret" and either authentication scheme`,
+      });
     }
     const expected = client.clientSecret ?? '';
     const matches = safeEqual(creds.clientSecret, expected) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, expected));
     if (!matches) {
-      throw new InvalidClient(
-        'client authentication failed',
-        `client_secret for "${client.clientId}" does not match the configured one (received ${fingerprint(creds.clientSecret)}, configured ${fingerprint(expected)}, scheme ${creds.scheme === 'basic' ? 'HTTP Basic' : 'credentials in request body'}); copy clients[].client_secret into "Your Secret" in the Alexa console`,
-        'client_secret_mismatch',
-      );
+      const facts = { clientId: client.clientId, received: fingerprint(creds.clientSecret), configured: fingerprint(expected), scheme: creds.scheme };
+      throw new InvalidClient('client authentication failed', {
+        kind: 'client_secret_mismatch',
+        facts,
+        debug: `client_secret for "${client.clientId}" does not match the configured one (received ${facts.received}, configured ${facts.configured}, scheme ${schemeWords(creds.scheme)}); copy clients[].client_secret into "Your Secret" in the Alexa console`,
+      });
     }
     return client;
   }
@@ -137,11 +153,12 @@ export function authenticateResourceServer(creds: ClientCredentials, servers: Re
   if (!server) return undefined;
   const secret = creds.clientSecret ?? '';
   if (creds.scheme === 'none' || !(safeEqual(secret, server.secret) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, server.secret)))) {
-    throw new InvalidClient(
-      'client authentication failed',
-      `resource server "${server.id}" presented a wrong or no secret (received ${fingerprint(creds.clientSecret)}); copy resource_servers[].secret into its configuration`,
-      'resource_server_secret_mismatch',
-    );
+    const received = fingerprint(creds.clientSecret);
+    throw new InvalidClient('client authentication failed', {
+      kind: 'resource_server_secret_mismatch',
+      facts: { resourceServer: server.id, received },
+      debug: `resource server "${server.id}" presented a wrong or no secret (received ${received}); copy resource_servers[].secret into its configuration`,
+    });
   }
   return server;
 }

@@ -14,14 +14,20 @@ export function parseScope(scope: string | undefined): string[] | undefined {
 export function resolveScopes(requested: string[] | undefined, allowed: string[], clientId: string): string[] {
   if (requested === undefined || requested.length === 0) return [...allowed];
   const malformed = requested.filter((s) => !SCOPE_TOKEN.test(s));
-  if (malformed.length > 0) throw new InvalidScope('malformed scope', `scope contains invalid characters: ${untrusted(JSON.stringify(malformed))}`, 'scope_malformed');
+  if (malformed.length > 0) {
+    throw new InvalidScope('malformed scope', {
+      kind: 'scope_malformed',
+      facts: { malformed },
+      debug: `scope contains invalid characters: ${untrusted(JSON.stringify(malformed))}`,
+    });
+  }
   const unknown = requested.filter((s) => !allowed.includes(s));
   if (unknown.length > 0) {
-    throw new InvalidScope(
-      `scope not allowed: ${untrusted(unknown.join(' '), 128)}`,
-      `client "${clientId}" asked for ${untrusted(unknown.map((s) => `"${s}"`).join(', '))}, not among its configured scopes (${allowed.join(', ') || 'none'}); make the Scopes in the Alexa console match clients[].scopes`,
-      'scope_not_allowed',
-    );
+    throw new InvalidScope(`scope not allowed: ${untrusted(unknown.join(' '), 128)}`, {
+      kind: 'scope_not_allowed',
+      facts: { clientId, asked: unknown, allowed },
+      debug: `client "${clientId}" asked for ${untrusted(unknown.map((s) => `"${s}"`).join(', '))}, not among its configured scopes (${allowed.join(', ') || 'none'}); make the Scopes in the Alexa console match clients[].scopes`,
+    });
   }
   return requested;
 }
@@ -31,7 +37,11 @@ export function narrowScopes(requested: string[] | undefined, granted: string[])
   if (requested === undefined || requested.length === 0) return granted;
   const extra = requested.filter((s) => !granted.includes(s));
   if (extra.length > 0) {
-    throw new InvalidScope(`scope exceeds the original grant: ${extra.join(' ')}`, `refresh asked for ${untrusted(extra.join(', '))}, beyond the granted ${granted.join(', ')}`, 'scope_widened');
+    throw new InvalidScope(`scope exceeds the original grant: ${extra.join(' ')}`, {
+      kind: 'scope_widened',
+      facts: { asked: extra, granted },
+      debug: `refresh asked for ${untrusted(extra.join(', '))}, beyond the granted ${granted.join(', ')}`,
+    });
   }
   return requested;
 }

@@ -6,7 +6,7 @@ import { ClientConfig } from '../config/config';
 import { untrusted } from '../log/untrusted';
 import { BasicHeader } from './basic-auth';
 import { ClientCredentials, ClientRegistry, readClientCredentials } from './client-auth';
-import { InvalidRequest, UnsupportedGrantType } from './errors';
+import { InvalidRequest, UnsupportedGrantType, parameterTooLong, repeatedParameter } from './errors';
 import { GrantDeps, IssuedTokens } from './grant-deps';
 import { exchangeCode } from './grants/authorization-code';
 import { refreshTokens } from './grants/refresh-token';
@@ -40,10 +40,10 @@ export function singleParams(params: FormParams): Record<string, string> {
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
     if (Array.isArray(value)) {
-      throw new InvalidRequest(`${name} is repeated`, `the request carried ${name} ${value.length} times; RFC 6749 §3.1 allows each parameter once`, 'repeated_parameter');
+      throw repeatedParameter(name, value.length);
     }
     if (value.length > MAX_PARAM_LENGTH) {
-      throw new InvalidRequest(`${name} is too long`, `${name} is ${value.length} characters; at most ${MAX_PARAM_LENGTH} are accepted`, 'parameter_too_long');
+      throw parameterTooLong(name, value.length, MAX_PARAM_LENGTH);
     }
     out[name] = value;
   }
@@ -72,7 +72,7 @@ export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, inp
   const { client, params } = authenticateRequest(clients, input, context);
   const grantType = params.grant_type;
   if (grantType === undefined || grantType === '') {
-    throw new InvalidRequest('grant_type is missing', 'the token request has no grant_type', 'grant_type_missing');
+    throw new InvalidRequest('grant_type is missing', { kind: 'grant_type_missing', facts: {}, debug: 'the token request has no grant_type' });
   }
   if (grantType === 'authorization_code') return { issued: exchangeCode(deps, client, params) };
   if (grantType === 'refresh_token') {
@@ -80,9 +80,9 @@ export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, inp
     return { issued, detail: { presented, ...(behind !== undefined ? { behind } : {}) } };
   }
   // The password and implicit grants are deliberately absent (RFC 9700 §2.1.2, §2.4).
-  throw new UnsupportedGrantType(
-    `grant_type ${untrusted(grantType, 64)} is not supported`,
-    `grant_type "${untrusted(grantType, 64)}" is not supported; only authorization_code and refresh_token are`,
-    'unsupported_grant_type',
-  );
+  throw new UnsupportedGrantType(`grant_type ${untrusted(grantType, 64)} is not supported`, {
+    kind: 'unsupported_grant_type',
+    facts: { grantType },
+    debug: `grant_type "${untrusted(grantType, 64)}" is not supported; only authorization_code and refresh_token are`,
+  });
 }

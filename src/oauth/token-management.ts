@@ -10,7 +10,7 @@ import { GrantDeps, revokeGrantIn } from './grant-deps';
 
 export function requireToken(params: Record<string, string>): string {
   const token = params.token;
-  if (token === undefined || token === '') throw new InvalidRequest('token is missing', 'the request has no token parameter', 'token_missing');
+  if (token === undefined || token === '') throw new InvalidRequest('token is missing', { kind: 'token_missing', facts: {}, debug: 'the request has no token parameter' });
   return token;
 }
 

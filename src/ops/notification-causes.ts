@@ -4,6 +4,7 @@
  * what to do). Facts are data, never a parsed `cause` string; the `cause` texts of the trace, which carry
  * fingerprints and compared values for the log, are never copied into a notification.
  */
+import { FailureFacts, FailureKind, isFailureKind } from '../oauth/failures';
 import { Text, prose, t, words } from './notice-text';
 
 export type NotificationEvent =
@@ -57,49 +58,57 @@ export interface TraceFacts {
   kind?: string;
   clientId?: string;
   redirectUri?: string;
+  facts?: Readonly<Record<string, unknown>>;
   detail?: Record<string, unknown>;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** A notification for one failure kind, from the entry and that kind's facts (this server's entries, live: they have them). */
+type FromTrace<K extends FailureKind> = (e: TraceFacts, facts: FailureFacts[K] | undefined) => NotificationEvent | undefined;
+
 /**
  * Flow-trace failure kind -> notification. Kinds absent here are not notified: they are the client's or a
  * guesser's business (an unknown refresh token, a malformed request) and the admin page's Activity explains them.
  */
-const FROM_TRACE = new Map<string, (e: TraceFacts) => NotificationEvent | undefined>([
+const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
   // At the token step the same kind means the redirect_uri changed between authorization and token request.
-  ['redirect_uri_mismatch', (e) => (e.step === 'authorize' ? { cause: 'redirect_uri_unregistered', clientId: e.clientId, redirectUri: e.redirectUri } : { cause: 'redirect_uri_changed', clientId: e.clientId })],
-  ['unknown_client', (e) => ({ cause: 'unknown_client', clientId: e.clientId })],
-  ['client_secret_mismatch', (e) => ({ cause: 'client_secret_mismatch', clientId: e.clientId, scheme: str(e.detail?.authScheme) })],
-  ['client_secret_missing', (e) => ({ cause: 'client_secret_missing', clientId: e.clientId })],
-  ['public_client_secret', (e) => ({ cause: 'public_client_secret', clientId: e.clientId })],
-  ['pkce_mismatch', (e) => ({ cause: 'pkce_mismatch', clientId: e.clientId })],
-  ['grant_revoked', (e) => ({ cause: 'grant_revoked', clientId: e.clientId })],
-  ['refresh_expired', (e) => ({ cause: 'refresh_expired', clientId: e.clientId })],
+  redirect_uri_mismatch: (e) => (e.step === 'authorize' ? { cause: 'redirect_uri_unregistered', clientId: e.clientId, redirectUri: e.redirectUri } : { cause: 'redirect_uri_changed', clientId: e.clientId }),
+  unknown_client: (e) => ({ cause: 'unknown_client', clientId: e.clientId }),
+  client_secret_mismatch: (e, facts) => ({ cause: 'client_secret_mismatch', clientId: e.clientId, scheme: facts?.scheme ?? str(e.detail?.authScheme) }),
+  client_secret_missing: (e) => ({ cause: 'client_secret_missing', clientId: e.clientId }),
+  public_client_secret: (e) => ({ cause: 'public_client_secret', clientId: e.clientId }),
+  pkce_mismatch: (e) => ({ cause: 'pkce_mismatch', clientId: e.clientId }),
+  grant_revoked: (e) => ({ cause: 'grant_revoked', clientId: e.clientId }),
+  refresh_expired: (e) => ({ cause: 'refresh_expired', clientId: e.clientId }),
   // The grant itself expired from disuse (its record is gone, the token's not yet).
-  ['grant_missing', (e) => ({ cause: 'refresh_expired', clientId: e.clientId })],
+  grant_missing: (e) => ({ cause: 'refresh_expired', clientId: e.clientId }),
   // A refresh token used outside the grace window after it was replaced (confidential clients: no revocation).
-  ['refresh_superseded', (e) => ({ cause: 'refresh_superseded', clientId: e.clientId })],
-  ['code_replay', (e) => ({ cause: 'code_replay', clientId: e.clientId })],
-  ['refresh_reuse', (e) => ({ cause: 'refresh_reuse', clientId: e.clientId })],
-  ['rate_limited', (e) => {
-    const limiter = str(e.detail?.limiter);
-    const target = str(e.detail?.target);
-    const retryAfterSeconds = typeof e.detail?.retryAfter === 'number' ? e.detail.retryAfter : undefined;
+  refresh_superseded: (e) => ({ cause: 'refresh_superseded', clientId: e.clientId }),
+  code_replay: (e) => ({ cause: 'code_replay', clientId: e.clientId }),
+  refresh_reuse: (e) => ({ cause: 'refresh_reuse', clientId: e.clientId }),
+  rate_limited: (_e, facts) => {
+    if (!facts) return undefined;
+    const { limiter, target, retryAfter: retryAfterSeconds } = facts;
     if (limiter === 'login-ip' || limiter === 'login-user') return { cause: 'login_lockout', by: limiter === 'login-ip' ? 'address' : 'username', target, retryAfterSeconds };
-    if (limiter === 'token-ip' || limiter === 'token-client') return { cause: 'client_lockout', by: limiter === 'token-ip' ? 'address' : 'client', target, retryAfterSeconds };
-    return undefined;
-  }],
-]);
+    return { cause: 'client_lockout', by: limiter === 'token-ip' ? 'address' : 'client', target, retryAfterSeconds };
+  },
+};
+
+function fromTrace<K extends FailureKind>(kind: K, e: TraceFacts): NotificationEvent | undefined {
+  const table: { readonly [Q in FailureKind]?: FromTrace<Q> } = FROM_TRACE;
+  const map: FromTrace<K> | undefined = table[kind];
+  return map?.(e, e.facts as FailureFacts[K] | undefined);
+}
 
 /** The notification a flow-trace entry calls for, if any. */
 export function eventFromTrace(e: TraceFacts): NotificationEvent | undefined {
-  if (e.outcome === 'ok' || !e.kind) return undefined;
-  return FROM_TRACE.get(e.kind)?.(e);
+  if (e.outcome === 'ok' || !isFailureKind(e.kind)) return undefined;
+  return fromTrace(e.kind, e);
 }
 
-/** Every trace kind that can raise a notification (tests check each against the OAuth code). */
-export const NOTIFIED_KINDS: readonly string[] = [...FROM_TRACE.keys()];
+/** Every trace kind that can raise a notification. */
+export const NOTIFIED_KINDS: readonly FailureKind[] = (Object.keys(FROM_TRACE) as FailureKind[]).filter((k) => FROM_TRACE[k] !== undefined);
 
 export const NOTIFICATION_ID_PREFIX = 'music_assistant_alexa_oauth_';
 

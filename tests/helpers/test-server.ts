@@ -185,6 +185,7 @@ export interface TraceEntry {
   error?: string;
   kind?: string;
   cause?: string;
+  facts?: Record<string, unknown>;
   detail?: Record<string, unknown>;
 }
 

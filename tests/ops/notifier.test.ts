@@ -60,7 +60,7 @@ describe('the flow-trace table', () => {
   it('tells an unregistered redirect URI (authorize) from one changed before the token request', () => {
     expect(eventFromTrace({ step: 'authorize', outcome: 'error', kind: 'redirect_uri_mismatch', clientId: 'a', redirectUri: 'https://x' })).toEqual({ cause: 'redirect_uri_unregistered', clientId: 'a', redirectUri: 'https://x' });
     expect(eventFromTrace({ step: 'token', outcome: 'error', kind: 'redirect_uri_mismatch', clientId: 'a' })).toEqual({ cause: 'redirect_uri_changed', clientId: 'a' });
-    expect(eventFromTrace({ step: 'login', outcome: 'security', kind: 'rate_limited', detail: { limiter: 'login-user', target: 'owner', retryAfter: 600 } })).toEqual({ cause: 'login_lockout', by: 'username', target: 'owner', retryAfterSeconds: 600 });
+    expect(eventFromTrace({ step: 'login', outcome: 'security', kind: 'rate_limited', facts: { limiter: 'login-user', target: 'owner', retryAfter: 600 } })).toEqual({ cause: 'login_lockout', by: 'username', target: 'owner', retryAfterSeconds: 600 });
   });
 });
 

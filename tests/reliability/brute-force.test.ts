@@ -53,10 +53,10 @@ describe('password guessing at the login form', () => {
     const ok = await attemptLogin(server.url, OWNER, from('203.0.113.50').headers);
     expect(ok.status).toBe(303);
 
-    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'login-ip');
+    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'login-ip');
     expect(entry).toEqual(expect.objectContaining({ step: 'login', outcome: 'security', cause: expect.stringContaining('198.51.100.1') }));
     // Reported once per lock, not once per refused attempt.
-    expect(rateLimited(server.dataDir).filter((e) => e.detail?.limiter === 'login-ip' && e.detail?.target === '198.51.100.1')).toHaveLength(1);
+    expect(rateLimited(server.dataDir).filter((e) => e.facts?.limiter === 'login-ip' && e.facts?.target === '198.51.100.1')).toHaveLength(1);
   });
 
   it('a distributed attack (many addresses) locks the username, for every address, and only that username', async () => {
@@ -65,7 +65,7 @@ describe('password guessing at the login form', () => {
     expect(await failLogin(server.url, `192.0.2.${ip++}`, 'victim')).toBe(429);
     expect(await failLogin(server.url, '203.0.113.77', 'Victim', 'even the right one')).toBe(429); // any case, any address
     expect(await failLogin(server.url, '203.0.113.78', 'someone-else')).toBe(401);
-    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'login-user');
+    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'login-user');
     expect(entry.cause).toMatch(/victim/);
     expect(entry.username).toBe('victim');
   });
@@ -121,7 +121,7 @@ describe('client secret guessing at the token endpoint', () => {
     expect(other.status).toBe(400);
     expect(other.body.error).toBe('invalid_grant');
 
-    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'token-client');
+    const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'token-client');
     expect(entry).toEqual(expect.objectContaining({ step: 'token', outcome: 'security', clientId: 'amazon-alexa' }));
     expect(entry.cause).toMatch(/token-client limit reached for client_id "amazon-alexa"/);
     const served = await waitForTrace(server.dataDir, (e) => e.outcome === 'ok' && Array.isArray(e.detail?.servedDespiteLockout) && (e.detail!.servedDespiteLockout as string[]).includes('token-client'));
@@ -193,6 +193,6 @@ describe('the lockout in the add-on log', () => {
     expect(proc.output().match(/SECURITY login: login-ip limit reached/g)).toHaveLength(1);
     const entries: TraceEntry[] = rateLimited(dataDir);
     expect(entries.length).toBeGreaterThanOrEqual(1);
-    expect(entries[0].detail).toEqual(expect.objectContaining({ limiter: 'login-ip', target: '127.0.0.1', lockoutStarted: true }));
+    expect(entries[0].facts).toEqual(expect.objectContaining({ limiter: 'login-ip', target: '127.0.0.1', lockoutStarted: true }));
   });
 });

@@ -66,8 +66,8 @@ describe('usernames', () => {
       expect(await attempt('OWNER\t', '198.51.100.3')).toBe(401);
       expect(await attempt('Owner ', '198.51.100.4')).toBe(429);
       expect(await attempt(OWNER.username, '198.51.100.5', OWNER.password)).toBe(429); // locked for every spelling
-      const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.detail?.limiter === 'login-user');
-      expect(entry.detail?.target).toBe('owner');
+      const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'login-user');
+      expect(entry.facts?.target).toBe('owner');
     } finally {
       await server.stop();
     }
@@ -115,7 +115,7 @@ describe('addresses', () => {
       expect([await fail('127.0.0.1'), await fail('127.0.0.1'), await fail('127.0.0.1')]).toEqual([401, 401, 429]);
       expect(await fail('127.0.0.2')).toBe(401); // not locked by its neighbour
       const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited');
-      expect(entry.detail?.target).toBe('127.0.0.1');
+      expect(entry.facts?.target).toBe('127.0.0.1');
       expect((await waitForTrace(server.dataDir, (e) => e.ip === '127.0.0.2')).ip).toBe('127.0.0.2');
     } finally {
       await server.stop();

@@ -49,7 +49,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
       lastRefusal.set(address, { at: now, suppressed: 0 });
       const cause = `connection from ${address} to the admin listener refused: only ${allow.join(', ')} may connect`;
       ctx.log?.warn(`admin: ${cause}`, { path: req.path.slice(0, 100), earlierRefusalsNotLogged: seen?.suppressed || undefined });
-      ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'forbidden', kind: 'admin_forbidden', cause, detail: { path: req.path.slice(0, 100), method: req.method } });
+      ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'forbidden', kind: 'admin_forbidden', facts: { allowed: allow }, cause, detail: { path: req.path.slice(0, 100), method: req.method } });
     }),
   );
   if (hostCheck) {
@@ -66,7 +66,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
         lastRefusal.set(`host:${address}`, { at: now, suppressed: 0 });
         const cause = `request to the admin listener addressed to host "${host}" refused: only localhost, 127.0.0.1 or [::1] with the listener's port are served (a web page using DNS rebinding names its own host)`;
         ctx.log?.warn(`admin: ${cause}`, { path: req.path.slice(0, 100) });
-        ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'misdirected', kind: 'admin_wrong_host', cause, detail: { path: req.path.slice(0, 100), method: req.method, host } });
+        ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'misdirected', kind: 'admin_wrong_host', facts: { host }, cause, detail: { path: req.path.slice(0, 100), method: req.method } });
       }),
     );
   }
@@ -96,6 +96,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
       ip: peerAddress(req),
       error: 'forbidden',
       kind: 'admin_csrf',
+      facts: { crossSite },
       cause: crossSite ? 'admin form posted from another site' : 'admin form posted without a valid form token (forged, or the page is older than 12 hours or than the last restart)',
       detail: { path: req.path.slice(0, 100) },
     });

@@ -53,7 +53,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
 
   function refuse(req: Request, res: Response, step: FlowEvent['step'], kind: keyof typeof PROBLEMS, record: boolean): void {
     const { status, problem } = PROBLEMS[kind];
-    if (record) trace.record({ ...traceBase(req, res), step, outcome: 'error', kind, cause: problem });
+    if (record) trace.record({ ...traceBase(req, res), step, outcome: 'error', kind, facts: {}, cause: problem });
     sendPage(res, status, errorPage(res.locals.nonce, 'Linking could not continue', problem, RESTART_HINT));
   }
 
@@ -82,7 +82,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     const base = { ...traceBase(req, res), step: 'authorize' as const, clientId: params.get('client_id')?.[0], redirectUri: params.get('redirect_uri')?.[0] };
     const result = validateAuthorizeRequest(params, clients);
     if (!result.ok) {
-      trace.record({ ...base, outcome: 'error', error: result.error.code, kind: result.error.kind, cause: result.error.cause });
+      trace.record({ ...base, outcome: 'error', error: result.error.code, ...result.error.failure, cause: result.error.debug });
       if (!result.redirect) {
         sendPage(res, 400, errorPage(res.locals.nonce, 'This link request cannot be accepted', result.error.description, 'The skill\'s account-linking settings do not match this server. The server log and its Activity explain the exact difference.'));
         return;
@@ -115,13 +115,13 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     const { pending, sealed } = found;
     const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
     if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
-      trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', cause: 'login form posted without the CSRF token of its request' });
+      trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', facts: { form: 'login' }, cause: 'login form posted without the CSRF token of its request' });
       sendPage(res, 403, errorPage(res.locals.nonce, 'Linking could not continue', 'The login form was not submitted from this server\'s page.', RESTART_HINT));
       return;
     }
     const result = await deps.users.login(username, formField(req, 'password') ?? '');
     if (!result.ok && result.reason === 'not_allowed') {
-      trace.record({ ...withClient, outcome: 'security', username: result.username, kind: 'ha_user_not_allowed', cause: result.detail });
+      trace.record({ ...withClient, outcome: 'security', username: result.username, kind: 'ha_user_not_allowed', facts: {}, cause: result.detail });
       renderLogin(res, 403, sealed, pending, { error: NOT_ALLOWED_MESSAGE, username });
       return;
     }
@@ -130,7 +130,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
       trace.record({
         ...withClient,
         outcome: 'error',
-        kind: unavailable ? 'login_unavailable' : 'login_failed',
+        ...(unavailable ? { kind: 'login_unavailable' as const, facts: { reason: result.detail } } : { kind: 'login_failed' as const, facts: {} }),
         cause: unavailable ? result.detail : `wrong username or password for "${username.slice(0, 128)}"`,
       });
       renderLogin(res, unavailable ? 503 : 401, sealed, pending, {
@@ -165,7 +165,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     const { pending, sealed, expired } = found;
     const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
     if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
-      trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', cause: 'consent form posted without the CSRF token of its request' });
+      trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', facts: { form: 'consent' }, cause: 'consent form posted without the CSRF token of its request' });
       sendPage(res, 403, errorPage(res.locals.nonce, 'Linking could not continue', 'The approval was not submitted from this server\'s page.', RESTART_HINT));
       return;
     }
@@ -183,12 +183,13 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     const iss = issuerFor(req, config);
     const who = { ...withClient, username: session.username };
     if (decision.outcome === 'already_decided') {
-      trace.record({ ...who, outcome: 'error', kind: 'request_expired', cause: `consent form posted again ${Math.round((grants.now() - decision.decidedAt) / 1000)} s after its request was decided` });
+      const decidedSecondsAgo = Math.round((grants.now() - decision.decidedAt) / 1000);
+      trace.record({ ...who, outcome: 'error', kind: 'request_expired', facts: { decidedSecondsAgo }, cause: `consent form posted again ${decidedSecondsAgo} s after its request was decided` });
       sendPage(res, 400, errorPage(res.locals.nonce, 'Linking could not continue', PROBLEMS.request_expired.problem, RESTART_HINT));
       return;
     }
     if (decision.outcome === 'denied') {
-      trace.record({ ...who, outcome: 'error', error: 'access_denied', kind: 'access_denied', cause: `${session.username} denied the request`, detail: { repeated: decision.repeated } });
+      trace.record({ ...who, outcome: 'error', error: 'access_denied', kind: 'access_denied', facts: { repeated: decision.repeated }, cause: `${session.username} denied the request` });
       res.redirect(303, redirectWith(pending.redirectUri, { error: 'access_denied', error_description: 'the owner denied the request', state: pending.state, iss }));
       return;
     }

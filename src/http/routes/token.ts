@@ -36,7 +36,11 @@ export function tokenRoutes(deps: HttpDeps, limiters: FormLimiters): Router {
     } else {
       const client = clients.authenticate(credentials);
       if (client.clientType !== 'confidential') {
-        throw new InvalidClient('client authentication required', `public client "${client.clientId}" cannot introspect: use a resource_servers credential or a confidential client`, 'introspect_public_client');
+        throw new InvalidClient('client authentication required', {
+          kind: 'introspect_public_client',
+          facts: { clientId: client.clientId },
+          debug: `public client "${client.clientId}" cannot introspect: use a resource_servers credential or a confidential client`,
+        });
       }
       caller = { kind: 'client', client };
     }

@@ -23,33 +23,42 @@ export interface CodeExchangeParams {
 function verifyRequest(record: CodeRecord, params: CodeExchangeParams): OAuthError | undefined {
   const sentUri = params.redirect_uri;
   if ((record.redirectUriGiven || sentUri !== undefined) && sentUri !== record.redirectUri) {
-    return new InvalidGrant(
-      'redirect_uri does not match the authorization request',
-      `token request redirect_uri ${sentUri === undefined ? 'is missing' : `"${sentUri}"`} but the authorization request used "${record.redirectUri}"; they must be identical byte for byte`,
-      'redirect_uri_mismatch',
-    );
+    return new InvalidGrant('redirect_uri does not match the authorization request', {
+      kind: 'redirect_uri_mismatch',
+      facts: { asked: sentUri, authorized: record.redirectUri },
+      debug: `token request redirect_uri ${sentUri === undefined ? 'is missing' : `"${sentUri}"`} but the authorization request used "${record.redirectUri}"; they must be identical byte for byte`,
+    });
   }
   const verifier = params.code_verifier;
   if (record.codeChallenge !== undefined) {
     if (verifier === undefined || verifier === '') {
-      return new InvalidGrant('code_verifier is missing', 'the authorization request sent a code_challenge, so the token request must send code_verifier', 'pkce_missing');
+      return new InvalidGrant('code_verifier is missing', {
+        kind: 'pkce_missing',
+        facts: {},
+        debug: 'the authorization request sent a code_challenge, so the token request must send code_verifier',
+      });
     }
     if (!isValidPkceValue(verifier) || !verifyS256(verifier, record.codeChallenge)) {
-      return new InvalidGrant(
-        'PKCE verification failed',
-        `code_verifier ${fingerprint(verifier)} does not match: stored code_challenge ${record.codeChallenge}, S256(code_verifier) ${s256(verifier)}`,
-        'pkce_mismatch',
-      );
+      const facts = { verifierFingerprint: fingerprint(verifier), storedChallenge: record.codeChallenge, verifierS256: s256(verifier) };
+      return new InvalidGrant('PKCE verification failed', {
+        kind: 'pkce_mismatch',
+        facts,
+        debug: `code_verifier ${facts.verifierFingerprint} does not match: stored code_challenge ${facts.storedChallenge}, S256(code_verifier) ${facts.verifierS256}`,
+      });
     }
   } else if (verifier !== undefined) {
-    return new InvalidGrant('code_verifier sent but the authorization request had no code_challenge', 'a code_verifier for a code issued without code_challenge is a PKCE downgrade attempt (RFC 9700 §4.8.2)', 'pkce_downgrade');
+    return new InvalidGrant('code_verifier sent but the authorization request had no code_challenge', {
+      kind: 'pkce_downgrade',
+      facts: {},
+      debug: 'a code_verifier for a code issued without code_challenge is a PKCE downgrade attempt (RFC 9700 §4.8.2)',
+    });
   }
   return undefined;
 }
 
 export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: CodeExchangeParams): IssuedTokens {
   if (params.code === undefined || params.code === '') {
-    throw new InvalidRequest('code is missing', 'grant_type=authorization_code without a code parameter', 'code_missing');
+    throw new InvalidRequest('code is missing', { kind: 'code_missing', facts: {}, debug: 'grant_type=authorization_code without a code parameter' });
   }
   const code = params.code;
   const hash = tokenHash(code);
@@ -57,26 +66,36 @@ export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: Code
     const record = tx.codes.find(hash);
     const now = deps.now();
     if (!record) {
-      return new InvalidGrant('invalid authorization code', `code ${fingerprint(code)} is unknown (never issued, or older than a day)`, 'code_unknown');
+      const codeFingerprint = fingerprint(code);
+      return new InvalidGrant('invalid authorization code', {
+        kind: 'code_unknown',
+        facts: { codeFingerprint },
+        debug: `code ${codeFingerprint} is unknown (never issued, or older than a day)`,
+      });
     }
     if (record.clientId !== client.clientId) {
-      return new InvalidGrant('code was issued to another client', `code was issued to "${record.clientId}" but redeemed by "${client.clientId}"`, 'code_client_mismatch');
+      return new InvalidGrant('code was issued to another client', {
+        kind: 'code_client_mismatch',
+        facts: { issuedTo: record.clientId, presentedBy: client.clientId },
+        debug: `code was issued to "${record.clientId}" but redeemed by "${client.clientId}"`,
+      });
     }
     if (record.consumedAt !== undefined) {
       revokeGrantIn(deps, tx, record.grantId, 'authorization code replayed');
-      return new InvalidGrant(
-        'authorization code already used',
-        `code ${fingerprint(code)} was already redeemed ${Math.round((now - record.consumedAt) / 1000)} s ago; grant ${record.grantId} and every token issued from it are revoked (RFC 9700 §4.5)`,
-        'code_replay',
-      );
+      const facts = { codeFingerprint: fingerprint(code), grantId: record.grantId, redeemedSecondsAgo: Math.round((now - record.consumedAt) / 1000) };
+      return new InvalidGrant('authorization code already used', {
+        kind: 'code_replay',
+        facts,
+        debug: `code ${facts.codeFingerprint} was already redeemed ${facts.redeemedSecondsAgo} s ago; grant ${facts.grantId} and every token issued from it are revoked (RFC 9700 §4.5)`,
+      });
     }
     if (now > record.expiresAt) {
       const age = Math.round((now - record.issuedAt) / 1000);
-      return new InvalidGrant(
-        'authorization code expired',
-        `code is ${age} s old and auth_code_lifetime is ${deps.lifetimes.authCode} s; the token request came too late (if the user was quick, check this machine's clock: a skewed clock makes codes expire early)`,
-        'code_expired',
-      );
+      return new InvalidGrant('authorization code expired', {
+        kind: 'code_expired',
+        facts: { ageSeconds: age, lifetimeSeconds: deps.lifetimes.authCode },
+        debug: `code is ${age} s old and auth_code_lifetime is ${deps.lifetimes.authCode} s; the token request came too late (if the user was quick, check this machine's clock: a skewed clock makes codes expire early)`,
+      });
     }
     const refused = verifyRequest(record, params);
     if (refused) return refused;

@@ -24,59 +24,78 @@ export interface RefreshOutcome {
   behind?: number;
 }
 
-const ago = (now: number, at: number) => `${Math.round((now - at) / 1000)} s ago`;
-
 export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: RefreshParams): RefreshOutcome {
   const presented = params.refresh_token;
   if (presented === undefined || presented === '') {
-    throw new InvalidRequest('refresh_token is missing', 'grant_type=refresh_token without a refresh_token parameter', 'refresh_missing');
+    throw new InvalidRequest('refresh_token is missing', { kind: 'refresh_missing', facts: {}, debug: 'grant_type=refresh_token without a refresh_token parameter' });
   }
   const hash = tokenHash(presented);
   const fp = fingerprint(presented);
   const outcome = deps.storage.transaction((tx): RefreshOutcome | OAuthError => {
     const token = tx.tokens.find(hash);
     if (!token || token.kind !== 'refresh') {
-      return new InvalidGrant(
-        'invalid refresh token',
-        `refresh token ${fp} is unknown: never issued here, superseded longer ago than the grace window, or unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s)`,
-        'refresh_unknown',
-      );
+      return new InvalidGrant('invalid refresh token', {
+        kind: 'refresh_unknown',
+        facts: { tokenFingerprint: fp, idleLifetimeSeconds: deps.lifetimes.refreshIdle },
+        debug: `refresh token ${fp} is unknown: never issued here, superseded longer ago than the grace window, or unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s)`,
+      });
     }
     const now = deps.now();
     if (token.expiresAt <= now) {
-      return new InvalidGrant('refresh token expired', `refresh token ${fp} was unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s); the user must link again`, 'refresh_expired');
+      return new InvalidGrant('refresh token expired', {
+        kind: 'refresh_expired',
+        facts: { tokenFingerprint: fp, idleLifetimeSeconds: deps.lifetimes.refreshIdle },
+        debug: `refresh token ${fp} was unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s); the user must link again`,
+      });
     }
     const grant = tx.grants.find(token.grantId);
     if (!grant) {
-      return new InvalidGrant('invalid refresh token', `the grant ${token.grantId} of refresh token ${fp} no longer exists (idle longer than refresh_token_idle_lifetime)`, 'grant_missing');
+      return new InvalidGrant('invalid refresh token', {
+        kind: 'grant_missing',
+        facts: { tokenFingerprint: fp, grantId: token.grantId },
+        debug: `the grant ${token.grantId} of refresh token ${fp} no longer exists (idle longer than refresh_token_idle_lifetime)`,
+      });
     }
     // The client first: another client's token must not let it learn or change anything about the grant.
     if (grant.clientId !== client.clientId) {
-      return new InvalidGrant('refresh token was issued to another client', `refresh token of "${grant.clientId}" presented by "${client.clientId}"`, 'refresh_client_mismatch');
+      return new InvalidGrant('refresh token was issued to another client', {
+        kind: 'refresh_client_mismatch',
+        facts: { issuedTo: grant.clientId, presentedBy: client.clientId },
+        debug: `refresh token of "${grant.clientId}" presented by "${client.clientId}"`,
+      });
     }
     if (grant.revokedAt !== undefined) {
-      return new InvalidGrant(
-        'the grant has been revoked',
-        `grant ${grant.id} of ${grant.username} was revoked at ${new Date(grant.revokedAt).toISOString()} (${grant.revokedReason}); the user must link again`,
-        'grant_revoked',
-      );
+      const facts = { grantId: grant.id, username: grant.username, revokedAt: new Date(grant.revokedAt).toISOString(), reason: grant.revokedReason };
+      return new InvalidGrant('the grant has been revoked', {
+        kind: 'grant_revoked',
+        facts,
+        debug: `grant ${grant.id} of ${grant.username} was revoked at ${facts.revokedAt} (${grant.revokedReason}); the user must link again`,
+      });
     }
     const where = standing(grant.refresh, hash, client.clientType, deps.grace, now);
     if (where.is === 'reuse') {
       revokeGrantIn(deps, tx, grant.id, `refresh token reuse by ${client.clientId}`);
-      return new InvalidGrant(
-        'refresh token has already been used',
-        `refresh token ${fp} of grant ${grant.id} (${grant.username}) was presented after a newer token from it had been rotated: possible token theft (public client "${client.clientId}", rotation with reuse detection), the grant is revoked and the user must link again`,
-        'refresh_reuse',
-      );
+      return new InvalidGrant('refresh token has already been used', {
+        kind: 'refresh_reuse',
+        facts: { tokenFingerprint: fp, grantId: grant.id, username: grant.username, clientId: client.clientId },
+        debug: `refresh token ${fp} of grant ${grant.id} (${grant.username}) was presented after a newer token from it had been rotated: possible token theft (public client "${client.clientId}", rotation with reuse detection), the grant is revoked and the user must link again`,
+      });
     }
     if (where.is === 'too_old') {
-      const when = where.supersededAt === undefined ? 'before the grace window' : `${where.behind} generation(s) back, superseded ${ago(now, where.supersededAt)}`;
-      return new InvalidGrant(
-        'refresh token has been superseded',
-        `refresh token ${fp} of grant ${grant.id} (${grant.username}) was superseded ${when}, outside the grace window (${deps.grace.generations} generations, ${deps.grace.periodSeconds} s: refresh_token_grace_generations / refresh_token_grace_period); the grant itself stays valid with its newer tokens`,
-        'refresh_superseded',
-      );
+      const supersededSecondsAgo = where.supersededAt === undefined ? undefined : Math.round((now - where.supersededAt) / 1000);
+      const when = supersededSecondsAgo === undefined ? 'before the grace window' : `${where.behind} generation(s) back, superseded ${supersededSecondsAgo} s ago`;
+      return new InvalidGrant('refresh token has been superseded', {
+        kind: 'refresh_superseded',
+        facts: {
+          tokenFingerprint: fp,
+          grantId: grant.id,
+          username: grant.username,
+          ...(supersededSecondsAgo === undefined ? {} : { behind: where.behind, supersededSecondsAgo }),
+          graceGenerations: deps.grace.generations,
+          gracePeriodSeconds: deps.grace.periodSeconds,
+        },
+        debug: `refresh token ${fp} of grant ${grant.id} (${grant.username}) was superseded ${when}, outside the grace window (${deps.grace.generations} generations, ${deps.grace.periodSeconds} s: refresh_token_grace_generations / refresh_token_grace_period); the grant itself stays valid with its newer tokens`,
+      });
     }
     let accessScopes: string[];
     try {
