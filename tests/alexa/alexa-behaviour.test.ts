@@ -9,8 +9,8 @@
  */
 import net from 'node:net';
 import {
-  AuthStyle, Browser, TokenBody, alexaAuthorize, introspectAsResourceServer, linkAccount, linkInBrowser, openConsentPage, pkcePair,
-  refresh, tokenRequest,
+  AuthStyle, Browser, PUBLIC_APP, TokenBody, alexaAuthorize, decide, exchangeCode, isActive, issueCode, link, linkAccount, linkPublic, openConsentPage, pkcePair,
+  refresh, refreshOk, refreshPublic,
 } from '../helpers/alexa-client';
 import { RunningServer } from '../../src/main';
 import { ServerProcess, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForTrace } from '../helpers/test-server';
@@ -21,7 +21,7 @@ const REGIONS = {
   'Europe (layla.amazon.com)': 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR',
   'Far East (alexa.amazon.co.jp)': 'https://alexa.amazon.co.jp/api/skill/link/M2TESTVENDOR',
 };
-const PUBLIC_REDIRECT = 'https://app.example.com/callback';
+const EUROPE = REGIONS['Europe (layla.amazon.com)'];
 
 const SEED = Number(process.env.ALEXA_SEED ?? Date.now() % 1_000_000);
 /** mulberry32: small, seedable, good enough to pick orders. */
@@ -49,32 +49,12 @@ beforeAll(() => {
   console.log(`alexa-behaviour seed ${SEED} (ALEXA_SEED=${SEED} to repeat)`);
 });
 
-async function refreshOk(url: string, token: string, auth: AuthStyle = 'basic'): Promise<TokenBody> {
-  const res = await refresh(url, token, auth);
-  const body = await res.text();
-  if (res.status !== 200) throw new Error(`refresh answered ${res.status}: ${body}`);
-  return JSON.parse(body) as TokenBody;
-}
-
 async function expectInvalidGrant(res: Response): Promise<void> {
   expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: expect.any(String) } });
 }
 
-async function isActive(url: string, token: string): Promise<boolean> {
-  const res = await introspectAsResourceServer(url, token);
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { active: boolean }).active;
-}
-
 /** The whole link as Alexa does it for one region and one credential style: authorize, login, approve, exchange. */
-async function linkFor(url: string, redirectUri: string, auth: AuthStyle): Promise<{ redirect: URL; tokens: TokenBody }> {
-  const { verifier, challenge } = pkcePair();
-  const redirect = await linkInBrowser(new Browser(url), alexaAuthorize({ redirect_uri: redirectUri, code_challenge: challenge, code_challenge_method: 'S256' }));
-  const res = await tokenRequest(url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: redirectUri, code_verifier: verifier }, auth);
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`code exchange answered ${res.status}: ${text}`);
-  return { redirect, tokens: JSON.parse(text) as TokenBody };
-}
+const linkFor = (url: string, redirectUri: string, auth: AuthStyle) => link(url, { auth, params: { redirect_uri: redirectUri } });
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -249,17 +229,16 @@ describe('(e) a double tap on Approve over a slow network', () => {
       const browser = new Browser(proxy.url);
       const { verifier, challenge } = pkcePair();
       const consent = await openConsentPage(browser, alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
-      const form = { request_id: consent.requestId, csrf: consent.csrf, decision: 'approve' };
       const codesBefore = server.deps.grants.storage.read((tx) => tx.codes.list()).length;
-      const first = browser.postForm('/alexa/consent', form);
+      const first = decide(browser, consent);
       await sleep(150);
-      const second = browser.postForm('/alexa/consent', form);
+      const second = decide(browser, consent);
       const [a, b] = await Promise.all([first, second]);
 
       // What the browser shows is the answer to the second tap.
       expect(b.status).toBe(303);
       const shown = new URL(b.headers.get('location')!);
-      expect(`${shown.origin}${shown.pathname}`).toBe(REGIONS['Europe (layla.amazon.com)']);
+      expect(`${shown.origin}${shown.pathname}`).toBe(EUROPE);
       expect(shown.searchParams.get('state')).toBe('alexa-state-123');
       expect(a.status).toBe(303);
       const code = new URL(a.headers.get('location')!).searchParams.get('code');
@@ -273,7 +252,7 @@ describe('(e) a double tap on Approve over a slow network', () => {
       // Never a second code: the two taps stored one.
       expect(server.deps.grants.storage.read((tx) => tx.codes.list()).length).toBe(codesBefore + 1);
 
-      const exchanged = await tokenRequest(server.url, { grant_type: 'authorization_code', code: code!, redirect_uri: REGIONS['Europe (layla.amazon.com)'], code_verifier: verifier });
+      const exchanged = await exchangeCode(server.url, code!, verifier);
       expect(exchanged.status).toBe(200);
       const tokens = (await exchanged.json()) as TokenBody;
       expect(await refreshOk(server.url, tokens.refresh_token)).toMatchObject({ token_type: 'Bearer' });
@@ -295,11 +274,10 @@ describe('(e) repeated approvals against the clock', () => {
   async function approveTwice(beforeFirst: number, gap: number): Promise<{ first: Response; second: Response; secondPage: string }> {
     const browser = new Browser(clocked.url);
     const consent = await openConsentPage(browser, alexaAuthorize());
-    const form = { request_id: consent.requestId, csrf: consent.csrf, decision: 'approve' };
     t += beforeFirst;
-    const first = await browser.postForm('/alexa/consent', form);
+    const first = await decide(browser, consent);
     t += gap;
-    const second = await browser.postForm('/alexa/consent', form);
+    const second = await decide(browser, consent);
     return { first, second, secondPage: await second.text() };
   }
   const codeOf = (res: Response) => new URL(res.headers.get('location')!).searchParams.get('code');
@@ -332,17 +310,15 @@ describe('(e) repeated approvals against the clock', () => {
 
 describe('(f) another client and Alexa\'s codes', () => {
   const presentAsPublic = (code: string, verifier: string) =>
-    tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: PUBLIC_REDIRECT, code_verifier: verifier }, 'none', 'public-app');
+    exchangeCode(server.url, code, verifier, { redirect_uri: PUBLIC_APP.redirectUri }, 'none', PUBLIC_APP.clientId);
 
   it('the public client replays Alexa\'s spent code: invalid_grant, and Alexa\'s tokens keep working', async () => {
-    const { verifier, challenge } = pkcePair();
-    const redirect = await linkInBrowser(new Browser(server.url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
-    const code = redirect.searchParams.get('code')!;
-    const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: REGIONS['Europe (layla.amazon.com)'], code_verifier: verifier });
+    const { code, verifier } = await issueCode(server.url);
+    const res = await exchangeCode(server.url, code, verifier);
     expect(res.status).toBe(200);
     const alexa = (await res.json()) as TokenBody;
 
-    await expectInvalidGrant(await presentAsPublic(code, verifier));
+    await expectInvalidGrant(await presentAsPublic(code, verifier!));
     const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'code_client_mismatch' && e.clientId === 'public-app');
     expect(entry.outcome).toBe('error');
 
@@ -352,33 +328,24 @@ describe('(f) another client and Alexa\'s codes', () => {
   });
 
   it('the public client presents Alexa\'s code before Alexa does: invalid_grant, and Alexa then exchanges it', async () => {
-    const { verifier, challenge } = pkcePair();
-    const redirect = await linkInBrowser(new Browser(server.url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
-    const code = redirect.searchParams.get('code')!;
-    await expectInvalidGrant(await presentAsPublic(code, verifier));
-    const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: REGIONS['Europe (layla.amazon.com)'], code_verifier: verifier });
+    const { code, verifier } = await issueCode(server.url);
+    await expectInvalidGrant(await presentAsPublic(code, verifier!));
+    const res = await exchangeCode(server.url, code, verifier);
     expect(res.status).toBe(200);
   });
 });
 
 describe('(g) a public client\'s true reuse still revokes', () => {
   it('a token two rotations old: invalid_grant, every token of the link dead, and the trace says security', async () => {
-    const { verifier, challenge } = pkcePair();
-    const redirect = await linkInBrowser(new Browser(server.url), {
-      client_id: 'public-app', redirect_uri: PUBLIC_REDIRECT, response_type: 'code', scope: 'music.read', code_challenge: challenge, code_challenge_method: 'S256',
-    });
-    const refreshPublic = (token: string) => tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: token }, 'none', 'public-app');
-    const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: PUBLIC_REDIRECT, code_verifier: verifier }, 'none', 'public-app');
-    expect(res.status).toBe(200);
-    const r0 = (await res.json()) as TokenBody;
-    const r1 = (await (await refreshPublic(r0.refresh_token)).json()) as TokenBody;
-    const r2res = await refreshPublic(r1.refresh_token);
+    const r0 = await linkPublic(server.url);
+    const r1 = (await (await refreshPublic(server.url, r0.refresh_token)).json()) as TokenBody;
+    const r2res = await refreshPublic(server.url, r1.refresh_token);
     expect(r2res.status).toBe(200);
     const r2 = (await r2res.json()) as TokenBody;
     expect(await isActive(server.url, r2.access_token)).toBe(true);
 
-    await expectInvalidGrant(await refreshPublic(r0.refresh_token));
-    await expectInvalidGrant(await refreshPublic(r2.refresh_token));
+    await expectInvalidGrant(await refreshPublic(server.url, r0.refresh_token));
+    await expectInvalidGrant(await refreshPublic(server.url, r2.refresh_token));
     for (const t of [r0, r1, r2]) expect(await isActive(server.url, t.access_token)).toBe(false);
     const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.kind === 'refresh_reuse' && e.clientId === 'public-app');
     expect(entry).toMatchObject({ outcome: 'security', error: 'invalid_grant' });

@@ -146,14 +146,15 @@ function formOf(html: string, response: Response): PageForm {
   return { html, requestId: hiddenField(html, 'request_id'), csrf: hiddenField(html, 'csrf'), response };
 }
 
-async function pageForm(res: Response, expected: 'login' | 'consent'): Promise<PageForm> {
+/** The login or consent page a response carries, with its form; throws if it is not that page. */
+export async function readForm(res: Response, expected: 'login' | 'consent'): Promise<PageForm> {
   const html = await res.text();
   if (res.status !== 200 || !(expected === 'login' ? isLoginPage : isConsentPage)(html)) throw new Error(`expected the ${expected} page, got ${res.status}:\n${html.slice(0, 2000)}`);
   return formOf(html, res);
 }
 
 export async function openLoginPage(browser: Browser, params: AuthorizeParams = alexaAuthorize()): Promise<PageForm> {
-  return pageForm(await browser.request(authorizeUrl(params)), 'login');
+  return readForm(await browser.request(authorizeUrl(params)), 'login');
 }
 
 /** Posts the login form as `user`; `headers` adds request headers (X-Forwarded-For behind a trusted proxy). */
@@ -174,7 +175,7 @@ export async function attemptLogin(baseUrl: string, user: User, headers: Record<
 /** The consent page a successful login (303) sends the browser to. */
 export async function consentAfterLogin(browser: Browser, login: Response): Promise<PageForm> {
   if (login.status !== 303) throw new Error(`login answered ${login.status}: ${await login.text()}`);
-  return pageForm(await browser.follow(login), 'consent');
+  return readForm(await browser.follow(login), 'consent');
 }
 
 /** Authorize and log in; returns the consent page with its hidden fields. */

@@ -5,8 +5,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { RunningServer } from '../../src/main';
-import { alexaAuthorize, authorizeUrl, basicAuth, issueCode, pkcePair } from '../helpers/alexa-client';
-import { ALEXA_REDIRECT, CLIENT_SECRET, TraceEntry, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
+import { alexaAuthorize, authorizeUrl, issueCode, pkcePair, tokenRequest } from '../helpers/alexa-client';
+import { ALEXA_REDIRECT, TraceEntry, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -18,11 +18,7 @@ const REGISTERED = (testOptions().clients as Array<{ redirect_uris: string[] }>)
 
 async function tokenWithId(form: Record<string, string>): Promise<{ res: Response; entry: TraceEntry }> {
   const requestId = randomUUID();
-  const res = await fetch(`${server.url}/alexa/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('amazon-alexa', CLIENT_SECRET), 'x-request-id': requestId },
-    body: new URLSearchParams(form).toString(),
-  });
+  const res = await tokenRequest(server.url, form, 'basic', undefined, undefined, { headers: { 'x-request-id': requestId } });
   // The request id is ours; the client's X-Request-Id is recorded beside it, never as it.
   const ours = res.headers.get('x-request-id');
   expect(ours).toMatch(/^[0-9a-f-]{36}$/);
@@ -74,11 +70,7 @@ it('each browser step of a link leaves an ok entry: authorize, login, consent', 
 
 it('a wrong client secret: the cause says which scheme and compares fingerprints', async () => {
   const requestId = randomUUID();
-  await fetch(`${server.url}/alexa/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': requestId },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'amazon-alexa', client_secret: 'wrong' }).toString(),
-  });
+  await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', 'amazon-alexa', 'wrong', { headers: { 'x-request-id': requestId } });
   const entry = await waitForTrace(server.dataDir, (e) => e.clientRequestId === requestId);
   expect(entry).toMatchObject({ outcome: 'error', error: 'invalid_client', kind: 'client_secret_mismatch' });
   expect(entry.cause).toMatch(/received #[0-9a-f]{8}, configured #[0-9a-f]{8}, scheme credentials in request body/);

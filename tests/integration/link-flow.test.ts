@@ -2,7 +2,9 @@
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { ALEXA_REDIRECT, startInProcess } from '../helpers/test-server';
-import { Browser, alexaAuthorize, linkAccount, linkInBrowser, pkcePair, refresh, tokenRequest, AuthStyle, TokenBody } from '../helpers/alexa-client';
+import {
+  AuthStyle, Browser, PUBLIC_REDIRECT, TokenBody, alexaAuthorize, authorizeUrl, exchangeCode, linkAccount, linkInBrowser, pkcePair, publicAuthorize, refresh, refreshPublic, tokenRequest,
+} from '../helpers/alexa-client';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -60,26 +62,20 @@ it('stores only hashes: no raw token or code appears in the database file', asyn
 
 it('a public client links with PKCE and no secret', async () => {
   const { verifier, challenge } = pkcePair();
-  const redirect = await linkInBrowser(new Browser(server.url), {
-    client_id: 'public-app',
-    redirect_uri: 'https://app.example.com/callback',
-    response_type: 'code',
-    state: 's',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  });
-  const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: 'https://app.example.com/callback', code_verifier: verifier }, 'none', 'public-app');
+  // No scope asked: the client's registered scopes.
+  const redirect = await linkInBrowser(new Browser(server.url), publicAuthorize(challenge, { state: 's', scope: undefined }));
+  const res = await exchangeCode(server.url, redirect.searchParams.get('code')!, verifier, { redirect_uri: PUBLIC_REDIRECT }, 'none', 'public-app');
   expect(res.status).toBe(200);
   const tokens = (await res.json()) as TokenBody;
   expect(tokens.scope).toBe('music.read');
-  const again = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, 'none', 'public-app');
+  const again = await refreshPublic(server.url, tokens.refresh_token);
   expect(again.status).toBe(200);
 });
 
 it('a second link while logged in skips the login page and goes straight to consent', async () => {
   const browser = new Browser(server.url);
   await linkInBrowser(browser);
-  const page = await browser.request(`/alexa/authorize?${new URLSearchParams(alexaAuthorize() as Record<string, string>)}`);
+  const page = await browser.request(authorizeUrl(alexaAuthorize()));
   const html = await page.text();
   expect(html).toContain('Approve &amp; Link Account');
   expect(html).not.toContain('name="password"');

@@ -5,7 +5,7 @@
  */
 import { RunningServer } from '../../src/main';
 import {
-  Browser, alexaAuthorize, authorizeUrl, exchangeCode, hiddenField, openConsentPage, openLoginPage, pkcePair, submitLogin,
+  Browser, alexaAuthorize, authorizeUrl, decide, exchangeCode, hiddenField, openConsentPage, openLoginPage, pkcePair, submitLogin,
 } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, OWNER, startInProcess } from '../helpers/test-server';
 
@@ -65,7 +65,7 @@ describe('no login, no link', () => {
   it('approving without having logged in gives the login page (401), never a code', async () => {
     const browser = new Browser(server.url);
     const form = await openLoginPage(browser);
-    const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    const res = await decide(browser, form);
     expect(res.status).toBe(401);
     expectNoRedirect(res);
     expect(await res.text()).toContain('name="password"');
@@ -132,11 +132,11 @@ describe('CSRF token and flow cookie', () => {
     const form = await openConsentPage(victim);
     const attacker = new Browser(server.url);
     await openConsentPage(attacker); // logged in, with its own flow
-    const res = await attacker.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    const res = await decide(attacker, form);
     expect(res.status).toBe(403);
     expectNoRedirect(res);
     // the victim's own approval still works
-    const approve = await victim.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    const approve = await decide(victim, form);
     expect(approve.status).toBe(303);
   });
 
@@ -194,7 +194,7 @@ describe('consent', () => {
     const state = 'st&te=with+odd/chars é%20';
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser, alexaAuthorize({ state }));
-    const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    const res = await decide(browser, form);
     expect(res.status).toBe(303);
     const location = new URL(res.headers.get('location')!);
     expect(location.origin + location.pathname).toBe(ALEXA_REDIRECT);
@@ -207,7 +207,7 @@ describe('consent', () => {
   it('approve without a state sends no state', async () => {
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser, alexaAuthorize({ state: undefined }));
-    const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    const res = await decide(browser, form);
     const location = new URL(res.headers.get('location')!);
     expect(location.searchParams.has('state')).toBe(false);
     expect(location.searchParams.has('code')).toBe(true);
@@ -216,7 +216,7 @@ describe('consent', () => {
   it('deny: 303 with error=access_denied, the state and iss, and no code', async () => {
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser);
-    const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'deny' });
+    const res = await decide(browser, form, 'deny');
     expect(res.status).toBe(303);
     const location = new URL(res.headers.get('location')!);
     expect(location.origin + location.pathname).toBe(ALEXA_REDIRECT);
@@ -229,7 +229,7 @@ describe('consent', () => {
   it('a decision other than approve is a denial', async () => {
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser);
-    const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'Approve' });
+    const res = await decide(browser, form, 'Approve');
     expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('access_denied');
   });
 
@@ -262,8 +262,8 @@ describe('consent', () => {
   it('after deny, the same form posted with approve answers the denial again: never a code', async () => {
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser);
-    const denied = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'deny' });
-    const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    const denied = await decide(browser, form, 'deny');
+    const res = await decide(browser, form);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(denied.headers.get('location'));
     expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('access_denied');
@@ -274,7 +274,7 @@ describe('consent', () => {
     const { verifier, challenge } = pkcePair();
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser, alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
-    const res = await browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    const res = await decide(browser, form);
     const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
     const token = await exchangeCode(server.url, code, verifier);
     expect(token.status).toBe(200);

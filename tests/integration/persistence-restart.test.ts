@@ -7,7 +7,7 @@ import net from 'node:net';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { openDataFolder } from '../../src/data-folder';
-import { TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh } from '../helpers/alexa-client';
+import { TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh, revoke } from '../helpers/alexa-client';
 import { CLIENT_SECRET, ServerProcess, spawnServer, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
 
 /**
@@ -107,11 +107,7 @@ it('a grant revoked before a restart stays revoked after it', async () => {
   proc = await spawnServer(dataDir, testOptions());
   const linked = await linkAccount(proc.url);
   const next = (await (await refresh(proc.url, linked.refresh_token)).json()) as TokenBody;
-  const revoked = await fetch(`${proc.url}/alexa/revoke`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('amazon-alexa', CLIENT_SECRET) },
-    body: new URLSearchParams({ token: next.refresh_token }).toString(),
-  });
+  const revoked = await revoke(proc.url, next.refresh_token);
   expect(revoked.status).toBe(200);
   expect((await refresh(proc.url, linked.refresh_token)).status).toBe(400);
   proc.child.kill('SIGTERM');

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import {
-  Browser, TokenBody, alexaAuthorize, basicAuth, exchangeCode, hiddenField, linkInBrowser, openLoginPage, pkcePair,
-  rawTokenRequest, refresh, submitLogin, tokenRequest,
+  Browser, TokenBody, alexaAuthorize, basicAuth, consentAfterLogin, decide, exchangeCode, linkInBrowser, openLoginPage, pkcePair,
+  rawTokenRequest, refresh, revoke, submitLogin, tokenRequest,
 } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, TraceEntry, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 
@@ -42,12 +42,11 @@ beforeAll(async () => {
   keep('login csrf', login.csrf);
   await submitLogin(browser, login, { username: OWNER.username, password: keep('wrong password', 'not-the-password-Zq81x') });
   const loggedIn = await submitLogin(browser, login);
-  const consentHtml = await (await browser.request(`/alexa/${loggedIn.headers.get('location')}`)).text();
-  const consent = { requestId: hiddenField(consentHtml, 'request_id'), csrf: hiddenField(consentHtml, 'csrf') };
+  const consent = await consentAfterLogin(browser, loggedIn);
   keep('consent csrf', consent.csrf);
   keep('flow cookie', browser.cookie('maoauth_flow'));
   keep('session cookie', browser.cookie('maoauth_session'));
-  const approve = await browser.postForm('/alexa/consent', { request_id: consent.requestId, csrf: consent.csrf, decision: 'approve' });
+  const approve = await decide(browser, consent);
   const code = keep('code', new URL(approve.headers.get('location')!).searchParams.get('code'));
 
   // Token failures with the code: wrong secret (Basic and body), wrong verifier, Authorization without a scheme.
@@ -86,11 +85,7 @@ beforeAll(async () => {
   const fifth = (await (await refresh(url, second.refresh_token)).json()) as TokenBody;
   keep('access token 5', fifth.access_token);
   keep('refresh token 5', fifth.refresh_token);
-  await fetch(`${url}/alexa/revoke`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('amazon-alexa', CLIENT_SECRET) },
-    body: new URLSearchParams({ token: fifth.refresh_token }).toString(),
-  });
+  await revoke(url, fifth.refresh_token);
   await refresh(url, fourth.refresh_token);
 
   // A PKCE downgrade attempt with a third code.

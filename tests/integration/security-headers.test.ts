@@ -3,7 +3,7 @@
  * X-Frame-Options DENY), Referrer-Policy no-referrer (the code in the redirect URL must not leak), no scripts.
  */
 import { RunningServer } from '../../src/main';
-import { Browser, alexaAuthorize, authorizeUrl, linkAccount, openConsentPage, openLoginPage, submitLogin, tokenRequest } from '../helpers/alexa-client';
+import { Browser, alexaAuthorize, authorizeUrl, decide, linkAccount, openConsentPage, openLoginPage, submitLogin, tokenRequest } from '../helpers/alexa-client';
 import { startInProcess } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
@@ -38,14 +38,14 @@ const responses: Array<[string, () => Promise<Response>]> = [
     const browser = new Browser(server.url);
     const form = await openLoginPage(browser);
     const login = await submitLogin(browser, form);
-    return browser.request(`/alexa/${login.headers.get('location')}`);
+    return browser.follow(login);
   }],
   ['the authorize error page', async () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ client_id: 'nobody' }))}`)],
   ['the authorize error redirect', async () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ response_type: 'token' }))}`, { redirect: 'manual' })],
   ['the approve redirect', async () => {
     const browser = new Browser(server.url);
     const form = await openConsentPage(browser);
-    return browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision: 'approve' });
+    return decide(browser, form);
   }],
   ['a failed login', async () => {
     const browser = new Browser(server.url);

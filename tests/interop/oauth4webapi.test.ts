@@ -5,7 +5,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { RunningServer } from '../../src/main';
-import { Browser, hiddenField } from '../helpers/alexa-client';
+import { Browser, consentAfterLogin, decide, readForm, submitLogin } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, RESOURCE_SERVER, startInProcess } from '../helpers/test-server';
 
 let server: RunningServer;
@@ -25,15 +25,9 @@ async function discover(): Promise<oauth.AuthorizationServer> {
 /** The owner's part, in a browser: log in and approve. Returns the redirect the client receives. */
 async function ownerApproves(authorizationUrl: URL): Promise<URL> {
   const browser = new Browser(server.url);
-  const html = await (await browser.request(authorizationUrl.href)).text();
-  const login = await browser.postForm('/alexa/login', {
-    request_id: hiddenField(html, 'request_id'),
-    csrf: hiddenField(html, 'csrf'),
-    ...OWNER,
-  });
+  const login = await submitLogin(browser, await readForm(await browser.request(authorizationUrl), 'login'), OWNER);
   expect(login.status).toBe(303);
-  const consent = await (await browser.request(new URL(login.headers.get('location')!, `${server.url}/alexa/`).href)).text();
-  const approved = await browser.postForm('/alexa/consent', { request_id: hiddenField(consent, 'request_id'), csrf: hiddenField(consent, 'csrf'), decision: 'approve' });
+  const approved = await decide(browser, await consentAfterLogin(browser, login));
   expect(approved.status).toBe(303);
   return new URL(approved.headers.get('location')!);
 }

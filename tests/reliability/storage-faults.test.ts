@@ -9,7 +9,7 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { holdWriteLock } from '../helpers/sqlite';
-import { TokenBody, introspectOnce, linkAccount, refreshOnce } from '../helpers/alexa-client';
+import { TokenBody, alexaAuthorize, authorizeUrl, introspectOnce, linkAccount, refreshOnce } from '../helpers/alexa-client';
 import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { chattrWorks, eventually, health, killHard, mountTmpfs, setImmutable, sleep, stopGracefully } from './helpers';
 
@@ -234,7 +234,7 @@ describe('a damaged database file', () => {
     expect(h.body.store).toContain(file);
     expect(h.body.store).toMatch(/restore oauth\.sqlite from a backup/);
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
-    const page = await fetch(`${proc.url}/alexa/authorize?response_type=code&client_id=amazon-alexa&redirect_uri=${encodeURIComponent('https://layla.amazon.com/api/skill/link/M2TESTVENDOR')}`);
+    const page = await fetch(`${proc.url}${authorizeUrl(alexaAuthorize({ state: undefined, scope: undefined }))}`);
     expect(page.status).toBe(503);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).not.toMatch(/at .*\.js:\d+/); // no stack trace

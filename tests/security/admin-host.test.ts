@@ -4,7 +4,7 @@
  * host. The loopback listener serves only localhost, 127.0.0.1 and [::1] with its port; Ingress is unaffected.
  */
 import { LOOPBACK } from '../../src/http/admin/access';
-import { linkAccount } from '../helpers/alexa-client';
+import { linkAccount, refresh } from '../helpers/alexa-client';
 import { waitForTrace } from '../helpers/test-server';
 import { AdminServer, PROXY_ADDRESS, rawRequest, startWithAdmin } from '../admin/admin-helpers';
 
@@ -45,11 +45,7 @@ it('a rebinding page cannot revoke: its POST names its own host and is refused b
     body: `csrf=${encodeURIComponent(csrf!)}&confirm=revoke-all`,
   });
   expect(res.status).toBe(421);
-  const still = await fetch(`${server.url}/alexa/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`amazon-alexa:${encodeURIComponent('alexa-console-secret-0123456789abcdef')}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(),
-  });
+  const still = await refresh(server.url, tokens.refresh_token);
   expect(still.status).toBe(200);
 });
 

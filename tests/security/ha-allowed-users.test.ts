@@ -5,7 +5,7 @@
  */
 import { validateOptions } from '../../src/config/load-config';
 import { PasswordCheck } from '../../src/auth/user-authenticator';
-import { Browser, openLoginPage } from '../helpers/alexa-client';
+import { Browser, openLoginPage, submitLogin } from '../helpers/alexa-client';
 import { OWNER, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
 /** Home Assistant as the Supervisor would answer: case and surrounding spaces ignored. */
@@ -17,11 +17,7 @@ const homeAssistant: PasswordCheck = {
 async function login(url: string, username: string, password: string): Promise<{ status: number; body: string; page: string }> {
   const browser = new Browser(url);
   const form = await openLoginPage(browser);
-  const res = await browser.request('/alexa/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username, password }).toString(),
-  });
+  const res = await submitLogin(browser, form, { username, password });
   return { status: res.status, body: await res.text(), page: form.html };
 }
 

@@ -13,7 +13,7 @@ import winston from 'winston';
 import { createLogger } from '../../src/log/logger';
 import { UNTRUSTED_MAX, untrusted } from '../../src/log/untrusted';
 import { terminalSafe } from '../../src/cli/format';
-import { Browser, openLoginPage } from '../helpers/alexa-client';
+import { attemptLogin, tokenRequest } from '../helpers/alexa-client';
 import { startInProcess, tempDataDir, testOptions } from '../helpers/test-server';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'oauth-admin.js');
@@ -57,18 +57,8 @@ it('request data with \\n, ESC, C1 and bidi controls starts no line in the log a
     // client_id and redirect_uri on the authorize page; a username at the login form; a form client_id.
     await fetch(`${server.url}/alexa/authorize?response_type=code&client_id=${encodeURIComponent(HOSTILE)}`);
     await fetch(`${server.url}/alexa/authorize?response_type=code&client_id=amazon-alexa&redirect_uri=${encodeURIComponent(`https://evil.example/${HOSTILE}`)}`);
-    const browser = new Browser(server.url);
-    const form = await openLoginPage(browser);
-    await browser.request('/alexa/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username: HOSTILE, password: 'wrong password' }).toString(),
-    });
-    await fetch(`${server.url}/alexa/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: HOSTILE, client_id: HOSTILE, client_secret: 'x' }).toString(),
-    });
+    await attemptLogin(server.url, { username: HOSTILE, password: 'wrong password' });
+    await tokenRequest(server.url, { grant_type: HOSTILE }, 'body', HOSTILE, 'x');
     // A header value cannot hold \n, but it can hold a C1 CSI as a latin-1 byte: sent on a raw socket.
     await new Promise<void>((resolve, reject) => {
       const { port } = new URL(server.url);
