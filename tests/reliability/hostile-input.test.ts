@@ -9,7 +9,7 @@
 import net from 'node:net';
 import fc from 'fast-check';
 import { RunningServer } from '../../src/main';
-import { Browser, alexaAuthorize, authorizeUrl, hiddenField } from '../helpers/alexa-client';
+import { Browser, alexaAuthorize, authorizeUrl, openLoginPage } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, startInProcess, testOptions } from '../helpers/test-server';
 
 jest.setTimeout(300_000);
@@ -323,9 +323,7 @@ describe('the authorization endpoint with hostile query strings', () => {
 describe('login and consent forms with hostile input', () => {
   it('never a 5xx, always an HTML page or the redirect to consent', async () => {
     const browser = new Browser(server.url);
-    const page = await (await browser.request(authorizeUrl(alexaAuthorize()))).text();
-    const requestId = hiddenField(page, 'request_id');
-    const csrf = hiddenField(page, 'csrf');
+    const { requestId, csrf } = await openLoginPage(browser);
     const form = fc.oneof(
       encodedPairs,
       fc.tuple(encodedPiece, encodedPiece, fc.boolean()).map(([user, pass, realIds]) => `${realIds ? `request_id=${requestId}&csrf=${csrf}&` : ''}username=${user}&password=${pass}`),

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { haUsername, usernameLockKey } from '../../src/config/username';
 import { PasswordCheck } from '../../src/auth/user-authenticator';
 import { addressBucket, unmapIPv4 } from '../../src/log/client-address';
-import { Browser, openLoginPage } from '../helpers/alexa-client';
+import { attemptLogin } from '../helpers/alexa-client';
 import { rawRequest } from '../admin/admin-helpers';
 import { OWNER, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
@@ -51,16 +51,7 @@ describe('usernames', () => {
   it('login-user: " owner", "OWNER\\t" and "Owner " share the lock of "owner" (users option)', async () => {
     const server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { loginFailuresPerIp: 1000, loginFailuresPerUser: 3 } });
     try {
-      const attempt = async (username: string, ip: string, password = 'wrong password') => {
-        const browser = new Browser(server.url);
-        const form = await openLoginPage(browser);
-        const res = await browser.request('/alexa/login', {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
-          body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username, password }).toString(),
-        });
-        return res.status;
-      };
+      const attempt = async (username: string, ip: string, password = 'wrong password') => (await attemptLogin(server.url, { username, password }, { 'x-forwarded-for': ip })).status;
       expect(await attempt('owner', '198.51.100.1')).toBe(401);
       expect(await attempt(' owner', '198.51.100.2')).toBe(401);
       expect(await attempt('OWNER\t', '198.51.100.3')).toBe(401);
@@ -77,16 +68,7 @@ describe('usernames', () => {
     const ha: PasswordCheck = { check: async (u, p) => (haUsername(u) === 'jane' && p === 'jane password 123' ? 'match' : 'mismatch') };
     const server = await startInProcess({ options: testOptions({ users: [], trusted_proxies: ['loopback'] }), homeAssistantAuth: ha, rateLimits: { loginFailuresPerIp: 1000, loginFailuresPerUser: 2 } });
     try {
-      const attempt = async (username: string, ip: string, password: string) => {
-        const browser = new Browser(server.url);
-        const form = await openLoginPage(browser);
-        const res = await browser.request('/alexa/login', {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
-          body: new URLSearchParams({ request_id: form.requestId, csrf: form.csrf, username, password }).toString(),
-        });
-        return res.status;
-      };
+      const attempt = async (username: string, ip: string, password: string) => (await attemptLogin(server.url, { username, password }, { 'x-forwarded-for': ip })).status;
       expect(await attempt('JANE', '198.51.100.11', 'guess 1')).toBe(401);
       expect(await attempt(' jane ', '198.51.100.12', 'guess 2')).toBe(401);
       expect(await attempt('Jane\u00a0', '198.51.100.13', 'guess 3')).toBe(429);
