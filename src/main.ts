@@ -14,7 +14,7 @@ import type { AdminContext } from './ops/admin-service';
 import { createMetrics } from './ops/metrics';
 import { Config } from './config/config';
 import { resolveDataDir } from './config/data-dir';
-import { ConfigError, loadConfigFile } from './config/load-config';
+import { ConfigError, loadConfigFile, problemLine } from './config/load-config';
 import { writeLocalDefaults } from './config/local-defaults';
 import { createApp } from './http/app';
 import { HttpDeps } from './http/deps';
@@ -187,17 +187,17 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
       } catch (err) {
         // One line and exit 78, like any other configuration problem (not a stack trace and a restart loop).
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
-        throw new ConfigError([`${optionsFile}: does not exist and local defaults cannot be written there (${code}); create the file, or set DATA_DIR to a writable folder`]);
+        throw new ConfigError([{ option: optionsFile, problem: `does not exist and local defaults cannot be written there (${code})`, fix: 'create the file, or set DATA_DIR to a writable folder' }]);
       }
       bootLog.warn(`no options file: wrote local defaults to ${optionsFile} (client amazon-alexa and user owner, with generated secrets: read them there)`);
     }
     const loaded = loadConfigFile(optionsFile, fix);
     config = loaded.config;
-    for (const w of loaded.warnings) bootLog.warn(`configuration: ${w}`);
+    for (const w of loaded.warnings) bootLog.warn(`configuration: ${problemLine(w)}`);
   } catch (err) {
     if (err instanceof ConfigError) {
       bootLog.error(`cannot start: ${err.problems.length} problem(s) in ${optionsFile}`);
-      for (const p of err.problems) bootLog.error(p);
+      for (const p of err.problems) bootLog.error(problemLine(p));
       process.exitCode = 78; // EX_CONFIG: s6's finish script stops the add-on instead of restarting into the same error
       return;
     }

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfigFile } from '../config/load-config';
+import { ConfigError, ConfigProblem, loadConfigFile } from '../config/load-config';
 import { Config } from '../config/config';
 import { DiagnoseReport, diagnose } from '../ops/diagnose';
 import {
@@ -59,8 +59,8 @@ export async function connect(dataDir: string, env: NodeJS.ProcessEnv = process.
   if (!existsSync(dataDir)) throw new CliError(`there is no data folder at ${dataDir}; set DATA_DIR (or --data-dir) to the server's data folder`);
   const optionsFile = path.join(dataDir, 'options.json');
   let config: Config | undefined;
-  let configProblems: string[] | undefined;
-  let configWarnings: string[] | undefined;
+  let configProblems: ConfigProblem[] | undefined;
+  let configWarnings: ConfigProblem[] | undefined;
   const inAddon = Boolean(env.SUPERVISOR_TOKEN) || dataDir === '/data';
   try {
     const loaded = loadConfigFile(optionsFile, inAddon ? 'set it in the add-on Configuration tab' : `edit ${optionsFile}`);

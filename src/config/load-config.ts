@@ -1,6 +1,7 @@
 /**
- * options.json -> Config. Every problem becomes one line naming the option path, what is wrong and the fix,
- * so the add-on log tells the operator exactly which field of the Configuration tab to change.
+ * options.json -> Config. Every problem names the option path, what is wrong and the fix (as data: the log
+ * writes each as one line, diagnose as a finding), so the operator knows exactly which field of the
+ * Configuration tab to change.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -9,15 +10,28 @@ import { Config, ClientConfig, DEFAULTS } from './config';
 import { OPTION_HINTS, optionsSchema } from './options-schema';
 import { haUsername } from './username';
 
+/** One problem (or warning) with the options: where, what is wrong, and what to do about it. */
+export interface ConfigProblem {
+  /** The option as the Configuration tab names it, e.g. clients[0].client_secret; the file when the file itself is wrong. */
+  option: string;
+  problem: string;
+  fix?: string;
+}
+
+/** A problem as one log line: "option: problem; fix". */
+export function problemLine(p: ConfigProblem): string {
+  return `${p.option}: ${p.problem}${p.fix ? `; ${p.fix}` : ''}`;
+}
+
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${problemLine(p)}`).join('\n')}`);
   }
 }
 
 export interface LoadedConfig {
   config: Config;
-  warnings: string[];
+  warnings: ConfigProblem[];
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -35,26 +49,27 @@ function optionPath(instancePath: string, extra?: string): string {
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || '(top level)';
 }
 
-function describeAjvError(e: ErrorObject, fix: string): string {
+function describeAjvError(e: ErrorObject, fix: string): ConfigProblem {
   const leaf = e.instancePath.split('/').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
   const hint = OPTION_HINTS[leaf];
   const tail = hint ? `${hint}; ${fix}` : fix;
+  const option = optionPath(e.instancePath);
   switch (e.keyword) {
     case 'required':
-      return `${optionPath(e.instancePath, String(e.params.missingProperty))}: required but missing; ${fix}`;
+      return { option: optionPath(e.instancePath, String(e.params.missingProperty)), problem: 'required but missing', fix };
     case 'additionalProperties':
-      return `${optionPath(e.instancePath, String(e.params.additionalProperty))}: unknown option (misspelt, or from another version); remove it or correct its name`;
+      return { option: optionPath(e.instancePath, String(e.params.additionalProperty)), problem: 'unknown option (misspelt, or from another version)', fix: 'remove it or correct its name' };
     case 'enum':
-      return `${optionPath(e.instancePath)}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}; ${fix}`;
+      return { option, problem: `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`, fix };
     case 'minimum':
     case 'maximum':
-      return `${optionPath(e.instancePath)}: must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${e.params.limit}; ${tail}`;
+      return { option, problem: `must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${e.params.limit}`, fix: tail };
     case 'minLength':
-      return `${optionPath(e.instancePath)}: must be at least ${e.params.limit} characters; ${tail}`;
+      return { option, problem: `must be at least ${e.params.limit} characters`, fix: tail };
     case 'minItems':
-      return `${optionPath(e.instancePath)}: must list at least ${e.params.limit} entr${e.params.limit === 1 ? 'y' : 'ies'}; ${fix}`;
+      return { option, problem: `must list at least ${e.params.limit} entr${e.params.limit === 1 ? 'y' : 'ies'}`, fix };
     default:
-      return `${optionPath(e.instancePath)}: ${e.message}; ${tail}`;
+      return { option, problem: String(e.message), fix: tail };
   }
 }
 
@@ -67,45 +82,61 @@ function isTrustedProxyEntry(entry: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 }
 
-function checkRedirectUri(uri: string, where: string, problems: string[], warnings: string[]): void {
+function checkRedirectUri(uri: string, option: string, problems: ConfigProblem[], warnings: ConfigProblem[]): void {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    problems.push(`${where}: "${uri}" is not an absolute URL; copy the exact Redirect URL from the Alexa console (Account Linking section)`);
+    problems.push({ option, problem: `"${uri}" is not an absolute URL`, fix: 'copy the exact Redirect URL from the Alexa console (Account Linking section)' });
     return;
   }
   if (url.hash || uri.includes('#')) {
-    problems.push(`${where}: a redirect URI must not contain a fragment (#); remove it`);
+    problems.push({ option, problem: 'a redirect URI must not contain a fragment (#)', fix: 'remove it' });
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.host.replace(/:\d+$/, '')))) {
-    problems.push(`${where}: "${uri}" must use https (plain http is allowed only for localhost); copy the https URL from the Alexa console`);
+    problems.push({ option, problem: `"${uri}" must use https (plain http is allowed only for localhost)`, fix: 'copy the https URL from the Alexa console' });
   }
   if (ALEXA_HOSTS.has(url.hostname) && !/^\/api\/skill\/link\/[A-Za-z0-9]+$/.test(url.pathname)) {
-    warnings.push(`${where}: "${uri}" is on an Alexa host but is not of the form https://${url.hostname}/api/skill/link/<vendor id>; Alexa will not send it, copy the Redirect URLs from the Alexa console`);
+    warnings.push({
+      option,
+      problem: `"${uri}" is on an Alexa host but is not of the form https://${url.hostname}/api/skill/link/<vendor id>`,
+      fix: 'Alexa will not send it, copy the Redirect URLs from the Alexa console',
+    });
   }
 }
 
-function checkPublicUrl(raw: string, problems: string[], warnings: string[]): string | undefined {
+function checkPublicUrl(raw: string, problems: ConfigProblem[], warnings: ConfigProblem[]): string | undefined {
+  const option = 'public_url';
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`public_url: "${raw}" is not an absolute URL; set it to the https address Alexa reaches this add-on at, e.g. https://ha.example.com`);
+    problems.push({ option, problem: `"${raw}" is not an absolute URL`, fix: 'set it to the https address Alexa reaches this add-on at, e.g. https://ha.example.com' });
     return undefined;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    problems.push(`public_url: must start with https://; set it to the https address Alexa reaches this add-on at`);
+    problems.push({ option, problem: 'must start with https://', fix: 'set it to the https address Alexa reaches this add-on at' });
     return undefined;
   }
   if (url.search || url.hash || url.username || url.password) {
-    problems.push(`public_url: must not contain a query, fragment or credentials; set it to just the scheme, host and optional path prefix`);
+    problems.push({ option, problem: 'must not contain a query, fragment or credentials', fix: 'set it to just the scheme, host and optional path prefix' });
     return undefined;
   }
   if (url.protocol !== 'https:') {
-    warnings.push(`public_url: "${raw}" is not https; Alexa accepts only https Authorization and Access Token URIs`);
+    warnings.push({ option, problem: `"${raw}" is not https`, fix: 'Alexa accepts only https Authorization and Access Token URIs' });
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/** Each problem once (the schema and the checks beyond it may find the same one). */
+function distinct(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const line = problemLine(p);
+    if (seen.has(line)) return false;
+    seen.add(line);
+    return true;
+  });
 }
 
 const isRecord = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -118,10 +149,10 @@ const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  */
 export function validateOptions(raw: unknown, fix: string): LoadedConfig {
   const shapeProblems = validateShape(raw) ? [] : (validateShape.errors ?? []).map((e) => describeAjvError(e, fix));
-  if (!isRecord(raw)) throw new ConfigError([...new Set(shapeProblems)]);
+  if (!isRecord(raw)) throw new ConfigError(distinct(shapeProblems));
   const options = raw;
-  const problems: string[] = [];
-  const warnings: string[] = [];
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
 
   const seenClients = new Set<string>();
   const clients: ClientConfig[] = [];
@@ -129,24 +160,28 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
     if (!isRecord(c)) return;
     const at = `clients[${i}]`;
     if (typeof c.client_id === 'string') {
-      if (seenClients.has(c.client_id)) problems.push(`${at}.client_id: "${c.client_id}" is listed twice; give each client its own client_id`);
+      if (seenClients.has(c.client_id)) problems.push({ option: `${at}.client_id`, problem: `"${c.client_id}" is listed twice`, fix: 'give each client its own client_id' });
       seenClients.add(c.client_id);
     }
     const secret = typeof c.client_secret === 'string' && c.client_secret !== '' ? c.client_secret : undefined;
     if (c.client_type === 'confidential' && !secret) {
-      problems.push(`${at}.client_secret: required when client_type is confidential; ${fix}`);
+      problems.push({ option: `${at}.client_secret`, problem: 'required when client_type is confidential', fix });
     }
     if (c.client_type === 'public' && secret) {
-      problems.push(`${at}.client_secret: a public client has no secret; remove it, or set client_type to confidential (Alexa always sends a secret, so use confidential for an Alexa skill)`);
+      problems.push({
+        option: `${at}.client_secret`,
+        problem: 'a public client has no secret',
+        fix: 'remove it, or set client_type to confidential (Alexa always sends a secret, so use confidential for an Alexa skill)',
+      });
     }
     if (secret && secret.length < 16) {
-      warnings.push(`${at}.client_secret: only ${secret.length} characters; a secret of 32 random characters or more resists guessing`);
+      warnings.push({ option: `${at}.client_secret`, problem: `only ${secret.length} characters`, fix: 'a secret of 32 random characters or more resists guessing' });
     }
     const seenUris = new Set<string>();
     arrayOf(c.redirect_uris).forEach((uri, j) => {
       if (typeof uri !== 'string' || uri === '') return;
       const where = `${at}.redirect_uris[${j}]`;
-      if (seenUris.has(uri)) warnings.push(`${where}: "${uri}" is listed twice`);
+      if (seenUris.has(uri)) warnings.push({ option: where, problem: `"${uri}" is listed twice` });
       seenUris.add(uri);
       checkRedirectUri(uri, where, problems, warnings);
     });
@@ -162,7 +197,7 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
   const seenUsers = new Set<string>();
   arrayOf(options.users).forEach((u, i) => {
     if (!isRecord(u) || typeof u.username !== 'string') return;
-    if (seenUsers.has(u.username)) problems.push(`users[${i}].username: "${u.username}" is listed twice; keep one entry per user`);
+    if (seenUsers.has(u.username)) problems.push({ option: `users[${i}].username`, problem: `"${u.username}" is listed twice`, fix: 'keep one entry per user' });
     seenUsers.add(u.username);
   });
 
@@ -170,20 +205,21 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
   arrayOf(options.ha_allowed_users).forEach((u, i) => {
     if (typeof u !== 'string' || u === '') return;
     const name = haUsername(u);
-    if (name === '') problems.push(`ha_allowed_users[${i}]: is only white space; write a Home Assistant username, or remove the entry`);
-    else if (haAllowed.includes(name)) warnings.push(`ha_allowed_users[${i}]: "${name}" is listed twice (Home Assistant ignores case and surrounding spaces)`);
+    const option = `ha_allowed_users[${i}]`;
+    if (name === '') problems.push({ option, problem: 'is only white space', fix: 'write a Home Assistant username, or remove the entry' });
+    else if (haAllowed.includes(name)) warnings.push({ option, problem: `"${name}" is listed twice (Home Assistant ignores case and surrounding spaces)` });
     else haAllowed.push(name);
   });
 
   arrayOf(options.trusted_proxies).forEach((p, i) => {
     if (typeof p === 'string' && p !== '' && !isTrustedProxyEntry(p)) {
-      problems.push(`trusted_proxies[${i}]: "${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal; correct it`);
+      problems.push({ option: `trusted_proxies[${i}]`, problem: `"${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal`, fix: 'correct it' });
     }
   });
 
   arrayOf(options.resource_servers).forEach((r, i) => {
     if (isRecord(r) && typeof r.id === 'string' && seenClients.has(r.id)) {
-      problems.push(`resource_servers[${i}].id: "${r.id}" is also a client_id; give the resource server its own id`);
+      problems.push({ option: `resource_servers[${i}].id`, problem: `"${r.id}" is also a client_id`, fix: 'give the resource server its own id' });
     }
   });
 
@@ -192,7 +228,7 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
       ? checkPublicUrl(options.public_url, problems, warnings)
       : undefined;
 
-  const all = [...new Set([...shapeProblems, ...problems])];
+  const all = distinct([...shapeProblems, ...problems]);
   if (all.length > 0) throw new ConfigError(all);
   return {
     warnings,
@@ -221,21 +257,21 @@ export function loadConfigFile(path: string, fix: string): LoadedConfig {
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError([`${path}: cannot be read (${code}${READ_ERRORS[code] ? `: ${READ_ERRORS[code]}` : ''}); ${fix}`]);
+    throw new ConfigError([{ option: path, problem: `cannot be read (${code}${READ_ERRORS[code] ? `: ${READ_ERRORS[code]}` : ''})`, fix }]);
   }
   let text: string;
   try {
     // A password saved in Latin-1 would otherwise become U+FFFD, and its owner could never log in, without a word.
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, ''); // editors on Windows add a BOM
   } catch {
-    throw new ConfigError([`${path}: not valid UTF-8 (it was saved in another encoding); save it as UTF-8; ${fix}`]);
+    throw new ConfigError([{ option: path, problem: 'not valid UTF-8 (it was saved in another encoding)', fix: `save it as UTF-8; ${fix}` }]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     if (text.trim() === '') {
-      throw new ConfigError([`${path}: the file is empty; it must hold a JSON object with at least "clients"; ${fix}`]);
+      throw new ConfigError([{ option: path, problem: 'the file is empty', fix: `it must hold a JSON object with at least "clients"; ${fix}` }]);
     }
     const position = jsonErrorPosition(text, String((err as Error).message));
     let where = '';
@@ -243,7 +279,7 @@ export function loadConfigFile(path: string, fix: string): LoadedConfig {
       const before = text.slice(0, position);
       where = ` at line ${before.split('\n').length}, column ${position - before.lastIndexOf('\n')}`;
     }
-    throw new ConfigError([`${path}: not valid JSON${where} (${jsonErrorText(String((err as Error).message))}); ${fix}`]);
+    throw new ConfigError([{ option: path, problem: `not valid JSON${where} (${jsonErrorText(String((err as Error).message))})`, fix }]);
   }
   return validateOptions(raw, fix);
 }

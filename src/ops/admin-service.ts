@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Config, DEFAULTS } from '../config/config';
+import { ConfigProblem, problemLine } from '../config/load-config';
 import { FlowEntry, FlowTrace } from '../log/flow-trace';
 import { Logger } from '../log/logger';
 import { fingerprint } from '../crypto/tokens';
@@ -33,8 +34,9 @@ export interface AdminContext {
   version: string;
   /** Undefined when options.json cannot be loaded (CLI on a broken configuration). */
   config?: Config;
-  configProblems?: string[];
-  configWarnings?: string[];
+  /** Why options.json was refused (the CLI on a broken configuration), and what it warned about. */
+  configProblems?: ConfigProblem[];
+  configWarnings?: ConfigProblem[];
   store: SqliteStore;
   grants: GrantDeps;
   /** Where admin actions are recorded; absent for read-only use. */
@@ -81,6 +83,7 @@ export interface StatusReport {
   listeners: RuntimeInfo['listeners'];
   grants: { active: number; revoked: number };
   alexa?: AlexaConsoleValues;
+  /** The configuration's problems, one line each ("option: problem; fix"). */
   configProblems?: string[];
 }
 
@@ -185,7 +188,7 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
     listeners: rt?.listeners ?? {},
     grants: { active: all.filter((g) => g.status === 'active').length, revoked: all.filter((g) => g.status === 'revoked').length },
     alexa: ctx.config ? alexaConsoleValues(ctx.config) : undefined,
-    configProblems: ctx.configProblems,
+    configProblems: ctx.configProblems?.map(problemLine),
   };
 }
 

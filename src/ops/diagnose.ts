@@ -51,14 +51,8 @@ export function formatBytes(n: number): string {
 function configFindings(ctx: AdminContext, opts: DiagnoseOptions): Finding[] {
   const out: Finding[] = [];
   const area = 'configuration';
-  for (const p of ctx.configProblems ?? []) {
-    const at = p.indexOf('; ');
-    out.push({ area, level: 'error', title: at > 0 ? p.slice(0, at) : p, fix: at > 0 ? p.slice(at + 2) : `correct it in ${CONFIG}` });
-  }
-  for (const w of ctx.configWarnings ?? []) {
-    const at = w.indexOf('; ');
-    out.push({ area, level: 'warn', title: at > 0 ? w.slice(0, at) : w, fix: at > 0 ? w.slice(at + 2) : undefined });
-  }
+  for (const p of ctx.configProblems ?? []) out.push({ area, level: 'error', title: `${p.option}: ${p.problem}`, fix: p.fix ?? `correct it in ${CONFIG}` });
+  for (const w of ctx.configWarnings ?? []) out.push({ area, level: 'warn', title: `${w.option}: ${w.problem}`, fix: w.fix });
   const config = ctx.config;
   if (!config) return out;
 

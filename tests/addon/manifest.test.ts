@@ -18,7 +18,7 @@ import {
 } from '../../addon/manifest';
 import { renderOptions } from '../../addon/render-options';
 import { isOptional, isSchemaElement, SchemaNode } from '../../addon/supervisor-options';
-import { ConfigError, validateOptions } from '../../src/config/load-config';
+import { ConfigError, problemLine, validateOptions } from '../../src/config/load-config';
 import { OPTION_KEYS, optionsSchema } from '../../src/config/options-schema';
 import { DB_FILE } from '../../src/store/sqlite/sqlite-store';
 
@@ -198,7 +198,7 @@ describe('config.yaml', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual([
+    expect((error as ConfigError).problems.map(problemLine)).toEqual([
       `clients[0].client_secret: required when client_type is confidential; ${FIX}`,
     ]);
   });

@@ -3,7 +3,7 @@
  * Assistant's MFA does not apply to the Supervisor's /auth) while the page said only the owner could.
  * ha_allowed_users names who may; the login page says what is true for the configuration.
  */
-import { validateOptions } from '../../src/config/load-config';
+import { problemLine, validateOptions } from '../../src/config/load-config';
 import { PasswordCheck } from '../../src/auth/user-authenticator';
 import { Browser, openLoginPage, submitLogin } from '../helpers/alexa-client';
 import { OWNER, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
@@ -24,7 +24,7 @@ async function login(url: string, username: string, password: string): Promise<{
 it('the option is validated and spelt as Home Assistant compares usernames', () => {
   expect(validateOptions(testOptions({ ha_allowed_users: [' Alice ', 'BOB'] }), 'fix').config.haAllowedUsers).toEqual(['alice', 'bob']);
   expect(validateOptions(testOptions(), 'fix').config.haAllowedUsers).toEqual([]);
-  expect(validateOptions(testOptions({ ha_allowed_users: ['alice', 'ALICE'] }), 'fix').warnings.join('\n')).toMatch(/ha_allowed_users\[1\]: "alice" is listed twice/);
+  expect(validateOptions(testOptions({ ha_allowed_users: ['alice', 'ALICE'] }), 'fix').warnings.map(problemLine).join('\n')).toMatch(/ha_allowed_users\[1\]: "alice" is listed twice/);
   expect(() => validateOptions(testOptions({ ha_allowed_users: ['  '] }), 'fix')).toThrow(/ha_allowed_users\[0\]: is only white space/);
 });
 

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfigFile, validateOptions } from '../../src/config/load-config';
+import { ConfigError, loadConfigFile, problemLine, validateOptions } from '../../src/config/load-config';
 import { tempDataDir, testOptions } from '../helpers/test-server';
 
 const FIX = 'set it in the add-on Configuration tab';
@@ -16,7 +16,7 @@ function problemsOf(options: unknown): string[] {
     validateOptions(options, FIX);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
+    return (err as ConfigError).problems.map(problemLine);
   }
   throw new Error('the options were accepted');
 }
@@ -96,7 +96,7 @@ describe('accepted', () => {
 
   it('a short client secret is a warning, not an error', () => {
     const { warnings } = validateOptions(withClient({ client_secret: 'short' }), FIX);
-    expect(warnings).toEqual([expect.stringMatching(/^clients\[0\]\.client_secret: only 5 characters/)]);
+    expect(warnings.map(problemLine)).toEqual([expect.stringMatching(/^clients\[0\]\.client_secret: only 5 characters/)]);
   });
 });
 
@@ -237,7 +237,7 @@ describe('reading the file', () => {
     try {
       loadConfigFile(file, FIX);
     } catch (err) {
-      return (err as ConfigError).problems;
+      return (err as ConfigError).problems.map(problemLine);
     }
     throw new Error('accepted');
   };
