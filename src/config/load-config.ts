@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import Ajv, { ErrorObject } from 'ajv';
-import { Config, ClientConfig, DEFAULTS } from './config';
-import { OPTION_HINTS, optionsSchema } from './options-schema';
+import { Config, DEFAULTS } from './config';
+import { AddonOptions, OPTION_HINTS, optionsSchema, validatedSchema } from './options-schema';
 import { haUsername } from './username';
 
 /** One problem (or warning) with the options: where, what is wrong, and what to do about it. */
@@ -35,7 +35,7 @@ export interface LoadedConfig {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-const validateShape = ajv.compile(optionsSchema);
+const validateShape = ajv.compile<AddonOptions>(validatedSchema(optionsSchema));
 
 /** Express's named address ranges, accepted alongside IPs and CIDRs in trusted_proxies. */
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -105,27 +105,29 @@ function checkRedirectUri(uri: string, option: string, problems: ConfigProblem[]
   }
 }
 
-function checkPublicUrl(raw: string, problems: ConfigProblem[], warnings: ConfigProblem[]): string | undefined {
+/** public_url as the server uses it: without the trailing slash. */
+const normalPublicUrl = (raw: string): string => new URL(raw).href.replace(/\/+$/, '');
+
+function checkPublicUrl(raw: string, problems: ConfigProblem[], warnings: ConfigProblem[]): void {
   const option = 'public_url';
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     problems.push({ option, problem: `"${raw}" is not an absolute URL`, fix: 'set it to the https address Alexa reaches this add-on at, e.g. https://ha.example.com' });
-    return undefined;
+    return;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     problems.push({ option, problem: 'must start with https://', fix: 'set it to the https address Alexa reaches this add-on at' });
-    return undefined;
+    return;
   }
   if (url.search || url.hash || url.username || url.password) {
     problems.push({ option, problem: 'must not contain a query, fragment or credentials', fix: 'set it to just the scheme, host and optional path prefix' });
-    return undefined;
+    return;
   }
   if (url.protocol !== 'https:') {
     warnings.push({ option, problem: `"${raw}" is not https`, fix: 'Alexa accepts only https Authorization and Access Token URIs' });
   }
-  return url.href.replace(/\/+$/, '');
 }
 
 /** Each problem once (the schema and the checks beyond it may find the same one). */
@@ -139,23 +141,18 @@ function distinct(problems: ConfigProblem[]): ConfigProblem[] {
   });
 }
 
-const isRecord = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
- * Validate parsed options (already JSON). `fix` says where the operator edits them. The schema and the checks
- * beyond it (secrets per client type, URLs, duplicates) both run, so one start-up reports every problem at once
- * instead of revealing them one restart at a time; the checks skip values whose shape the schema already refused.
+ * The checks beyond the schema (secrets per client type, URLs, duplicates). They run whether or not the shape
+ * is right, so one start-up reports every problem at once; values whose shape the schema refused are skipped.
  */
-export function validateOptions(raw: unknown, fix: string): LoadedConfig {
-  const shapeProblems = validateShape(raw) ? [] : (validateShape.errors ?? []).map((e) => describeAjvError(e, fix));
-  if (!isRecord(raw)) throw new ConfigError(distinct(shapeProblems));
-  const options = raw;
+function checkOptions(options: Record<string, unknown>, fix: string): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
 
   const seenClients = new Set<string>();
-  const clients: ClientConfig[] = [];
   arrayOf(options.clients).forEach((c, i) => {
     if (!isRecord(c)) return;
     const at = `clients[${i}]`;
@@ -185,13 +182,6 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
       seenUris.add(uri);
       checkRedirectUri(uri, where, problems, warnings);
     });
-    clients.push({
-      clientId: c.client_id,
-      clientType: c.client_type,
-      clientSecret: secret,
-      redirectUris: [...seenUris],
-      scopes: [...new Set<string>(arrayOf(c.scopes) as string[])],
-    });
   });
 
   const seenUsers = new Set<string>();
@@ -201,14 +191,14 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
     seenUsers.add(u.username);
   });
 
-  const haAllowed: string[] = [];
+  const haAllowed = new Set<string>();
   arrayOf(options.ha_allowed_users).forEach((u, i) => {
     if (typeof u !== 'string' || u === '') return;
     const name = haUsername(u);
     const option = `ha_allowed_users[${i}]`;
     if (name === '') problems.push({ option, problem: 'is only white space', fix: 'write a Home Assistant username, or remove the entry' });
-    else if (haAllowed.includes(name)) warnings.push({ option, problem: `"${name}" is listed twice (Home Assistant ignores case and surrounding spaces)` });
-    else haAllowed.push(name);
+    else if (haAllowed.has(name)) warnings.push({ option, problem: `"${name}" is listed twice (Home Assistant ignores case and surrounding spaces)` });
+    else haAllowed.add(name);
   });
 
   arrayOf(options.trusted_proxies).forEach((p, i) => {
@@ -223,31 +213,49 @@ export function validateOptions(raw: unknown, fix: string): LoadedConfig {
     }
   });
 
-  const publicUrl =
-    typeof options.public_url === 'string' && options.public_url !== ''
-      ? checkPublicUrl(options.public_url, problems, warnings)
-      : undefined;
+  if (typeof options.public_url === 'string' && options.public_url !== '') checkPublicUrl(options.public_url, problems, warnings);
+  return { problems, warnings };
+}
 
-  const all = distinct([...shapeProblems, ...problems]);
-  if (all.length > 0) throw new ConfigError(all);
+/** The Config of options that passed every check. */
+function toConfig(options: AddonOptions): Config {
   return {
-    warnings,
-    config: {
-      publicUrl,
-      users: (options.users ?? []).map((u: any) => ({ username: u.username, password: u.password })),
-      haAllowedUsers: haAllowed,
-      clients,
-      accessTokenLifetime: options.access_token_lifetime ?? DEFAULTS.access_token_lifetime,
-      authCodeLifetime: options.auth_code_lifetime ?? DEFAULTS.auth_code_lifetime,
-      refreshTokenIdleLifetime: options.refresh_token_idle_lifetime ?? DEFAULTS.refresh_token_idle_lifetime,
-      refreshTokenGraceGenerations: options.refresh_token_grace_generations ?? DEFAULTS.refresh_token_grace_generations,
-      refreshTokenGracePeriod: options.refresh_token_grace_period ?? DEFAULTS.refresh_token_grace_period,
-      trustedProxies: options.trusted_proxies ?? [],
-      logLevel: options.log_level ?? DEFAULTS.log_level,
-      resourceServers: (options.resource_servers ?? []).map((r: any) => ({ id: r.id, secret: r.secret })),
-      notifications: options.notifications ?? DEFAULTS.notifications,
-    },
+    publicUrl: options.public_url ? normalPublicUrl(options.public_url) : undefined,
+    users: (options.users ?? []).map((u) => ({ username: u.username, password: u.password })),
+    // Home Assistant's spelling of each name, each once (checkOptions refused names of white space only).
+    haAllowedUsers: [...new Set((options.ha_allowed_users ?? []).map(haUsername))],
+    clients: options.clients.map((c) => ({
+      clientId: c.client_id,
+      clientType: c.client_type,
+      clientSecret: c.client_secret || undefined,
+      redirectUris: [...new Set(c.redirect_uris)],
+      scopes: [...new Set(c.scopes ?? [])],
+    })),
+    accessTokenLifetime: options.access_token_lifetime ?? DEFAULTS.access_token_lifetime,
+    authCodeLifetime: options.auth_code_lifetime ?? DEFAULTS.auth_code_lifetime,
+    refreshTokenIdleLifetime: options.refresh_token_idle_lifetime ?? DEFAULTS.refresh_token_idle_lifetime,
+    refreshTokenGraceGenerations: options.refresh_token_grace_generations ?? DEFAULTS.refresh_token_grace_generations,
+    refreshTokenGracePeriod: options.refresh_token_grace_period ?? DEFAULTS.refresh_token_grace_period,
+    trustedProxies: options.trusted_proxies ?? [],
+    logLevel: options.log_level ?? DEFAULTS.log_level,
+    resourceServers: (options.resource_servers ?? []).map((r) => ({ id: r.id, secret: r.secret })),
+    notifications: options.notifications ?? DEFAULTS.notifications,
   };
+}
+
+/**
+ * Validate parsed options (already JSON). `fix` says where the operator edits them. The schema and the checks
+ * beyond it both run, so one start-up reports every problem at once instead of revealing them one restart at a
+ * time; only options that pass both become a Config.
+ */
+export function validateOptions(raw: unknown, fix: string): LoadedConfig {
+  const shapeOk = validateShape(raw);
+  const shapeProblems = shapeOk ? [] : (validateShape.errors ?? []).map((e) => describeAjvError(e, fix));
+  if (!isRecord(raw)) throw new ConfigError(distinct(shapeProblems));
+  const { problems, warnings } = checkOptions(raw, fix);
+  const all = distinct([...shapeProblems, ...problems]);
+  if (!shapeOk || all.length > 0) throw new ConfigError(all);
+  return { warnings, config: toConfig(raw) };
 }
 
 /** Read and validate an options file. JSON syntax errors name the line and column. */

@@ -1,8 +1,28 @@
 /**
  * JSON Schema of DATA_DIR/options.json, the file the Home Assistant Supervisor writes from the add-on's
- * Configuration tab. config.yaml's `schema` mirrors this (tests/addon keeps the two in step).
- * additionalProperties is false everywhere so a misspelt key is reported instead of silently ignored.
+ * Configuration tab, and the type of the options it admits (AddonOptions: the compiler checks the schema
+ * against it through ajv's JSONSchemaType). config.yaml's `schema` mirrors this (tests/addon keeps the two in
+ * step). additionalProperties is false everywhere so a misspelt key is reported instead of silently ignored.
  */
+import type { JSONSchemaType } from 'ajv';
+import { ClientType, LogLevel } from './config';
+
+/** options.json as the schema admits it. */
+export interface AddonOptions {
+  public_url?: string;
+  users?: Array<{ username: string; password: string }>;
+  ha_allowed_users?: string[];
+  clients: Array<{ client_id: string; client_type: ClientType; client_secret?: string; redirect_uris: string[]; scopes?: string[] }>;
+  access_token_lifetime?: number;
+  auth_code_lifetime?: number;
+  refresh_token_idle_lifetime?: number;
+  refresh_token_grace_generations?: number;
+  refresh_token_grace_period?: number;
+  trusted_proxies?: string[];
+  log_level?: LogLevel;
+  resource_servers?: Array<{ id: string; secret: string }>;
+  notifications?: boolean;
+}
 export const OPTION_KEYS = [
   'public_url',
   'users',
@@ -19,16 +39,21 @@ export const OPTION_KEYS = [
   'notifications',
 ] as const;
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const satisfies readonly LogLevel[];
 
+/**
+ * `nullable: true` is how JSONSchemaType types an optional property (T | undefined); it is no part of what is
+ * validated (see validatedSchema).
+ */
 export const optionsSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['clients'],
   properties: {
-    public_url: { type: 'string' },
+    public_url: { type: 'string', nullable: true },
     users: {
       type: 'array',
+      nullable: true,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -39,7 +64,7 @@ export const optionsSchema = {
         },
       },
     },
-    ha_allowed_users: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 } },
+    ha_allowed_users: { type: 'array', nullable: true, items: { type: 'string', minLength: 1, maxLength: 128 } },
     clients: {
       type: 'array',
       minItems: 1,
@@ -49,22 +74,23 @@ export const optionsSchema = {
         required: ['client_id', 'client_type', 'redirect_uris'],
         properties: {
           client_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
-          client_type: { enum: ['public', 'confidential'] },
-          client_secret: { type: 'string' },
+          client_type: { type: 'string', enum: ['public', 'confidential'] },
+          client_secret: { type: 'string', nullable: true },
           redirect_uris: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-          scopes: { type: 'array', items: { type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$' } },
+          scopes: { type: 'array', nullable: true, items: { type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$' } },
         },
       },
     },
-    access_token_lifetime: { type: 'integer', minimum: 360, maximum: 86400 },
-    auth_code_lifetime: { type: 'integer', minimum: 30, maximum: 600 },
-    refresh_token_idle_lifetime: { type: 'integer', minimum: 86400, maximum: 315360000 },
-    refresh_token_grace_generations: { type: 'integer', minimum: 2, maximum: 50 },
-    refresh_token_grace_period: { type: 'integer', minimum: 3600, maximum: 7776000 },
-    trusted_proxies: { type: 'array', items: { type: 'string', minLength: 1 } },
-    log_level: { enum: [...LOG_LEVELS] },
+    access_token_lifetime: { type: 'integer', nullable: true, minimum: 360, maximum: 86400 },
+    auth_code_lifetime: { type: 'integer', nullable: true, minimum: 30, maximum: 600 },
+    refresh_token_idle_lifetime: { type: 'integer', nullable: true, minimum: 86400, maximum: 315360000 },
+    refresh_token_grace_generations: { type: 'integer', nullable: true, minimum: 2, maximum: 50 },
+    refresh_token_grace_period: { type: 'integer', nullable: true, minimum: 3600, maximum: 7776000 },
+    trusted_proxies: { type: 'array', nullable: true, items: { type: 'string', minLength: 1 } },
+    log_level: { type: 'string', nullable: true, enum: LOG_LEVELS },
     resource_servers: {
       type: 'array',
+      nullable: true,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -75,9 +101,33 @@ export const optionsSchema = {
         },
       },
     },
-    notifications: { type: 'boolean' },
+    notifications: { type: 'boolean', nullable: true },
   },
-} as const;
+} as const satisfies JSONSchemaType<AddonOptions>;
+
+/** A node of a JSON schema, as far as validatedSchema looks into it. */
+interface SchemaNode {
+  readonly [keyword: string]: unknown;
+  readonly items?: SchemaNode;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+}
+
+/**
+ * The schema ajv runs: a schema without what JSONSchemaType needs only for typing. `nullable: true` types an
+ * optional property, but options.json never holds null (the Supervisor leaves an unset option out) and the
+ * validated options promise none, so null stays refused; a `type` beside an `enum` would add "must be string" to
+ * "must be one of ...", which says it all.
+ */
+export function validatedSchema(schema: SchemaNode): SchemaNode {
+  const out: Record<string, unknown> = {};
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (keyword === 'nullable' || (keyword === 'type' && 'enum' in schema)) continue;
+    out[keyword] = value;
+  }
+  if (schema.items) out.items = validatedSchema(schema.items);
+  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([name, node]) => [name, validatedSchema(node)]));
+  return out;
+}
 
 /** Why each bound exists, and what to do: used to turn ajv's terse messages into an operator's fix. */
 export const OPTION_HINTS: Record<string, string> = {

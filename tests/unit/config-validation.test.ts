@@ -127,6 +127,18 @@ describe('refused, one line per problem naming the option path and the fix', () 
     expect(problemsOf({ ...ISSUE_EXAMPLE, access_token_lifetime: '3600' })).toEqual([expect.stringMatching(/^access_token_lifetime: must be integer/)]);
   });
 
+  it('null is no value: an optional option set to null is refused (the Supervisor leaves an unset option out)', () => {
+    expect(problemsOf({ ...ISSUE_EXAMPLE, public_url: null, access_token_lifetime: null })).toEqual([
+      `public_url: must be string; ${FIX}`,
+      expect.stringMatching(/^access_token_lifetime: must be integer; /),
+    ]);
+    expect(problemsOf({ ...ISSUE_EXAMPLE, log_level: null })).toEqual([`log_level: must be one of error, warn, info, debug; ${FIX}`]);
+  });
+
+  it('a choice of the wrong type is one problem, naming the choices', () => {
+    expect(problemsOf({ ...ISSUE_EXAMPLE, log_level: 3 })).toEqual([`log_level: must be one of error, warn, info, debug; ${FIX}`]);
+  });
+
   it('an unknown top-level key', () => {
     expect(problemsOf({ ...ISSUE_EXAMPLE, log_levle: 'debug' })).toEqual([
       'log_levle: unknown option (misspelt, or from another version); remove it or correct its name',
