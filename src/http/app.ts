@@ -140,7 +140,7 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
     if (isTokenPath(req)) {
       if (res.locals.lockouts?.length && status < 500) {
         // A locked address sending unreadable bodies is refused like any other failing request.
-        refuseLocked(deps, formLimiters, req, res, 'token', res.locals.lockouts);
+        refuseLocked({ trace: deps.trace, limiters: formLimiters, req, res, step: 'token', lockouts: res.locals.lockouts });
         return;
       }
       const parser = err.type ?? 'error';

@@ -7,10 +7,10 @@
 import express, { Request, RequestHandler, Response } from 'express';
 import { FlowEvent, FlowStep } from '../log/flow-trace';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../oauth/errors';
-import { TokenRequestContext, TokenRequestInput } from '../oauth/token-endpoint';
+import { FAILURE_OUTCOME } from '../oauth/failures';
+import { TokenOutcome, TokenRequestFacts, TokenRequestInput } from '../oauth/token-endpoint';
 import { isStoreError } from '../store/faults';
 import { HttpDeps } from './deps';
-import { FAILURE_OUTCOME } from '../oauth/failures';
 import { sendOAuthError } from './oauth-responses';
 import { Lockout, LockoutReporter, RateLimitSettings, describeLockout } from './rate-limits';
 import { requestBasic } from './request-context';
@@ -26,7 +26,8 @@ export interface FormEndpointResult {
   provesPossession?: boolean;
 }
 
-export type FormHandler = (input: TokenRequestInput, context: TokenRequestContext, req: Request) => Promise<FormEndpointResult>;
+/** An endpoint's work on the parsed form: its outcome, with what was learnt about the request (oauth/token-endpoint.ts). */
+export type FormHandler = (input: TokenRequestInput, req: Request) => TokenOutcome<FormEndpointResult>;
 
 export const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 });
 
@@ -45,8 +46,24 @@ export interface FormLimiters {
  */
 export const LOCKOUT_ANSWER_MS = 250;
 
-/** Answers a locked request 429 (at a fixed time after `startedNs`) and reports the lock (first refusal, then once a minute). */
-export function refuseLocked(deps: HttpDeps, limiters: Pick<FormLimiters, 'settings' | 'reporter'>, req: Request, res: Response, step: FlowStep, lockouts: Lockout[], context: TokenRequestContext = {}, failure?: OAuthError, startedNs = process.hrtime.bigint()): void {
+/** A request refused because of the locks it ran into. */
+export interface LockedRequest {
+  trace: HttpDeps['trace'];
+  limiters: Pick<FormLimiters, 'settings' | 'reporter'>;
+  req: Request;
+  res: Response;
+  step: FlowStep;
+  lockouts: Lockout[];
+  /** What the request was learnt to be (client, grant type), for the trace. */
+  request?: TokenRequestFacts;
+  /** What it would have got, for the operator (never sent to the client). */
+  failure?: OAuthError;
+  /** When it arrived (process.hrtime.bigint()); default now. */
+  startedNs?: bigint;
+}
+
+/** Answers a locked request 429 (at a fixed time after it arrived) and reports the lock (first refusal, then once a minute). */
+export function refuseLocked({ trace, limiters, req, res, step, lockouts, request = {}, failure, startedNs = process.hrtime.bigint() }: LockedRequest): void {
   const retryAfter = Math.max(...lockouts.map((l) => l.retryAfterSeconds));
   const elapsedMs = Number((process.hrtime.bigint() - startedNs) / 1_000_000n);
   setTimeout(() => {
@@ -59,14 +76,14 @@ export function refuseLocked(deps: HttpDeps, limiters: Pick<FormLimiters, 'setti
   for (const lockout of lockouts) {
     const report = limiters.reporter.report(lockout);
     if (!report) continue;
-    deps.trace.record({
+    trace.record({
       requestId: res.locals.requestId,
       clientRequestId: res.locals.clientRequestId,
       step,
       outcome: 'security',
       ip: req.ip,
-      clientId: context.clientId,
-      grantType: context.grantType,
+      clientId: request.clientId,
+      grantType: request.grantType,
       kind: 'rate_limited',
       facts: {
         limiter: lockout.limiter,
@@ -82,10 +99,19 @@ export function refuseLocked(deps: HttpDeps, limiters: Pick<FormLimiters, 'setti
   }
 }
 
+/** A body that is not a form: refused before anything is read from it. */
+function notAForm(req: Request): OAuthError {
+  const contentType = req.get('content-type')?.slice(0, 100);
+  return new InvalidRequest('the request body must be application/x-www-form-urlencoded', {
+    kind: 'content_type',
+    facts: contentType === undefined ? {} : { contentType },
+    debug: `Content-Type was ${JSON.stringify(contentType ?? '(none)')}; OAuth endpoints take a form body`,
+  });
+}
+
 export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimiters, handle: FormHandler): RequestHandler[] {
-  const run: RequestHandler = async (req: Request, res: Response) => {
+  const run: RequestHandler = (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
-    const context: TokenRequestContext = {};
     const params = (req.body ?? {}) as Record<string, string | string[]>;
     const base = {
       requestId: res.locals.requestId,
@@ -96,18 +122,14 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimit
     };
     const elapsed = () => Number((process.hrtime.bigint() - started) / 1000n) / 1000;
     const lockouts = res.locals.lockouts ?? [];
-    try {
-      if (!req.is('application/x-www-form-urlencoded')) {
-        const contentType = req.get('content-type')?.slice(0, 100);
-        throw new InvalidRequest('the request body must be application/x-www-form-urlencoded', {
-          kind: 'content_type',
-          facts: contentType === undefined ? {} : { contentType },
-          debug: `Content-Type was ${JSON.stringify(contentType ?? '(none)')}; OAuth endpoints take a form body`,
-        });
-      }
-      const result = await handle({ params, basic: requestBasic(req, res) }, context, req);
+    const outcome: TokenOutcome<FormEndpointResult> = req.is('application/x-www-form-urlencoded')
+      ? handle({ params, basic: requestBasic(req, res) }, req)
+      : { request: {}, ok: false, error: notAForm(req) };
+    const { request } = outcome;
+    if (outcome.ok) {
+      const result = outcome.result;
       if (lockouts.length > 0 && result.provesPossession === false) {
-        refuseLocked(deps, limiters, req, res, step, lockouts, context, undefined, started);
+        refuseLocked({ trace: deps.trace, limiters, req, res, step, lockouts, request, startedNs: started });
         return;
       }
       if (lockouts.length > 0) res.removeHeader('Retry-After');
@@ -115,37 +137,38 @@ export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimit
       deps.trace.record({
         ...base,
         outcome: 'ok',
-        clientId: context.clientId,
-        grantType: context.grantType,
+        clientId: request.clientId,
+        grantType: request.grantType,
         ...result.trace,
         detail: {
-          authScheme: context.authScheme,
+          authScheme: request.authScheme,
           ms: elapsed(),
           ...(lockouts.length > 0 ? { servedDespiteLockout: lockouts.map((l) => l.limiter) } : {}),
           ...result.trace?.detail,
         },
       });
-    } catch (err) {
-      const error = err instanceof OAuthError ? err : storeFailure(err);
-      // A StoreError was logged once by the store when the fault began; anything else is unexpected.
-      if (!(err instanceof OAuthError) && !isStoreError(err)) deps.log.error(`${step} request failed on an unexpected error`, { requestId: base.requestId, error: err instanceof Error ? err.stack : String(err) });
-      // A server-side failure (503) is not the client's: it is never turned into a lockout refusal.
-      if (lockouts.length > 0 && error.status < 500) {
-        refuseLocked(deps, limiters, req, res, step, lockouts, context, error, started);
-        return;
-      }
-      sendOAuthError(res, error);
-      deps.trace.record({
-        ...base,
-        outcome: FAILURE_OUTCOME[error.kind],
-        clientId: context.clientId,
-        grantType: context.grantType,
-        error: error.code,
-        ...error.failure,
-        cause: error.debug,
-        detail: { authScheme: context.authScheme, status: error.status, ms: elapsed() },
-      });
+      return;
     }
+    const err = outcome.error;
+    const error = err instanceof OAuthError ? err : storeFailure(err);
+    // A StoreError was logged once by the store when the fault began; anything else is unexpected.
+    if (!(err instanceof OAuthError) && !isStoreError(err)) deps.log.error(`${step} request failed on an unexpected error`, { requestId: base.requestId, error: err instanceof Error ? err.stack : String(err) });
+    // A server-side failure (503) is not the client's: it is never turned into a lockout refusal.
+    if (lockouts.length > 0 && error.status < 500) {
+      refuseLocked({ trace: deps.trace, limiters, req, res, step, lockouts, request, failure: error, startedNs: started });
+      return;
+    }
+    sendOAuthError(res, error);
+    deps.trace.record({
+      ...base,
+      outcome: FAILURE_OUTCOME[error.kind],
+      clientId: request.clientId,
+      grantType: request.grantType,
+      error: error.code,
+      ...error.failure,
+      cause: error.debug,
+      detail: { authScheme: request.authScheme, status: error.status, ms: elapsed() },
+    });
   };
   return [limiters.perIp, formBody, limiters.perClient, run];
 }

@@ -1,11 +1,12 @@
 /**
  * The token endpoint as a pure function of the request's parameters and Authorization header: validate the
  * form, authenticate the client, dispatch on grant_type. HTTP concerns (parsing, headers, status) stay in http/.
+ * Each request returns its outcome with what was learnt about it on the way (grant type, client, scheme), so
+ * the flow trace names them however far the request got.
  */
-import { ClientConfig } from '../config/config';
 import { untrusted } from '../log/untrusted';
 import { BasicHeader } from './basic-auth';
-import { ClientCredentials, ClientRegistry, readClientCredentials } from './client-auth';
+import { AuthScheme, ClientCredentials, ClientRegistry, readClientCredentials } from './client-auth';
 import { InvalidRequest, UnsupportedGrantType, parameterTooLong, repeatedParameter } from './errors';
 import { GrantDeps, IssuedTokens } from './grant-deps';
 import { exchangeCode } from './grants/authorization-code';
@@ -19,11 +20,21 @@ export interface TokenRequestInput {
   basic: BasicHeader;
 }
 
-export interface TokenRequestContext {
+/** What a token, revocation or introspection request was learnt to be, as far as it got: for the flow trace. */
+export interface TokenRequestFacts {
   grantType?: string;
   clientId?: string;
-  authScheme?: string;
+  authScheme?: AuthScheme;
 }
+
+/** A request's parameters (each once) and the credentials it carries, not yet checked. */
+export interface ReadRequest {
+  params: Record<string, string>;
+  credentials: ClientCredentials;
+}
+
+/** How a request ended: its result, or what stopped it (an OAuthError, or a database failure), with what was learnt either way. */
+export type TokenOutcome<T> = { request: TokenRequestFacts } & ({ ok: true; result: T } | { ok: false; error: unknown });
 
 /** A successful token request: the response, and what the trace records about how it was decided. */
 export interface TokenResponse {
@@ -50,26 +61,27 @@ export function singleParams(params: FormParams): Record<string, string> {
   return out;
 }
 
-/** Parses the form and reads (not yet checks) the caller's credentials. */
-export function readRequest(input: TokenRequestInput, context: TokenRequestContext): { credentials: ClientCredentials; params: Record<string, string> } {
-  const params = singleParams(input.params);
-  context.grantType = params.grant_type;
-  const credentials = readClientCredentials(input.basic, params);
-  context.clientId = credentials.clientId;
-  context.authScheme = credentials.scheme;
-  return { credentials, params };
+/**
+ * Runs a token, revocation or introspection request: parses the form, reads the caller's credentials, then
+ * `handle` (which authenticates them as its endpoint requires). What any step throws is the outcome's error.
+ */
+export function runTokenRequest<T>(input: TokenRequestInput, handle: (request: ReadRequest) => T): TokenOutcome<T> {
+  let request: TokenRequestFacts = {};
+  try {
+    const params = singleParams(input.params);
+    request = { grantType: params.grant_type };
+    const credentials = readClientCredentials(input.basic, params);
+    request = { ...request, clientId: credentials.clientId, authScheme: credentials.scheme };
+    return { request, ok: true, result: handle({ params, credentials }) };
+  } catch (error) {
+    return { request, ok: false, error };
+  }
 }
 
-/** Parses the form, identifies and authenticates the client: the common first phase of token, revoke, introspect. */
-export function authenticateRequest(clients: ClientRegistry, input: TokenRequestInput, context: TokenRequestContext): { client: ClientConfig; params: Record<string, string> } {
-  const { credentials, params } = readRequest(input, context);
-  return { client: clients.authenticate(credentials), params };
-}
-
-/** Runs one token request; `context` is filled as far as the request got, for the flow trace. */
-export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, input: TokenRequestInput, context: TokenRequestContext): TokenResponse {
+/** The token endpoint's work on a read request (RFC 6749 §3.2): authenticate the client, then dispatch on grant_type. */
+export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, { params, credentials }: ReadRequest): TokenResponse {
   // Authenticate first so an unknown client learns nothing about grant types or codes.
-  const { client, params } = authenticateRequest(clients, input, context);
+  const client = clients.authenticate(credentials);
   const grantType = params.grant_type;
   if (grantType === undefined || grantType === '') {
     throw new InvalidRequest('grant_type is missing', { kind: 'grant_type_missing', facts: {}, debug: 'the token request has no grant_type' });

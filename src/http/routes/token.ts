@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { InvalidClient } from '../../oauth/errors';
 import { authenticateResourceServer } from '../../oauth/client-auth';
-import { authenticateRequest, handleTokenRequest, readRequest } from '../../oauth/token-endpoint';
+import { handleTokenRequest, runTokenRequest } from '../../oauth/token-endpoint';
 import { IntrospectionCaller, introspectToken, requireToken, revokeToken } from '../../oauth/token-management';
 import { HttpDeps } from '../deps';
 import { FormLimiters, formEndpoint } from '../form-endpoint';
@@ -12,23 +12,24 @@ export function tokenRoutes(deps: HttpDeps, limiters: FormLimiters): Router {
   const router = Router();
   const { grants, clients } = deps;
 
-  router.post('/alexa/token', ...formEndpoint(deps, 'token', limiters, async (input, context) => {
-    const { issued, detail } = handleTokenRequest(grants, clients, input, context);
-    return {
-      body: issued.body,
-      trace: { grantId: issued.grantId, username: issued.username, detail: { accessToken: issued.fingerprints.access, refreshToken: issued.fingerprints.refresh, ...detail } },
-    };
-  }));
+  router.post('/alexa/token', ...formEndpoint(deps, 'token', limiters, (input) =>
+    runTokenRequest(input, (request) => {
+      const { issued, detail } = handleTokenRequest(grants, clients, request);
+      return {
+        body: issued.body,
+        trace: { grantId: issued.grantId, username: issued.username, detail: { accessToken: issued.fingerprints.access, refreshToken: issued.fingerprints.refresh, ...detail } },
+      };
+    })));
 
-  router.post('/alexa/revoke', ...formEndpoint(deps, 'revoke', limiters, async (input, context) => {
-    const { client, params } = authenticateRequest(clients, input, context);
-    const result = revokeToken(grants, client, requireToken(params));
-    // RFC 7009 §2.2: 200 whether or not the token was known, so revocation cannot probe for valid tokens.
-    return { body: {}, provesPossession: result.revoked !== 'nothing', trace: { grantId: result.grantId, detail: { revoked: result.revoked } } };
-  }));
+  router.post('/alexa/revoke', ...formEndpoint(deps, 'revoke', limiters, (input) =>
+    runTokenRequest(input, ({ params, credentials }) => {
+      const client = clients.authenticate(credentials);
+      const result = revokeToken(grants, client, requireToken(params));
+      // RFC 7009 §2.2: 200 whether or not the token was known, so revocation cannot probe for valid tokens.
+      return { body: {}, provesPossession: result.revoked !== 'nothing', trace: { grantId: result.grantId, detail: { revoked: result.revoked } } };
+    })));
 
-  router.post('/alexa/introspect', ...formEndpoint(deps, 'introspect', limiters, async (input, context, req) => {
-    const { credentials, params } = readRequest(input, context);
+  router.post('/alexa/introspect', ...formEndpoint(deps, 'introspect', limiters, (input, req) => runTokenRequest(input, ({ params, credentials }) => {
     const resourceServer = authenticateResourceServer(credentials, deps.config.resourceServers);
     let caller: IntrospectionCaller;
     if (resourceServer) {
@@ -50,7 +51,7 @@ export function tokenRoutes(deps: HttpDeps, limiters: FormLimiters): Router {
       provesPossession: result.response.active,
       trace: { grantId: result.found?.grant.id, username: result.found?.grant.username, detail: { active: result.response.active, reason: result.reason } },
     };
-  }));
+  })));
 
   return router;
 }
