@@ -1,8 +1,16 @@
 /** Polling for a condition a process reaches by itself (a restart, a health state), bounded in time. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `probe` every 100 ms until it returns a value other than undefined/false, for at most `timeoutMs`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+/**
+ * Polls `probe` every `intervalMs` until it returns a value other than undefined/false, for at most `timeoutMs`;
+ * a probe that throws is retried (its last error is in the timeout message).
+ */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -12,7 +20,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     } catch (err) {
       last = err;
     }
-    await sleep(100);
+    await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }

@@ -9,6 +9,7 @@ import { lookupToken } from '../../src/oauth/access-tokens';
 import { openDataFolder } from '../../src/data-folder';
 import { TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh, revoke } from '../helpers/alexa-client';
 import { CLIENT_SECRET, ServerProcess, spawnServer, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
+import { eventually } from '../helpers/wait';
 
 /**
  * Sends a token request's headers with `Expect: 100-continue` and waits for the server's "100 Continue", so the
@@ -29,11 +30,9 @@ async function startRequestInFlight(port: number, body: string): Promise<{ finis
       'Expect: 100-continue\r\n' +
       'Connection: close\r\n\r\n',
   );
-  const deadline = Date.now() + 10_000;
-  while (!received.includes('100 Continue')) {
-    if (Date.now() > deadline) throw new Error(`no 100 Continue: ${received}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually('100 Continue', () => received.includes('100 Continue'), 10_000, 10).catch((err: Error) => {
+    throw new Error(`${err.message}: ${received}`);
+  });
   return {
     async finish() {
       socket.write(body);

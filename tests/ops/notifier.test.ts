@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NOTIFIED_KINDS, NotificationEvent, eventFromTrace } from '../../src/ops/notification-causes';
 import { Notifier, NotifierDeps, createNotifier } from '../../src/ops/notifications';
+import { eventually } from '../helpers/wait';
 
 const SRC = path.join(__dirname, '..', '..', 'src');
 /** Announced by the new refresh policy (confidential clients: a token outside the grace window, no revocation). */
@@ -90,8 +91,7 @@ describe('database faults and recoveries', () => {
     n.notify(fault); // held: Home Assistant says "works again" until the window ends
     await n.settled();
     expect(ha.posted).toHaveLength(2);
-    const deadline = Date.now() + 5000;
-    while (ha.posted.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await eventually('the held notice to be sent when the window ends', () => ha.posted.length >= 3, 5000, 20);
     expect(ha.posted[2].body.title).toBe('Alexa linking: the database cannot be used');
     n.close();
   });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { holdWriteLock } from '../helpers/sqlite';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspectOnce, linkAccount, refreshOnce } from '../helpers/alexa-client';
 import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
-import { chattrWorks, eventually, health, killHard, mountTmpfs, setImmutable, sleep, stopGracefully } from './helpers';
+import { chattrWorks, eventually, health, killHard, mountTmpfs, setImmutable, stopGracefully } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -306,10 +306,21 @@ describe('the database file deleted while the server runs', () => {
     expect(h.body.store).toMatch(/deleted or moved/);
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
     expect(await introspectOnce(proc.url, tokens.access_token)).toEqual({ status: 200, active: true });
-    await sleep(1500); // background recovery runs meanwhile
+    // Recovery is store.check(): reopen the database from its file (what would create an empty one), then probe.
+    // The background retry runs it, silently while the fault lasts, and so does every GET /health: three more
+    // attempts, each seen to find the file missing, then the file is still not there.
+    let attempts = 0;
+    await eventually('three more recovery attempts to find the file missing', async () => {
+      const again = await health(proc!.url);
+      if (again.status === 503 && again.body.store_fault === 'missing') attempts++;
+      return attempts >= 3;
+    }, 15_000);
     expect(existsSync(file)).toBe(false);
 
     copyFileSync(saved, file);
+    // Picked up by the background retry alone: a refresh never reopens the database (it is refused while the fault
+    // lasts), only store.check() does, and nothing calls /health meanwhile: a refresh answered 200 shows it ran.
+    await eventually('the background retry to pick the file up (a refresh answered 200)', async () => (await refreshOnce(proc!.url, tokens.refresh_token)).status === 200, 30_000);
     await expectRecovered(proc.url);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
     await killHard(proc);
