@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Browser, alexaAuthorize, linkInBrowser, pkcePair } from '../tests/helpers/alexa-client';
-import { ALEXA_REDIRECT, CLIENT_SECRET, RESOURCE_SERVER, freePort, testOptions } from '../tests/helpers/test-server';
+import { ALEXA_REDIRECT, CLIENT_SECRET, RESOURCE_SERVER, fixedPort, testOptions } from '../tests/helpers/test-server';
 
 const env = process.env;
 const DURATION_MS = Number(env.SOAK_DURATION_S ?? 600) * 1000;
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
   const dataDir = env.SOAK_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'maoauth-soak-'));
   writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(testOptions({ log_level: 'warn', trusted_proxies: ['loopback'] })));
   const log = createWriteStream(path.join(dataDir, 'soak-server.log'), { flags: 'a' });
-  const port = await freePort();
+  const port = await fixedPort(); // kept across kill -9 restarts
   const t0 = Date.now();
   const deadline = t0 + DURATION_MS;
   console.log(`soak: ${DURATION_MS / 1000} s, kill -9 every ${KILL_EVERY_MS / 1000 || '∞'} s, ~${RATE} req/s, ${WORKERS} workers, data ${dataDir}`);

@@ -1,10 +1,9 @@
 /**
- * Driving the add-on from outside: a free port and waiting for /health. The OAuth client (the owner's browser,
+ * Driving the add-on from outside: waiting for /health. The OAuth client (the owner's browser,
  * Alexa at the token endpoint) is tests/helpers/alexa-client.ts.
  */
 import { eventually as waitFor } from '../helpers/wait';
 
-export { freePort } from '../helpers/test-server';
 export { waitFor };
 
 export async function health(base: string): Promise<{ status: number; body: Record<string, unknown> } | undefined> {

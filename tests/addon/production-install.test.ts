@@ -14,7 +14,8 @@ import path from 'node:path';
 import { REPO_ROOT } from '../../addon/manifest';
 import { introspectAsResourceServer, linkAccount, refresh, TokenBody } from '../helpers/alexa-client';
 import { testOptions } from '../helpers/test-server';
-import { freePort, waitForHealthy } from './helpers';
+import { eventually } from '../helpers/wait';
+import { waitForHealthy } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -145,16 +146,15 @@ describe('the production install the image makes', () => {
   it('serves from that folder: /health answers with the shipped version', async () => {
     const dataDir = tempDir('maoauth-prod-data-');
     writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(testOptions({ log_level: 'info' })));
-    const port = await freePort();
-    const adminPort = await freePort();
-    // run.sh's command line, from the app folder the image uses as WORKDIR, with the image's NODE_ENV.
+    // run.sh's command line, from the app folder the image uses as WORKDIR, with the image's NODE_ENV; both
+    // listeners on port 0, their ports read from the lines the server logs at info level once it listens.
     const child = spawn(process.execPath, ['--max-semi-space-size=2', path.join(app, 'dist', 'main.js')], {
       cwd: app,
       env: cleanEnv({
         DATA_DIR: dataDir,
-        PORT: String(port),
+        PORT: '0',
         HOST: '127.0.0.1',
-        ADMIN_PORT: String(adminPort),
+        ADMIN_PORT: '0',
         ADMIN_HOST: '127.0.0.1',
         NODE_ENV: 'production',
       }),
@@ -164,19 +164,32 @@ describe('the production install the image makes', () => {
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    server = { child, base: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${adminPort}`, output: () => output, exited };
+    server = { child, base: '', admin: '', output: () => output, exited };
 
-    // Healthy within 30 s, or the reason: a server that exits (a missing module, say) ends the wait at once.
-    const died = exited.then((code) => {
-      throw new Error(`the server exited with code ${code} before /health answered`);
-    });
+    // Listening and healthy within 30 s, or the reason: a server that exits (a missing module, say) ends the wait at once.
     let body: Record<string, unknown>;
     try {
+      const listening = await eventually(
+        'the server to log where it listens',
+        () => {
+          if (child.exitCode !== null) return 'exited';
+          const base = /INFO\s+listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+          const admin = /INFO\s+admin page on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+          return base && admin ? { base, admin } : undefined;
+        },
+        30_000,
+        50,
+      );
+      if (listening === 'exited') throw new Error(`the server exited with code ${child.exitCode} before it listened`);
+      Object.assign(server, listening);
+      const died = exited.then((code) => {
+        throw new Error(`the server exited with code ${code} before /health answered`);
+      });
+      died.catch(() => undefined); // the server exits later, on purpose, in the last test
       body = await Promise.race([waitForHealthy(server.base, 30_000), died]);
     } catch (err) {
       throw new Error(`${(err as Error).message}\nserver output:\n${output}`);
     }
-    died.catch(() => undefined); // the server exits later, on purpose, in the last test
     expect(body).toMatchObject({ version: pkg.version });
     // The admin page is compiled into dist/ too, and answers on its own port.
     const admin = await fetch(`${server.admin}/`);

@@ -12,7 +12,8 @@ import { loadManifest, REPO_ROOT } from '../../addon/manifest';
 import { renderOptions, writeOptionsFile } from '../../addon/render-options';
 import { RunningAddon, startAddon } from '../../addon/supervise';
 import { OAuthClient, introspection, linkAccount, refreshOk } from '../helpers/alexa-client';
-import { freePort, waitFor, waitForHealthy } from './helpers';
+import { fixedPort } from '../helpers/test-server';
+import { waitFor, waitForHealthy } from './helpers';
 
 jest.setTimeout(90_000);
 
@@ -46,11 +47,14 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-/** Renders options.json as the Supervisor would, then starts the add-on under s6 on a free loopback port. */
+/**
+ * Renders options.json as the Supervisor would, then starts the add-on under s6 on a loopback port it keeps across
+ * restarts, as the add-on does (fixedPort: port 0 would move after a kill -9).
+ */
 async function startWith(dataDir: string, userOptions: Record<string, unknown>): Promise<{ addon: RunningAddon; base: string }> {
   const { options } = renderOptions({ manifest, userOptions });
   writeOptionsFile(dataDir, options);
-  const port = await freePort();
+  const port = await fixedPort();
   const addon = startAddon({ dataDir, port, host: '127.0.0.1' });
   cleanup.push(() => addon.stop());
   return { addon, base: `http://127.0.0.1:${port}` };

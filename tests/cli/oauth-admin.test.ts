@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
-import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, freePort, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh } from '../helpers/alexa-client';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'oauth-admin.js');
@@ -48,7 +48,7 @@ let dataDir: string;
 let proc: ServerProcess;
 
 async function startServer(): Promise<ServerProcess> {
-  return spawnServer(dataDir, undefined, { ADMIN_PORT: String(await freePort()) });
+  return spawnServer(dataDir, undefined, { ADMIN_PORT: '0' });
 }
 
 async function stopServer(p: ServerProcess): Promise<void> {

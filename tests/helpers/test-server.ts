@@ -1,19 +1,22 @@
 /**
- * Boots the real server on 127.0.0.1 with a random port and a fresh data folder, either in this process
- * (fast, lets a test move the clock) or as a separate `node dist/main.js` process (restarts, signals, logs).
+ * Boots the real server on 127.0.0.1 with a fresh data folder, either in this process (fast, lets a test move the
+ * clock) or as a separate `node dist/main.js` process (restarts, signals, logs). Either way the server binds port 0
+ * itself and the test reads the port it got: no port is chosen first and bound later by someone else.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateOptions } from '../../src/config/load-config';
 import { Logger, createLogger } from '../../src/log/logger';
-import { FlowTraceOptions } from '../../src/log/flow-trace';
+import { FlowEntry, FlowTraceOptions } from '../../src/log/flow-trace';
 import { PasswordCheck } from '../../src/auth/user-authenticator';
 import { RateLimitSettings } from '../../src/http/rate-limits';
 import { AdminListenOptions } from '../../src/http/admin';
 import { RunningServer, start } from '../../src/main';
 import { SupervisorApi } from '../../src/ops/notifications';
+import { eventually } from './wait';
 
 export const ALEXA_REDIRECT = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
 export const CLIENT_SECRET = 'alexa-console-secret-0123456789abcdef';
@@ -109,53 +112,116 @@ export interface SpawnOptions {
 }
 
 /**
- * Runs the compiled server as its own process; resolves once /health answers 200 (or at all, with healthy: false).
- * The admin listener is off unless `env` sets ADMIN_PORT, so parallel servers never race for its fixed port.
+ * Runs the compiled server as its own process on port 0 (unless `env` sets PORT); resolves once it listens and
+ * /health answers 200 (or at all, with healthy: false). The port is read from the process's own listening socket
+ * (listeningPorts), whatever its log level. The admin listener is off unless `env` sets ADMIN_PORT (use '0').
  */
 export async function spawnServer(dataDir: string, options?: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, spawnOpts: SpawnOptions = {}): Promise<ServerProcess> {
   if (options) writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(options));
-  const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
-    try {
-      const res = await fetch(`${url}/health`);
-      if (res.status === 200 || spawnOpts.healthy === false) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${out}`);
-    await new Promise((r) => setTimeout(r, 50));
+  let ready: { port: number } | 'exited';
+  try {
+    ready = await eventually(
+      spawnOpts.healthy === false ? 'the server to listen and answer /health' : 'the server to listen and answer /health with 200',
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited' as const;
+        // The public listener is the one whose /health answers with the store's state (the admin listener has none).
+        for (const port of listeningPorts(child.pid!)) {
+          const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+          const body = (await res?.json().catch(() => undefined)) as { store?: unknown } | undefined;
+          if (res && typeof body?.store === 'string' && (res.status === 200 || spawnOpts.healthy === false)) return { port };
+        }
+        return undefined;
+      },
+      15_000,
+      50,
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}:\n${out}`);
   }
-  return { url, port, child, output: () => out, exited };
+  if (ready === 'exited') throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
+  return { url: `http://127.0.0.1:${ready.port}`, port: ready.port, child, output: () => out, exited };
 }
 
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
+/**
+ * The TCP ports a process listens on (Linux): the socket inodes among its open files, matched against the LISTEN
+ * rows of /proc/<pid>/net/tcp and tcp6. Empty while it is not listening yet (or has exited).
+ */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  for (const fd of fds) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (socket) inodes.add(socket[1]);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    let rows: string[];
+    try {
+      rows = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const row of rows) {
+      // sl local_address rem_address st ... inode: st 0A is LISTEN; local_address is HEXADDR:HEXPORT
+      const cols = row.trim().split(/\s+/);
+      if (cols[3] === '0A' && inodes.has(cols[9])) ports.push(parseInt(cols[1].split(':')[1], 16));
+    }
+  }
+  return ports;
+}
+
+let nextOffset = Math.floor(Math.random() * 500);
+
+/**
+ * A port for a server that must keep it across restarts (s6 restarting the add-on after kill -9), where port 0
+ * cannot serve. It lies outside the kernel's ephemeral range (net.ipv4.ip_local_port_range), so no port-0 bind and
+ * no outgoing connection on this machine can take it between this check and the server's bind; and each Jest
+ * worker draws from its own slice of 500, so parallel test files never pick the same one.
+ */
+export async function fixedPort(): Promise<number> {
+  const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const FIRST = 10_000;
+  const SLICE = 500;
+  const slices = Math.floor((ephemeralLow - FIRST) / SLICE);
+  if (slices < 1) throw new Error(`no room for fixed ports below the ephemeral range (starts at ${ephemeralLow})`);
+  const base = FIRST + ((Number(process.env.JEST_WORKER_ID ?? 1) - 1) % slices) * SLICE;
+  for (let i = 0; i < SLICE; i++) {
+    const port = base + (nextOffset++ % SLICE);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`every port in ${base}-${base + SLICE - 1} is taken`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 }
 
 /** Runs `node dist/main.js` on a data folder that makes it exit (bad options); returns its exit code (null if it had to be killed) and output. */
 export async function runToExit(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
-  const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -171,52 +237,32 @@ export async function runToExit(dataDir: string, env: NodeJS.ProcessEnv = {}): P
   return { code, output };
 }
 
-export interface TraceEntry {
-  requestId: string;
-  clientRequestId?: string;
-  ip?: string;
-  step: string;
-  outcome: 'ok' | 'error' | 'security';
-  clientId?: string;
-  redirectUri?: string;
-  grantType?: string;
-  username?: string;
-  grantId?: string;
-  error?: string;
-  kind?: string;
-  cause?: string;
-  facts?: Record<string, unknown>;
-  detail?: Record<string, unknown>;
-}
-
 export function flowTraceText(dataDir: string): string {
   const file = path.join(dataDir, 'flow-trace.jsonl');
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
-export function readFlowTrace(dataDir: string): TraceEntry[] {
+export function readFlowTrace(dataDir: string): FlowEntry[] {
   return flowTraceText(dataDir)
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as TraceEntry);
+    .map((l) => JSON.parse(l) as FlowEntry);
 }
 
 /** The trace is written asynchronously after the response: waits (up to 10 s) for an entry matching `match`. */
-export async function waitForTrace(dataDir: string, match: (e: TraceEntry) => boolean): Promise<TraceEntry> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = readFlowTrace(dataDir).find(match);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no matching flow-trace entry; trace:\n${flowTraceText(dataDir).slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 25));
+export async function waitForTrace(dataDir: string, match: (e: FlowEntry) => boolean): Promise<FlowEntry> {
+  try {
+    return await eventually('a matching flow-trace entry', () => readFlowTrace(dataDir).find(match), 10_000, 25);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; trace:\n${flowTraceText(dataDir).slice(-4000)}`);
   }
 }
 
 /** Waits (up to 15 s) until the spawned server's output contains `text`. */
 export async function waitForOutput(server: ServerProcess, text: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!server.output().includes(text)) {
-    if (Date.now() > deadline) throw new Error(`output never contained ${JSON.stringify(text)}:\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 20));
+  try {
+    await eventually(`the output to contain ${JSON.stringify(text)}`, () => server.output().includes(text), 15_000, 20);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}:\n${server.output()}`);
   }
 }

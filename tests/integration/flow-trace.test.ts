@@ -6,7 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { RunningServer } from '../../src/main';
 import { alexaAuthorize, authorizeUrl, issueCode, pkcePair, tokenRequest } from '../helpers/alexa-client';
-import { ALEXA_REDIRECT, TraceEntry, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
+import { FlowEntry } from '../../src/log/flow-trace';
+import { ALEXA_REDIRECT, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -16,7 +17,7 @@ afterAll(async () => server.stop());
 
 const REGISTERED = (testOptions().clients as Array<{ redirect_uris: string[] }>)[0].redirect_uris;
 
-async function tokenWithId(form: Record<string, string>): Promise<{ res: Response; entry: TraceEntry }> {
+async function tokenWithId(form: Record<string, string>): Promise<{ res: Response; entry: FlowEntry }> {
   const requestId = randomUUID();
   const res = await tokenRequest(server.url, form, 'basic', undefined, undefined, { headers: { 'x-request-id': requestId } });
   // The request id is ours; the client's X-Request-Id is recorded beside it, never as it.

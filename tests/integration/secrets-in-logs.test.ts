@@ -10,7 +10,8 @@ import {
   Browser, TokenBody, alexaAuthorize, basicAuth, consentAfterLogin, decide, exchangeCode, linkInBrowser, openLoginPage, pkcePair,
   rawTokenRequest, refresh, revoke, submitLogin, tokenRequest,
 } from '../helpers/alexa-client';
-import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, TraceEntry, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { FlowEntry } from '../../src/log/flow-trace';
+import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -24,7 +25,7 @@ const keep = (name: string, value: string | undefined | null): string => {
 let proc: ServerProcess;
 let stdout = '';
 let traceText = '';
-let trace: TraceEntry[] = [];
+let trace: FlowEntry[] = [];
 let dataDir: string;
 
 beforeAll(async () => {
@@ -97,7 +98,7 @@ beforeAll(async () => {
   expect(await proc.exited).toBe(0);
   stdout = proc.output();
   traceText = readFileSync(path.join(dataDir, 'flow-trace.jsonl'), 'utf8');
-  trace = traceText.trim().split('\n').map((l) => JSON.parse(l) as TraceEntry);
+  trace = traceText.trim().split('\n').map((l) => JSON.parse(l) as FlowEntry);
 });
 
 afterAll(() => {

@@ -12,7 +12,8 @@
  */
 import { RunningServer } from '../../src/main';
 import { ALEXA, TokenBody, attemptLogin, exchangeCode, introspectAsClient, issueCode, linkAccount, tokenRequest } from '../helpers/alexa-client';
-import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, ServerProcess, TraceEntry, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput, waitForTrace } from '../helpers/test-server';
+import { FlowEntry } from '../../src/log/flow-trace';
+import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, ServerProcess, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput, waitForTrace } from '../helpers/test-server';
 import { holdWriteLock } from '../helpers/sqlite';
 import { stopGracefully } from './helpers';
 
@@ -191,7 +192,7 @@ describe('the lockout in the add-on log', () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0); // defaults: 10 failures per address
     await waitForOutput(proc, 'login-ip limit reached for client 127.0.0.1');
     expect(proc.output().match(/SECURITY login: login-ip limit reached/g)).toHaveLength(1);
-    const entries: TraceEntry[] = rateLimited(dataDir);
+    const entries: FlowEntry[] = rateLimited(dataDir);
     expect(entries.length).toBeGreaterThanOrEqual(1);
     expect(entries[0].facts).toEqual(expect.objectContaining({ limiter: 'login-ip', target: '127.0.0.1', lockoutStarted: true }));
   });
