@@ -15,6 +15,7 @@
  *   BENCH_BASELINE=dir     another build (dir/dist/main.js), filled over HTTP; BENCH_BASELINE_NODE=its node binary;
  *   BENCH_BASELINE_GRANTS  (default BENCH_SMALL)            BENCH_HOSTILE=0        skip the hostile-header figures
  *   BENCH_DEADLINE_S=1500  hard bound on the whole run      BENCH_OUT=file         the JSON elsewhere
+ *   BENCH_REPORT=file      print the tables of an earlier results.json again, measure nothing
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -66,7 +67,7 @@ function startBareExpress(): Promise<Running> {
   return spawnUntilHealthy({ args: [BARE_EXPRESS], env: {} });
 }
 
-const summary = (samplesMs: number[]): ColdStart => ({ medianMs: median(samplesMs), samplesMs });
+const summary = (samplesMs: number[]): ColdStart => ({ medianMs: median(samplesMs), minMs: Math.min(...samplesMs), samplesMs });
 
 /**
  * Cold starts, interleaved so that every kind shares the same time windows: a folder holding only options.json
@@ -251,7 +252,7 @@ function prepareStore(label: string, grants: number): PreparedStore {
       grants,
       fill: { ms: fillMs, grantsPerSecond: (grants / fillMs) * 1000 },
       db: { bytes, bytesPerGrant: bytes / grants },
-      coldStart: { medianMs: NaN, samplesMs: [] },
+      coldStart: { medianMs: NaN, minMs: NaN, samplesMs: [] },
       memory: { idle: NO_MEMORY, afterLoad: NO_MEMORY },
       figures: { refresh: emptyFigures(), code: emptyFigures(), introspect: emptyFigures() },
     },
@@ -456,6 +457,14 @@ async function measureHostile(): Promise<HostileResult> {
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function main(): Promise<void> {
+  const again = process.env.BENCH_REPORT;
+  if (again) {
+    // Prints the tables of an earlier run again (after a change to the report), without measuring anything.
+    const earlier = JSON.parse(fs.readFileSync(again, 'utf8')) as Results;
+    earlier.targets = targets(earlier);
+    process.stdout.write(`${report(earlier)}\n`);
+    return;
+  }
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm run bench does)`);
   // Half of each store's grants are refresh chains; every connection (and the warm-up's 16) needs one of its own.
   const chainsNeeded = Math.max(16, ...S.connections);
