@@ -6,22 +6,26 @@ import { lstatSync } from 'node:fs';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type Keyv from 'keyv';
 import { createOptionsUserCheck, createUserAuthenticator } from './auth/options-users';
 import { supervisorAuthFromEnv } from './auth/supervisor-auth';
 import { PasswordCheck } from './auth/user-authenticator';
 import { AdminListenOptions, adminListenFromEnv, startAdmin } from './http/admin';
-import type { AdminContext } from './ops/admin-service';
-import { createMetrics } from './ops/metrics';
+import type { AdminContext, RuntimeInfo } from './ops/admin-service';
+import { Metrics, createMetrics } from './ops/metrics';
 import { Config } from './config/config';
 import { resolveDataDir } from './config/data-dir';
 import { ConfigError, loadConfigFile, problemLine } from './config/load-config';
 import { writeLocalDefaults } from './config/local-defaults';
 import { createApp } from './http/app';
-import { HttpDeps } from './http/deps';
 import { RateLimitSettings } from './http/rate-limits';
-import { FlowTraceOptions, createFlowTrace } from './log/flow-trace';
+import { FlowTrace, FlowTraceOptions, createFlowTrace } from './log/flow-trace';
 import { Logger, createLogger } from './log/logger';
 import { ClientRegistry } from './oauth/client-auth';
+import { GrantDeps } from './oauth/grant-deps';
+import { SessionRecord } from './store/records';
+import { SqliteStore } from './store/sqlite/sqlite-store';
 import { openDataFolder } from './data-folder';
 import { SupervisorApi, homeAssistantFromEnv, notifierFor } from './ops/notifications';
 import { VERSION } from './version';
@@ -52,10 +56,21 @@ export interface StartOptions {
   trace?: FlowTraceOptions;
 }
 
+/** What a running server is made of, for tests and tools that look inside it. */
+export interface ServerParts {
+  config: Config;
+  store: SqliteStore;
+  grants: GrantDeps;
+  sessions: Keyv<SessionRecord>;
+  trace: FlowTrace;
+  metrics: Metrics;
+  log: Logger;
+}
+
 export interface RunningServer {
   url: string;
   port: number;
-  deps: HttpDeps;
+  deps: ServerParts;
   /** The admin page, when it listens, and the context its functions (status, activity, diagnose) run on. */
   admin: { url?: string; port?: number; context: AdminContext };
   /** Stops accepting, lets in-flight requests finish, closes the store. */
@@ -91,9 +106,18 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!users.hasSources) {
     log.warn('no one can log in to link an account: add a user under Configuration → users, or enable Home Assistant login (auth_api)');
   }
-  const deps: HttpDeps = { config, store, grants, sessions, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt: Date.now(), metrics };
-  const app = createApp(deps, options.rateLimits);
-  const admin = await startAdmin({ deps, dataDir, metrics, notices: notifier, listen: options.admin });
+  const startedAt = Date.now();
+  const app = createApp({ config, store, grants, sessions, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt, metrics }, options.rateLimits);
+  // What the admin page, diagnose and the status shown in the database know about this process.
+  const runtime: RuntimeInfo = {
+    pid: process.pid,
+    startedAt,
+    clockBaseline: { wall: grants.now(), mono: performance.now() },
+    listeners: {},
+    loginSources: users.hasSources,
+  };
+  const adminContext = { dataDir, version: VERSION, config, store, grants, trace, log, runtime, metrics, notices: notifier };
+  const admin = await startAdmin({ context: adminContext, listen: options.admin });
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
@@ -101,6 +125,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
     await admin.stop();
+    metrics.stop();
     notifier.close();
     folder.close();
     throw err.code === 'EADDRINUSE'
@@ -131,9 +156,9 @@ export async function start(options: StartOptions): Promise<RunningServer> {
 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  admin.setPublicListener(`http://${host}:${address.port}`);
+  runtime.listeners.oauth = `http://${host}:${address.port}`;
   // What `oauth-admin status` shows about this process; it reads the database, not a socket.
-  const runtimeRecord = () => ({ pid: process.pid, startedAt: deps.startedAt, version: VERSION, listeners: admin.context.runtime?.listeners ?? {} });
+  const runtimeRecord = () => ({ pid: process.pid, startedAt, version: VERSION, listeners: runtime.listeners });
   try {
     folder.storage.transaction((tx) => tx.server.saveRuntime(runtimeRecord()));
   } catch {
@@ -145,8 +170,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   return {
     url: `http://${address.address === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     port: address.port,
-    deps,
-    admin: { url: admin.url, port: admin.port, context: admin.context },
+    deps: { config, store, grants, sessions, trace, metrics, log },
+    admin: { url: admin.url, port: admin.port, context: adminContext },
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(purgeTimer);
@@ -156,6 +181,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
         await closed;
         clearTimeout(force);
         await admin.stop();
+        metrics.stop();
         await trace.close();
         try {
           folder.storage.transaction((tx) => {

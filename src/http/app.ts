@@ -24,9 +24,12 @@
  */
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
+import { Config } from '../config/config';
+import { Logger } from '../log/logger';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
+import { TraceRecorder } from '../oauth/failures';
+import type { Metrics } from '../ops/metrics';
 import { isStoreError } from '../store/faults';
-import { HttpDeps } from './deps';
 import { errorPage } from './pages/oauth-pages';
 import { FormLimiters, refuseLocked, storeFailure } from './form-endpoint';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout } from './rate-limits';
@@ -34,22 +37,31 @@ import { requestTiming } from './request-timing';
 import { requestContext } from './request-context';
 import { untrusted } from '../log/untrusted';
 import { pageSecurityHeaders } from './security-headers';
-import { authorizeRoutes } from './routes/authorize';
-import { healthRoutes } from './routes/health';
-import { metadataRoutes } from './routes/metadata';
-import { tokenRoutes } from './routes/token';
+import { AuthorizeDeps, createAuthorizeRoutes } from './routes/authorize';
+import { HealthDeps, createHealthRoutes } from './routes/health';
+import { MetadataDeps, createMetadataRoutes } from './routes/metadata';
+import { TokenRouteDeps, createTokenRoutes } from './routes/token';
+
+/** What the public app is built from: what its routes need, and what it needs itself. */
+export interface AppDeps extends HealthDeps, MetadataDeps, TokenRouteDeps, AuthorizeDeps {
+  config: Config;
+  log: Logger;
+  trace: TraceRecorder;
+  /** Times every request, for GET /metrics on the admin listener. */
+  metrics?: Pick<Metrics, 'observeRequest'>;
+}
 
 /** Origins the consent form may end up at: CSP form-action also governs the redirect after the POST. */
-function redirectOrigins(deps: HttpDeps): string[] {
+function redirectOrigins(config: Pick<Config, 'clients'>): string[] {
   const origins = new Set<string>();
-  for (const client of deps.config.clients) for (const uri of client.redirectUris) origins.add(new URL(uri).origin);
+  for (const client of config.clients) for (const uri of client.redirectUris) origins.add(new URL(uri).origin);
   return [...origins];
 }
 
 /** The JSON endpoints: their errors are RFC 6749 §5.2 JSON, not HTML pages. */
 const isTokenPath = (req: Request) => ['/alexa/token', '/alexa/revoke', '/alexa/introspect'].includes(req.path);
 
-export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings> = DEFAULT_RATE_LIMITS): express.Express {
+export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> = DEFAULT_RATE_LIMITS): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false);
@@ -57,7 +69,7 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
 
   app.use(requestContext);
   if (deps.metrics) app.use(requestTiming(deps.metrics));
-  app.use(pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps) }));
+  app.use(pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps.config) }));
   app.use(cookieParser());
 
   // Headers from a peer outside trusted_proxies are ignored (Express's trust proxy); say so once, naming the fix.
@@ -102,10 +114,10 @@ export function createApp(deps: HttpDeps, rateLimits: Partial<RateLimitSettings>
   });
   const formLimiters: FormLimiters = { perIp: limits.tokenPerIp, perClient: limits.tokenPerClient, settings, reporter };
 
-  app.use(healthRoutes(deps));
-  app.use(metadataRoutes(deps));
-  app.use(tokenRoutes(deps, formLimiters));
-  app.use(authorizeRoutes(deps, [limits.loginPerIp, limits.loginPerUser]));
+  app.use(createHealthRoutes(deps));
+  app.use(createMetadataRoutes(deps));
+  app.use(createTokenRoutes(deps, formLimiters));
+  app.use(createAuthorizeRoutes(deps, [limits.loginPerIp, limits.loginPerUser]));
 
   app.use((req, res) => {
     if (isTokenPath(req)) {

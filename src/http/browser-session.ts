@@ -16,14 +16,14 @@ export const SESSION_TTL_MS = 12 * 3600 * 1000;
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/;
 
-function cookieOptions(req: Request, config: Config, maxAge: number): CookieOptions {
+function cookieOptions(req: Request, config: Pick<Config, 'publicUrl'>, maxAge: number): CookieOptions {
   // Browsers drop Secure cookies set over plain http except on loopback; behind an https public_url they are always Secure.
   const secure = req.secure || LOOPBACK.test(req.hostname) || Boolean(config.publicUrl?.startsWith('https:'));
   return { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge };
 }
 
 /** The browser's flow token (reused across tabs), setting the cookie when the browser has none yet. */
-export function ensureFlowToken(req: Request, res: Response, config: Config): string {
+export function ensureFlowToken(req: Request, res: Response, config: Pick<Config, 'publicUrl'>): string {
   const existing = req.cookies?.[FLOW_COOKIE];
   const token = typeof existing === 'string' && /^[\w-]{43}$/.test(existing) ? existing : randomToken();
   res.cookie(FLOW_COOKIE, token, cookieOptions(req, config, FLOW_TTL_MS));
@@ -36,7 +36,7 @@ export function flowHashOf(req: Request): string | undefined {
 }
 
 /** A login session is written only after a successful login: never for an anonymous request. */
-export async function startSession(req: Request, res: Response, config: Config, sessions: Keyv<SessionRecord>, record: SessionRecord): Promise<void> {
+export async function startSession(req: Request, res: Response, config: Pick<Config, 'publicUrl'>, sessions: Keyv<SessionRecord>, record: SessionRecord): Promise<void> {
   const sid = randomToken();
   await sessions.set(`${SESSION_PREFIX}${tokenHash(sid)}`, record, SESSION_TTL_MS);
   res.cookie(SESSION_COOKIE, sid, cookieOptions(req, config, SESSION_TTL_MS));

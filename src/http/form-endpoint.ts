@@ -5,19 +5,26 @@
  * locked request is answered normally only when it succeeds outright, otherwise 429 whatever went wrong.
  */
 import express, { Request, RequestHandler, Response } from 'express';
-import { FlowEvent, FlowStep } from '../log/flow-trace';
+import { FlowStep } from '../log/flow-trace';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../oauth/errors';
-import { FAILURE_OUTCOME } from '../oauth/failures';
+import { Logger } from '../log/logger';
+import { FAILURE_OUTCOME, TraceRecorder, TracedEvent } from '../oauth/failures';
 import { TokenOutcome, TokenRequestFacts, TokenRequestInput } from '../oauth/token-endpoint';
 import { isStoreError } from '../store/faults';
-import { HttpDeps } from './deps';
 import { sendOAuthError } from './oauth-responses';
 import { Lockout, LockoutReporter, RateLimitSettings, describeLockout } from './rate-limits';
 import { requestBasic } from './request-context';
 
+/** What every form endpoint needs: the trace for one entry per request, the log for the unexpected. */
+export interface FormEndpointDeps {
+  trace: TraceRecorder;
+  log: Pick<Logger, 'error'>;
+}
+
 export interface FormEndpointResult {
   body: unknown;
-  trace?: Partial<FlowEvent>;
+  /** What the trace records about the success. */
+  trace?: Pick<TracedEvent, 'grantId' | 'username' | 'detail'>;
   /**
    * Whether the success proves the caller holds a valid grant credential beyond its client secret (default true).
    * Under a lockout only such successes are answered normally: a revocation of an unknown token or the
@@ -48,7 +55,7 @@ export const LOCKOUT_ANSWER_MS = 250;
 
 /** A request refused because of the locks it ran into. */
 export interface LockedRequest {
-  trace: HttpDeps['trace'];
+  trace: TraceRecorder;
   limiters: Pick<FormLimiters, 'settings' | 'reporter'>;
   req: Request;
   res: Response;
@@ -109,7 +116,7 @@ function notAForm(req: Request): OAuthError {
   });
 }
 
-export function formEndpoint(deps: HttpDeps, step: FlowStep, limiters: FormLimiters, handle: FormHandler): RequestHandler[] {
+export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: FormLimiters, handle: FormHandler): RequestHandler[] {
   const run: RequestHandler = (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
     const params = (req.body ?? {}) as Record<string, string | string[]>;

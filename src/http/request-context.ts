@@ -51,7 +51,7 @@ function isPlainHost(host: string): boolean {
  * host[:port] (else the address the connection reached). Without public_url the answer depends on what a client
  * sent, so nothing built from it may be cached for others (see routes/metadata.ts).
  */
-export function issuerFor(req: Request, config: Config): string {
+export function issuerFor(req: Request, config: Pick<Config, 'publicUrl'>): string {
   if (config.publicUrl) return config.publicUrl;
   const host = req.host;
   if (host && isPlainHost(host)) return `${req.protocol}://${host}`;

@@ -2,7 +2,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Metrics } from '../ops/metrics';
 
-export function requestTiming(metrics: Metrics): RequestHandler {
+export function requestTiming(metrics: Pick<Metrics, 'observeRequest'>): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     res.once('finish', () => metrics.observeRequest(req.path, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));

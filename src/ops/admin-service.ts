@@ -12,6 +12,7 @@ import { fingerprint } from '../crypto/tokens';
 import { rotateSealingKeyIn } from '../oauth/authorization-flow';
 import type { Notifier } from './notifications';
 import { GrantDeps, revokeGrantIn } from '../oauth/grant-deps';
+import { TraceRecorder } from '../oauth/failures';
 import { ALEXA_PATHS } from '../oauth/metadata';
 import { GrantRecord, RuntimeRecord } from '../store/records';
 import { SqliteStore } from '../store/sqlite/sqlite-store';
@@ -39,8 +40,8 @@ export interface AdminContext {
   configWarnings?: ConfigProblem[];
   store: SqliteStore;
   grants: GrantDeps;
-  /** Where admin actions are recorded; absent for read-only use. */
-  trace?: FlowTrace;
+  /** Where admin actions are recorded (and flushed before the trace is read); absent for read-only use. */
+  trace?: TraceRecorder & Pick<FlowTrace, 'flush'>;
   log?: Logger;
   /** Present inside the running server only. */
   runtime?: RuntimeInfo;

@@ -5,11 +5,9 @@
  */
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { HttpDeps } from '../deps';
-import { Notifier } from '../../ops/notifications';
 import { INGRESS_PROXY, LOOPBACK } from './access';
 import { createAdminApp } from './admin-app';
+import { Logger } from '../../log/logger';
 import { Metrics } from '../../ops/metrics';
 import { AdminContext, RuntimeInfo } from '../../ops/admin-service';
 
@@ -28,13 +26,17 @@ export interface AdminListenOptions {
   hostCheck?: boolean;
 }
 
+/** What the admin page runs on: the running server's own context, with its runtime record and metrics. */
+export interface AdminDeps {
+  context: AdminContext & { runtime: RuntimeInfo; metrics: Metrics; log: Logger };
+  /** Where to listen; without it the page is off. */
+  listen?: AdminListenOptions;
+}
+
 export interface AdminHandle {
   /** The admin page's URL, when its listener runs. */
   url?: string;
   port?: number;
-  context: AdminContext;
-  /** Records the public listener's address once it listens (shown on the status page and by diagnose). */
-  setPublicListener(url: string): void;
   stop(): Promise<void>;
 }
 
@@ -62,38 +64,18 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metrics: Metrics; notices?: Pick<Notifier, 'recent' | 'mode'>; listen?: AdminListenOptions }): Promise<AdminHandle> {
-  const { deps, dataDir, metrics } = opts;
-  const log = deps.log;
-  const runtime: RuntimeInfo = {
-    pid: process.pid,
-    startedAt: deps.startedAt,
-    clockBaseline: { wall: deps.grants.now(), mono: performance.now() },
-    listeners: {},
-    loginSources: deps.users.hasSources,
-  };
-  const context: AdminContext = {
-    dataDir,
-    version: deps.version,
-    config: deps.config,
-    store: deps.store,
-    grants: deps.grants,
-    trace: deps.trace,
-    log,
-    runtime,
-    metrics,
-    notices: opts.notices,
-  };
-
+/** Starts the admin listener, if asked to; records its address in the context's runtime record. */
+export async function startAdmin({ context, listen }: AdminDeps): Promise<AdminHandle> {
+  const { log, runtime, metrics } = context;
   let admin: Server | undefined;
   let url: string | undefined;
   let port: number | undefined;
-  if (opts.listen) {
-    const { host, allow } = opts.listen;
-    const app = createAdminApp({ ctx: context, allow, metrics, hostCheck: opts.listen.hostCheck !== false });
+  if (listen) {
+    const { host, allow } = listen;
+    const app = createAdminApp({ ctx: context, allow, metrics, hostCheck: listen.hostCheck !== false });
     try {
       admin = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(opts.listen!.port, host);
+        const s = app.listen(listen.port, host);
         s.once('listening', () => resolve(s));
         s.once('error', reject);
       });
@@ -109,7 +91,7 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
       const e = err as NodeJS.ErrnoException;
       log.error(
         e.code === 'EADDRINUSE'
-          ? `admin page: port ${opts.listen.port} is already in use, so the admin page is off (OAuth keeps working); free the port or set ADMIN_PORT`
+          ? `admin page: port ${listen.port} is already in use, so the admin page is off (OAuth keeps working); free the port or set ADMIN_PORT`
           : `admin page cannot listen: ${String(err)} (OAuth keeps working)`,
       );
       admin = undefined;
@@ -120,13 +102,8 @@ export async function startAdmin(opts: { deps: HttpDeps; dataDir: string; metric
   return {
     url,
     port,
-    context,
-    setPublicListener(publicUrl) {
-      runtime.listeners.oauth = publicUrl;
-    },
     stop: () =>
       (stopping ??= (async () => {
-        metrics.stop();
         if (admin) await closeServer(admin);
       })()),
   };

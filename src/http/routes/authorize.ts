@@ -5,13 +5,18 @@
  * the owner logs in. Forms post to relative URLs so the pages work under any reverse-proxy prefix that keeps /alexa/.
  */
 import express, { Request, Response, Router } from 'express';
+import type Keyv from 'keyv';
+import { UserAuthenticator } from '../../auth/user-authenticator';
+import { Config } from '../../config/config';
 import { fingerprint, safeEqual, tokenHash } from '../../crypto/tokens';
-import { FlowEvent } from '../../log/flow-trace';
+import { FlowStep } from '../../log/flow-trace';
 import { PendingRequest, decide, openPendingRequest, startAuthorization } from '../../oauth/authorization-flow';
 import { validateAuthorizeRequest } from '../../oauth/authorize-request';
+import { ClientRegistry } from '../../oauth/client-auth';
+import { TraceRecorder } from '../../oauth/failures';
+import { GrantDeps } from '../../oauth/grant-deps';
 import { SessionRecord } from '../../store/records';
 import { currentSession, ensureFlowToken, flowHashOf, startSession } from '../browser-session';
-import { HttpDeps } from '../deps';
 import { redirectWith } from '../oauth-responses';
 import { NOT_ALLOWED_MESSAGE, consentPage, errorPage, loginPage } from '../pages/oauth-pages';
 import { formField, issuerFor, queryParams } from '../request-context';
@@ -30,11 +35,21 @@ function sendPage(res: Response, status: number, body: string): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
 }
 
-export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHandler[]): Router {
+export interface AuthorizeDeps {
+  config: Pick<Config, 'publicUrl'>;
+  grants: GrantDeps;
+  clients: ClientRegistry;
+  /** Login sessions. */
+  sessions: Keyv<SessionRecord>;
+  users: UserAuthenticator;
+  trace: TraceRecorder;
+}
+
+export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: express.RequestHandler[]): Router {
   const router = Router();
   // A sealed request with a 2 KB state is about 3 KB of base64url.
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 16 });
-  const { grants, config, trace, clients, sessions } = deps;
+  const { grants, config, trace, clients, sessions, users } = deps;
 
   const traceBase = (req: Request, res: Response) => ({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, ip: req.ip });
 
@@ -51,7 +66,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
     return { ok: true, pending: opened.pending, sealed: sealed!, expired: opened.expired };
   }
 
-  function refuse(req: Request, res: Response, step: FlowEvent['step'], kind: keyof typeof PROBLEMS, record: boolean): void {
+  function refuse(req: Request, res: Response, step: FlowStep, kind: keyof typeof PROBLEMS, record: boolean): void {
     const { status, problem } = PROBLEMS[kind];
     if (record) trace.record({ ...traceBase(req, res), step, outcome: 'error', kind, facts: {}, cause: problem });
     sendPage(res, status, errorPage(res.locals.nonce, 'Linking could not continue', problem, RESTART_HINT));
@@ -71,10 +86,10 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
   }
 
   function renderLogin(res: Response, status: number, sealed: string, pending: PendingRequest, extra: { error?: string; username?: string } = {}): void {
-    const noSources = deps.users.hasSources
+    const noSources = users.hasSources
       ? undefined
       : 'No one can log in yet: add a user under the add-on Configuration → users, or enable Home Assistant login (auth_api).';
-    sendPage(res, status, loginPage({ ...formContext(res, sealed, pending), ...extra, noSources, audience: deps.users.audience }));
+    sendPage(res, status, loginPage({ ...formContext(res, sealed, pending), ...extra, noSources, audience: users.audience }));
   }
 
   router.get('/alexa/authorize', async (req, res) => {
@@ -119,7 +134,7 @@ export function authorizeRoutes(deps: HttpDeps, loginLimiters: express.RequestHa
       sendPage(res, 403, errorPage(res.locals.nonce, 'Linking could not continue', 'The login form was not submitted from this server\'s page.', RESTART_HINT));
       return;
     }
-    const result = await deps.users.login(username, formField(req, 'password') ?? '');
+    const result = await users.login(username, formField(req, 'password') ?? '');
     if (!result.ok && result.reason === 'not_allowed') {
       trace.record({ ...withClient, outcome: 'security', username: result.username, kind: 'ha_user_not_allowed', facts: {}, cause: result.detail });
       renderLogin(res, 403, sealed, pending, { error: NOT_ALLOWED_MESSAGE, username });

@@ -5,12 +5,21 @@
  * must not wear the SD card or delay token writes).
  */
 import { Router } from 'express';
+import { Logger } from '../../log/logger';
 import { StoreHealth } from '../../store/faults';
-import { HttpDeps } from '../deps';
+import { SqliteStore } from '../../store/sqlite/sqlite-store';
 
 export const HEALTH_CACHE_MS = 5000;
 
-export function healthRoutes(deps: HttpDeps): Router {
+export interface HealthDeps {
+  store: Pick<SqliteStore, 'check' | 'status'>;
+  version: string;
+  /** When the server started (ms), for uptime_s. */
+  startedAt: number;
+  log: Pick<Logger, 'debug'>;
+}
+
+export function createHealthRoutes(deps: HealthDeps): Router {
   const router = Router();
   let probedAt = -Infinity;
   const probe = (): StoreHealth => {

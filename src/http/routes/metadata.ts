@@ -3,11 +3,15 @@
  * /alexa/ for reverse proxies that forward only that prefix.
  */
 import { Router } from 'express';
+import { Config } from '../../config/config';
 import { authorizationServerMetadata } from '../../oauth/metadata';
-import { HttpDeps } from '../deps';
 import { issuerFor } from '../request-context';
 
-export function metadataRoutes(deps: HttpDeps): Router {
+export interface MetadataDeps {
+  config: Pick<Config, 'publicUrl' | 'clients'>;
+}
+
+export function createMetadataRoutes(deps: MetadataDeps): Router {
   const router = Router();
   const paths = ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/*rest', '/alexa/.well-known/oauth-authorization-server'];
   // Without public_url the issuer comes from this request's headers: a shared cache must never hand one client's

@@ -1,14 +1,21 @@
 /** POST /alexa/token, /alexa/revoke and /alexa/introspect: HTTP <-> the oauth/ handlers. */
 import { Router } from 'express';
 import { InvalidClient } from '../../oauth/errors';
-import { authenticateResourceServer } from '../../oauth/client-auth';
 import { handleTokenRequest, runTokenRequest } from '../../oauth/token-endpoint';
 import { IntrospectionCaller, introspectToken, requireToken, revokeToken } from '../../oauth/token-management';
-import { HttpDeps } from '../deps';
-import { FormLimiters, formEndpoint } from '../form-endpoint';
+import { Config } from '../../config/config';
+import { GrantDeps } from '../../oauth/grant-deps';
+import { ClientRegistry, authenticateResourceServer } from '../../oauth/client-auth';
+import { FormEndpointDeps, FormLimiters, formEndpoint } from '../form-endpoint';
 import { issuerFor } from '../request-context';
 
-export function tokenRoutes(deps: HttpDeps, limiters: FormLimiters): Router {
+export interface TokenRouteDeps extends FormEndpointDeps {
+  grants: GrantDeps;
+  clients: ClientRegistry;
+  config: Pick<Config, 'publicUrl' | 'resourceServers'>;
+}
+
+export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters): Router {
   const router = Router();
   const { grants, clients } = deps;
 
