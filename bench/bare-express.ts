@@ -1,7 +1,7 @@
 /**
  * The ceiling: the same Express version as the server, one route per measured endpoint that parses the same
  * urlencoded body with the same limits and answers a fixed JSON of a token response's size. Nothing else (no
- * helmet, no rate limits, no store, no logs). Runs in its own process on 127.0.0.1:PORT.
+ * helmet, no rate limits, no store, no logs). Runs in its own process on 127.0.0.1:PORT (0: the kernel picks).
  */
 import express from 'express';
 

@@ -6,7 +6,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, sleep } from './settings';
@@ -34,26 +33,67 @@ export function removeFolder(dir: string): void {
   tempDirs.delete(dir);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
+/**
+ * The TCP ports a process listens on (Linux): the socket inodes among its open files, matched against the LISTEN
+ * rows of /proc/<pid>/net/tcp and tcp6. Empty while it is not listening yet. Servers are started on port 0 and
+ * found this way, so no port is chosen here and then taken by another process before the server binds it.
+ */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  for (const fd of fds) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (socket) inodes.add(socket[1]);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    let rows: string[];
+    try {
+      rows = fs.readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const row of rows) {
+      // sl local_address rem_address st ... inode: st 0A is LISTEN; local_address is HEXADDR:HEXPORT
+      const cols = row.trim().split(/\s+/);
+      if (cols[3] === '0A' && inodes.has(cols[9])) ports.push(parseInt(cols[1].split(':')[1], 16));
+    }
+  }
+  return ports;
+}
+
+/** GET on 127.0.0.1: the status (0 when nothing answered) and the start of the body. */
+function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        if (body.length < 4096) body += d.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.setTimeout(2000, () => req.destroy());
   });
 }
 
-function getStatus(port: number, urlPath: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.setTimeout(2000, () => req.destroy());
-  });
+/** A health answer of ours, of 1.0.0 or of the bare-Express app: JSON with status "ok". */
+function healthy(answer: { status: number; body: string }): boolean {
+  if (answer.status !== 200) return false;
+  try {
+    return (JSON.parse(answer.body) as { status?: unknown }).status === 'ok';
+  } catch {
+    return false;
+  }
 }
 
 export interface Running {
@@ -73,14 +113,16 @@ export interface SpawnSpec {
   cwd?: string;
 }
 
-/** Spawns a process with PORT set and waits (at most 20 s) for the first 200 from GET healthPath. */
+/**
+ * Spawns a process with PORT=0 and waits (at most 20 s) for the first healthy answer from GET healthPath on one of
+ * the ports it listens on (the public listener: the admin page, when it listens too, has no such answer).
+ */
 export async function spawnUntilHealthy(spec: SpawnSpec): Promise<Running> {
-  const port = await freePort();
   const healthPath = spec.healthPath ?? '/health';
   const started = process.hrtime.bigint();
   const child = spawn(spec.node ?? process.execPath, spec.args, {
     cwd: spec.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: String(port), HOST: '127.0.0.1', ...spec.env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: '0', HOST: '127.0.0.1', ...spec.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(child);
@@ -94,9 +136,21 @@ export async function spawnUntilHealthy(spec: SpawnSpec): Promise<Running> {
   );
   const what = `${path.basename(spec.node ?? 'node')} ${spec.args.join(' ')}`;
   const deadline = Date.now() + 20_000;
-  for (;;) {
+  /** Listeners that answered something else than health: the admin page. */
+  const others = new Set<number>();
+  let port = 0;
+  while (port === 0) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${stderr}`);
-    if ((await getStatus(port, healthPath)) === 200) break;
+    for (const candidate of child.pid === undefined ? [] : listeningPorts(child.pid)) {
+      if (others.has(candidate)) continue;
+      const answer = await get(candidate, healthPath);
+      if (healthy(answer)) {
+        port = candidate;
+        break;
+      }
+      if (answer.status !== 0 && answer.status !== 503) others.add(candidate);
+    }
+    if (port !== 0) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${what} did not answer 200 on ${healthPath} within 20 s: ${stderr}`);
