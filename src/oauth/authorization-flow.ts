@@ -41,13 +41,16 @@ export interface PendingRequest {
 
 /** The server's sealing key, made on first use and kept in the database (so pending requests survive a restart). */
 function sealingKey(deps: GrantDeps): Buffer {
-  const keys: ServerKeys = deps.storage.transaction((tx) => {
-    const existing = tx.server.keys();
-    if (existing) return existing;
-    const made = { sealing: newKey().toString('base64url') };
-    tx.server.saveKeys(made);
-    return made;
-  });
+  // A read first: the write lock is taken only the one time the key is made.
+  const keys: ServerKeys =
+    deps.storage.read((tx) => tx.server.keys()) ??
+    deps.storage.transaction((tx) => {
+      const existing = tx.server.keys();
+      if (existing) return existing;
+      const made = { sealing: newKey().toString('base64url') };
+      tx.server.saveKeys(made);
+      return made;
+    });
   return Buffer.from(keys.sealing, 'base64url');
 }
 

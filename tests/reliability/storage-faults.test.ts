@@ -8,6 +8,7 @@
  */
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { holdWriteLock } from '../helpers/sqlite';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspectOnce, linkAccount, refreshOnce } from '../helpers/alexa-client';
 import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
@@ -261,6 +262,29 @@ describe('a damaged database file', () => {
     copyFileSync(backup, file);
     await expectRecovered(proc.url);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+  });
+
+  it('a large file (checked just after start-up, by the first health probe or the deferred check, not before) with a damaged page: found within seconds', async () => {
+    const { dataDir, tokens } = await preparedDataDir();
+    const file = path.join(dataDir, DB);
+    // Grow the file past the size checked before opening (16 MiB) with rows of another kind.
+    const db = new DatabaseSync(file);
+    db.exec('BEGIN');
+    const insert = db.prepare('INSERT INTO kv (key, value, expires) VALUES (?, ?, NULL)');
+    for (let i = 0; i < 4500; i++) insert.run(`pad:${i}`, JSON.stringify({ value: 'x'.repeat(4000) }));
+    db.exec('COMMIT');
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    db.close();
+    expect(statSync(file).size).toBeGreaterThan(16 * 1024 * 1024);
+    // A page of the padding rows near the end: no request reads it, only the integrity check does.
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, statSync(file).size - 64 * 4096);
+    closeSync(fd);
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await faultReported(proc.url);
+    expect(h.body.store_fault).toBe('damaged');
+    expect(h.body.store).toMatch(/integrity check/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
   });
 
   it('damaged while running: reported at once, writes stop, reads go on, recovered when the bytes are back', async () => {
