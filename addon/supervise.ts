@@ -142,7 +142,8 @@ export function startAddon(opts: ServiceOptions): RunningAddon {
     () => (done = true),
   );
 
-  const servicePid = (service = services[0]): number | undefined => {
+  const servicePid = (service: string | undefined = services[0]): number | undefined => {
+    if (service === undefined) return undefined;
     const status = spawnSync('s6-svstat', ['-o', 'pid', path.join(scanDir, service)], { encoding: 'utf8' });
     const pid = Number.parseInt(status.stdout.trim(), 10);
     return status.status === 0 && pid > 0 ? pid : undefined;

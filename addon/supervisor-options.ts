@@ -144,11 +144,12 @@ class Validator {
     if (!isPlainObject(options)) this.fail(`Options of ${this.who} must be a mapping`);
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) {
-      if (!(key in this.schema)) {
+      const node = Object.hasOwn(this.schema, key) ? this.schema[key] : undefined;
+      if (node === undefined) {
         this.warnings.push(`Option '${key}' does not exist in the schema for ${this.who}`);
         continue;
       }
-      out[key] = this.element(this.schema[key], value, key, key);
+      out[key] = this.element(node, value, key, key);
     }
     this.checkMissing(this.schema, out, 'root', '');
     return out;
@@ -156,19 +157,21 @@ class Validator {
 
   private element(type: SchemaNode, value: unknown, key: string, path: string): unknown {
     if (Array.isArray(type)) {
-      if (type.length === 0) this.fail(`Type error for option '${key}' in ${this.who}`);
+      const [itemType] = type;
+      if (itemType === undefined) this.fail(`Type error for option '${key}' in ${this.who}`);
       if (!Array.isArray(value)) this.fail(`Invalid list for option '${key}' in ${this.who}`);
-      return value.map((item, i) => this.element(type[0], item, key, `${path}[${i}]`));
+      return value.map((item, i) => this.element(itemType, item, key, `${path}[${i}]`));
     }
     if (isPlainObject(type)) {
       if (!isPlainObject(value)) this.fail(`Invalid dict for option '${key}' in ${this.who}`);
       const out: Record<string, unknown> = {};
       for (const [childKey, childValue] of Object.entries(value)) {
-        if (!(childKey in type)) {
+        const childType = Object.hasOwn(type, childKey) ? type[childKey] : undefined;
+        if (childType === undefined) {
           this.warnings.push(`Unknown option '${childKey}' for ${this.who} (in ${path})`);
           continue;
         }
-        out[childKey] = this.element(type[childKey], childValue, childKey, `${path}.${childKey}`);
+        out[childKey] = this.element(childType, childValue, childKey, `${path}.${childKey}`);
       }
       this.checkMissing(type, out, key, path);
       return out;

@@ -27,7 +27,7 @@ function measure(fn: () => unknown, n: number, rounds: number): number {
     for (let i = 0; i < n; i++) fn();
     per.push(Number(process.hrtime.bigint() - t) / n / 1000);
   }
-  return per.sort((a, b) => a - b)[Math.floor(rounds / 2)];
+  return per.sort((a, b) => a - b)[Math.floor(rounds / 2)] ?? NaN;
 }
 
 export function headerParseFigures(): HeaderParseRow[] {

@@ -60,7 +60,7 @@ export interface RunResult {
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 /**
@@ -169,7 +169,7 @@ export async function load(opts: LoadOptions): Promise<RunResult> {
     rps: ok / elapsed,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
-    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    max: sorted.at(-1) ?? NaN,
     mean: sorted.length ? sum / sorted.length : NaN,
     // The drain at the end (a cheap GET) is included, so these slightly overstate.
     cpuUsPerRequest: perRequest((c) => c.all),
@@ -197,8 +197,9 @@ export function refreshChains(tokens: string[]): RefreshChains {
   const inFlight = new Set<string>();
   return {
     next(context) {
-      if (head >= queue.length) return undefined;
-      const token = queue[head++];
+      const token = queue[head];
+      if (token === undefined) return undefined;
+      head++;
       if (head > 100_000) {
         queue = queue.slice(head);
         head = 0;
@@ -228,8 +229,10 @@ export function codeExchanges(codes: CodeGrant[]): Source {
   let i = 0;
   return {
     next: () => {
-      if (i >= codes.length) return undefined;
-      const { code, verifier } = codes[i++];
+      const grant = codes[i];
+      if (grant === undefined) return undefined;
+      i++;
+      const { code, verifier } = grant;
       return form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
     },
     check: (status) => status === 200,
@@ -240,7 +243,10 @@ export function codeExchanges(codes: CodeGrant[]): Source {
 export function introspections(accessTokens: string[]): Source {
   let i = 0;
   return {
-    next: () => form({ token: accessTokens[i++ % accessTokens.length], token_type_hint: 'access_token' }),
+    next: () => {
+      const token = accessTokens[i++ % accessTokens.length];
+      return token === undefined ? undefined : form({ token, token_type_hint: 'access_token' });
+    },
     check: (status, body) => status === 200 && body.includes('"active":true'),
   };
 }

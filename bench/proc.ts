@@ -49,7 +49,7 @@ export function listeningPorts(pid: number): number[] {
   for (const fd of fds) {
     try {
       const socket = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (socket) inodes.add(socket[1]);
+      if (socket?.[1] !== undefined) inodes.add(socket[1]);
     } catch {
       /* closed meanwhile */
     }
@@ -64,8 +64,9 @@ export function listeningPorts(pid: number): number[] {
     }
     for (const row of rows) {
       // sl local_address rem_address st ... inode: st 0A is LISTEN; local_address is HEXADDR:HEXPORT
-      const cols = row.trim().split(/\s+/);
-      if (cols[3] === '0A' && inodes.has(cols[9])) ports.push(parseInt(cols[1].split(':')[1], 16));
+      const [, local, , state, , , , , , inode] = row.trim().split(/\s+/);
+      const port = local?.split(':')[1];
+      if (state === '0A' && inode !== undefined && inodes.has(inode) && port !== undefined) ports.push(parseInt(port, 16));
     }
   }
   return ports;

@@ -25,7 +25,7 @@ export interface ColdStart {
 export function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const sorted = xs.slice().sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 export interface StoreResult {
@@ -113,7 +113,7 @@ const start = (c: ColdStart | undefined) => (c ? `${f0(c.medianMs)} (${f0(c.minM
 
 function table(rows: string[][], header: string[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
@@ -246,7 +246,8 @@ export function report(r: Results): string {
   out.push('');
 
   // Ours against the baseline, side by side.
-  const c16 = conns.includes(16) ? 16 : conns[conns.length - 1];
+  // With no 16-connection run, the largest one (none at all: every figure below is '-').
+  const c16 = conns.includes(16) ? 16 : (conns.at(-1) ?? 16);
   const cmp: string[][] = [];
   const add = (name: string, small: string, large: string, b: string) => cmp.push([name, small, large, ...(base ? [b] : [])]);
   for (const kind of ['refresh', 'introspect'] as const) {

@@ -76,7 +76,7 @@ const summary = (samplesMs: number[]): ColdStart => ({ medianMs: median(samplesM
 async function coldStarts(stores: PreparedStore[]): Promise<{ empty: ColdStart; bareExpress: ColdStart; stores: ColdStart[] }> {
   const empty: number[] = [];
   const bare: number[] = [];
-  const filled: number[][] = stores.map(() => []);
+  const filled = stores.map((st) => ({ st, samples: [] as number[] }));
   const steps: Array<() => Promise<void>> = [
     async () => {
       const dir = tempFolder('empty', serverOptions());
@@ -85,9 +85,9 @@ async function coldStarts(stores: PreparedStore[]): Promise<{ empty: ColdStart; 
       await s.stop();
       removeFolder(dir);
     },
-    ...stores.map((st, k) => async () => {
+    ...filled.map(({ st, samples }) => async () => {
       const s = await startOurs(st.dataDir);
-      filled[k].push(s.startMs);
+      samples.push(s.startMs);
       await s.stop();
     }),
     async () => {
@@ -100,7 +100,7 @@ async function coldStarts(stores: PreparedStore[]): Promise<{ empty: ColdStart; 
     checkDeadline('the cold starts');
     for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
   }
-  return { empty: summary(empty), bareExpress: summary(bare), stores: filled.map(summary) };
+  return { empty: summary(empty), bareExpress: summary(bare), stores: filled.map(({ samples }) => summary(samples)) };
 }
 
 async function coldStartsOfBaseline(dir: string): Promise<ColdStart> {
@@ -279,16 +279,20 @@ function issueCodePools(st: PreparedStore): void {
 async function measureStores(stores: PreparedStore[], ceiling: Ceiling): Promise<void> {
   let servers: Running[] = [];
   for (const st of stores) servers.push(await startOurs(st.dataDir));
+  const serverOf = (k: number): Running => {
+    const server = servers[k];
+    if (!server) throw new Error(`no server is running for store ${k}`);
+    return server;
+  };
   await sleep(1000);
-  stores.forEach((st, k) => (st.result.memory.idle = memory(servers[k].pid)));
+  stores.forEach((st, k) => (st.result.memory.idle = memory(serverOf(k).pid)));
 
-  const participant = (k: number, kind: Kind): Participant => {
-    const st = stores[k];
+  const participant = (st: PreparedStore, k: number, kind: Kind): Participant => {
     const name = `${kind} (${st.result.grants} grants)`;
     let warmed = false;
     return {
       measure: async (c, i) => {
-        const server = servers[k];
+        const server = serverOf(k);
         const base = { url: server.url, pid: server.pid, ...endpoint(kind) };
         const codes = st.codes;
         if (!warmed) {
@@ -300,7 +304,8 @@ async function measureStores(stores: PreparedStore[], ceiling: Ceiling): Promise
         let source: Source;
         let maxRequests: number | undefined;
         if (kind === 'code' && codes) {
-          const pool = codes.runs[c][i];
+          const pool = codes.runs[c]?.[i];
+          if (!pool) throw new Error(`no code pool was issued for run ${i} at ${c} connections`);
           source = codeExchanges(pool);
           maxRequests = pool.length - 2 * c;
         } else {
@@ -311,7 +316,7 @@ async function measureStores(stores: PreparedStore[], ceiling: Ceiling): Promise
     };
   };
 
-  for (const kind of ['introspect', 'refresh'] as const) await window([ceiling.in(kind), ...stores.map((_, k) => participant(k, kind))]);
+  for (const kind of ['introspect', 'refresh'] as const) await window([ceiling.in(kind), ...stores.map((st, k) => participant(st, k, kind))]);
   await sleep(500);
   const afterFirst = servers.map((sv) => memory(sv.pid));
   await Promise.all(servers.map((sv) => sv.stop()));
@@ -321,9 +326,12 @@ async function measureStores(stores: PreparedStore[], ceiling: Ceiling): Promise
   for (const st of stores) issueCodePools(st);
   servers = [];
   for (const st of stores) servers.push(await startOurs(st.dataDir));
-  await window([ceiling.in('code'), ...stores.map((_, k) => participant(k, 'code'))]);
+  await window([ceiling.in('code'), ...stores.map((st, k) => participant(st, k, 'code'))]);
   await sleep(500);
-  stores.forEach((st, k) => (st.result.memory.afterLoad = maxMemory(afterFirst[k], memory(servers[k].pid))));
+  stores.forEach((st, k) => {
+    const now = memory(serverOf(k).pid);
+    st.result.memory.afterLoad = maxMemory(afterFirst[k] ?? now, now);
+  });
   await Promise.all(servers.map((sv) => sv.stop()));
 }
 
@@ -504,10 +512,12 @@ async function main(): Promise<void> {
       headerParse = { error: errorText(err) };
     }
   }
-  const stores = [prepareStore('small', S.smallGrants), prepareStore('large', S.largeGrants)];
+  const small = prepareStore('small', S.smallGrants);
+  const large = prepareStore('large', S.largeGrants);
+  const stores = [small, large];
   log('cold starts (empty folder, each store, bare Express; interleaved) ...');
   const starts = await coldStarts(stores);
-  stores.forEach((st, k) => (st.result.coldStart = starts.stores[k]));
+  stores.forEach((st, k) => (st.result.coldStart = starts.stores[k] ?? st.result.coldStart));
   log(
     `cold start medians: empty ${starts.empty.medianMs.toFixed(0)} ms, ${stores.map((st) => `${st.result.grants} grants ${st.result.coldStart.medianMs.toFixed(0)} ms`).join(', ')}, bare Express ${starts.bareExpress.medianMs.toFixed(0)} ms`,
   );
@@ -529,7 +539,6 @@ async function main(): Promise<void> {
     ceilingMemory = await ceiling.stop();
   }
 
-  const large = stores[1];
   let purge: PurgeCost | undefined;
   if (S.largeGrants > 0) {
     log('timing the background purge on the large store, two days later ...');
@@ -567,7 +576,7 @@ async function main(): Promise<void> {
     },
     ceiling: { windows: ceiling.windows, memory: ceilingMemory, coldStart: starts.bareExpress },
     coldStartEmpty: starts.empty,
-    small: stores[0].result,
+    small: small.result,
     large: large.result,
     purge,
     baseline,

@@ -207,7 +207,8 @@ async function refreshLink(l: Link): Promise<void> {
 }
 
 async function introspectLink(l: Link): Promise<void> {
-  const token = l.access[l.access.length - 1];
+  const token = l.access.at(-1);
+  if (token === undefined) return;
   const res = await post('/alexa/introspect', { token }, { authorization: RS_AUTH, 'x-forwarded-for': '10.9.0.1' }, 'introspect');
   if (res.status === 200 && res.body?.active !== true) problem(`link ${l.id}: its latest access token is inactive`);
 }
@@ -234,7 +235,9 @@ const BAD: Array<() => [string, Record<string, string> | string, Record<string, 
 ];
 
 async function badRequest(): Promise<void> {
-  const [pathname, form, headers] = BAD[Math.floor(Math.random() * BAD.length)]();
+  const pick = BAD[Math.floor(Math.random() * BAD.length)];
+  if (!pick) return;
+  const [pathname, form, headers] = pick();
   const ip = `203.0.113.${1 + Math.floor(Math.random() * 50)}`;
   const res = await post(pathname, form, { ...headers, 'x-forwarded-for': ip }, `bad ${pathname}`);
   if (res.status === 200 && pathname === '/alexa/token') problem(`a bad request succeeded: ${JSON.stringify(form).slice(0, 100)}`);
@@ -342,12 +345,17 @@ async function main(): Promise<void> {
 
   // RSS: compare the steady state of the first and the last process lifetimes (the first 15 s are warm-up),
   // and within a lifetime its first and last third.
-  const steady = rss.filter((s) => s.t * 1000 - lifeStart[s.life] >= 15_000);
+  const steady = rss.filter((s) => {
+    const start = lifeStart[s.life];
+    return start !== undefined && s.t * 1000 - start >= 15_000;
+  });
   const lives = [...new Set(steady.map((s) => s.life))];
   const maxOf = (life: number) => Math.max(...steady.filter((s) => s.life === life).map((s) => s.mb));
-  const firstLife = lives.length ? maxOf(lives[0]) : NaN;
-  const lastLife = lives.length ? maxOf(lives[lives.length - 1]) : NaN;
-  const within = steady.filter((s) => s.life === lives[lives.length - 1]);
+  const [firstLifeId] = lives;
+  const lastLifeId = lives.at(-1);
+  const firstLife = firstLifeId === undefined ? NaN : maxOf(firstLifeId);
+  const lastLife = lastLifeId === undefined ? NaN : maxOf(lastLifeId);
+  const within = steady.filter((s) => s.life === lastLifeId);
   const third = Math.max(1, Math.floor(within.length / 3));
   const avg = (xs: typeof rss) => xs.reduce((a, s) => a + s.mb, 0) / Math.max(1, xs.length);
   const withinGrowth = within.length >= 6 ? avg(within.slice(-third)) - avg(within.slice(0, third)) : 0;

@@ -63,7 +63,7 @@ function idsAsPositionals(argv: string[]): string[] {
   const end = argv.indexOf('--');
   const head = end < 0 ? argv : argv.slice(0, end);
   const tail = end < 0 ? [] : argv.slice(end + 1);
-  const ids = head.filter((a) => /^--?[\w-]{5,63}$/.test(a) && !OPTION_NAMES.has(a.split('=')[0]));
+  const ids = head.filter((a) => /^--?[\w-]{5,63}$/.test(a) && !OPTION_NAMES.has(a.split('=')[0] ?? a));
   if (ids.length === 0) return argv;
   return [...head.filter((a) => !ids.includes(a)), '--', ...ids, ...tail];
 }
@@ -98,11 +98,12 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
   const json = (value: unknown) => io.out(JSON.stringify(value, null, 2));
 
   if (command === 'pkce') {
-    if (args.length !== 2) {
+    const [verifier, challenge, ...extra] = args;
+    if (verifier === undefined || challenge === undefined || extra.length > 0) {
       io.err('usage: oauth-admin pkce <code_verifier> <code_challenge>');
       return 2;
     }
-    const r = checkPkce(args[0], args[1]);
+    const r = checkPkce(verifier, challenge);
     if (opts.json) json(r);
     else {
       io.out(pairs([

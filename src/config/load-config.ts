@@ -75,7 +75,7 @@ function describeAjvError(e: ErrorObject, fix: string): ConfigProblem {
 
 function isTrustedProxyEntry(entry: string): boolean {
   if (PROXY_NAMES.has(entry)) return true;
-  const [addr, bits, ...rest] = entry.split('/');
+  const [addr = '', bits, ...rest] = entry.split('/');
   if (rest.length > 0 || isIP(addr) === 0) return false;
   if (bits === undefined) return true;
   const max = isIP(addr) === 4 ? 32 : 128;

@@ -14,10 +14,10 @@ export function unmapIPv4(address: string): string {
   } catch {
     return address;
   }
-  const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(canonical);
-  if (!m) return address;
-  const hi = parseInt(m[1], 16);
-  const lo = parseInt(m[2], 16);
+  const [, hiHex, loHex] = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(canonical) ?? [];
+  if (hiHex === undefined || loHex === undefined) return address;
+  const hi = parseInt(hiHex, 16);
+  const lo = parseInt(loHex, 16);
   const v4 = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   return isIPv4(v4) ? v4 : address;
 }
@@ -39,6 +39,6 @@ export function addressBucket(address: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = canonical.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  const g = groups.map((x) => parseInt(x, 16));
-  return `${g[0].toString(16)}:${g[1].toString(16)}:${g[2].toString(16)}:${(g[3] & 0xff00).toString(16)}::/56`;
+  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0] = groups.map((x) => parseInt(x, 16));
+  return `${g0.toString(16)}:${g1.toString(16)}:${g2.toString(16)}:${(g3 & 0xff00).toString(16)}::/56`;
 }

@@ -131,8 +131,8 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
       const text = await readFile(f, 'utf8');
       const lines = text.split('\n').filter((l) => l.trim() !== '');
       // Entries are in time order: keep everything from the first one inside the window.
-      let keepFrom = 0;
-      while (keepFrom < lines.length && !(entryTime(lines[keepFrom]) >= cutoff)) keepFrom++;
+      const firstInside = lines.findIndex((l) => entryTime(l) >= cutoff);
+      const keepFrom = firstInside < 0 ? lines.length : firstInside;
       if (keepFrom === 0) continue;
       const kept = lines.slice(keepFrom).map((l) => `${l}\n`).join('');
       const tmp = `${f}.tmp`;

@@ -52,7 +52,7 @@ export function untrusted(value: unknown, max: number = UNTRUSTED_MAX): string {
     } else if ((c & 0xf800) === 0xd800 || isUnsafe(c)) {
       piece = escapeUnit(c);
     } else {
-      piece = s[i];
+      piece = s.charAt(i);
     }
     if (out.length + piece.length <= budget) {
       fitsAt = out.length + piece.length;

@@ -65,14 +65,15 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
   if (given instanceof OAuthError) return page(given);
   let redirectUri: string;
   if (given === undefined) {
-    if (client.redirectUris.length !== 1) {
+    const [only, ...others] = client.redirectUris;
+    if (only === undefined || others.length > 0) {
       return page(new InvalidRequest('redirect_uri is missing', {
         kind: 'redirect_uri_missing',
         facts: { registered: client.redirectUris },
         debug: `client "${client.clientId}" has ${client.redirectUris.length} registered redirect URIs, so the request must name one`,
       }));
     }
-    redirectUri = client.redirectUris[0];
+    redirectUri = only;
   } else if (!isRegisteredRedirectUri(given, client.redirectUris)) {
     const closest = closestRedirectUri(given, client.redirectUris);
     return page(new InvalidRequest('redirect_uri is not registered for this client', {

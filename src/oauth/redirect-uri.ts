@@ -3,15 +3,17 @@
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
+    let diagonal = i - 1; // row[0] before this pass
+    let left = i; // row[j - 1] of this pass
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const above = row[j] ?? 0;
+      left = Math.min(above + 1, left + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = left;
       diagonal = above;
     }
   }
-  return row[b.length];
+  return row[b.length] ?? 0;
 }
 
 export function isRegisteredRedirectUri(uri: string, registered: string[]): boolean {

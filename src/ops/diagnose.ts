@@ -266,20 +266,22 @@ function failureFindings(ctx: AdminContext, windowMs: number): Finding[] {
   const failures = readActivity(ctx.dataDir, { since, failuresOnly: true });
   const days = Math.round(windowMs / 86_400_000);
   if (failures.length === 0) return [{ area, level: 'ok', title: `No failures in the last ${days > 1 ? `${days} days` : '24 hours'}` }];
-  const byKind = new Map<string, typeof failures>();
+  // Per kind, its first entry in the list (the latest) and how many there are.
+  const byKind = new Map<string, { latest: (typeof failures)[number]; count: number }>();
   for (const f of failures) {
     const key = f.kind ?? f.error ?? 'other';
-    byKind.set(key, [...(byKind.get(key) ?? []), f]);
+    const seen = byKind.get(key);
+    if (seen) seen.count++;
+    else byKind.set(key, { latest: f, count: 1 });
   }
   return [...byKind.entries()]
-    .sort((a, b) => b[1].length - a[1].length)
-    .map(([kind, list]) => {
-      const latest = list[0];
+    .sort((a, b) => b[1].count - a[1].count)
+    .map(([kind, { latest, count }]) => {
       const why = explain(latest, { config: ctx.config })!;
       return {
         area,
         level: latest.outcome === 'security' ? 'error' : 'warn',
-        title: `${why.title}: ${list.length}× (${kind}), last at ${latest.ts}`,
+        title: `${why.title}: ${count}× (${kind}), last at ${latest.ts}`,
         detail: why.problem,
         fix: why.fix,
       } satisfies Finding;

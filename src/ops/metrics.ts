@@ -59,7 +59,7 @@ class Histogram {
     const key = JSON.stringify(labels);
     const s = this.series.get(key) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
     this.buckets.forEach((le, i) => {
-      if (value <= le) s.counts[i]++;
+      if (value <= le) s.counts[i] = (s.counts[i] ?? 0) + 1;
     });
     s.sum += value;
     s.count++;

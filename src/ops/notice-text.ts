@@ -18,11 +18,11 @@ const MAX_PROSE_CHARS = 600;
  * interpolated is spliced in as it is, so texts compose.
  */
 export function t(strings: TemplateStringsArray, ...values: Array<string | number | Text>): Text {
-  const out: Text = [strings[0]];
+  const out: Text = [strings[0] ?? ''];
   values.forEach((v, i) => {
     if (Array.isArray(v)) out.push(...v);
     else out.push({ value: String(v) });
-    out.push(strings[i + 1]);
+    out.push(strings[i + 1] ?? '');
   });
   return out.filter((s) => s !== '');
 }

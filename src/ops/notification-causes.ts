@@ -153,18 +153,18 @@ const valueOr = (v: string | undefined, fallback: string): Text => (v ? t`${v}` 
 
 function redirectAdvice(e: { clientId?: string; redirectUri?: string }, ctx: WordsContext): Text {
   const uri = e.redirectUri ?? '';
-  const alexa = ALEXA_REDIRECT.exec(uri);
-  if (!alexa) {
+  const vendor = ALEXA_REDIRECT.exec(uri)?.[2];
+  if (vendor === undefined) {
     // Anyone can send any redirect_uri: never advise registering one that is not Alexa's.
     return t`This is not an Alexa redirect URL. Add it only if it is the address of an app of yours; otherwise someone probed the server and there is nothing to do (the request was refused and nothing was sent to that address).`;
   }
   const registered = ctx.clients.find((c) => c.clientId === e.clientId)?.redirectUris ?? [];
   const vendors = [...new Set(registered.map((r) => ALEXA_REDIRECT.exec(r)?.[2]).filter((v): v is string => Boolean(v)))];
-  const otherVendor = vendors.length > 0 && !vendors.includes(alexa[2]);
+  const otherVendor = vendors.length > 0 && !vendors.includes(vendor);
   return [
     ...t`In ${CONFIG}, add it exactly as shown to ${'redirect_uris'} of ${client(e.clientId)}, save, restart the add-on and link again.`,
     ...(otherVendor
-      ? t` The registered ones use the vendor ID ${vendors.join(', ')}, this one ${alexa[2]}: copy all three "Alexa Redirect URLs" from the skill's Account Linking page of the Alexa developer console (they replace the old ones).`
+      ? t` The registered ones use the vendor ID ${vendors.join(', ')}, this one ${vendor}: copy all three "Alexa Redirect URLs" from the skill's Account Linking page of the Alexa developer console (they replace the old ones).`
       : t` Alexa uses the URL of the user's Amazon region, so register all three "Alexa Redirect URLs" of the skill's Account Linking page.`),
   ];
 }

@@ -137,6 +137,7 @@ export function hourlyActivity(entries: FlowEntry[], now: number, hours: number)
     const t = Date.parse(e.ts);
     if (!(t >= first) || t >= current + hour) continue;
     const b = buckets[Math.floor((t - first) / hour)];
+    if (b === undefined) continue;
     if (isFailure(e)) b.failures++;
     else if (e.step === 'token' && e.outcome === 'ok') b.tokens++;
   }

@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { loadManifest, loadYaml, REPO_ROOT } from '../../addon/manifest';
+import { defined } from '../helpers/defined';
 
 interface Instruction {
   cmd: string;
@@ -34,7 +35,7 @@ function parseDockerfile(text: string): Instruction[] {
     current = '';
   }
   return logical.map((l) => {
-    const [cmd, ...rest] = l.split(/\s+/);
+    const [cmd = '', ...rest] = l.split(/\s+/);
     return { cmd: cmd.toUpperCase(), args: rest.join(' ').replace(/\s+/g, ' ').trim() };
   });
 }
@@ -50,10 +51,10 @@ function stagesOf(instructions: Instruction[]): Stage[] {
   for (const i of instructions) {
     if (i.cmd === 'FROM') {
       const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(i.args);
-      if (!m) throw new Error(`cannot read FROM ${i.args}`);
+      if (!m?.[1]) throw new Error(`cannot read FROM ${i.args}`);
       stages.push({ from: m[1], name: m[2], instructions: [] });
-    } else if (stages.length > 0) {
-      stages[stages.length - 1].instructions.push(i);
+    } else {
+      stages.at(-1)?.instructions.push(i);
     }
   }
   return stages;
@@ -63,7 +64,7 @@ function stagesOf(instructions: Instruction[]): Stage[] {
 function labelsOf(instructions: Instruction[]): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const i of instructions.filter((x) => x.cmd === 'LABEL')) {
-    for (const m of i.args.matchAll(/([\w.-]+)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]] = m[2];
+    for (const [, key = '', value = ''] of i.args.matchAll(/([\w.-]+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
   }
   return labels;
 }
@@ -72,7 +73,7 @@ function labelsOf(instructions: Instruction[]): Record<string, string> {
 function argDefaults(instructions: Instruction[]): Record<string, string | undefined> {
   const args: Record<string, string | undefined> = {};
   for (const i of instructions.filter((x) => x.cmd === 'ARG')) {
-    const [name, ...value] = i.args.split('=');
+    const [name = '', ...value] = i.args.split('=');
     args[name] = value.length > 0 ? value.join('=').replace(/^"|"$/g, '') : undefined;
   }
   return args;
@@ -81,8 +82,8 @@ function argDefaults(instructions: Instruction[]): Record<string, string | undef
 /** The packages of every `apk add` in a RUN, without their version constraints. */
 function apkPackages(run: string): Array<{ name: string; constraint: string }> {
   const packages: Array<{ name: string; constraint: string }> = [];
-  for (const m of run.matchAll(/apk add((?:\s+[^&|;]+)*)/g)) {
-    for (const word of m[1].trim().split(/\s+/)) {
+  for (const [, words = ''] of run.matchAll(/apk add((?:\s+[^&|;]+)*)/g)) {
+    for (const word of words.trim().split(/\s+/)) {
       if (word.startsWith('-')) continue;
       const [, name, constraint] = /^([a-z0-9+._-]+?)((?:[<>=~]+).*)?$/.exec(word) ?? [];
       packages.push({ name: name ?? word, constraint: constraint ?? '' });
@@ -108,7 +109,7 @@ const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'
 const port = Number(Object.keys(manifest.ports ?? {})[0]?.split('/')[0]);
 const dockerfile = parseDockerfile(readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'));
 const stages = stagesOf(dockerfile);
-const runtime = stages[stages.length - 1];
+const runtime = defined(stages.at(-1), 'a stage in the Dockerfile');
 const stageNamed = (name: string) => stages.find((s) => s.name === name);
 const runsOf = (stage: Stage) => stage.instructions.filter((i) => i.cmd === 'RUN').map((i) => i.args);
 const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
@@ -141,8 +142,8 @@ describe('Dockerfile', () => {
     expect(froms.size).toBe(1);
     const [from] = froms;
     // A literal reference (no ${BUILD_FROM}) so Dependabot can propose base updates; one name for every arch.
-    const m = /^ghcr\.io\/home-assistant\/base:(\S+)$/.exec(from);
-    expect({ from, supported: m !== null && SUPPORTED_BASE_TAGS.includes(m[1]) }).toEqual({ from, supported: true });
+    const tag = /^ghcr\.io\/home-assistant\/base:(\S+)$/.exec(from ?? '')?.[1];
+    expect({ from, supported: tag !== undefined && SUPPORTED_BASE_TAGS.includes(tag) }).toEqual({ from, supported: true });
     expect(dockerfile.filter((i) => i.cmd === 'ARG' && i.args.startsWith('BUILD_FROM'))).toEqual([]);
     // build.yaml is deprecated: the Supervisor still reads it (and would pass its BUILD_FROM), the builder actions don't.
     for (const file of ['build.yaml', 'build.yml', 'build.json']) {
@@ -233,8 +234,8 @@ describe('Dockerfile', () => {
     expect(port).toBe(8096);
     const health = dockerfile.filter((i) => i.cmd === 'HEALTHCHECK');
     expect(health).toHaveLength(1);
+    const { args } = defined(health[0], 'a HEALTHCHECK');
     expect(runtime.instructions).toContain(health[0]);
-    const { args } = health[0];
     const options = args.slice(0, args.indexOf(' CMD '));
     expect(options).toMatch(/--start-interval=\d+s\b/);
     expect(options).toMatch(/--start-period=\d+s\b/);
@@ -290,13 +291,13 @@ describe('GitHub workflows', () => {
     const refs = actions.map((a) => {
       const found = uses(build, a);
       expect({ a, count: found.length }).toEqual({ a, count: 1 });
-      return found[0].uses!.split('@')[1];
+      return found[0]?.uses?.split('@')[1];
     });
     expect(new Set(refs).size).toBe(1);
     expect(refs[0]).toMatch(/^\d{4}\.\d{2}\.\d+$/);
     // The retired all-in-one builder action must not come back.
     expect(steps(build).filter((s) => s.uses?.startsWith('home-assistant/builder@'))).toEqual([]);
-    const image = uses(build, 'home-assistant/builder/actions/build-image')[0].with!;
+    const image = defined(uses(build, 'home-assistant/builder/actions/build-image')[0]?.with, 'the build-image step\'s with:');
     expect(image.context).toBe('.');
     expect(String(image.labels)).toContain('io.hass.type=app');
   });

@@ -21,6 +21,7 @@ import { isOptional, isSchemaElement, SchemaNode } from '../../addon/supervisor-
 import { ConfigError, problemLine, validateOptions } from '../../src/config/load-config';
 import { OPTION_KEYS, optionsSchema } from '../../src/config/options-schema';
 import { DB_FILE } from '../../src/store/sqlite/sqlite-store';
+import { defined } from '../helpers/defined';
 
 const manifest = loadManifest();
 const translations = loadTranslations();
@@ -101,7 +102,7 @@ describe('config.yaml', () => {
 
   it('names the prebuilt multi-arch image: ghcr.io/<owner of url>/<slug>, no {arch}, no tag', () => {
     // The April 2026 builder migration: one generic multi-arch name; the Supervisor pulls <image>:<version>.
-    const owner = new URL(String(manifest.url)).pathname.split('/')[1];
+    const owner = defined(new URL(String(manifest.url)).pathname.split('/')[1], 'an owner in the url');
     expect(manifest.image).toBe(`ghcr.io/${owner.toLowerCase()}/${manifest.slug}`);
     expect(imageProblems(manifest.image)).toEqual([]);
     const repo = loadYaml<{ url: string }>(path.join(REPO_ROOT, 'repository.yaml'));
@@ -154,7 +155,7 @@ describe('config.yaml', () => {
     expect(Object.keys(manifest.options).sort()).toEqual(Object.keys(manifest.schema).sort());
     const clients = manifest.options.clients as Array<Record<string, unknown>>;
     const clientSchema = (manifest.schema.clients as SchemaNode[])[0] as Record<string, SchemaNode>;
-    expect(Object.keys(clients[0]).sort()).toEqual(Object.keys(clientSchema).sort());
+    expect(Object.keys(defined(clients[0], 'a default client')).sort()).toEqual(Object.keys(clientSchema).sort());
   });
 
   it('declares exactly the options the server reads, with the same nested fields', () => {
@@ -205,10 +206,11 @@ describe('config.yaml', () => {
 
   it('renders defaults the server accepts once the secret and the vendor id are filled in', () => {
     const defaults = manifest.options.clients as Array<Record<string, unknown>>;
+    const first = defined(defaults[0], 'a default client');
     const client = {
-      ...defaults[0],
+      ...first,
       client_secret: 'a-long-random-secret-of-32-chars!',
-      redirect_uris: (defaults[0].redirect_uris as string[]).map((u) => u.replace('M2XXXXXXXXXXXX', 'M1ABCDEF123456')),
+      redirect_uris: (first.redirect_uris as string[]).map((u) => u.replace('M2XXXXXXXXXXXX', 'M1ABCDEF123456')),
     };
     const { options } = renderOptions({ manifest, userOptions: { clients: [client] } });
     const { config, warnings } = validateOptions(options, FIX);

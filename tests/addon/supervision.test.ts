@@ -144,8 +144,8 @@ describe('the add-on under s6 supervision', () => {
     // What the Supervisor does for a hot backup: backup_pre inside the running add-on, tar /data without the
     // backup_exclude patterns, backup_post.
     const helper = (command: string, dataDir: string) => {
-      const [bin, arg] = command.split(' ');
-      const run = spawnSync(path.join(REPO_ROOT, 'rootfs', bin), [arg], { env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8' });
+      const [bin = '', ...args] = command.split(' ');
+      const run = spawnSync(path.join(REPO_ROOT, 'rootfs', bin), args, { env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8' });
       expect({ command, status: run.status, stderr: run.stderr }).toEqual({ command, status: 0, stderr: '' });
     };
     helper(manifest.backup_pre as string, live);

@@ -100,7 +100,7 @@ describe('rendering options.json from config.yaml', () => {
   it('resolves !secret references, and refuses unknown ones', () => {
     const withSecret = { ...client, client_secret: '!secret alexa_client_secret' };
     const { options } = renderOptions({ manifest, userOptions: { clients: [withSecret] }, secrets: { alexa_client_secret: 'from-secrets-yaml-0123456789' } });
-    expect((options.clients as Array<Record<string, unknown>>)[0].client_secret).toBe('from-secrets-yaml-0123456789');
+    expect((options.clients as Array<Record<string, unknown>>)[0]?.client_secret).toBe('from-secrets-yaml-0123456789');
     expect(refusal({ clients: [withSecret] })).toContain(`Unknown secret 'alexa_client_secret'`);
   });
 

@@ -7,6 +7,7 @@ import { DEFAULT_ADMIN_PORT, adminListenFromEnv } from '../../src/http/admin';
 import { waitForTrace } from '../helpers/test-server';
 import { Browser, alexaAuthorize, authorizeUrl, linkAccount, openLoginPage, refresh, submitLogin, tokenRequest } from '../helpers/alexa-client';
 import { AdminServer, PROXY_ADDRESS, rawRequest, startWithAdmin } from './admin-helpers';
+import { defined } from '../helpers/defined';
 
 describe('the allow-list', () => {
   it('defaults: the Ingress proxy only in the add-on (all interfaces), loopback only elsewhere', () => {
@@ -57,11 +58,11 @@ describe('admin forms', () => {
   const fromProxy = (path: string, init: Parameters<typeof rawRequest>[1] = {}) => rawRequest(`${server.adminUrl}${path}`, { localAddress: PROXY_ADDRESS, ...init });
   const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
     fromProxy(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString() });
-  const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1];
+  const csrfOf = (html: string) => defined(/name="csrf" value="([^"]+)"/.exec(html)?.[1], 'a csrf field');
 
   it('refuse a revocation without the page\'s token, with a forged one, or from another site, and revoke nothing', async () => {
     const tokens = await linkAccount(server.url);
-    const [grant] = server.deps.grants.storage.read((tx) => tx.grants.list());
+    const grant = defined(server.deps.grants.storage.read((tx) => tx.grants.list())[0], 'a grant');
     const page = await fromProxy('/accounts');
     const csrf = csrfOf(page.body);
 

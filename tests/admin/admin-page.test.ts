@@ -6,6 +6,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { ALEXA_REDIRECT, testOptions, waitForTrace } from '../helpers/test-server';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh, tokenRequest } from '../helpers/alexa-client';
 import { AdminServer, INGRESS_PREFIX, IngressProxy, launchBrowser, rawRequest, screenshot, startIngressProxy, startWithAdmin } from './admin-helpers';
+import { defined } from '../helpers/defined';
 
 // Browser globals inside page.evaluate callbacks (the tests compile without the DOM library).
 declare const getComputedStyle: (el: unknown) => { backgroundColor: string };
@@ -39,7 +40,7 @@ async function link(): Promise<{ tokens: TokenBody; grantId: string }> {
   const tokens = await linkAccount(server.url);
   const created = [...(await grantIds())].filter((id) => !before.has(id));
   expect(created).toHaveLength(1);
-  return { tokens, grantId: created[0] };
+  return { tokens, grantId: defined(created[0], 'the new grant') };
 }
 
 async function expectDead(tokens: TokenBody): Promise<void> {

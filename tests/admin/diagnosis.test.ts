@@ -270,7 +270,7 @@ describe('the diagnose report', () => {
   it('configuration mistakes of the seed guide: placeholder vendor ids, a public Alexa client, a missing region', async () => {
     const options = testOptions({ public_url: 'http://homeassistant.local:8123' });
     const clients = options.clients as Array<Record<string, unknown>>;
-    clients[0].redirect_uris = ['https://pitangui.amazon.com/api/skill/link/M2XXXXXXXXXXXX', 'https://layla.amazon.com/api/skill/link/M2XXXXXXXXXXXX'];
+    clients[0] = { ...clients[0], redirect_uris: ['https://pitangui.amazon.com/api/skill/link/M2XXXXXXXXXXXX', 'https://layla.amazon.com/api/skill/link/M2XXXXXXXXXXXX'] };
     clients[1] = { client_id: 'alexa-public', client_type: 'public', redirect_uris: [ALEXA_REDIRECT], scopes: ['music.read'] };
     const misconfigured = await startWithAdmin({ options });
     try {

@@ -36,7 +36,7 @@ it('rotates by size into at most maxFiles files, newest first, each about maxByt
   expect(kept.length).toBeLessThan(150); // the oldest were dropped with the oldest file
   const numbers = kept.map((id) => Number(id.slice(1)));
   expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
-  expect(numbers[0] - numbers[numbers.length - 1] + 1).toBe(numbers.length);
+  expect((numbers[0] ?? 0) - (numbers.at(-1) ?? 0) + 1).toBe(numbers.length);
 });
 
 it('drops entries older than maxAge from the live file and deletes rotated files that are entirely older', async () => {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import net, { AddressInfo } from 'node:net';
 import { createSupervisorAuth, supervisorAuthFromEnv } from '../../src/auth/supervisor-auth';
 import { startSupervisorStandIn, SupervisorStandIn } from './supervisor-stand-in';
+import { defined } from '../helpers/defined';
 
 const TOKEN = 'addon-token-0123456789abcdef';
 const USERS = { owner: 'correct horse battery staple', 'jürgen': 'pässwörd mit ümlauten' };
@@ -20,7 +21,7 @@ describe('Home Assistant login through the Supervisor (POST /auth)', () => {
     await expect(auth.check('owner', USERS.owner)).resolves.toBe('match');
 
     expect(supervisor.requests).toHaveLength(1);
-    const [req] = supervisor.requests;
+    const req = defined(supervisor.requests[0], 'a request to the Supervisor');
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/auth');
     expect(req.headers['x-supervisor-token']).toBe(TOKEN);

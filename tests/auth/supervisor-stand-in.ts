@@ -131,7 +131,7 @@ export async function startSupervisorStandIn(opts: StandInOptions): Promise<Supe
     const authorization = req.headers.authorization;
     const token = authorization ? authorization.split(' ').pop() : (req.headers['x-ha-access'] as string | undefined);
     if (!token || token !== opts.token || opts.homeassistantApi === false) return bare(res, 401);
-    const path = (req.url ?? '').slice('/core/api'.length).split('?')[0];
+    const path = (req.url ?? '').slice('/core/api'.length).split('?')[0] ?? '';
     if (/^\/hassio(?:\/|_)/.test(path)) return bare(res, 403);
     if (state.core === 'stopped') return bare(res, 502);
     if (req.method !== 'POST') return bare(res, 405);

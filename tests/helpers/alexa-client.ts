@@ -52,7 +52,7 @@ export class Browser {
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await fetch(new URL(pathOrUrl, this.baseUrl), { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
+      const [pair = ''] = line.split(';');
       const eq = pair.indexOf('=');
       this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
     }
@@ -81,9 +81,9 @@ export class Browser {
 }
 
 export function hiddenField(html: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!m) throw new Error(`no hidden field ${name} in page:\n${html.slice(0, 2000)}`);
-  return m[1];
+  const value = new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
+  if (value === undefined) throw new Error(`no hidden field ${name} in page:\n${html.slice(0, 2000)}`);
+  return value;
 }
 
 export function pkcePair(): { verifier: string; challenge: string } {

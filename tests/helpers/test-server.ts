@@ -17,6 +17,7 @@ import { AdminListenOptions } from '../../src/http/admin';
 import { RunningServer, start } from '../../src/main';
 import { SupervisorApi } from '../../src/ops/notifications';
 import { eventually } from './wait';
+import { defined } from './defined';
 
 export const ALEXA_REDIRECT = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
 export const CLIENT_SECRET = 'alexa-console-secret-0123456789abcdef';
@@ -166,7 +167,7 @@ export function listeningPorts(pid: number): number[] {
   for (const fd of fds) {
     try {
       const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (socket) inodes.add(socket[1]);
+      if (socket?.[1] !== undefined) inodes.add(socket[1]);
     } catch {
       /* closed meanwhile */
     }
@@ -181,8 +182,9 @@ export function listeningPorts(pid: number): number[] {
     }
     for (const row of rows) {
       // sl local_address rem_address st ... inode: st 0A is LISTEN; local_address is HEXADDR:HEXPORT
-      const cols = row.trim().split(/\s+/);
-      if (cols[3] === '0A' && inodes.has(cols[9])) ports.push(parseInt(cols[1].split(':')[1], 16));
+      const [, local, , state, , , , , , inode] = row.trim().split(/\s+/);
+      const port = local?.split(':')[1];
+      if (state === '0A' && inode !== undefined && inodes.has(inode) && port !== undefined) ports.push(parseInt(port, 16));
     }
   }
   return ports;
@@ -197,7 +199,7 @@ let nextOffset = Math.floor(Math.random() * 500);
  * worker draws from its own slice of 500, so parallel test files never pick the same one.
  */
 export async function fixedPort(): Promise<number> {
-  const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const ephemeralLow = defined(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)[0], 'ip_local_port_range');
   const FIRST = 10_000;
   const SLICE = 500;
   const slices = Math.floor((ephemeralLow - FIRST) / SLICE);

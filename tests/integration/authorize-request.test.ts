@@ -6,6 +6,7 @@
 import { RunningServer } from '../../src/main';
 import { Browser, alexaAuthorize, authorizeUrl, openConsentPage, openLoginPage, pkcePair, rawAuthorizeUrl } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, startInProcess, testOptions } from '../helpers/test-server';
+import { defined } from '../helpers/defined';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -172,7 +173,7 @@ describe('a valid request', () => {
   });
 
   it('accepts each of the three Alexa region redirect URIs', async () => {
-    for (const uri of (testOptions().clients as Array<{ redirect_uris: string[] }>)[0].redirect_uris) {
+    for (const uri of defined((testOptions().clients as Array<{ redirect_uris: string[] }>)[0], 'a client').redirect_uris) {
       expect((await get(authorizeUrl(alexaAuthorize({ redirect_uri: uri })))).status).toBe(200);
     }
   });

@@ -6,6 +6,7 @@
 import { RunningServer } from '../../src/main';
 import { basicAuth, issueCode, rawTokenRequest, tokenRequest } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, startInProcess, testOptions } from '../helpers/test-server';
+import { defined } from '../helpers/defined';
 
 /** A secret with every character that breaks naive Basic handling: ':' (the separator), '%' and '+' (form encoding). */
 const AWKWARD_SECRET = 'se:cr%41et+with space&=/:end-0123456789';
@@ -13,7 +14,7 @@ const AWKWARD_SECRET = 'se:cr%41et+with space&=/:end-0123456789';
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
   const options = testOptions();
-  (options.clients as Array<Record<string, unknown>>)[0].client_secret = AWKWARD_SECRET;
+  defined((options.clients as Array<Record<string, unknown>>)[0], 'a client').client_secret = AWKWARD_SECRET;
   server = await startInProcess({ options });
 });
 afterAll(async () => server.stop());

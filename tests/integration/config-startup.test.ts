@@ -7,6 +7,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Browser, linkInBrowser, tokenRequest } from '../helpers/alexa-client';
 import { ServerProcess, runToExit, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { defined } from '../helpers/defined';
 
 function dataDirWith(options: string | Record<string, unknown>): string {
   const dataDir = tempDataDir();
@@ -25,7 +26,7 @@ function errorLines(output: string): string[] {
 describe('a bad options.json stops the server', () => {
   it('exits non-zero with one line per problem, each naming the option and the fix', async () => {
     const options = testOptions({ access_token_lifetime: 300, log_levle: 'debug' });
-    delete (options.clients as Array<Record<string, unknown>>)[0].client_secret;
+    delete defined((options.clients as Array<Record<string, unknown>>)[0], 'a client').client_secret;
     const dataDir = dataDirWith(options);
     const optionsFile = path.join(dataDir, 'options.json');
     const { code, output } = await runToExit(dataDir);
@@ -42,7 +43,7 @@ describe('a bad options.json stops the server', () => {
 
   it('inside the add-on the fix points at the Configuration tab', async () => {
     const options = testOptions();
-    delete (options.clients as Array<Record<string, unknown>>)[0].client_secret;
+    delete defined((options.clients as Array<Record<string, unknown>>)[0], 'a client').client_secret;
     const { code, output } = await runToExit(dataDirWith(options), { SUPERVISOR_TOKEN: 'test-token', SUPERVISOR_URL: 'http://127.0.0.1:9' });
     expect(code).toBe(78);
     expect(errorLines(output)).toContain('clients[0].client_secret: required when client_type is confidential; set it in the add-on Configuration tab');
@@ -83,8 +84,8 @@ describe('no options.json outside the add-on', () => {
       users: Array<{ username: string; password: string }>;
       clients: Array<{ client_id: string; client_secret: string; redirect_uris: string[] }>;
     };
-    const [user] = defaults.users;
-    const [client] = defaults.clients;
+    const user = defined(defaults.users[0], 'a default user');
+    const client = defined(defaults.clients[0], 'a default client');
     expect(client.client_id).toBe('amazon-alexa');
     expect(proc.output()).toContain(file);
     expect(proc.output()).not.toContain(user.password);
@@ -93,7 +94,7 @@ describe('no options.json outside the add-on', () => {
     const health = await fetch(`${proc.url}/health`);
     expect(health.status).toBe(200);
 
-    const redirectUri = client.redirect_uris[1];
+    const redirectUri = defined(client.redirect_uris[1], 'a second redirect URI');
     const redirect = await linkInBrowser(new Browser(proc.url), { client_id: client.client_id, redirect_uri: redirectUri, response_type: 'code', state: 's' }, user);
     const res = await tokenRequest(proc.url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: redirectUri }, 'basic', client.client_id, client.client_secret);
     expect(res.status).toBe(200);

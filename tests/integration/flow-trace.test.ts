@@ -8,6 +8,7 @@ import { RunningServer } from '../../src/main';
 import { alexaAuthorize, authorizeUrl, issueCode, pkcePair, tokenRequest } from '../helpers/alexa-client';
 import { FlowEntry } from '../../src/log/flow-trace';
 import { ALEXA_REDIRECT, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
+import { defined } from '../helpers/defined';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-const REGISTERED = (testOptions().clients as Array<{ redirect_uris: string[] }>)[0].redirect_uris;
+const REGISTERED = defined((testOptions().clients as Array<{ redirect_uris: string[] }>)[0], 'a client').redirect_uris;
 
 async function tokenWithId(form: Record<string, string>): Promise<{ res: Response; entry: FlowEntry }> {
   const requestId = randomUUID();

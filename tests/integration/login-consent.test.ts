@@ -4,6 +4,7 @@
  * the forms to this browser, the cookies' flags, one decision per request, and the login rate limits.
  */
 import { RunningServer } from '../../src/main';
+import { lookupToken } from '../../src/oauth/access-tokens';
 import {
   Browser, alexaAuthorize, authorizeUrl, decide, exchangeCode, hiddenField, openConsentPage, openLoginPage, pkcePair, submitLogin,
 } from '../helpers/alexa-client';
@@ -279,7 +280,6 @@ describe('consent', () => {
     const token = await exchangeCode(server.url, code, verifier);
     expect(token.status).toBe(200);
     const { access_token } = (await token.json()) as { access_token: string };
-    const { lookupToken } = await import('../../src/oauth/access-tokens');
     const found = lookupToken(server.deps.grants, access_token);
     expect(found.active && found.found.grant.username).toBe(OWNER.username);
   });

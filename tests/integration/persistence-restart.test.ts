@@ -8,7 +8,7 @@ import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { openDataFolder } from '../../src/data-folder';
 import { TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh, revoke } from '../helpers/alexa-client';
-import { CLIENT_SECRET, ServerProcess, spawnServer, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
+import { CLIENT_SECRET, ServerProcess, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
 
 /**
@@ -119,7 +119,6 @@ it('a grant revoked before a restart stays revoked after it', async () => {
 });
 
 it('the in-process server also stops cleanly with requests in flight', async () => {
-  const { startInProcess } = await import('../helpers/test-server');
   const server: RunningServer = await startInProcess();
   const tokens = await linkAccount(server.url);
   const inFlight = await startRequestInFlight(server.port, new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString());

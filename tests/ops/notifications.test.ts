@@ -29,6 +29,7 @@ import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, spawnServer, startInProcess, tem
 import { eventually } from '../helpers/wait';
 import { CoreState, RecordedRequest, SupervisorStandIn, startSupervisorStandIn } from '../auth/supervisor-stand-in';
 import { RateLimitSettings } from '../../src/http/rate-limits';
+import { defined } from '../helpers/defined';
 
 const TOKEN = 'addon-supervisor-token-0123456789abcdef';
 const ADMIN_PATH = '/hassio/ingress/local_music_assistant_alexa_oauth';
@@ -391,7 +392,7 @@ describe('as the add-on runs it (node dist/main.js with the environment the Supe
       await notice(supervisor, `${ID}unknown_client`);
       const sent = sentTo(supervisor).filter((n) => n.notification_id === `${ID}client_secret_mismatch_amazon_alexa`);
       expect(sent).toHaveLength(1);
-      expectSupervisorFormat(sent[0], '/hassio/ingress/a0d7b954_music_assistant_alexa_oauth');
+      expectSupervisorFormat(defined(sent[0], 'the notice'), '/hassio/ingress/a0d7b954_music_assistant_alexa_oauth');
       expect(proc.output()).toMatch(/Home Assistant notifications are on/);
       expectNothingSecret(supervisor, [WRONG_SECRET]);
     } finally {

@@ -80,7 +80,7 @@ describe('database faults and recoveries', () => {
       ['music_assistant_alexa_oauth_storage', 'Alexa linking: the database cannot be used'],
       ['music_assistant_alexa_oauth_storage', 'Alexa linking: the database works again'],
     ]);
-    expect(ha.posted[0].url).toBe('http://supervisor.test/core/api/services/persistent_notification/create');
+    expect(ha.posted[0]?.url).toBe('http://supervisor.test/core/api/services/persistent_notification/create');
   });
 
   it('a fault again within the window is sent when the window ends, unless it recovers first', async () => {
@@ -92,7 +92,7 @@ describe('database faults and recoveries', () => {
     await n.settled();
     expect(ha.posted).toHaveLength(2);
     await eventually('the held notice to be sent when the window ends', () => ha.posted.length >= 3, 5000, 20);
-    expect(ha.posted[2].body.title).toBe('Alexa linking: the database cannot be used');
+    expect(ha.posted[2]?.body.title).toBe('Alexa linking: the database cannot be used');
     n.close();
   });
 });

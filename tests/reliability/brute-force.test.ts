@@ -194,6 +194,6 @@ describe('the lockout in the add-on log', () => {
     expect(proc.output().match(/SECURITY login: login-ip limit reached/g)).toHaveLength(1);
     const entries: FlowEntry[] = rateLimited(dataDir);
     expect(entries.length).toBeGreaterThanOrEqual(1);
-    expect(entries[0].facts).toEqual(expect.objectContaining({ limiter: 'login-ip', target: '127.0.0.1', lockoutStarted: true }));
+    expect(entries[0]?.facts).toEqual(expect.objectContaining({ limiter: 'login-ip', target: '127.0.0.1', lockoutStarted: true }));
   });
 });

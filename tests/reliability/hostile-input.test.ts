@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { RunningServer } from '../../src/main';
 import { Browser, alexaAuthorize, authorizeUrl, openLoginPage } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, startInProcess, testOptions } from '../helpers/test-server';
+import { defined } from '../helpers/defined';
 
 jest.setTimeout(300_000);
 
@@ -75,7 +76,8 @@ const encodedPairs: fc.Arbitrary<string> = fc
   .array(fc.tuple(paramName, encodedPiece, fc.constantFrom('=', '=', '=', '', '==')), { maxLength: 12 })
   .chain((pairs) =>
     fc.boolean().map((repeat) => {
-      const list = repeat && pairs.length > 0 ? [...pairs, pairs[0]] : pairs;
+      const [first] = pairs;
+      const list = repeat && first ? [...pairs, first] : pairs;
       return list.map(([n, v, eq]) => `${n}${eq}${eq ? v : ''}`).join('&');
     }),
   );
@@ -500,7 +502,7 @@ describe('HTTP Basic with colons and percent escapes (RFC 6749 §2.3.1: form-enc
       { numRuns: runs(120) },
     );
     // Double-encoded, or cut at an inner colon: not the secret.
-    const c = TRICKY_CLIENTS[0];
+    const c = defined(TRICKY_CLIENTS[0], 'a tricky client');
     expect(await authOutcome(`Basic ${b64(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(encodeURIComponent(c.secret))}`)}`)).toBe(401);
     expect(await authOutcome(`Basic ${b64(`${encodeURIComponent(c.client_id)}:${c.secret.split(':')[0]}`)}`)).toBe(401);
     // An unencoded client id with a colon splits at its colon: a different client, refused.

@@ -9,9 +9,9 @@ import { Browser, openLoginPage, submitLogin } from '../helpers/alexa-client';
 import { OWNER, startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
 /** Home Assistant as the Supervisor would answer: case and surrounding spaces ignored. */
-const HA_USERS: Record<string, string> = { alice: 'alice password 1', bob: 'bob password 22' };
+const HA_USERS = { alice: 'alice password 1', bob: 'bob password 22' };
 const homeAssistant: PasswordCheck = {
-  check: async (u, p) => (HA_USERS[u.trim().toLowerCase()] === p ? 'match' : 'mismatch'),
+  check: async (u, p) => (Object.entries(HA_USERS).some(([name, password]) => name === u.trim().toLowerCase() && password === p) ? 'match' : 'mismatch'),
 };
 
 async function login(url: string, username: string, password: string): Promise<{ status: number; body: string; page: string }> {

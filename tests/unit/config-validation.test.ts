@@ -61,7 +61,7 @@ describe('accepted', () => {
       trustedProxies: [],
       logLevel: 'info',
     });
-    expect(config.clients[0].redirectUris).toHaveLength(3);
+    expect(config.clients[0]?.redirectUris).toHaveLength(3);
   });
 
   it('the minimum: one client; defaults fill the rest', () => {
@@ -70,7 +70,8 @@ describe('accepted', () => {
     expect(config.authCodeLifetime).toBe(300);
     expect(config.logLevel).toBe('info');
     expect(config.users).toEqual([]);
-    expect(config.clients[0].clientSecret).toBeUndefined();
+    expect(config.clients).toHaveLength(1);
+    expect(config.clients[0]?.clientSecret).toBeUndefined();
   });
 
   it('access_token_lifetime of exactly 360', () => {

@@ -19,11 +19,11 @@ export class SafeHtml {
 
 /** Tagged template: interpolations are escaped unless they are SafeHtml (or arrays of it). */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
-  let out = strings[0];
+  let out = strings[0] ?? '';
   values.forEach((value, i) => {
     const parts = Array.isArray(value) ? value : [value];
     out += parts.map((p) => (p instanceof SafeHtml ? p.html : escapeHtml(p))).join('');
-    out += strings[i + 1];
+    out += strings[i + 1] ?? '';
   });
   return new SafeHtml(out);
 }

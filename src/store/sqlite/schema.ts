@@ -96,7 +96,7 @@ function migrateFrom100(db: DatabaseSync, now: number): Record<string, number> {
     list.push({ id: rest.join(':'), value: parsed.value, expires });
     byKind.set(kind, list);
   }
-  const counts: Record<string, number> = { grants: 0, tokens: 0, codes: 0, sessions: 0 };
+  const counts = { grants: 0, tokens: 0, codes: 0, sessions: 0 };
   const referenced = new Set<string>();
   for (const g of byKind.get('grant') ?? []) {
     const old = g.value as LegacyGrant;
@@ -126,7 +126,7 @@ function migrateFrom100(db: DatabaseSync, now: number): Record<string, number> {
   for (const kind of ['code', 'session'] as const) {
     for (const r of byKind.get(kind) ?? []) {
       insert.run(`${kind}:${r.id}`, encodeRow(r.value, r.expires), r.expires ?? null);
-      counts[`${kind}s`] = (counts[`${kind}s`] ?? 0) + 1;
+      counts[`${kind}s` as const]++;
     }
   }
   db.exec(`DROP TABLE ${LEGACY_TABLE}`);
