@@ -18,6 +18,8 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  // jest.config.js is CommonJS (package.json has no "type"): module and require are its globals.
+  { files: ['jest.config.js', '**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
   {
     files: ['rootfs/**/*.js', 'rootfs/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly' } },

@@ -80,11 +80,11 @@ async function startServer(dataDir: string, port: number, log: NodeJS.WritableSt
     env: { PATH: env.PATH, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     log.write(d);
     if (/unexpected error/.test(d.toString())) problem(`server logged an unexpected error: ${d.toString().slice(0, 300)}`);
   });
-  child.stderr!.on('data', (d: Buffer) => log.write(d));
+  child.stderr.on('data', (d: Buffer) => log.write(d));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -108,7 +108,7 @@ function rssMb(pid: number): number | undefined {
   }
 }
 
-async function integrityCheck(file: string): Promise<string> {
+function integrityCheck(file: string): string {
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(file, { timeout: 5000 });
@@ -299,7 +299,7 @@ async function main(): Promise<void> {
       serverUp = false;
       await Promise.race([exited, sleep(10_000)]);
       kills++;
-      const integrity = await integrityCheck(path.join(dataDir, 'oauth.sqlite'));
+      const integrity = integrityCheck(path.join(dataDir, 'oauth.sqlite'));
       if (integrity !== 'ok') {
         integrityFailures++;
         problem(`integrity check after kill ${kills}: ${integrity}`);
@@ -338,8 +338,8 @@ async function main(): Promise<void> {
   const unlinkedByRefresh = problems.filter((p) => /refresh answered/.test(p)).length;
   lost += unlinkedByRefresh;
 
-  const finalHealth = await fetch(`${server!.url}/health`).then((r) => r.status, () => 0);
-  server!.child.kill('SIGTERM');
+  const finalHealth = await fetch(`${server.url}/health`).then((r) => r.status, () => 0);
+  server.child.kill('SIGTERM');
   await Promise.race([new Promise((resolve) => server!.child.once('exit', resolve)), sleep(15_000)]);
   log.end();
 

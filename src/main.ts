@@ -96,7 +96,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   // The store logged the fault itself, once: say only what it means for the server.
   if (!storeState.ok) log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
   const trace = createFlowTrace(dataDir, log, options.trace);
-  trace.subscribe(notifier.onTraceEntry);
+  trace.subscribe((entry) => notifier.onTraceEntry(entry));
   const metrics = createMetrics(trace);
   const users = createUserAuthenticator({
     options: config.users.length > 0 ? createOptionsUserCheck(config.users) : undefined,

@@ -19,6 +19,7 @@ import { FlowTrace, createFlowTrace } from '../log/flow-trace';
 import { createLogger } from '../log/logger';
 import { RuntimeRecord } from '../store/records';
 import { VERSION } from '../version';
+import { settled } from '../settled';
 
 export interface AdminApi {
   /** server: a server is running on this data folder (the CLI still writes the database itself); direct: none is. */
@@ -55,7 +56,8 @@ function liveServer(record: RuntimeRecord | undefined): RuntimeRecord | undefine
 }
 
 /** The API for a data folder. */
-export async function connect(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi> {
+export function connect(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi> {
+  return settled(() => {
   if (!existsSync(dataDir)) throw new CliError(`there is no data folder at ${dataDir}; set DATA_DIR (or --data-dir) to the server's data folder`);
   const optionsFile = path.join(dataDir, 'options.json');
   let config: Config | undefined;
@@ -91,7 +93,7 @@ export async function connect(dataDir: string, env: NodeJS.ProcessEnv = process.
   return {
     via: serverRecord ? 'server' : 'direct',
     status: () => status(ctx),
-    clients: async () => listClients(ctx),
+    clients: () => settled(() => listClients(ctx)),
     grants: (all) => listGrants(ctx, { all }),
     async revoke(ids) {
       const resolved: string[] = [];
@@ -106,4 +108,5 @@ export async function connect(dataDir: string, env: NodeJS.ProcessEnv = process.
       folder.close();
     },
   };
+  });
 }

@@ -16,6 +16,7 @@ import { AdminError } from '../ops/admin-service';
 import { resolveDataDir } from '../config/data-dir';
 import { AdminApi, CliError, connect } from './admin-api';
 import { Style, localTime, pairs, shown, style, table, terminalSafe, wrap } from './format';
+import { text } from '../log/text';
 
 const USAGE = `usage: oauth-admin <command> [options]
 
@@ -176,7 +177,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
           for (const e of entries) {
             const mark = e.outcome === 'ok' ? st.ok('✓') : e.outcome === 'security' ? st.err('‼') : st.err('✗');
             const who = [e.clientId, e.username].filter(Boolean).map((v) => shown(v, 256)).join(' ');
-            const what = shown(e.explanation ? e.explanation.title : e.step === 'token' ? `tokens issued (${e.grantType ?? '?'})` : e.step === 'admin' ? String(e.detail?.action ?? 'admin action') : 'ok');
+            const what = shown(e.explanation ? e.explanation.title : e.step === 'token' ? `tokens issued (${e.grantType ?? '?'})` : e.step === 'admin' ? text(e.detail?.action ?? 'admin action') : 'ok');
             io.out(`${localTime(e.ts, true)}  ${mark} ${shown(e.step, 16).padEnd(10)} ${what}${who ? st.dim(`  ${who}`) : ''}${e.kind ? st.dim(`  [${shown(e.kind, 64)}]`) : ''}`);
             if (e.explanation) {
               io.out(`    ${wrap(shown(e.explanation.problem, 2048), 96, '    ')}`);
@@ -205,7 +206,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     return 2;
   } catch (err) {
     const known = err instanceof CliError || err instanceof AdminError;
-    io.err(`oauth-admin: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}`);
+    io.err(`oauth-admin: ${known ? (err).message : (err as Error).stack ?? String(err)}`);
     return 1;
   } finally {
     await api.close();

@@ -22,16 +22,22 @@ function cookieOptions(req: Request, config: Pick<Config, 'publicUrl'>, maxAge: 
   return { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge };
 }
 
+/** A cookie as cookie-parser read it (its type says any): a string, or anything else when the header was odd. */
+function cookie(req: Request, name: string): unknown {
+  const cookies = req.cookies as Record<string, unknown> | undefined;
+  return cookies?.[name];
+}
+
 /** The browser's flow token (reused across tabs), setting the cookie when the browser has none yet. */
 export function ensureFlowToken(req: Request, res: Response, config: Pick<Config, 'publicUrl'>): string {
-  const existing = req.cookies?.[FLOW_COOKIE];
+  const existing = cookie(req, FLOW_COOKIE);
   const token = typeof existing === 'string' && /^[\w-]{43}$/.test(existing) ? existing : randomToken();
   res.cookie(FLOW_COOKIE, token, cookieOptions(req, config, FLOW_TTL_MS));
   return token;
 }
 
 export function flowHashOf(req: Request): string | undefined {
-  const token = req.cookies?.[FLOW_COOKIE];
+  const token = cookie(req, FLOW_COOKIE);
   return typeof token === 'string' ? tokenHash(token) : undefined;
 }
 
@@ -43,7 +49,7 @@ export async function startSession(req: Request, res: Response, config: Pick<Con
 }
 
 export async function currentSession(req: Request, sessions: Keyv<SessionRecord>): Promise<SessionRecord | undefined> {
-  const sid = req.cookies?.[SESSION_COOKIE];
+  const sid = cookie(req, SESSION_COOKIE);
   if (typeof sid !== 'string' || sid.length > 64) return undefined;
   return sessions.get(`${SESSION_PREFIX}${tokenHash(sid)}`);
 }

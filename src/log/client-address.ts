@@ -38,7 +38,7 @@ export function addressBucket(address: string): string {
   const [head, tail = ''] = canonical.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = canonical.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  const groups = canonical.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0] = groups.map((x) => parseInt(x, 16));
   return `${g0.toString(16)}:${g1.toString(16)}:${g2.toString(16)}:${(g3 & 0xff00).toString(16)}::/56`;
 }

@@ -160,7 +160,7 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
       }
     },
     flush: async () => {
-      await enqueue(async () => undefined);
+      await enqueue(() => Promise.resolve());
     },
     prune,
     close: async () => {

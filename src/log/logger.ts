@@ -9,6 +9,7 @@ import { LogLevel } from '../config/config';
 import { fingerprint } from '../crypto/tokens';
 import { isSecretKey, redact } from './redact';
 import { untrusted, untrustedTree } from './untrusted';
+import { text } from './text';
 
 /** Caps of the backstop: the callers cap request data far lower; these only bound a line whatever happens. */
 const MESSAGE_MAX = 4096;
@@ -46,7 +47,7 @@ const lineFormat = winston.format.printf((info) => {
     .filter(([k, v]) => typeof k === 'string' && v !== undefined)
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
-  return `${timestamp} ${String(level).toUpperCase().padEnd(5)} ${message}${context ? ` ${context}` : ''}`;
+  return `${text(timestamp)} ${text(level).toUpperCase().padEnd(5)} ${text(message)}${context ? ` ${context}` : ''}`;
 });
 
 export function createLogger(level: LogLevel, silent = false): Logger {

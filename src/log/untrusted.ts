@@ -1,3 +1,5 @@
+import { text } from './text';
+
 /**
  * Request data on its way to a log line, the flow trace, the security events, the admin page or the CLI: capped,
  * and with control characters escaped, so that a client can neither start a forged line (\n, \r, U+2028/2029,
@@ -36,7 +38,7 @@ const escapeUnit = (c: number) => SHORT[c] ?? (c < 0x100 ? `\\x${hex(c, 2)}` : `
  * rest cut off behind "…[+N]" (N input characters dropped).
  */
 export function untrusted(value: unknown, max: number = UNTRUSTED_MAX): string {
-  const s = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  const s = text(value);
   // Room kept for the marker, sized for the largest N this input can produce.
   const reserve = `…[+${s.length}]`.length;
   const budget = Math.max(0, max - reserve);
@@ -73,7 +75,7 @@ const TREE = { depth: 4, keys: 24, items: 24 };
 export function untrustedTree(value: unknown, max: number = UNTRUSTED_MAX, depth = 0): unknown {
   if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value === 'string') return untrusted(value, max);
-  if (typeof value !== 'object' || depth >= TREE.depth) return untrusted(typeof value === 'object' ? '[nested]' : String(value), max);
+  if (typeof value !== 'object' || depth >= TREE.depth) return untrusted(typeof value === 'object' ? '[nested]' : text(value), max);
   if (Array.isArray(value)) {
     const items = value.slice(0, TREE.items).map((v) => untrustedTree(v, max, depth + 1));
     if (value.length > TREE.items) items.push(`…[+${value.length - TREE.items} items]`);
@@ -83,7 +85,7 @@ export function untrustedTree(value: unknown, max: number = UNTRUSTED_MAX, depth
   let n = 0;
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (n++ >= TREE.keys) {
-      out['…'] = `[+${Object.keys(value as object).length - TREE.keys} keys]`;
+      out['…'] = `[+${Object.keys(value).length - TREE.keys} keys]`;
       break;
     }
     out[untrusted(k, 64)] = untrustedTree(v, max, depth + 1);

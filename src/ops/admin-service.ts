@@ -19,6 +19,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store';
 import { Explanation, explain } from './explain';
 import { Metrics } from './metrics';
 import { HourBucket, TraceFilesInfo, hourlyActivity, readActivity, traceInfo } from './trace-reader';
+import { settled } from '../settled';
 
 export interface RuntimeInfo {
   pid: number;
@@ -153,12 +154,14 @@ export function grantView(ctx: AdminContext, id: string, g: GrantRecord): GrantV
 }
 
 /** Every grant, newest link first; revoked ones only with `all`. */
-export async function listGrants(ctx: AdminContext, opts: { all?: boolean } = {}): Promise<GrantView[]> {
+export function listGrants(ctx: AdminContext, opts: { all?: boolean } = {}): Promise<GrantView[]> {
+  return settled(() => {
   const rows = ctx.grants.storage.read((tx) => tx.grants.list());
   return rows
     .map((g) => grantView(ctx, g.id, g))
     .filter((g) => opts.all || g.status === 'active')
     .sort((a, b) => b.linkedAt.localeCompare(a.linkedAt));
+  });
 }
 
 export function listClients(ctx: AdminContext): ClientView[] {
@@ -200,7 +203,8 @@ export class AdminError extends Error {
 }
 
 /** A grant by its id or a unique prefix of at least 6 characters (ids are long to type). */
-export async function resolveGrantId(ctx: AdminContext, idOrPrefix: string): Promise<string> {
+export function resolveGrantId(ctx: AdminContext, idOrPrefix: string): Promise<string> {
+  return settled(() => {
   if (!/^[\w-]{1,64}$/.test(idOrPrefix)) throw new AdminError(`"${idOrPrefix.slice(0, 64)}" is not a grant id`);
   if (ctx.grants.storage.read((tx) => tx.grants.find(idOrPrefix))) return idOrPrefix;
   if (idOrPrefix.length < 6) throw new AdminError(`no grant ${idOrPrefix}; give the full id, or at least 6 characters of it`, 404);
@@ -208,6 +212,7 @@ export async function resolveGrantId(ctx: AdminContext, idOrPrefix: string): Pro
   if (matches.length === 1) return matches[0]!.id;
   if (matches.length === 0) throw new AdminError(`no grant ${idOrPrefix}: see \`oauth-admin grants\` for the ids`, 404);
   throw new AdminError(`${matches.length} grants start with ${idOrPrefix}; give more characters`);
+  });
 }
 
 function describeActor(actor: Actor): string {
@@ -221,7 +226,8 @@ export interface RevokeResult {
 }
 
 /** Revokes grants by id, each in one transaction: every token of them stops working at once. */
-export async function revokeGrants(ctx: AdminContext, ids: string[], actor: Actor): Promise<RevokeResult> {
+export function revokeGrants(ctx: AdminContext, ids: string[], actor: Actor): Promise<RevokeResult> {
+  return settled(() => {
   const result: RevokeResult = { revoked: [], alreadyRevoked: [] };
   const reason = `revoked by ${describeActor(actor)}`;
   for (const id of ids) {
@@ -237,6 +243,7 @@ export async function revokeGrants(ctx: AdminContext, ids: string[], actor: Acto
   }
   recordRevocations(ctx, result.revoked, actor);
   return result;
+  });
 }
 
 function recordRevocations(ctx: AdminContext, revoked: GrantView[], actor: Actor): void {
@@ -270,7 +277,8 @@ export interface RevokeAllResult {
  * unredeemed codes are deleted, and every grant is revoked. A refresh or a code exchange runs wholly before or
  * wholly after it.
  */
-export async function revokeAll(ctx: AdminContext, actor: Actor): Promise<RevokeAllResult> {
+export function revokeAll(ctx: AdminContext, actor: Actor): Promise<RevokeAllResult> {
+  return settled(() => {
   const reason = `revoked by ${describeActor(actor)} (revoke all)`;
   const done = ctx.grants.storage.transaction((tx) => {
     rotateSealingKeyIn(tx);
@@ -299,6 +307,7 @@ export async function revokeAll(ctx: AdminContext, actor: Actor): Promise<Revoke
   });
   ctx.log?.warn(`admin: revoked ALL links (${revoked.length}), ${done.codes} unredeemed code(s), ${done.sessions} login session(s)`, { by: describeActor(actor) });
   return { revoked, codes: done.codes, sessions: done.sessions };
+  });
 }
 
 export interface ActivityQuery {

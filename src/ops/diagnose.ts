@@ -143,17 +143,17 @@ export function publicUrlFindings(publicUrl: string | undefined): Finding[] {
   return out;
 }
 
-async function storeFindings(ctx: AdminContext): Promise<Finding[]> {
+function storeFindings(ctx: AdminContext): Finding[] {
   const area = 'store';
   const out: Finding[] = [];
-  const health = await ctx.store.check();
+  const health = ctx.store.check();
   out.push(
     health.ok
       ? { area, level: 'ok', title: `Database readable and writable (${ctx.store.file}, ${formatBytes(ctx.store.sizeBytes())})` }
       : { area, level: 'error', title: 'The database cannot be read or written', detail: health.reason, fix: 'Check free space on the Home Assistant host and restart the add-on; if it persists, restore /data from a backup.' },
   );
   try {
-    const problems = await ctx.store.integrityCheck();
+    const problems = ctx.store.integrityCheck();
     out.push(
       problems.length === 1 && problems[0] === 'ok'
         ? { area, level: 'ok', title: 'Database integrity check passed' }
@@ -293,7 +293,7 @@ export async function diagnose(ctx: AdminContext, opts: DiagnoseOptions): Promis
   const findings: Finding[] = [
     ...configFindings(ctx, opts),
     ...(ctx.config ? publicUrlFindings(ctx.config.publicUrl) : []),
-    ...(await storeFindings(ctx)),
+    ...storeFindings(ctx),
     ...traceFindings(ctx),
     ...(await listenerFindings(ctx, opts)),
     ...clockFindings(ctx),

@@ -34,6 +34,7 @@ export const words = (text: string): Text => [text];
 export const prose = (text: string): Text => [{ prose: text }];
 
 // C0/C1 controls, zero-width and bidirectional marks, line and paragraph separators: invisible or reordering.
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
 
 /** Shortens to `max` characters (by code point) and writes invisible characters as \xNN / \u{NNNN}. */

@@ -280,5 +280,5 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
 };
 
 export function wordsFor(e: NotificationEvent, ctx: WordsContext): NoticeWords {
-  return (WORDS[e.cause] as Wording<NotificationCause>)(e as never, ctx);
+  return (WORDS[e.cause] as Wording<NotificationCause>)(e, ctx);
 }

@@ -6,6 +6,7 @@
  */
 import Keyv, { KeyvStorageCapability, KeyvStorageEntry, keyvStorageCapability } from 'keyv';
 import { Kv } from './kv';
+import { settled } from '../settled';
 
 /** The adapter stores Keyv's encoded envelope as it is; `expires` also goes to the indexed column. */
 /** Shaped as Keyv's KeyvStorageAdapter (that type also demands an event emitter; errors are thrown here instead). */
@@ -21,8 +22,8 @@ export class KvKeyvAdapter {
     this.capabilities = keyvStorageCapability(this);
   }
 
-  async get<Value>(key: string): Promise<Value | undefined> {
-    return this.kv.read((tx) => envelopeText<Value>(tx.get<unknown>(key)));
+  get<Value>(key: string): Promise<Value | undefined> {
+    return settled(() => this.kv.read((tx) => envelopeText<Value>(tx.get<unknown>(key))));
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<Value | undefined>> {
@@ -37,32 +38,38 @@ export class KvKeyvAdapter {
     return Promise.all(keys.map((k) => this.has(k)));
   }
 
-  async set(key: string, value: unknown, expires?: number): Promise<boolean> {
-    const envelope = typeof value === 'string' ? (JSON.parse(value) as { value: unknown }) : (value as { value: unknown });
-    this.kv.transaction((tx) => tx.put(key, envelope.value, this.onStoreClock(expires)));
-    return true;
+  set(key: string, value: unknown, expires?: number): Promise<boolean> {
+    return settled(() => {
+      const envelope = typeof value === 'string' ? (JSON.parse(value) as { value: unknown }) : (value as { value: unknown });
+      this.kv.transaction((tx) => tx.put(key, envelope.value, this.onStoreClock(expires)));
+      return true;
+    });
   }
 
-  async setMany<Value>(entries: Array<KeyvStorageEntry<Value>>): Promise<boolean[]> {
-    this.kv.transaction((tx) => {
-      for (const e of entries) {
-        const envelope = typeof e.value === 'string' ? (JSON.parse(e.value) as { value: unknown }) : (e.value as { value: unknown });
-        tx.put(e.key, envelope.value, this.onStoreClock(e.expires));
-      }
+  setMany<Value>(entries: Array<KeyvStorageEntry<Value>>): Promise<boolean[]> {
+    return settled(() => {
+      this.kv.transaction((tx) => {
+        for (const e of entries) {
+          const envelope = typeof e.value === 'string' ? (JSON.parse(e.value) as { value: unknown }) : (e.value as { value: unknown });
+          tx.put(e.key, envelope.value, this.onStoreClock(e.expires));
+        }
+      });
+      return entries.map(() => true);
     });
-    return entries.map(() => true);
   }
 
   private onStoreClock(expires: number | undefined): number | undefined {
     return expires === undefined ? undefined : this.now() + (expires - Date.now());
   }
 
-  async delete(key: string): Promise<boolean> {
-    return this.kv.transaction((tx) => {
-      const existed = tx.get(key) !== undefined;
-      tx.delete(key);
-      return existed;
-    });
+  delete(key: string): Promise<boolean> {
+    return settled(() =>
+      this.kv.transaction((tx) => {
+        const existed = tx.get(key) !== undefined;
+        tx.delete(key);
+        return existed;
+      }),
+    );
   }
 
   async deleteMany(keys: string[]): Promise<boolean[]> {
@@ -70,16 +77,16 @@ export class KvKeyvAdapter {
   }
 
   /** Refused: the table holds every link; wiping it through a cache API must never be one call away. */
-  async clear(): Promise<void> {
-    throw new Error('clear() is not supported: the table holds the OAuth records; revoke links through oauth-admin');
+  clear(): Promise<void> {
+    return Promise.reject(new Error('clear() is not supported: the table holds the OAuth records; revoke links through oauth-admin'));
   }
 
-  async disconnect(): Promise<void> {
-    /* the store's owner closes it */
+  disconnect(): Promise<void> {
+    return Promise.resolve(); // the store's owner closes it
   }
 
   async *iterator<Value>(namespace?: string): AsyncGenerator<[string, Value]> {
-    const rows = this.kv.read((tx) => tx.scan<unknown>(namespace ? `${namespace}:` : ''));
+    const rows = await settled(() => this.kv.read((tx) => tx.scan<unknown>(namespace ? `${namespace}:` : '')));
     for (const r of rows) yield [r.key, JSON.stringify({ value: r.value, expires: r.expires }) as Value];
   }
 }

@@ -123,7 +123,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
       const g = ctx.grants.storage.read((tx) => tx.grants.find(grantId));
       notice = g ? { kind: 'ok', text: `Revoked the link of ${g.username} with ${g.clientId}. Its tokens no longer work; the user links again from the Alexa app.` } : undefined;
     } else if (q.notice === 'revoked-all') {
-      const n = Number.parseInt(String(q.n ?? '0'), 10) || 0;
+      const n = Number.parseInt(typeof q.n === 'string' ? q.n : '0', 10) || 0;
       notice = { kind: 'ok', text: `Revoked all links (${n}). Unredeemed codes and login sessions were cleared too.` };
     } else if (q.notice === 'gone') {
       notice = { kind: 'info', text: 'That link no longer exists (it was revoked or expired already).' };
@@ -169,7 +169,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
     sendHtml(res, 200, activityPage(await pageContext(req, res), entries, buckets, failuresOnly));
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', (_req, res) => {
     const all = ctx.grants.storage.read((tx) => tx.grants.list());
     const revoked = all.filter((g) => g.revokedAt !== undefined).length;
     const health = ctx.store.status();

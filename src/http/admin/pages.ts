@@ -7,6 +7,7 @@ import { SafeHtml, html } from '../pages/html';
 import { DiagnoseReport, Finding, formatBytes } from '../../ops/diagnose';
 import { ActivityEntry, GrantView, StatusReport } from '../../ops/admin-service';
 import { HourBucket } from '../../ops/trace-reader';
+import { text } from '../../log/text';
 
 export interface PageContext {
   /** Ingress prefix ('' when reached directly). */
@@ -199,7 +200,7 @@ function layout(ctx: PageContext, tab: Tab, title: string, body: SafeHtml): stri
 <main>${body}</main>
 <footer>Music Assistant Alexa OAuth · times shown in the add-on's time zone · <a href="${ctx.prefix}/metrics">Prometheus metrics</a></footer>
 <script nonce="${ctx.nonce}">${new SafeHtml(COPY_SCRIPT)}</script>
-</body></html>`}`;
+</body></html>`.toString()}`;
 }
 
 let copyId = 0;
@@ -348,9 +349,12 @@ function okHeadline(e: ActivityEntry): string {
     case 'introspect': return `Token checked: ${d.active ? 'active' : 'not active'}`;
     case 'admin':
       return d.action === 'revoke-all'
-        ? `All links revoked (${String(d.grants ?? 0)}) by ${String(d.by ?? 'an admin')}`
-        : `Link of ${e.username ?? '?'} revoked by ${String(d.by ?? 'an admin')}`;
-    default: return `${e.step} ok`;
+        ? `All links revoked (${text(d.grants ?? 0)}) by ${text(d.by ?? 'an admin')}`
+        : `Link of ${e.username ?? '?'} revoked by ${text(d.by ?? 'an admin')}`;
+    default: {
+      const step: string = e.step; // a step this release does not know (a trace written by another one)
+      return `${step} ok`;
+    }
   }
 }
 

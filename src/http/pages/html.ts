@@ -1,7 +1,8 @@
 /** Minimal HTML templating: every interpolated value goes through escapeHtml, so echoed input can never run. */
+import { text } from '../../log/text';
 
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
+  return text(value)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -55,5 +56,5 @@ export function page(title: string, nonce: string, body: SafeHtml): string {
 <meta name="robots" content="noindex">
 <title>${title} · Music Assistant</title>
 <style nonce="${nonce}">${new SafeHtml(STYLE)}</style></head>
-<body><main>${body}</main></body></html>`}`;
+<body><main>${body}</main></body></html>`.toString()}`;
 }
