@@ -7,12 +7,14 @@
  * lint it; and the s6 scripts: shellcheck-clean, executable, and doing what finish promises for each way the
  * server can end. tests/addon/production-install.test.ts makes the image's production install and runs it.
  */
+import { expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadManifest, loadYaml, REPO_ROOT } from '../../addon/manifest';
 import { defined } from '../helpers/defined';
+import { text } from '../../src/log/text';
 
 interface Instruction {
   cmd: string;
@@ -279,7 +281,7 @@ const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps ?? [
 const uses = (w: Workflow, action: string) => steps(w).filter((s) => s.uses?.split('@')[0] === action);
 /** Go filepath.Match-style glob (the workflow's shell globs and paths filters) to a regular expression. */
 const glob = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*')}$`);
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').split('**').map((part) => part.replace(/\*/g, '[^/]*')).join('.*')}$`);
 
 describe('GitHub workflows', () => {
   const build = workflow('build.yaml');
@@ -331,7 +333,7 @@ describe('GitHub workflows', () => {
     expect(uses(lint, 'frenck/action-addon-linter')[0]?.with?.path).toBe('.');
     expect(uses(lint, 'hadolint/hadolint-action')[0]?.with?.dockerfile).toBe('Dockerfile');
     const hadolintConfig = uses(lint, 'hadolint/hadolint-action')[0]?.with?.config;
-    if (hadolintConfig) expect(existsSync(path.join(REPO_ROOT, String(hadolintConfig)))).toBe(true);
+    if (hadolintConfig) expect(existsSync(path.join(REPO_ROOT, text(hadolintConfig)))).toBe(true);
     const run = steps(lint).map((s) => s.run ?? '').find((r) => /^\s*shellcheck\s+--severity/m.test(r)) ?? '';
     const args = run.replace(/\\\n/g, ' ').split(/\s+/).filter((w) => w && !w.startsWith('-') && w !== 'shellcheck');
     for (const file of [...Object.values(SCRIPTS), path.join(REPO_ROOT, '.ci', 'run')]) {

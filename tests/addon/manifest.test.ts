@@ -3,6 +3,7 @@
  * options the server itself reads (src/config/options-schema.ts), so the Configuration tab and the server
  * can never drift apart.
  */
+import { expect } from '@jest/globals';
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -243,10 +244,12 @@ describe('translations/en.yaml', () => {
     const expected = schemaPaths(manifest.schema);
     expect(expected).toEqual(expect.arrayContaining(['clients.client_secret', 'clients.redirect_uris', 'users.password']));
     expect(translationPaths(translations.configuration).sort()).toEqual([...expected].sort());
+    // A translation entry: { name, description, fields? }; the path walks into fields below the first key.
+    type Entry = { name?: unknown; description?: unknown; fields?: Record<string, Entry> };
     const entry = (p: string) =>
-      p.split('.').reduce<any>((node, key, i) => (i === 0 ? node[key] : node.fields[key]), translations.configuration);
+      p.split('.').reduce<Entry | undefined>((node, key, i) => (i === 0 ? (translations.configuration as Record<string, Entry>)[key] : node?.fields?.[key]), undefined);
     for (const p of expected) {
-      expect({ p, name: typeof entry(p).name, description: typeof entry(p).description }).toEqual({ p, name: 'string', description: 'string' });
+      expect({ p, name: typeof entry(p)?.name, description: typeof entry(p)?.description }).toEqual({ p, name: 'string', description: 'string' });
     }
   });
 

@@ -7,6 +7,7 @@
  * account end to end over HTTP: authorize, log in, approve, exchange the code, refresh, introspect.
  * tests/addon/image.test.ts checks that the Dockerfile does what this test does.
  */
+import { expect } from '@jest/globals';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -161,8 +162,8 @@ describe('the production install the image makes', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     server = { child, base: '', admin: '', output: () => output, exited };
 
@@ -188,7 +189,7 @@ describe('the production install the image makes', () => {
       died.catch(() => undefined); // the server exits later, on purpose, in the last test
       body = await Promise.race([waitForHealthy(server.base, 30_000), died]);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\nserver output:\n${output}`);
+      throw new Error(`${(err as Error).message}\nserver output:\n${output}`, { cause: err });
     }
     expect(body).toMatchObject({ version: pkg.version });
     // The admin page is compiled into dist/ too, and answers on its own port.
@@ -213,7 +214,7 @@ describe('the production install the image makes', () => {
       expect(introspection.status).toBe(200);
       expect(await introspection.json()).toMatchObject({ active: true, client_id: 'amazon-alexa' });
     } catch (err) {
-      throw new Error(`${(err as Error).message}\nserver output:\n${server.output()}`);
+      throw new Error(`${(err as Error).message}\nserver output:\n${server.output()}`, { cause: err });
     }
   });
 

@@ -4,6 +4,7 @@
  * A crash is survived with every token intact; a configuration the server refuses stops the add-on instead
  * of looping; a hot backup restores to a working link.
  */
+import { expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';

@@ -2,11 +2,18 @@
  * The admin page in real Chromium, reached the way Home Assistant shows it: through an Ingress-style proxy that
  * serves it under /api/hassio_ingress/<token>/ and is the only peer the admin listener accepts.
  */
+import { expect } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ALEXA_REDIRECT, testOptions, waitForTrace } from '../helpers/test-server';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh, tokenRequest } from '../helpers/alexa-client';
 import { AdminServer, INGRESS_PREFIX, IngressProxy, launchBrowser, rawRequest, screenshot, startIngressProxy, startWithAdmin } from './admin-helpers';
 import { defined } from '../helpers/defined';
+
+/** The little of the DOM the page functions below use (the tests compile without lib "dom"). */
+interface DomElement {
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): { textContent: string | null } | null;
+}
 
 // Browser globals inside page.evaluate callbacks (the tests compile without the DOM library).
 declare const getComputedStyle: (el: unknown) => { backgroundColor: string };
@@ -30,15 +37,15 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function grantIds(): Promise<Set<string>> {
+function grantIds(): Set<string> {
   return new Set(server.deps.grants.storage.read((tx) => tx.grants.list()).map((g) => g.id));
 }
 
 /** Links an account as Alexa does and returns its tokens and the grant it created. */
 async function link(): Promise<{ tokens: TokenBody; grantId: string }> {
-  const before = await grantIds();
+  const before = grantIds();
   const tokens = await linkAccount(server.url);
-  const created = [...(await grantIds())].filter((id) => !before.has(id));
+  const created = [...grantIds()].filter((id) => !before.has(id));
   expect(created).toHaveLength(1);
   return { tokens, grantId: defined(created[0], 'the new grant') };
 }
@@ -157,7 +164,7 @@ describe('under the Ingress prefix', () => {
     await link();
     for (const p of ['/', '/accounts', '/activity', '/accounts/revoke-all']) {
       await page.goto(`${proxy.base}${p}`);
-      const targets = await page.$$eval('a[href], form[action]', (els) => els.map((e) => e.getAttribute('href') ?? e.getAttribute('action') ?? ''));
+      const targets = await page.$$eval('a[href], form[action]', (els: DomElement[]) => els.map((e) => e.getAttribute('href') ?? e.getAttribute('action') ?? ''));
       expect(targets.length).toBeGreaterThan(3);
       for (const t of targets) expect({ page: p, target: t, ok: t.startsWith(`${INGRESS_PREFIX}/`) }).toEqual({ page: p, target: t, ok: true });
     }
@@ -173,7 +180,7 @@ describe('under the Ingress prefix', () => {
   it('the Status page gives the Alexa console values, and Copy puts them on the clipboard', async () => {
     await browser.grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.goto(`${proxy.base}/`);
-    const values = await page.$$eval('.value', (els) => els.map((e) => (e.querySelector('.label')?.textContent ?? '') + '=' + (e.querySelector('code')?.textContent ?? '')));
+    const values = await page.$$eval('.value', (els: DomElement[]) => els.map((e) => (e.querySelector('.label')?.textContent ?? '') + '=' + (e.querySelector('code')?.textContent ?? '')));
     expect(values).toEqual(expect.arrayContaining([
       `Web Authorization URI=${PUBLIC_URL}/alexa/authorize`,
       `Access Token URI=${PUBLIC_URL}/alexa/token`,

@@ -7,6 +7,7 @@
  *
  * Seeded randomness: the seed is printed; ALEXA_SEED=<n> repeats a run.
  */
+import { expect } from '@jest/globals';
 import net from 'node:net';
 import {
   AuthStyle, Browser, PUBLIC_APP, TokenBody, alexaAuthorize, decide, exchangeCode, isActive, issueCode, link, linkAccount, linkPublic, openConsentPage, pkcePair,

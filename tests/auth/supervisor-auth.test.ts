@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import http from 'node:http';
 import net, { AddressInfo } from 'node:net';
 import { createSupervisorAuth, supervisorAuthFromEnv } from '../../src/auth/supervisor-auth';

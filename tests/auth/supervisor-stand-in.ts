@@ -89,7 +89,7 @@ export async function startSupervisorStandIn(opts: StandInOptions): Promise<Supe
   const notifications: CreatedNotification[] = [];
   const waiters = new Set<{ match: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void }>();
   const flavour = opts.flavour ?? 'current';
-  const state = { core: opts.core ?? ('running' as CoreState) };
+  const state = { core: opts.core ?? ('running') };
   const held = new Set<http.ServerResponse>();
 
   /** Home Assistant Core's POST /api/services/<domain>/<service> (components/api). */

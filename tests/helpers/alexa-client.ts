@@ -18,6 +18,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, RESOURCE_SERVER } from './test-server';
+import { text } from '../../src/log/text';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Clients and the browser
@@ -106,13 +107,13 @@ export interface AuthorizeParams {
 
 export function authorizeUrl(params: AuthorizeParams): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
-  return `/alexa/authorize?${q}`;
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, text(v));
+  return `/alexa/authorize?${q.toString()}`;
 }
 
 /** An authorize URL from name/value pairs taken verbatim, so a test can repeat or omit any parameter. */
 export function rawAuthorizeUrl(pairs: Array<[string, string]>): string {
-  return `/alexa/authorize?${new URLSearchParams(pairs)}`;
+  return `/alexa/authorize?${new URLSearchParams(pairs).toString()}`;
 }
 
 /** A client's authorization request (response_type=code, its redirect URI and scope); `extra` overrides or adds. */
@@ -183,8 +184,8 @@ export async function openConsentPage(browser: Browser, params: AuthorizeParams 
   return consentAfterLogin(browser, await submitLogin(browser, await openLoginPage(browser, params), user));
 }
 
-/** The owner's decision on the consent page; the answer (303 to the client, or a page). */
-export async function decide(browser: Browser, form: PageForm, decision: 'approve' | 'deny' | string = 'approve'): Promise<Response> {
+/** The owner's decision on the consent page ('approve', 'deny', or anything a forged form sends); the answer (303 to the client, or a page). */
+export async function decide(browser: Browser, form: PageForm, decision: string = 'approve'): Promise<Response> {
   return browser.postForm('/alexa/consent', { request_id: form.requestId, csrf: form.csrf, decision });
 }
 
@@ -308,7 +309,7 @@ export async function link(baseUrl: string, opts: LinkOptions = {}): Promise<Lin
   }
   const code = redirect.searchParams.get('code');
   if (!code) throw new Error(`consent redirect has no code: ${redirect.href}`);
-  const res = await tokenRequest(baseUrl, { grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri!, code_verifier: verifier }, auth, client.clientId, client.clientSecret);
+  const res = await tokenRequest(baseUrl, { grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri, code_verifier: verifier }, auth, client.clientId, client.clientSecret);
   return { tokens: await tokensFrom(res, 'token exchange'), redirect };
 }
 

@@ -18,7 +18,7 @@ export function holdWriteLock(file: string): { release(): void } {
 export function sqlAll(file: string, sql: string, opts: { readOnly?: boolean } = {}): Array<Record<string, unknown>> {
   const db = new DatabaseSync(file, { timeout: 5000, readOnly: opts.readOnly ?? false });
   try {
-    return db.prepare(sql).all() as Array<Record<string, unknown>>;
+    return db.prepare(sql).all();
   } finally {
     db.close();
   }

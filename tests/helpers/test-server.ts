@@ -124,8 +124,8 @@ export async function spawnServer(dataDir: string, options?: Record<string, unkn
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let ready: { port: number } | 'exited';
   try {
@@ -146,7 +146,7 @@ export async function spawnServer(dataDir: string, options?: Record<string, unkn
     );
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}:\n${out}`);
+    throw new Error(`${(err as Error).message}:\n${out}`, { cause: err });
   }
   if (ready === 'exited') throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
   return { url: `http://127.0.0.1:${ready.port}`, port: ready.port, child, output: () => out, exited };
@@ -227,8 +227,8 @@ export async function runToExit(dataDir: string, env: NodeJS.ProcessEnv = {}): P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   // A server that starts instead of exiting must not outlive the test: kill it and report "no exit code".
   const guard = setTimeout(() => {
     output += '\n[runToExit: still running after 20 s, killed]';
@@ -256,7 +256,7 @@ export async function waitForTrace(dataDir: string, match: (e: FlowEntry) => boo
   try {
     return await eventually('a matching flow-trace entry', () => readFlowTrace(dataDir).find(match), 10_000, 25);
   } catch (err) {
-    throw new Error(`${(err as Error).message}; trace:\n${flowTraceText(dataDir).slice(-4000)}`);
+    throw new Error(`${(err as Error).message}; trace:\n${flowTraceText(dataDir).slice(-4000)}`, { cause: err });
   }
 }
 
@@ -265,6 +265,6 @@ export async function waitForOutput(server: ServerProcess, text: string): Promis
   try {
     await eventually(`the output to contain ${JSON.stringify(text)}`, () => server.output().includes(text), 15_000, 20);
   } catch (err) {
-    throw new Error(`${(err as Error).message}:\n${server.output()}`);
+    throw new Error(`${(err as Error).message}:\n${server.output()}`, { cause: err });
   }
 }

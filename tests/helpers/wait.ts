@@ -1,3 +1,5 @@
+import { text } from '../../src/log/text';
+
 /** Polling for a condition a process reaches by itself (a restart, a health state), bounded in time. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,5 +24,5 @@ export async function eventually<T>(
     }
     await sleep(intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${text(last)})` : ''}`);
 }

@@ -3,6 +3,7 @@
  * accepted, Basic credentials are form-decoded (§2.3.1), and every failure is 401 invalid_client (with
  * WWW-Authenticate) or, for two methods at once, 400 invalid_request.
  */
+import { expect } from '@jest/globals';
 import { RunningServer } from '../../src/main';
 import { basicAuth, issueCode, rawTokenRequest, tokenRequest } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, startInProcess, testOptions } from '../helpers/test-server';

@@ -3,6 +3,7 @@
  * binding to the client and to the exact redirect_uri, PKCE S256 (mismatch, missing verifier, downgrade), and
  * exactly one success among concurrent redemptions.
  */
+import { expect } from '@jest/globals';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { Browser, TokenBody, exchangeCode, issueCode, linkInBrowser, pkcePair, refresh, tokenRequest } from '../helpers/alexa-client';
@@ -40,12 +41,12 @@ describe('single use', () => {
     const first = await exchangeCode(server.url, code, verifier);
     expect(first.status).toBe(200);
     const tokens = (await first.json()) as TokenBody;
-    expect((await lookupToken(server.deps.grants, tokens.access_token)).active).toBe(true);
+    expect(lookupToken(server.deps.grants, tokens.access_token).active).toBe(true);
 
     await expectError(await exchangeCode(server.url, code, verifier), 'invalid_grant');
 
     await expectError(await refresh(server.url, tokens.refresh_token), 'invalid_grant');
-    expect((await lookupToken(server.deps.grants, tokens.access_token)).active).toBe(false);
+    expect(lookupToken(server.deps.grants, tokens.access_token).active).toBe(false);
   });
 
   it('a replay also kills tokens already refreshed from the first redemption', async () => {
@@ -54,7 +55,7 @@ describe('single use', () => {
     const refreshed = (await (await refresh(server.url, tokens.refresh_token)).json()) as TokenBody;
     await expectError(await exchangeCode(server.url, code, verifier, {}, 'body'), 'invalid_grant');
     await expectError(await refresh(server.url, refreshed.refresh_token), 'invalid_grant');
-    expect((await lookupToken(server.deps.grants, refreshed.access_token)).active).toBe(false);
+    expect(lookupToken(server.deps.grants, refreshed.access_token).active).toBe(false);
   });
 
   it('10 concurrent redemptions of one code: exactly one 200, the rest invalid_grant', async () => {

@@ -3,6 +3,7 @@
  * redirect_uri, grant_type and outcome, and on failure the precise cause an operator needs, e.g. the registered
  * URIs a redirect_uri was compared with, or the stored PKCE challenge next to S256 of the verifier received.
  */
+import { expect } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import { RunningServer } from '../../src/main';
 import { alexaAuthorize, authorizeUrl, issueCode, pkcePair, tokenRequest } from '../helpers/alexa-client';

@@ -3,6 +3,7 @@
  * reason while it cannot (here: another process holds SQLite's write lock, as a backup or a stuck CLI would),
  * and 200 again once it can. The token endpoint meanwhile answers 503, never invalid_grant (which unlinks).
  */
+import { expect } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RunningServer } from '../../src/main';

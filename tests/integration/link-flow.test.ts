@@ -1,4 +1,5 @@
 /** The whole account-linking flow as Alexa drives it, over real HTTP, with both client-authentication styles. */
+import { expect } from '@jest/globals';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { ALEXA_REDIRECT, startInProcess } from '../helpers/test-server';
@@ -43,8 +44,8 @@ describe.each<AuthStyle>(['basic', 'body'])('link with client credentials by %s'
     expect(next.access_token).not.toBe(tokens.access_token);
     expect(next.scope).toBe('music.read music.control');
     // both access tokens stay valid until they expire; the new refresh token works
-    expect((await lookupToken(server.deps.grants, next.access_token)).active).toBe(true);
-    expect((await lookupToken(server.deps.grants, tokens.access_token)).active).toBe(true);
+    expect(lookupToken(server.deps.grants, next.access_token).active).toBe(true);
+    expect(lookupToken(server.deps.grants, tokens.access_token).active).toBe(true);
     expect((await refresh(server.url, next.refresh_token, auth)).status).toBe(200);
   });
 });

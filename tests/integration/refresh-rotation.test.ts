@@ -3,6 +3,7 @@
  * so retries, lost answers and concurrent refreshes never unlink anyone; for a public client rotation with reuse
  * detection; and scope narrowing.
  */
+import { expect } from '@jest/globals';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { tokenHash } from '../../src/crypto/tokens';
@@ -23,7 +24,7 @@ async function expectInvalidGrant(res: Response): Promise<void> {
   expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
 }
 
-const isActive = async (token: string) => lookupToken(server.deps.grants, token).active;
+const isActive = (token: string) => lookupToken(server.deps.grants, token).active;
 
 it('rotates: a new access and refresh token, the response shaped as RFC 6749 §5.1', async () => {
   const linked = await linkAccount(server.url);
@@ -48,8 +49,8 @@ describe('a retried refresh never unlinks', () => {
     const answers = [await refreshOk(server.url, linked.refresh_token), await refreshOk(server.url, linked.refresh_token), await refreshOk(server.url, linked.refresh_token)];
     expect(new Set(answers.map((a) => a.refresh_token)).size).toBe(3);
     for (const a of answers) {
-      expect(await isActive(a.refresh_token)).toBe(true);
-      expect(await isActive(a.access_token)).toBe(true);
+      expect(isActive(a.refresh_token)).toBe(true);
+      expect(isActive(a.access_token)).toBe(true);
     }
   });
 
@@ -59,7 +60,7 @@ describe('a retried refresh never unlinks', () => {
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
     expect(new Set(bodies.map((b) => b.refresh_token)).size).toBe(5);
-    for (const b of bodies) expect(await isActive(b.refresh_token)).toBe(true);
+    for (const b of bodies) expect(isActive(b.refresh_token)).toBe(true);
   });
 
   // Alexa keeps whichever response reached it last: any one of the concurrent answers must carry the link on.
@@ -76,8 +77,8 @@ describe('a retried refresh never unlinks', () => {
     const first = await refreshOk(server.url, linked.refresh_token);
     const second = await refreshOk(server.url, first.refresh_token);
     const secondRetry = await refreshOk(server.url, first.refresh_token);
-    expect(await isActive(second.refresh_token)).toBe(true);
-    expect(await isActive(secondRetry.refresh_token)).toBe(true);
+    expect(isActive(second.refresh_token)).toBe(true);
+    expect(isActive(secondRetry.refresh_token)).toBe(true);
   });
 });
 
@@ -87,7 +88,7 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     const r1 = await refreshOk(server.url, r0.refresh_token);
     expect((await introspection(server.url, r1.access_token)).active).toBe(true);
     const again = await refreshOk(server.url, r0.refresh_token);
-    expect(await isActive(r1.access_token)).toBe(true);
+    expect(isActive(r1.access_token)).toBe(true);
     expect(await refreshOk(server.url, r1.refresh_token)).toBeDefined();
     expect(await refreshOk(server.url, again.refresh_token)).toBeDefined();
     const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.outcome === 'ok' && e.detail?.presented === 'grace');
@@ -108,7 +109,7 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     expect((await introspection(server.url, bodies[used]!.access_token)).active).toBe(true);
     const next = await refreshOk(server.url, bodies[kept]!.refresh_token);
     expect(await refreshOk(server.url, next.refresh_token)).toBeDefined();
-    for (const b of bodies) expect(await isActive(b.access_token)).toBe(true);
+    for (const b of bodies) expect(isActive(b.access_token)).toBe(true);
   });
 
   it('a long chain of refreshes keeps only the newest token and the last refresh_token_grace_generations earlier ones', async () => {
@@ -119,7 +120,7 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     const db = new DatabaseSync(path.join(server.dataDir, 'oauth.sqlite'), { readOnly: true });
     try {
       const rows = db.prepare(`SELECT value FROM kv WHERE key LIKE 'token:%'`).all() as Array<{ value: string }>;
-      const refreshRecords = rows.map((r) => JSON.parse(r.value).value).filter((v) => v.kind === 'refresh' && v.grantId === grantId);
+      const refreshRecords = rows.map((r) => (JSON.parse(r.value) as { value: { kind?: string; grantId?: string } }).value).filter((v) => v.kind === 'refresh' && v.grantId === grantId);
       expect(refreshRecords).toHaveLength(1 + 10);
     } finally {
       db.close();
@@ -165,12 +166,12 @@ describe('a public client: rotation with reuse detection', () => {
     const responses = await Promise.all(Array.from({ length: 3 }, () => refreshPublic(server.url, linked.refresh_token)));
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     const siblings = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
-    for (const s of siblings) expect(await isActive(s.refresh_token)).toBe(true);
+    for (const s of siblings) expect(isActive(s.refresh_token)).toBe(true);
     const rotated = (await (await refreshPublic(server.url, siblings[1]!.refresh_token)).json()) as TokenBody;
     const reuse = await refreshPublic(server.url, siblings[0]!.refresh_token);
     await expectInvalidGrant(reuse);
     await expectInvalidGrant(await refreshPublic(server.url, rotated.refresh_token));
-    expect(await isActive(rotated.access_token)).toBe(false);
+    expect(isActive(rotated.access_token)).toBe(false);
     const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.kind === 'refresh_reuse');
     expect(entry).toMatchObject({ outcome: 'security', error: 'invalid_grant', clientId: 'public-app' });
     expect(entry.cause).toMatch(/revoked/);

@@ -5,6 +5,7 @@
  * format (Bearer token, JSON, title/message/notification_id), the throttle, a Home Assistant that hangs or
  * answers 500, the option off, and that no secret, code, token or password is ever in a notification.
  */
+import { expect } from '@jest/globals';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
@@ -104,7 +105,7 @@ function expectSupervisorFormat(n: Sent, adminPath = ADMIN_PATH): void {
   expect(request.headers.authorization).toBe(`Bearer ${TOKEN}`);
   expect(request.headers['x-supervisor-token']).toBeUndefined();
   expect(request.headers['content-type']).toBe('application/json');
-  expect(Object.keys(JSON.parse(request.body)).sort()).toEqual(['message', 'notification_id', 'title']);
+  expect(Object.keys(JSON.parse(request.body) as Record<string, unknown>).sort()).toEqual(['message', 'notification_id', 'title']);
   expect(n.notification_id).toMatch(/^music_assistant_alexa_oauth_[a-z0-9_]+$/);
   expect(n.message).toMatch(/\*\*What happened:\*\* [^]*\*\*Why:\*\* [^]*\*\*What to do:\*\* /);
   expect(n.message).toContain(`(${adminPath})`);

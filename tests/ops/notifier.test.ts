@@ -2,6 +2,7 @@
  * The notifier without a server: the trace-kind table against the OAuth code, the database fault / recovery
  * pairing, the modes in which nothing is sent, and secrets removed before values are shortened.
  */
+import { expect } from '@jest/globals';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NOTIFIED_KINDS, NotificationEvent, eventFromTrace } from '../../src/ops/notification-causes';
@@ -28,9 +29,9 @@ interface Posted {
 
 function fakeHomeAssistant(status = 200): { fetch: typeof fetch; posted: Posted[] } {
   const posted: Posted[] = [];
-  const fake = (async (url: URL | string, init?: RequestInit) => {
-    posted.push({ url: String(url), body: JSON.parse(String(init?.body)) });
-    return new Response(status === 200 ? '[]' : '', { status, headers: { 'Content-Type': 'application/json' } });
+  const fake = ((url: URL | string, init?: RequestInit) => {
+    posted.push({ url: url.toString(), body: JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as Posted['body'] });
+    return Promise.resolve(new Response(status === 200 ? '[]' : '', { status, headers: { 'Content-Type': 'application/json' } }));
   }) as typeof fetch;
   return { fetch: fake, posted };
 }
@@ -122,7 +123,7 @@ describe('what is never sent', () => {
 
   it('a notifier whose fetch throws at once still never throws to the caller', async () => {
     const warnings: string[] = [];
-    const n = notifier({ fetch: (() => { throw new Error('boom'); }) as never, log: { warn: (m: string) => warnings.push(m), info: () => undefined } });
+    const n = notifier({ fetch: (() => { throw new Error('boom'); }), log: { warn: (m: string) => warnings.push(m), info: () => undefined } });
     expect(() => n.notify({ cause: 'pkce_mismatch', clientId: 'amazon-alexa' })).not.toThrow();
     await n.settled();
     expect(n.recent()[0]).toMatchObject({ delivery: 'failed', problem: expect.stringContaining('boom') });

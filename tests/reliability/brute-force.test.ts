@@ -10,6 +10,7 @@
  * - every lockout is in the flow trace (kind rate_limited, read by the admin page) and in the log, once per lock
  *   rather than once per refused request.
  */
+import { expect } from '@jest/globals';
 import { RunningServer } from '../../src/main';
 import { ALEXA, TokenBody, attemptLogin, exchangeCode, introspectAsClient, issueCode, linkAccount, tokenRequest } from '../helpers/alexa-client';
 import { FlowEntry } from '../../src/log/flow-trace';
@@ -63,7 +64,7 @@ describe('password guessing at the login form', () => {
   it('a distributed attack (many addresses) locks the username, for every address, and only that username', async () => {
     let ip = 10;
     for (let i = 0; i < 9; i++) expect(await failLogin(server.url, `192.0.2.${ip++}`, 'victim')).toBe(401);
-    expect(await failLogin(server.url, `192.0.2.${ip++}`, 'victim')).toBe(429);
+    expect(await failLogin(server.url, `192.0.2.${ip}`, 'victim')).toBe(429);
     expect(await failLogin(server.url, '203.0.113.77', 'Victim', 'even the right one')).toBe(429); // any case, any address
     expect(await failLogin(server.url, '203.0.113.78', 'someone-else')).toBe(401);
     const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'login-user');
@@ -125,7 +126,7 @@ describe('client secret guessing at the token endpoint', () => {
     const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'token-client');
     expect(entry).toEqual(expect.objectContaining({ step: 'token', outcome: 'security', clientId: 'amazon-alexa' }));
     expect(entry.cause).toMatch(/token-client limit reached for client_id "amazon-alexa"/);
-    const served = await waitForTrace(server.dataDir, (e) => e.outcome === 'ok' && Array.isArray(e.detail?.servedDespiteLockout) && (e.detail!.servedDespiteLockout as string[]).includes('token-client'));
+    const served = await waitForTrace(server.dataDir, (e) => e.outcome === 'ok' && Array.isArray(e.detail?.servedDespiteLockout) && (e.detail.servedDespiteLockout as string[]).includes('token-client'));
     expect(served.grantType).toBeDefined();
   });
 });

@@ -5,21 +5,30 @@
  * option path (or the file), what is wrong and the fix; no stack trace, no "listening", no secret in the log.
  * A missing options file outside the add-on starts the server with the documented local defaults.
  */
+import { expect } from '@jest/globals';
 import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ServerProcess, runToExit, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { chattrWorks, hasCommand, setImmutable, stopGracefully } from './helpers';
+import { defined } from '../helpers/defined';
 
 jest.setTimeout(120_000);
 
-type Options = Record<string, any>;
+/** options.json as these tests bend it: any option may hold a value of the wrong type on purpose. */
+interface Options {
+  [option: string]: unknown;
+  clients: Array<Record<string, unknown>>;
+  users: Array<Record<string, unknown>>;
+}
+const client = (o: Options, i: number) => defined(o.clients[i], `clients[${i}]`);
+const user = (o: Options, i: number) => defined(o.users[i], `users[${i}]`);
 const opts = (mutate: (o: Options) => void = () => undefined): Options => {
   const o = JSON.parse(JSON.stringify(testOptions())) as Options; // deep: testOptions shares OWNER
   mutate(o);
   return o;
 };
 
-function dataDirWith(content: string | Buffer | Options | undefined): string {
+function dataDirWith(content: string | Buffer | Record<string, unknown> | undefined): string {
   const dataDir = tempDataDir();
   if (content !== undefined) {
     writeFileSync(path.join(dataDir, 'options.json'), typeof content === 'string' || Buffer.isBuffer(content) ? content : JSON.stringify(content, null, 2));
@@ -48,7 +57,7 @@ async function expectRefused(dataDir: string, problems: RegExp[], env: NodeJS.Pr
 }
 
 describe('a bad options file stops the server with exit 78 and one line per problem', () => {
-  it.each<[string, string | Buffer | Options, RegExp[]]>([
+  it.each<[string, string | Buffer | Record<string, unknown>, RegExp[]]>([
     ['invalid JSON: a trailing comma', '{\n  "clients": [],\n}\n', [/options\.json: not valid JSON at line 3, column 1 .*; edit /]],
     ['invalid JSON: a missing closing brace', '{\n  "clients": [\n', [/not valid JSON at line 2, column \d+ \(Unexpected end of JSON input\)/]],
     ['invalid JSON: a value without quotes', '{\n  "clients": [],\n  "users": [{"username": "owner", "password": hunter2-secret-pass}]\n}\n', [/not valid JSON at line 3, column 47 \(unexpected character\)/]],
@@ -60,37 +69,37 @@ describe('a bad options file stops the server with exit 78 and one line per prob
     ['JSON null', 'null', [/^\(top level\): must be object/]],
     ['wrong types', opts((o) => {
       o.access_token_lifetime = '3600';
-      o.users = { username: 'owner' };
-      o.clients[0].redirect_uris = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
+      Object.assign(o, { users: { username: 'owner' } }); // not a list, on purpose
+      client(o, 0).redirect_uris = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
       o.log_level = 3;
     }), [/^access_token_lifetime: must be integer/, /^users: must be array/, /^clients\[0\]\.redirect_uris: must be array/, /^log_level: must be one of error, warn, info, debug/]],
     ['unknown keys, at the top and inside a client', opts((o) => {
       o.acces_token_lifetime = 3600;
-      o.clients[0].secret = 'x';
+      client(o, 0).secret = 'x';
     }), [/^acces_token_lifetime: unknown option .*remove it or correct its name$/, /^clients\[0\]\.secret: unknown option/]],
     ['missing required options', opts((o) => {
-      delete o.clients[0].redirect_uris;
-      delete o.clients[1].client_type;
+      delete client(o, 0).redirect_uris;
+      delete client(o, 1).client_type;
     }), [/^clients\[0\]\.redirect_uris: required but missing; /, /^clients\[1\]\.client_type: required but missing; /]],
     ['no clients at all', { users: [] }, [/^clients: required but missing; /]],
     ['an empty client list', opts((o) => { o.clients = []; }), [/^clients: must list at least 1 entry/]],
     ['values out of range', opts((o) => {
       o.access_token_lifetime = 300;
       o.auth_code_lifetime = 3600;
-      o.users[0].password = 'short';
+      user(o, 0).password = 'short';
     }), [/^access_token_lifetime: must be at least 360; Alexa refuses/, /^auth_code_lifetime: must be at most 600; /, /^users\[0\]\.password: must be at least 8 characters; /]],
     ['bad URLs', opts((o) => {
       o.public_url = 'ftp://ha.example.com';
-      o.clients[0].redirect_uris = ['not a url', 'http://layla.amazon.com/api/skill/link/M2TESTVENDOR', 'https://pitangui.amazon.com/api/skill/link/M2TESTVENDOR#frag'];
+      client(o, 0).redirect_uris = ['not a url', 'http://layla.amazon.com/api/skill/link/M2TESTVENDOR', 'https://pitangui.amazon.com/api/skill/link/M2TESTVENDOR#frag'];
     }), [/^public_url: must start with https:\/\//, /^clients\[0\]\.redirect_uris\[0\]: "not a url" is not an absolute URL/, /^clients\[0\]\.redirect_uris\[1\]: .* must use https/, /^clients\[0\]\.redirect_uris\[2\]: a redirect URI must not contain a fragment/]],
     ['a public_url with a query', opts((o) => { o.public_url = 'https://ha.example.com/?x=1'; }), [/^public_url: must not contain a query/]],
     ['duplicate ids', opts((o) => {
-      o.clients.push({ ...o.clients[0] });
-      o.users.push({ ...o.users[0] });
+      o.clients.push({ ...client(o, 0) });
+      o.users.push({ ...user(o, 0) });
     }), [/^clients\[2\]\.client_id: "amazon-alexa" is listed twice/, /^users\[1\]\.username: "owner" is listed twice/]],
     ['a client type and secret that do not fit', opts((o) => {
-      delete o.clients[0].client_secret;
-      o.clients[1].client_secret = 'a secret for a public client';
+      delete client(o, 0).client_secret;
+      client(o, 1).client_secret = 'a secret for a public client';
     }), [/^clients\[0\]\.client_secret: required when client_type is confidential; /, /^clients\[1\]\.client_secret: a public client has no secret/]],
     ['a trusted proxy that is no address', opts((o) => { o.trusted_proxies = ['10.0.0.0/33', 'my-proxy']; }), [/^trusted_proxies\[0\]: "10\.0\.0\.0\/33" is not an IP address/, /^trusted_proxies\[1\]: "my-proxy" is not an IP address/]],
   ])('%s', async (_name, content, problems) => {
@@ -155,13 +164,13 @@ describe('a missing options file outside the add-on', () => {
     proc = await spawnServer(dataDir);
     const file = path.join(dataDir, 'options.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const written = JSON.parse(readFileSync(file, 'utf8'));
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { clients: Array<{ client_secret: string }>; users: Array<{ password: string }> };
     expect(written).toEqual(expect.objectContaining({ access_token_lifetime: 3600, auth_code_lifetime: 300, trusted_proxies: [], log_level: 'info' }));
     expect(written.clients).toEqual([expect.objectContaining({ client_id: 'amazon-alexa', client_type: 'confidential', client_secret: expect.stringMatching(/^\S{24,}$/) })]);
     expect(written.users).toEqual([expect.objectContaining({ username: 'owner' })]);
     expect(proc.output()).toMatch(/no options file: wrote local defaults/);
-    expect(proc.output()).not.toContain(written.clients[0].client_secret);
-    expect(proc.output()).not.toContain(written.users[0].password);
+    expect(proc.output()).not.toContain(defined(written.clients[0], 'a client').client_secret);
+    expect(proc.output()).not.toContain(defined(written.users[0], 'a user').password);
   });
 
   it('a DATA_DIR that runs through a file is one line and exit 78', async () => {
@@ -194,8 +203,8 @@ async function runAs(dataDir: string): Promise<{ code: number | null; output: st
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return { code, output };
 }

@@ -127,11 +127,11 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
 
     // With the server dead: the file is intact and no grant is half written.
     expect({ round, integrity: integrityCheckCli(db), context }).toEqual({ round, integrity: 'ok', context });
-    const grants = await records(db, 'grant');
-    const tokens = await records(db, 'token');
-    const codes = await records(db, 'code');
+    const grants = records<{ refresh: { live: string[] } }>(db, 'grant');
+    const tokens = records<{ kind: string; grantId: string }>(db, 'token');
+    const codes = records<{ consumedAt?: number; grantId: string }>(db, 'code');
     for (const [id, grant] of grants) {
-      for (const hash of grant.refresh.live as string[]) {
+      for (const hash of grant.refresh.live) {
         const t = tokens.get(hash);
         expect({ grant: id, live: hash, record: t && { kind: t.kind, grantId: t.grantId } }).toEqual({ grant: id, live: hash, record: { kind: 'refresh', grantId: id } });
       }

@@ -34,10 +34,10 @@ export async function health(url: string): Promise<Health> {
 
 export { sqlAll };
 
-/** All live records under a prefix (grant:, token:, code:), parsed. */
-export async function records(file: string, prefix: string): Promise<Map<string, any>> {
+/** All live records under a prefix (grant:, token:, code:), parsed; T is the shape the caller reads of them. */
+export function records<T>(file: string, prefix: string): Map<string, T> {
   const rows = sqlAll(file, `SELECT key, value FROM kv WHERE key LIKE '${prefix}:%' AND (expires IS NULL OR expires > ${Date.now()})`);
-  return new Map(rows.map((r) => [String(r.key).slice(`${prefix}:`.length), (JSON.parse(String(r.value)) as { value: unknown }).value]));
+  return new Map(rows.map((r) => [String(r.key).slice(`${prefix}:`.length), (JSON.parse(String(r.value)) as { value: T }).value]));
 }
 
 /** Sends SIGKILL and waits for the process to be gone. */

@@ -270,7 +270,7 @@ describe('RFC 6749 §3.1: a repeated parameter is refused', () => {
     const valid: Array<[string, string]> = Object.entries(alexaAuthorize()).filter((e): e is [string, string] => e[1] !== undefined);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...valid.map(([n]) => n)), fc.string({ maxLength: 20 }), async (name, other) => {
-        const res = await fetch(`${server.url}/alexa/authorize?${new URLSearchParams([...valid, [name, other]])}`, { redirect: 'manual' });
+        const res = await fetch(`${server.url}/alexa/authorize?${new URLSearchParams([...valid, [name, other]]).toString()}`, { redirect: 'manual' });
         if (name === 'client_id' || name === 'redirect_uri') {
           await expectPage(res, 'repeated authorize', [400]);
         } else {
@@ -489,7 +489,7 @@ describe('HTTP Basic with colons and percent escapes (RFC 6749 §2.3.1: form-enc
 
   it('the same credentials in the body authenticate too', async () => {
     for (const c of TRICKY_CLIENTS) {
-      expect(await authOutcome(undefined, `${grantProbe}&${new URLSearchParams({ client_id: c.client_id, client_secret: c.secret })}`)).toBe(400);
+      expect(await authOutcome(undefined, `${grantProbe}&${new URLSearchParams({ client_id: c.client_id, client_secret: c.secret }).toString()}`)).toBe(400);
     }
   });
 

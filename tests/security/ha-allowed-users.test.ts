@@ -11,7 +11,7 @@ import { OWNER, startInProcess, testOptions, waitForTrace } from '../helpers/tes
 /** Home Assistant as the Supervisor would answer: case and surrounding spaces ignored. */
 const HA_USERS = { alice: 'alice password 1', bob: 'bob password 22' };
 const homeAssistant: PasswordCheck = {
-  check: async (u, p) => (Object.entries(HA_USERS).some(([name, password]) => name === u.trim().toLowerCase() && password === p) ? 'match' : 'mismatch'),
+  check: (u, p) => Promise.resolve(Object.entries(HA_USERS).some(([name, password]) => name === u.trim().toLowerCase() && password === p) ? 'match' : 'mismatch'),
 };
 
 async function login(url: string, username: string, password: string): Promise<{ status: number; body: string; page: string }> {

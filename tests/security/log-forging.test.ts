@@ -84,7 +84,7 @@ it('request data with \\n, ESC, C1 and bidi controls starts no line in the log a
   const entries = traceText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   const raw = (v: unknown): boolean => (typeof v === 'string' ? RAW_CONTROL.test(v) : typeof v === 'object' && v !== null ? Object.values(v).some(raw) : false);
   expect(entries.filter(raw)).toEqual([]); // no raw control character in any value, once parsed
-  expect(entries.some((e) => typeof e.clientRequestId === 'string' && (e.clientRequestId as string).includes('\\x9b'))).toBe(true);
+  expect(entries.some((e) => typeof e.clientRequestId === 'string' && (e.clientRequestId).includes('\\x9b'))).toBe(true);
   for (const e of entries) for (const v of Object.values(e)) if (typeof v === 'string') expect(v.length).toBeLessThanOrEqual(1024);
 
   // An entry written by an older version, raw control characters and all: the CLI still prints it escaped.

@@ -65,7 +65,7 @@ describe('usernames', () => {
   });
 
   it('login-user: Home Assistant accounts are keyed the same way', async () => {
-    const ha: PasswordCheck = { check: async (u, p) => (haUsername(u) === 'jane' && p === 'jane password 123' ? 'match' : 'mismatch') };
+    const ha: PasswordCheck = { check: (u, p) => Promise.resolve(haUsername(u) === 'jane' && p === 'jane password 123' ? 'match' : 'mismatch') };
     const server = await startInProcess({ options: testOptions({ users: [], trusted_proxies: ['loopback'] }), homeAssistantAuth: ha, rateLimits: { loginFailuresPerIp: 1000, loginFailuresPerUser: 2 } });
     try {
       const attempt = async (username: string, ip: string, password: string) => (await attemptLogin(server.url, { username, password }, { 'x-forwarded-for': ip })).status;

@@ -34,7 +34,7 @@ describe('without public_url, without trusted_proxies', () => {
     expect(cookies.length).toBeGreaterThan(0);
     for (const c of cookies) expect(c).not.toMatch(/;\s*Secure/i);
     const meta = await rawRequest(`${server.url}${META}`, { headers });
-    expect(JSON.parse(meta.body).issuer).toBe('http://ha.example.com');
+    expect((JSON.parse(meta.body) as { issuer: string }).issuer).toBe('http://ha.example.com');
     await rawRequest(`${server.url}${META}`, { headers });
     const warnings = lines.filter((l) => l.includes('X-Forwarded-Proto'));
     expect(warnings).toHaveLength(1);
@@ -49,7 +49,7 @@ describe('without public_url, without trusted_proxies', () => {
   it('a Host that is not a plain host[:port] is not used for the issuer', async () => {
     for (const host of ['evil.example/x?y', 'a b', 'evil.example:99999', '[zz]:1']) {
       const meta = await rawRequest(`${server.url}${META}`, { headers: { host } });
-      const issuer = JSON.parse(meta.body).issuer as string;
+      const issuer = (JSON.parse(meta.body) as { issuer: string }).issuer;
       expect({ host, issuer }).toEqual({ host, issuer: `http://127.0.0.1:${server.port}` });
     }
   });
@@ -68,7 +68,7 @@ describe('behind a trusted proxy', () => {
       const page = await rawRequest(`${server.url}${authorizeUrl(alexaAuthorize())}`, { headers });
       for (const c of setCookies(page.headers)) expect(c).toMatch(/;\s*Secure/i);
       const meta = await rawRequest(`${server.url}${META}`, { headers });
-      expect(JSON.parse(meta.body).issuer).toBe('https://ha.example.com');
+      expect((JSON.parse(meta.body) as { issuer: string }).issuer).toBe('https://ha.example.com');
       expect(meta.headers['cache-control']).toBe('no-store'); // still derived from headers: not shared
     } finally {
       await server.stop();
@@ -84,7 +84,7 @@ describe('with public_url', () => {
       const page = await rawRequest(`${server.url}${authorizeUrl(alexaAuthorize())}`, { headers });
       for (const c of setCookies(page.headers)) expect(c).toMatch(/;\s*Secure/i);
       const meta = await rawRequest(`${server.url}${META}`, { headers });
-      expect(JSON.parse(meta.body).issuer).toBe('https://music.example.org');
+      expect((JSON.parse(meta.body) as { issuer: string }).issuer).toBe('https://music.example.org');
       expect(meta.headers['cache-control']).toBe('public, max-age=300');
     } finally {
       await server.stop();

@@ -5,6 +5,7 @@
  * clock). Calls are synchronous, so "N concurrent refreshes" is N calls in a row with the same token: that is
  * exactly how the storage sees a burst, each request being one transaction.
  */
+import { expect } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
