@@ -5,7 +5,10 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     // oauth4webapi ships only ES modules; compile it to CommonJS like our own code.
-    '^.+/node_modules/oauth4webapi/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true }],
+    '^.+/node_modules/oauth4webapi/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!oauth4webapi/)'],
   testTimeout: 60000,

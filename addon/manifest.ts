@@ -37,7 +37,8 @@ export interface AddonTranslations {
 
 const ARCHES = ['aarch64', 'amd64', 'armhf', 'armv7', 'i386'];
 /** supervisor/validate.py docker_image: an optional lowercase registry, then lowercase path components, no tag. */
-const IMAGE_REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+const IMAGE_REGISTRY =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
 const IMAGE_PATH_COMPONENT = /^[a-z0-9{][a-z0-9.\-_{}]*$/;
 const SLUG = /^[-_.A-Za-z0-9]+$/;
 const PORT_KEY = /^\d+(?:\/(?:tcp|udp))?$/;

@@ -316,7 +316,8 @@ async function measureStores(stores: PreparedStore[], ceiling: Ceiling): Promise
     };
   };
 
-  for (const kind of ['introspect', 'refresh'] as const) await window([ceiling.in(kind), ...stores.map((st, k) => participant(st, k, kind))]);
+  for (const kind of ['introspect', 'refresh'] as const)
+    await window([ceiling.in(kind), ...stores.map((st, k) => participant(st, k, kind))]);
   await sleep(500);
   const afterFirst = servers.map((sv) => memory(sv.pid));
   await Promise.all(servers.map((sv) => sv.stop()));

@@ -30,7 +30,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 const ALEXA_AUTH = basic('amazon-alexa', CLIENT_SECRET);
 const RS_AUTH = basic(RESOURCE_SERVER.id, RESOURCE_SERVER.secret);
 
@@ -129,7 +130,12 @@ interface Outcome {
   network?: string;
 }
 
-async function post(pathname: string, form: Record<string, string> | string, headers: Record<string, string>, what: string): Promise<Outcome> {
+async function post(
+  pathname: string,
+  form: Record<string, string> | string,
+  headers: Record<string, string>,
+  what: string,
+): Promise<Outcome> {
   const url = server?.url;
   if (!url || !serverUp) return { status: 0, network: 'server down' };
   try {
@@ -190,7 +196,12 @@ async function link(): Promise<void> {
 
 async function refreshLink(l: Link): Promise<void> {
   const sent = l.lostRefresh ?? l.refresh;
-  const res = await post('/alexa/token', { grant_type: 'refresh_token', refresh_token: sent }, { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip }, l.lostRefresh ? 'refresh retry' : 'refresh');
+  const res = await post(
+    '/alexa/token',
+    { grant_type: 'refresh_token', refresh_token: sent },
+    { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip },
+    l.lostRefresh ? 'refresh retry' : 'refresh',
+  );
   if (res.status === 0 || res.status === 503) {
     l.lostRefresh = sent;
     return;
@@ -202,7 +213,9 @@ async function refreshLink(l: Link): Promise<void> {
     l.access = [...l.access.slice(-4), String(res.body.access_token)];
     return;
   }
-  problem(`link ${l.id}: refresh answered ${res.status} ${JSON.stringify(res.body)} (a refresh must never fail: this would unlink the user)`);
+  problem(
+    `link ${l.id}: refresh answered ${res.status} ${JSON.stringify(res.body)} (a refresh must never fail: this would unlink the user)`,
+  );
   links.splice(links.indexOf(l), 1);
 }
 
@@ -214,17 +227,35 @@ async function introspectLink(l: Link): Promise<void> {
 }
 
 async function revokeLink(l: Link): Promise<void> {
-  const res = await post('/alexa/revoke', { token: l.refresh, token_type_hint: 'refresh_token' }, { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip }, 'revoke');
+  const res = await post(
+    '/alexa/revoke',
+    { token: l.refresh, token_type_hint: 'refresh_token' },
+    { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip },
+    'revoke',
+  );
   if (res.status !== 200) return; // lost or unavailable: try another time
   links.splice(links.indexOf(l), 1);
   revoked++;
-  const after = await post('/alexa/token', { grant_type: 'refresh_token', refresh_token: l.refresh }, { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip }, 'refresh after revoke');
+  const after = await post(
+    '/alexa/token',
+    { grant_type: 'refresh_token', refresh_token: l.refresh },
+    { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip },
+    'refresh after revoke',
+  );
   if (after.status === 200) problem(`link ${l.id}: refresh still works after revocation`);
 }
 
 const BAD: Array<() => [string, Record<string, string> | string, Record<string, string>]> = [
-  () => ['/alexa/token', { grant_type: 'refresh_token', refresh_token: 'made-up-token' }, { authorization: basic('amazon-alexa', 'guessed-secret') }],
-  () => ['/alexa/token', { grant_type: 'authorization_code', code: Math.random().toString(36), redirect_uri: ALEXA_REDIRECT }, { authorization: ALEXA_AUTH }],
+  () => [
+    '/alexa/token',
+    { grant_type: 'refresh_token', refresh_token: 'made-up-token' },
+    { authorization: basic('amazon-alexa', 'guessed-secret') },
+  ],
+  () => [
+    '/alexa/token',
+    { grant_type: 'authorization_code', code: Math.random().toString(36), redirect_uri: ALEXA_REDIRECT },
+    { authorization: ALEXA_AUTH },
+  ],
   () => ['/alexa/token', { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) }, { authorization: ALEXA_AUTH }],
   () => ['/alexa/token', 'grant_type=refresh_token&grant_type=authorization_code', { authorization: ALEXA_AUTH }],
   () => ['/alexa/token', '%%%&&&===', { authorization: 'Basic !!!' }],
@@ -275,7 +306,9 @@ async function main(): Promise<void> {
   const port = await fixedPort(); // kept across kill -9 restarts
   const t0 = Date.now();
   const deadline = t0 + DURATION_MS;
-  console.log(`soak: ${DURATION_MS / 1000} s, kill -9 every ${KILL_EVERY_MS / 1000 || '∞'} s, ~${RATE} req/s, ${WORKERS} workers, data ${dataDir}`);
+  console.log(
+    `soak: ${DURATION_MS / 1000} s, kill -9 every ${KILL_EVERY_MS / 1000 || '∞'} s, ~${RATE} req/s, ${WORKERS} workers, data ${dataDir}`,
+  );
 
   server = await startServer(dataDir, port, log);
   serverUp = true;
@@ -308,7 +341,9 @@ async function main(): Promise<void> {
       life++;
       lifeStart[life] = server.started - t0;
       serverUp = true;
-      process.stdout.write(`  ${Math.round((Date.now() - t0) / 1000)} s: kill ${kills}, integrity ${integrity}, restarted; ${links.length} links live\n`);
+      process.stdout.write(
+        `  ${Math.round((Date.now() - t0) / 1000)} s: kill ${kills}, integrity ${integrity}, restarted; ${links.length} links live\n`,
+      );
     }
   })();
 
@@ -329,7 +364,12 @@ async function main(): Promise<void> {
         problem(`link ${l.id}: access token lost (${res.status} ${JSON.stringify(res.body)})`);
       }
     }
-    const res = await post('/alexa/token', { grant_type: 'refresh_token', refresh_token: l.refresh }, { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip }, 'final refresh');
+    const res = await post(
+      '/alexa/token',
+      { grant_type: 'refresh_token', refresh_token: l.refresh },
+      { authorization: ALEXA_AUTH, 'x-forwarded-for': l.ip },
+      'final refresh',
+    );
     if (res.status !== 200) {
       lost++;
       problem(`link ${l.id}: refresh token lost (${res.status} ${JSON.stringify(res.body)})`);
@@ -338,7 +378,10 @@ async function main(): Promise<void> {
   const unlinkedByRefresh = problems.filter((p) => /refresh answered/.test(p)).length;
   lost += unlinkedByRefresh;
 
-  const finalHealth = await fetch(`${server.url}/health`).then((r) => r.status, () => 0);
+  const finalHealth = await fetch(`${server.url}/health`).then(
+    (r) => r.status,
+    () => 0,
+  );
   server.child.kill('SIGTERM');
   await Promise.race([new Promise((resolve) => server!.child.once('exit', resolve)), sleep(15_000)]);
   log.end();
@@ -376,7 +419,12 @@ async function main(): Promise<void> {
     tokensLost: lost,
     integrityFailures,
     finalHealth,
-    rssMb: { samples: rss, firstLifetimeMax: firstLife, lastLifetimeMax: lastLife, growthWithinLastLifetime: Math.round(withinGrowth * 10) / 10 },
+    rssMb: {
+      samples: rss,
+      firstLifetimeMax: firstLife,
+      lastLifetimeMax: lastLife,
+      growthWithinLastLifetime: Math.round(withinGrowth * 10) / 10,
+    },
     problems,
     dataDir,
   };
@@ -389,8 +437,12 @@ async function main(): Promise<void> {
   console.log('errors by kind:');
   for (const [k, v] of Object.entries(report.errorsByKind)) console.log(`  ${k.padEnd(60)} ${v}`);
   console.log(`RSS over time (MB, t s / process lifetime): ${rss.map((s) => `${s.t}s/${s.life}:${s.mb}`).join(' ')}`);
-  console.log(`RSS: first lifetime max ${firstLife} MB, last lifetime max ${lastLife} MB, growth within the last lifetime ${report.rssMb.growthWithinLastLifetime} MB -> ${rssGrew ? 'GROWTH' : 'no growth'}`);
-  console.log(`links at end ${links.length}, revoked ${revoked}, lost answers retried successfully ${lostResponsesRetried}, access tokens verified ${accessChecked}`);
+  console.log(
+    `RSS: first lifetime max ${firstLife} MB, last lifetime max ${lastLife} MB, growth within the last lifetime ${report.rssMb.growthWithinLastLifetime} MB -> ${rssGrew ? 'GROWTH' : 'no growth'}`,
+  );
+  console.log(
+    `links at end ${links.length}, revoked ${revoked}, lost answers retried successfully ${lostResponsesRetried}, access tokens verified ${accessChecked}`,
+  );
   console.log(`integrity check failures: ${integrityFailures}; final /health ${finalHealth}`);
   console.log(`TOKENS LOST: ${lost}`);
   if (problems.length) console.log(`problems:\n  ${problems.join('\n  ')}`);

@@ -94,7 +94,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const { store, grants, sessions } = folder;
   const storeState = store.status();
   // The store logged the fault itself, once: say only what it means for the server.
-  if (!storeState.ok) log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
+  if (!storeState.ok)
+    log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
   const trace = createFlowTrace(dataDir, log, options.trace);
   trace.subscribe((entry) => notifier.onTraceEntry(entry));
   const metrics = createMetrics(trace);
@@ -107,7 +108,22 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     log.warn('no one can log in to link an account: add a user under Configuration → users, or enable Home Assistant login (auth_api)');
   }
   const startedAt = Date.now();
-  const app = createApp({ config, store, grants, sessions, clients: new ClientRegistry(config.clients), users, log, trace, version: VERSION, startedAt, metrics }, options.rateLimits);
+  const app = createApp(
+    {
+      config,
+      store,
+      grants,
+      sessions,
+      clients: new ClientRegistry(config.clients),
+      users,
+      log,
+      trace,
+      version: VERSION,
+      startedAt,
+      metrics,
+    },
+    options.rateLimits,
+  );
   // What the admin page, diagnose and the status shown in the database know about this process.
   const runtime: RuntimeInfo = {
     pid: process.pid,
@@ -119,7 +135,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const adminContext = { dataDir, version: VERSION, config, store, grants, trace, log, runtime, metrics, notices: notifier };
   const admin = await startAdmin({ context: adminContext, listen: options.admin });
 
-  const server: Server = await new Promise((resolve, reject) => {
+  const server: Server = (await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
     s.once('listening', () => resolve(s));
     s.once('error', reject);
@@ -129,9 +145,11 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     notifier.close();
     folder.close();
     throw err.code === 'EADDRINUSE'
-      ? new Error(`port ${options.port} is already in use: another copy of this server (or another add-on) is listening on it; stop it or set PORT`)
+      ? new Error(
+          `port ${options.port} is already in use: another copy of this server (or another add-on) is listening on it; stop it or set PORT`,
+        )
       : err;
-  }) as Server;
+  })) as Server;
   // Alexa allows 4.5 s for a token response; a stuck socket must not hold resources for minutes.
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
@@ -164,7 +182,11 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   } catch {
     /* the store reports its fault; the CLI then shows the server as not running */
   }
-  log.info(`listening on http://${host}:${address.port}`, { version: VERSION, dataDir, publicUrl: config.publicUrl ?? '(derived from each request)' });
+  log.info(`listening on http://${host}:${address.port}`, {
+    version: VERSION,
+    dataDir,
+    publicUrl: config.publicUrl ?? '(derived from each request)',
+  });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -213,9 +235,17 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
       } catch (err) {
         // One line and exit 78, like any other configuration problem (not a stack trace and a restart loop).
         const code = (err as NodeJS.ErrnoException).code ?? String(err);
-        throw new ConfigError([{ option: optionsFile, problem: `does not exist and local defaults cannot be written there (${code})`, fix: 'create the file, or set DATA_DIR to a writable folder' }]);
+        throw new ConfigError([
+          {
+            option: optionsFile,
+            problem: `does not exist and local defaults cannot be written there (${code})`,
+            fix: 'create the file, or set DATA_DIR to a writable folder',
+          },
+        ]);
       }
-      bootLog.warn(`no options file: wrote local defaults to ${optionsFile} (client amazon-alexa and user owner, with generated secrets: read them there)`);
+      bootLog.warn(
+        `no options file: wrote local defaults to ${optionsFile} (client amazon-alexa and user owner, with generated secrets: read them there)`,
+      );
     }
     const loaded = loadConfigFile(optionsFile, fix);
     config = loaded.config;
@@ -248,7 +278,16 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   }
   let server: RunningServer;
   try {
-    server = await start({ config, dataDir, port, host, log, homeAssistantAuth: homeAssistantAuthFrom(env, log), admin, supervisor: homeAssistantFromEnv(env) });
+    server = await start({
+      config,
+      dataDir,
+      port,
+      host,
+      log,
+      homeAssistantAuth: homeAssistantAuthFrom(env, log),
+      admin,
+      supervisor: homeAssistantFromEnv(env),
+    });
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
     process.exitCode = 1;

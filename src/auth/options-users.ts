@@ -57,7 +57,12 @@ export function createUserAuthenticator(sources: UserSources): UserAuthenticator
         if (verdict === 'match') {
           const name = haUsername(username);
           if (allowed.size > 0 && !allowed.has(name)) {
-            return { ok: false, reason: 'not_allowed', username: name, detail: `Home Assistant user "${name}" logged in with the right password but is not in ha_allowed_users (${[...allowed].join(', ')})` };
+            return {
+              ok: false,
+              reason: 'not_allowed',
+              username: name,
+              detail: `Home Assistant user "${name}" logged in with the right password but is not in ha_allowed_users (${[...allowed].join(', ')})`,
+            };
           }
           return { ok: true, username: name, source: 'home-assistant' };
         }
@@ -67,7 +72,8 @@ export function createUserAuthenticator(sources: UserSources): UserAuthenticator
         return {
           ok: false,
           reason: 'unavailable',
-          detail: 'no one can log in: add a user under Configuration → users, or run inside Home Assistant with auth_api enabled to use Home Assistant accounts',
+          detail:
+            'no one can log in: add a user under Configuration → users, or run inside Home Assistant with auth_api enabled to use Home Assistant accounts',
         };
       }
       return { ok: false, reason: 'bad_credentials' };

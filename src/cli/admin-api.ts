@@ -11,8 +11,20 @@ import { ConfigError, ConfigProblem, loadConfigFile } from '../config/load-confi
 import { Config } from '../config/config';
 import { DiagnoseReport, diagnose } from '../ops/diagnose';
 import {
-  ActivityEntry, AdminContext, ClientView, GrantView, RevokeAllResult, RevokeResult, StatusReport, activity, listClients, listGrants,
-  resolveGrantId, revokeAll, revokeGrants, status,
+  ActivityEntry,
+  AdminContext,
+  ClientView,
+  GrantView,
+  RevokeAllResult,
+  RevokeResult,
+  StatusReport,
+  activity,
+  listClients,
+  listGrants,
+  resolveGrantId,
+  revokeAll,
+  revokeGrants,
+  status,
 } from '../ops/admin-service';
 import { openDataFolder } from '../data-folder';
 import { FlowTrace, createFlowTrace } from '../log/flow-trace';
@@ -58,55 +70,65 @@ function liveServer(record: RuntimeRecord | undefined): RuntimeRecord | undefine
 /** The API for a data folder. */
 export function connect(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi> {
   return settled(() => {
-  if (!existsSync(dataDir)) throw new CliError(`there is no data folder at ${dataDir}; set DATA_DIR (or --data-dir) to the server's data folder`);
-  const optionsFile = path.join(dataDir, 'options.json');
-  let config: Config | undefined;
-  let configProblems: ConfigProblem[] | undefined;
-  let configWarnings: ConfigProblem[] | undefined;
-  const inAddon = Boolean(env.SUPERVISOR_TOKEN) || dataDir === '/data';
-  try {
-    const loaded = loadConfigFile(optionsFile, inAddon ? 'set it in the add-on Configuration tab' : `edit ${optionsFile}`);
-    config = loaded.config;
-    configWarnings = loaded.warnings;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    configProblems = err.problems;
-  }
-  const quiet = createLogger('error', true);
-  const folder = openDataFolder(dataDir, { config, log: quiet });
-  const serverRecord = (() => {
+    if (!existsSync(dataDir))
+      throw new CliError(`there is no data folder at ${dataDir}; set DATA_DIR (or --data-dir) to the server's data folder`);
+    const optionsFile = path.join(dataDir, 'options.json');
+    let config: Config | undefined;
+    let configProblems: ConfigProblem[] | undefined;
+    let configWarnings: ConfigProblem[] | undefined;
+    const inAddon = Boolean(env.SUPERVISOR_TOKEN) || dataDir === '/data';
     try {
-      return liveServer(folder.storage.read((tx) => tx.server.runtime()));
-    } catch {
-      return undefined; // the store's fault is reported by status and diagnose
+      const loaded = loadConfigFile(optionsFile, inAddon ? 'set it in the add-on Configuration tab' : `edit ${optionsFile}`);
+      config = loaded.config;
+      configWarnings = loaded.warnings;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      configProblems = err.problems;
     }
-  })();
-  const ctx: AdminContext = { dataDir, version: VERSION, config, configProblems, configWarnings, store: folder.store, grants: folder.grants, serverRecord };
-  let trace: FlowTrace | undefined;
-  // Admin actions are traced like the server traces them; the trace file is only opened for a write.
-  const writable = (): AdminContext => {
-    trace ??= createFlowTrace(dataDir, quiet);
-    return { ...ctx, trace };
-  };
-  const actor = { via: serverRecord ? ('cli' as const) : ('cli-direct' as const), user: osUser() };
+    const quiet = createLogger('error', true);
+    const folder = openDataFolder(dataDir, { config, log: quiet });
+    const serverRecord = (() => {
+      try {
+        return liveServer(folder.storage.read((tx) => tx.server.runtime()));
+      } catch {
+        return undefined; // the store's fault is reported by status and diagnose
+      }
+    })();
+    const ctx: AdminContext = {
+      dataDir,
+      version: VERSION,
+      config,
+      configProblems,
+      configWarnings,
+      store: folder.store,
+      grants: folder.grants,
+      serverRecord,
+    };
+    let trace: FlowTrace | undefined;
+    // Admin actions are traced like the server traces them; the trace file is only opened for a write.
+    const writable = (): AdminContext => {
+      trace ??= createFlowTrace(dataDir, quiet);
+      return { ...ctx, trace };
+    };
+    const actor = { via: serverRecord ? ('cli' as const) : ('cli-direct' as const), user: osUser() };
 
-  return {
-    via: serverRecord ? 'server' : 'direct',
-    status: () => status(ctx),
-    clients: () => settled(() => listClients(ctx)),
-    grants: (all) => listGrants(ctx, { all }),
-    async revoke(ids) {
-      const resolved: string[] = [];
-      for (const id of ids) resolved.push(await resolveGrantId(ctx, id).catch((err: Error) => Promise.reject(new CliError(err.message))));
-      return revokeGrants(writable(), resolved, actor);
-    },
-    revokeAll: () => revokeAll(writable(), actor),
-    activity: (q) => activity(ctx, q),
-    diagnose: () => diagnose(ctx, { serverRunning: serverRecord !== undefined, homeAssistantLogin: Boolean(env.SUPERVISOR_TOKEN) }),
-    async close() {
-      await trace?.close();
-      folder.close();
-    },
-  };
+    return {
+      via: serverRecord ? 'server' : 'direct',
+      status: () => status(ctx),
+      clients: () => settled(() => listClients(ctx)),
+      grants: (all) => listGrants(ctx, { all }),
+      async revoke(ids) {
+        const resolved: string[] = [];
+        for (const id of ids) resolved.push(await resolveGrantId(ctx, id).catch((err: Error) => Promise.reject(new CliError(err.message))));
+        return revokeGrants(writable(), resolved, actor);
+      },
+      revokeAll: () => revokeAll(writable(), actor),
+      activity: (q) => activity(ctx, q),
+      diagnose: () => diagnose(ctx, { serverRunning: serverRecord !== undefined, homeAssistantLogin: Boolean(env.SUPERVISOR_TOKEN) }),
+      async close() {
+        await trace?.close();
+        folder.close();
+      },
+    };
   });
 }

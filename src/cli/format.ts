@@ -61,7 +61,11 @@ const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - width(s)));
 export function table(headers: string[], rows: string[][], st: Style): string {
   const cells = rows.map((r) => r.map((c) => c.split('\n')));
   const widths = headers.map((h, i) => Math.max(width(h), ...cells.map((r) => Math.max(...(r[i] ?? ['']).map(width)))));
-  const line = (parts: string[]) => parts.map((p, i) => (i === parts.length - 1 ? p : pad(p, widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (parts: string[]) =>
+    parts
+      .map((p, i) => (i === parts.length - 1 ? p : pad(p, widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const out = [st.bold(line(headers.map((h, i) => pad(h, widths[i] ?? 0))))];
   for (const r of cells) {
     const height = Math.max(...r.map((c) => c.length));

@@ -107,12 +107,17 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     const r = checkPkce(verifier, challenge);
     if (opts.json) json(r);
     else {
-      io.out(pairs([
-        ['code_verifier', `${r.verifier.fingerprint} (${r.verifier.length} characters, ${r.verifier.valid ? 'valid' : st.err('not a valid verifier')})`],
-        ['code_challenge', r.challenge],
-        ['S256(code_verifier)', r.computed],
-        ['result', r.match ? st.ok('match') : st.err('MISMATCH')],
-      ]));
+      io.out(
+        pairs([
+          [
+            'code_verifier',
+            `${r.verifier.fingerprint} (${r.verifier.length} characters, ${r.verifier.valid ? 'valid' : st.err('not a valid verifier')})`,
+          ],
+          ['code_challenge', r.challenge],
+          ['S256(code_verifier)', r.computed],
+          ['result', r.match ? st.ok('match') : st.err('MISMATCH')],
+        ]),
+      );
       if (r.hint) io.out(`\n${wrap(r.hint, 100, '')}`);
     }
     return r.match && r.verifier.valid ? 0 : 1;
@@ -149,7 +154,14 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         const clients = await api.clients();
         if (opts.json) json(clients);
         else if (clients.length === 0) io.out('No clients: the configuration cannot be read (run `oauth-admin diagnose`).');
-        else io.out(table(['CLIENT ID', 'TYPE', 'SECRET', 'SCOPES', 'REDIRECT URIS'], clients.map((c) => [c.clientId, c.clientType, c.secret ?? '-', c.scopes.join(' ') || '-', c.redirectUris.join('\n')]), st));
+        else
+          io.out(
+            table(
+              ['CLIENT ID', 'TYPE', 'SECRET', 'SCOPES', 'REDIRECT URIS'],
+              clients.map((c) => [c.clientId, c.clientType, c.secret ?? '-', c.scopes.join(' ') || '-', c.redirectUris.join('\n')]),
+              st,
+            ),
+          );
         return 0;
       }
       case 'grants': {
@@ -157,13 +169,27 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         if (opts.json) json(grants);
         else if (grants.length === 0) io.out(opts.all ? 'No grants.' : 'No linked accounts.');
         else {
-          io.out(table(
-            ['GRANT', 'CLIENT', 'USER', 'SCOPES', 'LINKED', 'LAST REFRESH', 'EXPIRES IF UNUSED', ...(opts.all ? ['STATUS'] : [])],
-            grants.map((g) => [g.id, shown(g.clientId, 128), shown(g.username, 128), shown(g.scopes.join(' ')), localTime(g.linkedAt), g.lastRefreshAt ? localTime(g.lastRefreshAt) : 'never', localTime(g.expiresAt),
-              ...(opts.all ? [g.status === 'active' ? st.ok('active') : st.err(`revoked ${localTime(g.revokedAt)}`)] : [])]),
-            st,
-          ));
-          io.out(st.dim(`\n${grants.length} ${opts.all ? 'grant' : 'linked account'}${grants.length === 1 ? '' : 's'}${api.via === 'direct' ? ' (read from the data folder: the server is not running)' : ''}`));
+          io.out(
+            table(
+              ['GRANT', 'CLIENT', 'USER', 'SCOPES', 'LINKED', 'LAST REFRESH', 'EXPIRES IF UNUSED', ...(opts.all ? ['STATUS'] : [])],
+              grants.map((g) => [
+                g.id,
+                shown(g.clientId, 128),
+                shown(g.username, 128),
+                shown(g.scopes.join(' ')),
+                localTime(g.linkedAt),
+                g.lastRefreshAt ? localTime(g.lastRefreshAt) : 'never',
+                localTime(g.expiresAt),
+                ...(opts.all ? [g.status === 'active' ? st.ok('active') : st.err(`revoked ${localTime(g.revokedAt)}`)] : []),
+              ]),
+              st,
+            ),
+          );
+          io.out(
+            st.dim(
+              `\n${grants.length} ${opts.all ? 'grant' : 'linked account'}${grants.length === 1 ? '' : 's'}${api.via === 'direct' ? ' (read from the data folder: the server is not running)' : ''}`,
+            ),
+          );
         }
         return 0;
       }
@@ -176,9 +202,22 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         else {
           for (const e of entries) {
             const mark = e.outcome === 'ok' ? st.ok('✓') : e.outcome === 'security' ? st.err('‼') : st.err('✗');
-            const who = [e.clientId, e.username].filter(Boolean).map((v) => shown(v, 256)).join(' ');
-            const what = shown(e.explanation ? e.explanation.title : e.step === 'token' ? `tokens issued (${e.grantType ?? '?'})` : e.step === 'admin' ? text(e.detail?.action ?? 'admin action') : 'ok');
-            io.out(`${localTime(e.ts, true)}  ${mark} ${shown(e.step, 16).padEnd(10)} ${what}${who ? st.dim(`  ${who}`) : ''}${e.kind ? st.dim(`  [${shown(e.kind, 64)}]`) : ''}`);
+            const who = [e.clientId, e.username]
+              .filter(Boolean)
+              .map((v) => shown(v, 256))
+              .join(' ');
+            const what = shown(
+              e.explanation
+                ? e.explanation.title
+                : e.step === 'token'
+                  ? `tokens issued (${e.grantType ?? '?'})`
+                  : e.step === 'admin'
+                    ? text(e.detail?.action ?? 'admin action')
+                    : 'ok',
+            );
+            io.out(
+              `${localTime(e.ts, true)}  ${mark} ${shown(e.step, 16).padEnd(10)} ${what}${who ? st.dim(`  ${who}`) : ''}${e.kind ? st.dim(`  [${shown(e.kind, 64)}]`) : ''}`,
+            );
             if (e.explanation) {
               io.out(`    ${wrap(shown(e.explanation.problem, 2048), 96, '    ')}`);
               io.out(`    ${st.bold('Fix:')} ${wrap(shown(e.explanation.fix, 2048), 91, '    ')}`);
@@ -192,13 +231,22 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         if (opts.json) json(report);
         else {
           for (const f of report.findings) {
-            const mark = f.level === 'ok' ? st.ok(LEVEL_MARK.ok) : f.level === 'info' ? st.dim(LEVEL_MARK.info) : f.level === 'warn' ? st.warn(LEVEL_MARK.warn) : st.err(LEVEL_MARK.error);
+            const mark =
+              f.level === 'ok'
+                ? st.ok(LEVEL_MARK.ok)
+                : f.level === 'info'
+                  ? st.dim(LEVEL_MARK.info)
+                  : f.level === 'warn'
+                    ? st.warn(LEVEL_MARK.warn)
+                    : st.err(LEVEL_MARK.error);
             io.out(`${mark} ${st.dim(f.area.padEnd(16))} ${wrap(f.title, 90, ' '.repeat(19))}`);
             if (f.detail) io.out(`${' '.repeat(19)}${wrap(f.detail, 90, ' '.repeat(19))}`);
             if (f.fix) io.out(`${' '.repeat(19)}${st.bold('Fix:')} ${wrap(f.fix, 85, ' '.repeat(19))}`);
           }
           const { error, warn } = report.counts;
-          io.out(`\n${error ? st.err(`${error} problem${error === 1 ? '' : 's'}`) : st.ok('no problems')}, ${warn} warning${warn === 1 ? '' : 's'}`);
+          io.out(
+            `\n${error ? st.err(`${error} problem${error === 1 ? '' : 's'}`) : st.ok('no problems')}, ${warn} warning${warn === 1 ? '' : 's'}`,
+          );
         }
         return report.ok ? 0 : 1;
       }
@@ -206,7 +254,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     return 2;
   } catch (err) {
     const known = err instanceof CliError || err instanceof AdminError;
-    io.err(`oauth-admin: ${known ? (err).message : (err as Error).stack ?? String(err)}`);
+    io.err(`oauth-admin: ${known ? err.message : ((err as Error).stack ?? String(err))}`);
     return 1;
   } finally {
     await api.close();
@@ -219,18 +267,28 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
     io.out(JSON.stringify(s, null, 2));
     return 0;
   }
-  io.out(st.bold(`Music Assistant Alexa OAuth ${s.version}`) + (s.running ? st.ok(` — running (pid ${s.pid}, up ${uptime(s.uptimeSeconds)})`) : st.err(' — NOT RUNNING (read from the data folder)')));
+  io.out(
+    st.bold(`Music Assistant Alexa OAuth ${s.version}`) +
+      (s.running
+        ? st.ok(` — running (pid ${s.pid}, up ${uptime(s.uptimeSeconds)})`)
+        : st.err(' — NOT RUNNING (read from the data folder)')),
+  );
   io.out('');
-  io.out(pairs([
-    ['Health', s.health.ok ? st.ok('ok: the database can be read and written') : st.err(`FAILING: ${s.health.reason ?? ''}`)],
-    ['Data folder', s.dataDir],
-    ['Database', `${s.store.file} (${formatBytes(s.store.bytes)})`],
-    ['Flow trace', `${s.trace.files} file(s), ${formatBytes(s.trace.bytes)}${s.trace.oldest ? `, since ${localTime(s.trace.oldest)}` : ''}`],
-    ['Public URL', s.publicUrl ?? st.warn('not set (derived from each request)')],
-    ['OAuth listener', s.listeners.oauth ?? '-'],
-    ['Admin page', s.listeners.admin ? `${s.listeners.admin} (only ${s.listeners.adminAllow?.join(', ')})` : '-'],
-    ['Linked accounts', `${s.grants.active} active, ${s.grants.revoked} revoked`],
-  ]));
+  io.out(
+    pairs([
+      ['Health', s.health.ok ? st.ok('ok: the database can be read and written') : st.err(`FAILING: ${s.health.reason ?? ''}`)],
+      ['Data folder', s.dataDir],
+      ['Database', `${s.store.file} (${formatBytes(s.store.bytes)})`],
+      [
+        'Flow trace',
+        `${s.trace.files} file(s), ${formatBytes(s.trace.bytes)}${s.trace.oldest ? `, since ${localTime(s.trace.oldest)}` : ''}`,
+      ],
+      ['Public URL', s.publicUrl ?? st.warn('not set (derived from each request)')],
+      ['OAuth listener', s.listeners.oauth ?? '-'],
+      ['Admin page', s.listeners.admin ? `${s.listeners.admin} (only ${s.listeners.adminAllow?.join(', ')})` : '-'],
+      ['Linked accounts', `${s.grants.active} active, ${s.grants.revoked} revoked`],
+    ]),
+  );
   if (s.configProblems?.length) {
     io.out(`\n${st.err('The configuration has problems:')}`);
     for (const p of s.configProblems) io.out(`  ${p}`);
@@ -247,12 +305,21 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
       ['Default Access Token Expiration Time', String(s.alexa.defaultAccessTokenExpiration)],
     ];
     io.out(pairs(rows, '  '));
-    if (!s.alexa.publicUrlSet) io.out(st.warn('  public_url is not set: replace the placeholder host with the https address Alexa reaches this add-on at.'));
+    if (!s.alexa.publicUrlSet)
+      io.out(st.warn('  public_url is not set: replace the placeholder host with the https address Alexa reaches this add-on at.'));
   }
   return s.health.ok ? 0 : 1;
 }
 
-async function revokeCommand(api: AdminApi, io: Io, st: Style, asJson: boolean, all: boolean, yes: boolean, ids: string[]): Promise<number> {
+async function revokeCommand(
+  api: AdminApi,
+  io: Io,
+  st: Style,
+  asJson: boolean,
+  all: boolean,
+  yes: boolean,
+  ids: string[],
+): Promise<number> {
   const where = api.via === 'server' ? 'in the database, while the server runs' : 'directly in the data folder (no server is running)';
   if (all) {
     if (ids.length) {
@@ -270,7 +337,10 @@ async function revokeCommand(api: AdminApi, io: Io, st: Style, asJson: boolean, 
     const r = await api.revokeAll();
     if (asJson) io.out(JSON.stringify({ ...r, via: api.via }, null, 2));
     else {
-      io.out(st.ok(`Revoked ${r.revoked.length} link(s) ${where}.`) + ` Cleared ${r.codes} unredeemed code(s), ${r.sessions} login session(s) and every pending link request.`);
+      io.out(
+        st.ok(`Revoked ${r.revoked.length} link(s) ${where}.`) +
+          ` Cleared ${r.codes} unredeemed code(s), ${r.sessions} login session(s) and every pending link request.`,
+      );
       for (const g of r.revoked) io.out(`  ${g.id}  ${g.username}  ${g.clientId}`);
       io.out('Their tokens stopped working at once; each user links again from the Alexa app.');
     }
@@ -280,7 +350,8 @@ async function revokeCommand(api: AdminApi, io: Io, st: Style, asJson: boolean, 
   if (asJson) io.out(JSON.stringify({ ...r, via: api.via }, null, 2));
   else {
     for (const g of r.revoked) io.out(st.ok(`Revoked grant ${g.id} (${g.username}, ${g.clientId}) ${where}.`));
-    for (const g of r.alreadyRevoked) io.out(st.warn(`Grant ${g.id} (${g.username}, ${g.clientId}) was already revoked at ${localTime(g.revokedAt)}.`));
+    for (const g of r.alreadyRevoked)
+      io.out(st.warn(`Grant ${g.id} (${g.username}, ${g.clientId}) was already revoked at ${localTime(g.revokedAt)}.`));
     if (r.revoked.length) io.out('Its tokens stopped working at once; the user links again from the Alexa app.');
   }
   return 0;

@@ -50,7 +50,11 @@ function optionPath(instancePath: string, extra?: string): string {
 }
 
 function describeAjvError(e: ErrorObject, fix: string): ConfigProblem {
-  const leaf = e.instancePath.split('/').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
+  const leaf =
+    e.instancePath
+      .split('/')
+      .filter((p) => !/^\d+$/.test(p))
+      .pop() ?? '';
   const hint = OPTION_HINTS[leaf];
   const tail = hint ? `${hint}; ${fix}` : fix;
   const option = optionPath(e.instancePath);
@@ -58,7 +62,11 @@ function describeAjvError(e: ErrorObject, fix: string): ConfigProblem {
     case 'required':
       return { option: optionPath(e.instancePath, String(e.params.missingProperty)), problem: 'required but missing', fix };
     case 'additionalProperties':
-      return { option: optionPath(e.instancePath, String(e.params.additionalProperty)), problem: 'unknown option (misspelt, or from another version)', fix: 'remove it or correct its name' };
+      return {
+        option: optionPath(e.instancePath, String(e.params.additionalProperty)),
+        problem: 'unknown option (misspelt, or from another version)',
+        fix: 'remove it or correct its name',
+      };
     case 'enum':
       return { option, problem: `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`, fix };
     case 'minimum':
@@ -87,14 +95,22 @@ function checkRedirectUri(uri: string, option: string, problems: ConfigProblem[]
   try {
     url = new URL(uri);
   } catch {
-    problems.push({ option, problem: `"${uri}" is not an absolute URL`, fix: 'copy the exact Redirect URL from the Alexa console (Account Linking section)' });
+    problems.push({
+      option,
+      problem: `"${uri}" is not an absolute URL`,
+      fix: 'copy the exact Redirect URL from the Alexa console (Account Linking section)',
+    });
     return;
   }
   if (url.hash || uri.includes('#')) {
     problems.push({ option, problem: 'a redirect URI must not contain a fragment (#)', fix: 'remove it' });
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.host.replace(/:\d+$/, '')))) {
-    problems.push({ option, problem: `"${uri}" must use https (plain http is allowed only for localhost)`, fix: 'copy the https URL from the Alexa console' });
+    problems.push({
+      option,
+      problem: `"${uri}" must use https (plain http is allowed only for localhost)`,
+      fix: 'copy the https URL from the Alexa console',
+    });
   }
   if (ALEXA_HOSTS.has(url.hostname) && !/^\/api\/skill\/link\/[A-Za-z0-9]+$/.test(url.pathname)) {
     warnings.push({
@@ -114,7 +130,11 @@ function checkPublicUrl(raw: string, problems: ConfigProblem[], warnings: Config
   try {
     url = new URL(raw);
   } catch {
-    problems.push({ option, problem: `"${raw}" is not an absolute URL`, fix: 'set it to the https address Alexa reaches this add-on at, e.g. https://ha.example.com' });
+    problems.push({
+      option,
+      problem: `"${raw}" is not an absolute URL`,
+      fix: 'set it to the https address Alexa reaches this add-on at, e.g. https://ha.example.com',
+    });
     return;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -122,7 +142,11 @@ function checkPublicUrl(raw: string, problems: ConfigProblem[], warnings: Config
     return;
   }
   if (url.search || url.hash || url.username || url.password) {
-    problems.push({ option, problem: 'must not contain a query, fragment or credentials', fix: 'set it to just the scheme, host and optional path prefix' });
+    problems.push({
+      option,
+      problem: 'must not contain a query, fragment or credentials',
+      fix: 'set it to just the scheme, host and optional path prefix',
+    });
     return;
   }
   if (url.protocol !== 'https:') {
@@ -157,7 +181,12 @@ function checkOptions(options: Record<string, unknown>, fix: string): { problems
     if (!isRecord(c)) return;
     const at = `clients[${i}]`;
     if (typeof c.client_id === 'string') {
-      if (seenClients.has(c.client_id)) problems.push({ option: `${at}.client_id`, problem: `"${c.client_id}" is listed twice`, fix: 'give each client its own client_id' });
+      if (seenClients.has(c.client_id))
+        problems.push({
+          option: `${at}.client_id`,
+          problem: `"${c.client_id}" is listed twice`,
+          fix: 'give each client its own client_id',
+        });
       seenClients.add(c.client_id);
     }
     const secret = typeof c.client_secret === 'string' && c.client_secret !== '' ? c.client_secret : undefined;
@@ -172,7 +201,11 @@ function checkOptions(options: Record<string, unknown>, fix: string): { problems
       });
     }
     if (secret && secret.length < 16) {
-      warnings.push({ option: `${at}.client_secret`, problem: `only ${secret.length} characters`, fix: 'a secret of 32 random characters or more resists guessing' });
+      warnings.push({
+        option: `${at}.client_secret`,
+        problem: `only ${secret.length} characters`,
+        fix: 'a secret of 32 random characters or more resists guessing',
+      });
     }
     const seenUris = new Set<string>();
     arrayOf(c.redirect_uris).forEach((uri, j) => {
@@ -187,7 +220,8 @@ function checkOptions(options: Record<string, unknown>, fix: string): { problems
   const seenUsers = new Set<string>();
   arrayOf(options.users).forEach((u, i) => {
     if (!isRecord(u) || typeof u.username !== 'string') return;
-    if (seenUsers.has(u.username)) problems.push({ option: `users[${i}].username`, problem: `"${u.username}" is listed twice`, fix: 'keep one entry per user' });
+    if (seenUsers.has(u.username))
+      problems.push({ option: `users[${i}].username`, problem: `"${u.username}" is listed twice`, fix: 'keep one entry per user' });
     seenUsers.add(u.username);
   });
 
@@ -197,19 +231,28 @@ function checkOptions(options: Record<string, unknown>, fix: string): { problems
     const name = haUsername(u);
     const option = `ha_allowed_users[${i}]`;
     if (name === '') problems.push({ option, problem: 'is only white space', fix: 'write a Home Assistant username, or remove the entry' });
-    else if (haAllowed.has(name)) warnings.push({ option, problem: `"${name}" is listed twice (Home Assistant ignores case and surrounding spaces)` });
+    else if (haAllowed.has(name))
+      warnings.push({ option, problem: `"${name}" is listed twice (Home Assistant ignores case and surrounding spaces)` });
     else haAllowed.add(name);
   });
 
   arrayOf(options.trusted_proxies).forEach((p, i) => {
     if (typeof p === 'string' && p !== '' && !isTrustedProxyEntry(p)) {
-      problems.push({ option: `trusted_proxies[${i}]`, problem: `"${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal`, fix: 'correct it' });
+      problems.push({
+        option: `trusted_proxies[${i}]`,
+        problem: `"${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal`,
+        fix: 'correct it',
+      });
     }
   });
 
   arrayOf(options.resource_servers).forEach((r, i) => {
     if (isRecord(r) && typeof r.id === 'string' && seenClients.has(r.id)) {
-      problems.push({ option: `resource_servers[${i}].id`, problem: `"${r.id}" is also a client_id`, fix: 'give the resource server its own id' });
+      problems.push({
+        option: `resource_servers[${i}].id`,
+        problem: `"${r.id}" is also a client_id`,
+        fix: 'give the resource server its own id',
+      });
     }
   });
 
@@ -272,14 +315,18 @@ export function loadConfigFile(path: string, fix: string): LoadedConfig {
     // A password saved in Latin-1 would otherwise become U+FFFD, and its owner could never log in, without a word.
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, ''); // editors on Windows add a BOM
   } catch {
-    throw new ConfigError([{ option: path, problem: 'not valid UTF-8 (it was saved in another encoding)', fix: `save it as UTF-8; ${fix}` }]);
+    throw new ConfigError([
+      { option: path, problem: 'not valid UTF-8 (it was saved in another encoding)', fix: `save it as UTF-8; ${fix}` },
+    ]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     if (text.trim() === '') {
-      throw new ConfigError([{ option: path, problem: 'the file is empty', fix: `it must hold a JSON object with at least "clients"; ${fix}` }]);
+      throw new ConfigError([
+        { option: path, problem: 'the file is empty', fix: `it must hold a JSON object with at least "clients"; ${fix}` },
+      ]);
     }
     const position = jsonErrorPosition(text, String((err as Error).message));
     let where = '';

@@ -125,7 +125,8 @@ export function validatedSchema(schema: SchemaNode): SchemaNode {
     out[keyword] = value;
   }
   if (schema.items) out.items = validatedSchema(schema.items);
-  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([name, node]) => [name, validatedSchema(node)]));
+  if (schema.properties)
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([name, node]) => [name, validatedSchema(node)]));
   return out;
 }
 
@@ -133,8 +134,7 @@ export function validatedSchema(schema: SchemaNode): SchemaNode {
 export const OPTION_HINTS: Record<string, string> = {
   access_token_lifetime: 'Alexa refuses tokens that live less than 360 seconds; use 3600',
   auth_code_lifetime: 'codes should live a few minutes (RFC 6749 §4.1.2 recommends at most 600); use 300',
-  refresh_token_idle_lifetime:
-    'how long a link survives without use, in seconds; at least one day, default 34560000 (400 days)',
+  refresh_token_idle_lifetime: 'how long a link survives without use, in seconds; at least one day, default 34560000 (400 days)',
   refresh_token_grace_generations:
     'how many earlier refresh tokens of a confidential client (Alexa) stay valid after newer ones were issued: 2 to 50, default 10',
   refresh_token_grace_period:
@@ -143,6 +143,7 @@ export const OPTION_HINTS: Record<string, string> = {
   client_id: 'printable ASCII without spaces, as entered in the Alexa console, e.g. amazon-alexa',
   scopes: 'scope names are printable ASCII without spaces, quotes or backslashes, e.g. music.read',
   log_level: 'one of error, warn, info, debug',
-  ha_allowed_users: 'Home Assistant usernames (the name you log in with, not the display name), e.g. [owner]; empty lets any Home Assistant user approve',
+  ha_allowed_users:
+    'Home Assistant usernames (the name you log in with, not the display name), e.g. [owner]; empty lets any Home Assistant user approve',
   secret: 'a resource server secret needs at least 16 characters; generate a random one',
 };

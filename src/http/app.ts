@@ -106,11 +106,27 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
         ip: req.ip,
         username: lockout.limiter === 'login-user' ? lockout.target : undefined,
         kind: 'rate_limited',
-        facts: { limiter: lockout.limiter, target: lockout.target, retryAfter: lockout.retryAfterSeconds, lockoutStarted: report.first, refusedSinceLastReport: report.refusedSinceLast },
+        facts: {
+          limiter: lockout.limiter,
+          target: lockout.target,
+          retryAfter: lockout.retryAfterSeconds,
+          lockoutStarted: report.first,
+          refusedSinceLastReport: report.refusedSinceLast,
+        },
         cause: describeLockout(lockout, settings),
       });
     }
-    res.status(429).set('Cache-Control', 'no-store').type('html').send(errorPage(res.locals.nonce, 'Too many attempts', `Too many failed logins. Try again in ${Math.ceil(lockout.retryAfterSeconds / 60)} minutes.`));
+    res
+      .status(429)
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(
+        errorPage(
+          res.locals.nonce,
+          'Too many attempts',
+          `Too many failed logins. Try again in ${Math.ceil(lockout.retryAfterSeconds / 60)} minutes.`,
+        ),
+      );
   });
   const formLimiters: FormLimiters = { perIp: limits.tokenPerIp, perClient: limits.tokenPerClient, settings, reporter };
 
@@ -121,10 +137,16 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
 
   app.use((req, res) => {
     if (isTokenPath(req)) {
-      res.status(405).set('Allow', 'POST').json({ error: 'invalid_request', error_description: `${req.method} is not allowed here; use POST` });
+      res
+        .status(405)
+        .set('Allow', 'POST')
+        .json({ error: 'invalid_request', error_description: `${req.method} is not allowed here; use POST` });
       return;
     }
-    res.status(404).type('html').send(errorPage(res.locals.nonce ?? '', 'Not found', `There is nothing at ${untrusted(req.path)}.`));
+    res
+      .status(404)
+      .type('html')
+      .send(errorPage(res.locals.nonce ?? '', 'Not found', `There is nothing at ${untrusted(req.path)}.`));
   });
 
   // Body-parser and unexpected errors: a clean 4xx/5xx in the right format, never a stack trace.
@@ -143,11 +165,26 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
         ...failure.failure,
         cause: err.message,
       });
-      res.status(503).set({ 'Cache-Control': 'no-store', 'Retry-After': '30' }).type('html').send(errorPage(res.locals.nonce ?? '', 'Temporarily unavailable', 'The server cannot reach its database right now. Try again in a minute; the add-on log and /health say why.'));
+      res
+        .status(503)
+        .set({ 'Cache-Control': 'no-store', 'Retry-After': '30' })
+        .type('html')
+        .send(
+          errorPage(
+            res.locals.nonce ?? '',
+            'Temporarily unavailable',
+            'The server cannot reach its database right now. Try again in a minute; the add-on log and /health say why.',
+          ),
+        );
       return;
     }
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) deps.log.error('unexpected error', { requestId: res.locals.requestId, path: req.path.slice(0, 256), error: err.stack ?? String(err) });
+    if (status === 500)
+      deps.log.error('unexpected error', {
+        requestId: res.locals.requestId,
+        path: req.path.slice(0, 256),
+        error: err.stack ?? String(err),
+      });
     if (res.headersSent) return;
     if (isTokenPath(req)) {
       if (res.locals.lockouts?.length && status < 500) {
@@ -156,17 +193,38 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
         return;
       }
       const parser = err.type ?? 'error';
-      const error: OAuthError = new InvalidRequest(status === 413 ? 'request body too large' : status === 415 ? 'unsupported body encoding' : 'malformed request body', {
-        kind: 'malformed_body',
-        facts: { status, parser, message: err.message },
-        debug: `${parser}: ${err.message}`,
-        cause: err,
-      });
+      const error: OAuthError = new InvalidRequest(
+        status === 413 ? 'request body too large' : status === 415 ? 'unsupported body encoding' : 'malformed request body',
+        {
+          kind: 'malformed_body',
+          facts: { status, parser, message: err.message },
+          debug: `${parser}: ${err.message}`,
+          cause: err,
+        },
+      );
       res.status(status).set({ 'Cache-Control': 'no-store' }).json(error.toJSON());
-      deps.trace.record({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, step: 'token', outcome: 'error', ip: req.ip, error: error.code, ...error.failure, cause: error.debug });
+      deps.trace.record({
+        requestId: res.locals.requestId,
+        clientRequestId: res.locals.clientRequestId,
+        step: 'token',
+        outcome: 'error',
+        ip: req.ip,
+        error: error.code,
+        ...error.failure,
+        cause: error.debug,
+      });
       return;
     }
-    res.status(status).type('html').send(errorPage(res.locals.nonce ?? '', status === 500 ? 'Something went wrong' : 'Bad request', status === 500 ? 'The server could not complete this step; the add-on log has the details.' : 'The request could not be read.'));
+    res
+      .status(status)
+      .type('html')
+      .send(
+        errorPage(
+          res.locals.nonce ?? '',
+          status === 500 ? 'Something went wrong' : 'Bad request',
+          status === 500 ? 'The server could not complete this step; the add-on log has the details.' : 'The request could not be read.',
+        ),
+      );
   });
   return app;
 }

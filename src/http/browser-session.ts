@@ -42,7 +42,13 @@ export function flowHashOf(req: Request): string | undefined {
 }
 
 /** A login session is written only after a successful login: never for an anonymous request. */
-export async function startSession(req: Request, res: Response, config: Pick<Config, 'publicUrl'>, sessions: Keyv<SessionRecord>, record: SessionRecord): Promise<void> {
+export async function startSession(
+  req: Request,
+  res: Response,
+  config: Pick<Config, 'publicUrl'>,
+  sessions: Keyv<SessionRecord>,
+  record: SessionRecord,
+): Promise<void> {
   const sid = randomToken();
   await sessions.set(`${SESSION_PREFIX}${tokenHash(sid)}`, record, SESSION_TTL_MS);
   res.cookie(SESSION_COOKIE, sid, cookieOptions(req, config, SESSION_TTL_MS));

@@ -70,16 +70,29 @@ export interface LockedRequest {
 }
 
 /** Answers a locked request 429 (at a fixed time after it arrived) and reports the lock (first refusal, then once a minute). */
-export function refuseLocked({ trace, limiters, req, res, step, lockouts, request = {}, failure, startedNs = process.hrtime.bigint() }: LockedRequest): void {
+export function refuseLocked({
+  trace,
+  limiters,
+  req,
+  res,
+  step,
+  lockouts,
+  request = {},
+  failure,
+  startedNs = process.hrtime.bigint(),
+}: LockedRequest): void {
   const retryAfter = Math.max(...lockouts.map((l) => l.retryAfterSeconds));
   const elapsedMs = Number((process.hrtime.bigint() - startedNs) / 1_000_000n);
-  setTimeout(() => {
-    if (res.headersSent || res.destroyed) return;
-    res
-      .status(429)
-      .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Retry-After': String(retryAfter) })
-      .json({ error: 'invalid_request', error_description: `too many failed requests; retry after ${retryAfter} seconds` });
-  }, Math.max(0, LOCKOUT_ANSWER_MS - elapsedMs));
+  setTimeout(
+    () => {
+      if (res.headersSent || res.destroyed) return;
+      res
+        .status(429)
+        .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Retry-After': String(retryAfter) })
+        .json({ error: 'invalid_request', error_description: `too many failed requests; retry after ${retryAfter} seconds` });
+    },
+    Math.max(0, LOCKOUT_ANSWER_MS - elapsedMs),
+  );
   for (const lockout of lockouts) {
     const report = limiters.reporter.report(lockout);
     if (!report) continue;
@@ -159,7 +172,11 @@ export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: F
     const err = outcome.error;
     const error = err instanceof OAuthError ? err : storeFailure(err);
     // A StoreError was logged once by the store when the fault began; anything else is unexpected.
-    if (!(err instanceof OAuthError) && !isStoreError(err)) deps.log.error(`${step} request failed on an unexpected error`, { requestId: base.requestId, error: err instanceof Error ? err.stack : String(err) });
+    if (!(err instanceof OAuthError) && !isStoreError(err))
+      deps.log.error(`${step} request failed on an unexpected error`, {
+        requestId: base.requestId,
+        error: err instanceof Error ? err.stack : String(err),
+      });
     // A server-side failure (503) is not the client's: it is never turned into a lockout refusal.
     if (lockouts.length > 0 && error.status < 500) {
       refuseLocked({ trace: deps.trace, limiters, req, res, step, lockouts, request, failure: error, startedNs: started });

@@ -104,7 +104,12 @@ function limiter(spec: LimiterSpec): RateLimitRequestHandler {
     skip: spec.skip,
     // We warn about untrusted proxies ourselves, in words that name the option to set.
     validate: { xForwardedForHeader: false, trustProxy: false },
-    handler: (req, res, next) => spec.onLimited(req, res, next, { limiter: spec.name, target: spec.target(req, res), retryAfterSeconds: retryAfter(req, spec.windowMs) }),
+    handler: (req, res, next) =>
+      spec.onLimited(req, res, next, {
+        limiter: spec.name,
+        target: spec.target(req, res),
+        retryAfterSeconds: retryAfter(req, spec.windowMs),
+      }),
   });
 }
 
@@ -145,7 +150,15 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
     next();
   };
   return {
-    loginPerIp: limiter({ name: 'login-ip', limit: settings.loginFailuresPerIp, windowMs, key: addressKey, target: clientAddress, headers: true, onLimited: hard }),
+    loginPerIp: limiter({
+      name: 'login-ip',
+      limit: settings.loginFailuresPerIp,
+      windowMs,
+      key: addressKey,
+      target: clientAddress,
+      headers: true,
+      onLimited: hard,
+    }),
     loginPerUser: limiter({
       name: 'login-user',
       limit: settings.loginFailuresPerUser,
@@ -155,7 +168,15 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
       headers: false,
       onLimited: hard,
     }),
-    tokenPerIp: limiter({ name: 'token-ip', limit: settings.tokenFailuresPerIp, windowMs, key: addressKey, target: clientAddress, headers: true, onLimited: soft }),
+    tokenPerIp: limiter({
+      name: 'token-ip',
+      limit: settings.tokenFailuresPerIp,
+      windowMs,
+      key: addressKey,
+      target: clientAddress,
+      headers: true,
+      onLimited: soft,
+    }),
     tokenPerClient: limiter({
       name: 'token-client',
       limit: settings.tokenFailuresPerClient,

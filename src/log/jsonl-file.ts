@@ -134,7 +134,10 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
       const firstInside = lines.findIndex((l) => entryTime(l) >= cutoff);
       const keepFrom = firstInside < 0 ? lines.length : firstInside;
       if (keepFrom === 0) continue;
-      const kept = lines.slice(keepFrom).map((l) => `${l}\n`).join('');
+      const kept = lines
+        .slice(keepFrom)
+        .map((l) => `${l}\n`)
+        .join('');
       const tmp = `${f}.tmp`;
       await writeFile(tmp, kept, 'utf8');
       await rename(tmp, f); // atomic: a reader sees the old or the new file, never half of one

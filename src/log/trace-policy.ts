@@ -152,19 +152,21 @@ export class FailureCoalescer {
   private summary(w: Window): FlowEntry[] {
     if (w.counted === 0 || !w.sample) return [];
     const s = w.sample;
-    return [{
-      ts: new Date(this.now()).toISOString(),
-      requestId: 'coalesced',
-      step: s.step,
-      outcome: s.outcome,
-      ip: s.ip,
-      clientId: s.clientId,
-      error: s.error,
-      kind: s.kind,
-      facts: s.facts,
-      cause: `${w.counted} more failure(s) like this one (${s.kind ?? s.error ?? 'failure'}) from ${s.ip ?? 'one source'} within ${Math.round(this.windowMs / 1000)} s were counted, not recorded one by one; the last one written: ${s.cause ?? ''}`,
-      detail: { coalesced: w.counted, windowStart: new Date(w.start).toISOString() },
-    }];
+    return [
+      {
+        ts: new Date(this.now()).toISOString(),
+        requestId: 'coalesced',
+        step: s.step,
+        outcome: s.outcome,
+        ip: s.ip,
+        clientId: s.clientId,
+        error: s.error,
+        kind: s.kind,
+        facts: s.facts,
+        cause: `${w.counted} more failure(s) like this one (${s.kind ?? s.error ?? 'failure'}) from ${s.ip ?? 'one source'} within ${Math.round(this.windowMs / 1000)} s were counted, not recorded one by one; the last one written: ${s.cause ?? ''}`,
+        detail: { coalesced: w.counted, windowStart: new Date(w.start).toISOString() },
+      },
+    ];
   }
 }
 
@@ -231,15 +233,21 @@ export class SecurityEventPolicy {
     if (a.counts.size === 0 || !a.sample) return [];
     const total = [...a.counts.values()].reduce((x, y) => x + y, 0);
     const counts = Object.fromEntries([...a.counts.entries()].slice(0, 16));
-    return [{
-      ts: new Date(this.now()).toISOString(),
-      requestId: 'coalesced',
-      step: a.sample.step,
-      outcome: 'security',
-      kind: 'security_events_coalesced',
-      facts: { total, counts },
-      cause: `${total} more security event(s) that any client can cause were counted here, not recorded one by one (${Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(', ')}); the flow trace and the log show the first of them`,
-      detail: { windowStart: new Date(a.start).toISOString() },
-    }];
+    return [
+      {
+        ts: new Date(this.now()).toISOString(),
+        requestId: 'coalesced',
+        step: a.sample.step,
+        outcome: 'security',
+        kind: 'security_events_coalesced',
+        facts: { total, counts },
+        cause: `${total} more security event(s) that any client can cause were counted here, not recorded one by one (${Object.entries(
+          counts,
+        )
+          .map(([k, n]) => `${k} ×${n}`)
+          .join(', ')}); the flow trace and the log show the first of them`,
+        detail: { windowStart: new Date(a.start).toISOString() },
+      },
+    ];
   }
 }

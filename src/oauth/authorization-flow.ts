@@ -59,7 +59,11 @@ export function rotateSealingKeyIn(tx: OAuthTx): void {
   tx.server.saveKeys({ sealing: newKey().toString('base64url') });
 }
 
-export function startAuthorization(deps: GrantDeps, request: ValidAuthorizeRequest, flowHash: string): { pending: PendingRequest; sealed: string } {
+export function startAuthorization(
+  deps: GrantDeps,
+  request: ValidAuthorizeRequest,
+  flowHash: string,
+): { pending: PendingRequest; sealed: string } {
   const pending: PendingRequest = {
     id: randomToken(16),
     clientId: request.client.clientId,
@@ -77,8 +81,7 @@ export function startAuthorization(deps: GrantDeps, request: ValidAuthorizeReque
 
 export type OpenedRequest =
   /** `expired`: genuine, but older than FLOW_TTL_MS: only a repeat of a decision already made may use it. */
-  | { ok: true; pending: PendingRequest; expired: boolean }
-  | { ok: false; kind: 'request_missing' | 'request_expired' };
+  { ok: true; pending: PendingRequest; expired: boolean } | { ok: false; kind: 'request_missing' | 'request_expired' };
 
 /** The sealed request a form carried back; forged or foreign blobs are simply "expired". */
 export function openPendingRequest(deps: GrantDeps, sealed: string | undefined): OpenedRequest {
@@ -114,7 +117,11 @@ export function decide(deps: GrantDeps, pending: PendingRequest, username: strin
     }
     if (expired) return { outcome: 'expired' };
     // Kept as long as the sealed request could be posted again, so a late repeat is refused, not answered anew.
-    tx.consents.record(pending.id, { approved: approve, username, decidedAt: now }, pending.createdAt + FLOW_TTL_MS + REPEAT_DECISION_WINDOW_MS);
+    tx.consents.record(
+      pending.id,
+      { approved: approve, username, decidedAt: now },
+      pending.createdAt + FLOW_TTL_MS + REPEAT_DECISION_WINDOW_MS,
+    );
     if (!approve) return { outcome: 'denied', repeated: false };
     const hash = tokenHash(code);
     const expiresAt = now + deps.lifetimes.authCode * 1000;

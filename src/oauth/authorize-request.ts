@@ -46,19 +46,23 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
   const clientId = single(params, 'client_id');
   if (clientId instanceof OAuthError) return page(clientId);
   if (clientId === undefined || clientId === '') {
-    return page(new InvalidRequest('client_id is missing', {
-      kind: 'client_id_missing',
-      facts: {},
-      debug: 'the authorization request has no client_id parameter; check the Authorization URI in the Alexa console',
-    }));
+    return page(
+      new InvalidRequest('client_id is missing', {
+        kind: 'client_id_missing',
+        facts: {},
+        debug: 'the authorization request has no client_id parameter; check the Authorization URI in the Alexa console',
+      }),
+    );
   }
   const client = clients.find(clientId);
   if (!client) {
-    return page(new InvalidRequest(`unknown client "${untrusted(clientId, 128)}"`, {
-      kind: 'unknown_client',
-      facts: { clientId, configured: clients.ids() },
-      debug: `client_id "${untrusted(clientId)}" is not configured (configured: ${clients.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
-    }));
+    return page(
+      new InvalidRequest(`unknown client "${untrusted(clientId, 128)}"`, {
+        kind: 'unknown_client',
+        facts: { clientId, configured: clients.ids() },
+        debug: `client_id "${untrusted(clientId)}" is not configured (configured: ${clients.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
+      }),
+    );
   }
 
   const given = single(params, 'redirect_uri');
@@ -67,20 +71,24 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
   if (given === undefined) {
     const [only, ...others] = client.redirectUris;
     if (only === undefined || others.length > 0) {
-      return page(new InvalidRequest('redirect_uri is missing', {
-        kind: 'redirect_uri_missing',
-        facts: { registered: client.redirectUris },
-        debug: `client "${client.clientId}" has ${client.redirectUris.length} registered redirect URIs, so the request must name one`,
-      }));
+      return page(
+        new InvalidRequest('redirect_uri is missing', {
+          kind: 'redirect_uri_missing',
+          facts: { registered: client.redirectUris },
+          debug: `client "${client.clientId}" has ${client.redirectUris.length} registered redirect URIs, so the request must name one`,
+        }),
+      );
     }
     redirectUri = only;
   } else if (!isRegisteredRedirectUri(given, client.redirectUris)) {
     const closest = closestRedirectUri(given, client.redirectUris);
-    return page(new InvalidRequest('redirect_uri is not registered for this client', {
-      kind: 'redirect_uri_mismatch',
-      facts: { asked: given, registered: client.redirectUris, ...(closest === undefined ? {} : { closest }) },
-      debug: `redirect_uri "${untrusted(given)}" is not a registered redirect URI of ${client.clientId} (registered: ${client.redirectUris.join(', ')}${closest ? `; closest: ${closest}` : ''}); add it exactly under Configuration → clients → redirect_uris`,
-    }));
+    return page(
+      new InvalidRequest('redirect_uri is not registered for this client', {
+        kind: 'redirect_uri_mismatch',
+        facts: { asked: given, registered: client.redirectUris, ...(closest === undefined ? {} : { closest }) },
+        debug: `redirect_uri "${untrusted(given)}" is not a registered redirect URI of ${client.clientId} (registered: ${client.redirectUris.join(', ')}${closest ? `; closest: ${closest}` : ''}); add it exactly under Configuration → clients → redirect_uris`,
+      }),
+    );
   } else {
     redirectUri = given;
   }
@@ -104,18 +112,22 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
   }
   const responseType = params.get('response_type')?.[0];
   if (responseType === undefined || responseType === '') {
-    return back(new InvalidRequest('response_type is missing', {
-      kind: 'response_type_missing',
-      facts: {},
-      debug: 'the authorization request has no response_type; it must be "code"',
-    }));
+    return back(
+      new InvalidRequest('response_type is missing', {
+        kind: 'response_type_missing',
+        facts: {},
+        debug: 'the authorization request has no response_type; it must be "code"',
+      }),
+    );
   }
   if (responseType !== 'code') {
-    return back(new UnsupportedResponseType('only response_type=code is supported', {
-      kind: 'unsupported_response_type',
-      facts: { responseType },
-      debug: `response_type "${untrusted(responseType, 64)}" is not supported; in the Alexa console choose "Auth Code Grant"`,
-    }));
+    return back(
+      new UnsupportedResponseType('only response_type=code is supported', {
+        kind: 'unsupported_response_type',
+        facts: { responseType },
+        debug: `response_type "${untrusted(responseType, 64)}" is not supported; in the Alexa console choose "Auth Code Grant"`,
+      }),
+    );
   }
 
   let scopes: string[];
@@ -129,33 +141,41 @@ export function validateAuthorizeRequest(params: QueryParams, clients: ClientReg
   const method = params.get('code_challenge_method')?.[0];
   if (challenge === undefined || challenge === '') {
     if (method !== undefined) {
-      return back(new InvalidRequest('code_challenge_method without code_challenge', {
-        kind: 'pkce_malformed',
-        facts: { methodWithoutChallenge: true },
-        debug: 'code_challenge_method was sent without code_challenge',
-      }));
+      return back(
+        new InvalidRequest('code_challenge_method without code_challenge', {
+          kind: 'pkce_malformed',
+          facts: { methodWithoutChallenge: true },
+          debug: 'code_challenge_method was sent without code_challenge',
+        }),
+      );
     }
     if (client.clientType === 'public') {
-      return back(new InvalidRequest('PKCE is required for this client', {
-        kind: 'pkce_missing',
-        facts: {},
-        debug: `client "${client.clientId}" is public, so it must send code_challenge with code_challenge_method=S256 (RFC 7636)`,
-      }));
+      return back(
+        new InvalidRequest('PKCE is required for this client', {
+          kind: 'pkce_missing',
+          facts: {},
+          debug: `client "${client.clientId}" is public, so it must send code_challenge with code_challenge_method=S256 (RFC 7636)`,
+        }),
+      );
     }
   } else {
     if (method !== 'S256') {
-      return back(new InvalidRequest('code_challenge_method must be S256', {
-        kind: 'pkce_method',
-        facts: method === undefined ? {} : { method },
-        debug: `code_challenge_method is ${method === undefined ? 'absent (meaning plain)' : `"${untrusted(method, 32)}"`}; only S256 is accepted (RFC 9700 §2.1.1)`,
-      }));
+      return back(
+        new InvalidRequest('code_challenge_method must be S256', {
+          kind: 'pkce_method',
+          facts: method === undefined ? {} : { method },
+          debug: `code_challenge_method is ${method === undefined ? 'absent (meaning plain)' : `"${untrusted(method, 32)}"`}; only S256 is accepted (RFC 9700 §2.1.1)`,
+        }),
+      );
     }
     if (!isValidPkceValue(challenge)) {
-      return back(new InvalidRequest('code_challenge is malformed', {
-        kind: 'pkce_malformed',
-        facts: { challengeLength: challenge.length },
-        debug: 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~] (base64url of SHA-256 is 43)',
-      }));
+      return back(
+        new InvalidRequest('code_challenge is malformed', {
+          kind: 'pkce_malformed',
+          facts: { challengeLength: challenge.length },
+          debug: 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~] (base64url of SHA-256 is 43)',
+        }),
+      );
     }
   }
 

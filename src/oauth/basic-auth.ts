@@ -24,7 +24,18 @@ const KNOWN_SCHEMES = new Set(['basic', 'bearer', 'digest', 'dpop', 'negotiate',
 
 /** token68 (RFC 7235 §2.1) plus '=' anywhere, as Buffer's base64 decoder accepts both alphabets. */
 function isToken68(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x3d || c === 0x2e || c === 0x5f || c === 0x7e || c === 0x2d;
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2b ||
+    c === 0x2f ||
+    c === 0x3d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e ||
+    c === 0x2d
+  );
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-encoded before Basic; clients that skip it are read as sent. */

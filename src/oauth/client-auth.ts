@@ -136,7 +136,12 @@ export class ClientRegistry {
     const expected = client.clientSecret ?? '';
     const matches = safeEqual(creds.clientSecret, expected) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, expected));
     if (!matches) {
-      const facts = { clientId: client.clientId, received: fingerprint(creds.clientSecret), configured: fingerprint(expected), scheme: creds.scheme };
+      const facts = {
+        clientId: client.clientId,
+        received: fingerprint(creds.clientSecret),
+        configured: fingerprint(expected),
+        scheme: creds.scheme,
+      };
       throw new InvalidClient('client authentication failed', {
         kind: 'client_secret_mismatch',
         facts,
@@ -152,7 +157,10 @@ export function authenticateResourceServer(creds: ClientCredentials, servers: Re
   const server = servers.find((s) => s.id === creds.clientId);
   if (!server) return undefined;
   const secret = creds.clientSecret ?? '';
-  if (creds.scheme === 'none' || !(safeEqual(secret, server.secret) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, server.secret)))) {
+  if (
+    creds.scheme === 'none' ||
+    !(safeEqual(secret, server.secret) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, server.secret)))
+  ) {
     const received = fingerprint(creds.clientSecret);
     throw new InvalidClient('client authentication failed', {
       kind: 'resource_server_secret_mismatch',

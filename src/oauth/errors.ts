@@ -60,17 +60,31 @@ export abstract class OAuthError extends Error {
   }
 }
 
-export class InvalidRequest extends OAuthError { readonly code = 'invalid_request'; }
+export class InvalidRequest extends OAuthError {
+  readonly code = 'invalid_request';
+}
 export class InvalidClient extends OAuthError {
   readonly code = 'invalid_client';
   override readonly status = 401;
 }
-export class InvalidGrant extends OAuthError { readonly code = 'invalid_grant'; }
-export class UnauthorizedClient extends OAuthError { readonly code = 'unauthorized_client'; }
-export class UnsupportedGrantType extends OAuthError { readonly code = 'unsupported_grant_type'; }
-export class InvalidScope extends OAuthError { readonly code = 'invalid_scope'; }
-export class AccessDenied extends OAuthError { readonly code = 'access_denied'; }
-export class UnsupportedResponseType extends OAuthError { readonly code = 'unsupported_response_type'; }
+export class InvalidGrant extends OAuthError {
+  readonly code = 'invalid_grant';
+}
+export class UnauthorizedClient extends OAuthError {
+  readonly code = 'unauthorized_client';
+}
+export class UnsupportedGrantType extends OAuthError {
+  readonly code = 'unsupported_grant_type';
+}
+export class InvalidScope extends OAuthError {
+  readonly code = 'invalid_scope';
+}
+export class AccessDenied extends OAuthError {
+  readonly code = 'access_denied';
+}
+export class UnsupportedResponseType extends OAuthError {
+  readonly code = 'unsupported_response_type';
+}
 export class ServerError extends OAuthError {
   readonly code = 'server_error';
   override readonly status = 500;

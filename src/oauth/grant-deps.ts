@@ -46,14 +46,31 @@ export interface IssuedTokens {
  * Mints an access and a refresh token for a grant and writes their hashed records in the caller's transaction, so
  * a response is never sent for tokens that were not stored, and a crash leaves either all of the records or none.
  */
-export function mintTokens(deps: GrantDeps, tx: OAuthTx, grant: GrantRecord, accessScopes: string[]): { issued: IssuedTokens; refreshHash: string } {
+export function mintTokens(
+  deps: GrantDeps,
+  tx: OAuthTx,
+  grant: GrantRecord,
+  accessScopes: string[],
+): { issued: IssuedTokens; refreshHash: string } {
   const now = deps.now();
   const access = randomToken();
   const refresh = randomToken();
   const refreshHash = tokenHash(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
-  tx.tokens.create(tokenHash(access), { kind: 'access', grantId: grant.id, scopes: accessScopes, issuedAt: now, expiresAt: now + accessToken * 1000 });
-  tx.tokens.create(refreshHash, { kind: 'refresh', grantId: grant.id, scopes: grant.scopes, issuedAt: now, expiresAt: now + refreshIdle * 1000 });
+  tx.tokens.create(tokenHash(access), {
+    kind: 'access',
+    grantId: grant.id,
+    scopes: accessScopes,
+    issuedAt: now,
+    expiresAt: now + accessToken * 1000,
+  });
+  tx.tokens.create(refreshHash, {
+    kind: 'refresh',
+    grantId: grant.id,
+    scopes: grant.scopes,
+    issuedAt: now,
+    expiresAt: now + refreshIdle * 1000,
+  });
   return {
     refreshHash,
     issued: {
@@ -74,7 +91,12 @@ export function grantExpiry(deps: GrantDeps): number {
 export function revokeGrantIn(deps: GrantDeps, tx: OAuthTx, grantId: string, reason: string): GrantRecord | undefined {
   const grant = tx.grants.find(grantId);
   if (!grant || grant.revokedAt !== undefined) return grant;
-  const revoked: GrantRecord = { ...grant, revokedAt: deps.now(), revokedReason: reason, refresh: { live: [], previous: [], generation: grant.refresh.generation } };
+  const revoked: GrantRecord = {
+    ...grant,
+    revokedAt: deps.now(),
+    revokedReason: reason,
+    refresh: { live: [], previous: [], generation: grant.refresh.generation },
+  };
   // The record outlives its tokens by the idle lifetime, so "revoked" (not "unknown") explains a late refresh.
   // Token records stay until they expire by themselves, so a late refresh is told "revoked", not "unknown".
   tx.grants.save(revoked, grantExpiry(deps));

@@ -84,7 +84,11 @@ export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, { p
   const client = clients.authenticate(credentials);
   const grantType = params.grant_type;
   if (grantType === undefined || grantType === '') {
-    throw new InvalidRequest('grant_type is missing', { kind: 'grant_type_missing', facts: {}, debug: 'the token request has no grant_type' });
+    throw new InvalidRequest('grant_type is missing', {
+      kind: 'grant_type_missing',
+      facts: {},
+      debug: 'the token request has no grant_type',
+    });
   }
   if (grantType === 'authorization_code') return { issued: exchangeCode(deps, client, params) };
   if (grantType === 'refresh_token') {

@@ -10,7 +10,8 @@ import { GrantDeps, revokeGrantIn } from './grant-deps';
 
 export function requireToken(params: Record<string, string>): string {
   const token = params.token;
-  if (token === undefined || token === '') throw new InvalidRequest('token is missing', { kind: 'token_missing', facts: {}, debug: 'the request has no token parameter' });
+  if (token === undefined || token === '')
+    throw new InvalidRequest('token is missing', { kind: 'token_missing', facts: {}, debug: 'the request has no token parameter' });
   return token;
 }
 
@@ -49,7 +50,12 @@ export type IntrospectionResponse =
       iss: string;
     };
 
-export function introspectToken(deps: GrantDeps, caller: IntrospectionCaller, token: string, issuer: string): { response: IntrospectionResponse; found?: ActiveToken; reason?: string } {
+export function introspectToken(
+  deps: GrantDeps,
+  caller: IntrospectionCaller,
+  token: string,
+  issuer: string,
+): { response: IntrospectionResponse; found?: ActiveToken; reason?: string } {
   const lookup = lookupToken(deps, token);
   if (!lookup.active) return { response: { active: false }, reason: lookup.reason };
   const { token: record, grant } = lookup.found;

@@ -129,7 +129,12 @@ export function alexaConsoleValues(config: Config): AlexaConsoleValues {
     accessTokenUri: `${base}${ALEXA_PATHS.token}`,
     authenticationScheme: 'HTTP Basic (Recommended)',
     defaultAccessTokenExpiration: config.accessTokenLifetime,
-    clients: config.clients.map((c) => ({ clientId: c.clientId, clientType: c.clientType, scopes: c.scopes, redirectUris: c.redirectUris })),
+    clients: config.clients.map((c) => ({
+      clientId: c.clientId,
+      clientType: c.clientType,
+      scopes: c.scopes,
+      redirectUris: c.redirectUris,
+    })),
   };
 }
 
@@ -156,11 +161,11 @@ export function grantView(ctx: AdminContext, id: string, g: GrantRecord): GrantV
 /** Every grant, newest link first; revoked ones only with `all`. */
 export function listGrants(ctx: AdminContext, opts: { all?: boolean } = {}): Promise<GrantView[]> {
   return settled(() => {
-  const rows = ctx.grants.storage.read((tx) => tx.grants.list());
-  return rows
-    .map((g) => grantView(ctx, g.id, g))
-    .filter((g) => opts.all || g.status === 'active')
-    .sort((a, b) => b.linkedAt.localeCompare(a.linkedAt));
+    const rows = ctx.grants.storage.read((tx) => tx.grants.list());
+    return rows
+      .map((g) => grantView(ctx, g.id, g))
+      .filter((g) => opts.all || g.status === 'active')
+      .sort((a, b) => b.linkedAt.localeCompare(a.linkedAt));
   });
 }
 
@@ -197,7 +202,10 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
 }
 
 export class AdminError extends Error {
-  constructor(message: string, readonly status = 400) {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -205,13 +213,13 @@ export class AdminError extends Error {
 /** A grant by its id or a unique prefix of at least 6 characters (ids are long to type). */
 export function resolveGrantId(ctx: AdminContext, idOrPrefix: string): Promise<string> {
   return settled(() => {
-  if (!/^[\w-]{1,64}$/.test(idOrPrefix)) throw new AdminError(`"${idOrPrefix.slice(0, 64)}" is not a grant id`);
-  if (ctx.grants.storage.read((tx) => tx.grants.find(idOrPrefix))) return idOrPrefix;
-  if (idOrPrefix.length < 6) throw new AdminError(`no grant ${idOrPrefix}; give the full id, or at least 6 characters of it`, 404);
-  const matches = ctx.grants.storage.read((tx) => tx.grants.list()).filter((g) => g.id.startsWith(idOrPrefix));
-  if (matches.length === 1) return matches[0]!.id;
-  if (matches.length === 0) throw new AdminError(`no grant ${idOrPrefix}: see \`oauth-admin grants\` for the ids`, 404);
-  throw new AdminError(`${matches.length} grants start with ${idOrPrefix}; give more characters`);
+    if (!/^[\w-]{1,64}$/.test(idOrPrefix)) throw new AdminError(`"${idOrPrefix.slice(0, 64)}" is not a grant id`);
+    if (ctx.grants.storage.read((tx) => tx.grants.find(idOrPrefix))) return idOrPrefix;
+    if (idOrPrefix.length < 6) throw new AdminError(`no grant ${idOrPrefix}; give the full id, or at least 6 characters of it`, 404);
+    const matches = ctx.grants.storage.read((tx) => tx.grants.list()).filter((g) => g.id.startsWith(idOrPrefix));
+    if (matches.length === 1) return matches[0]!.id;
+    if (matches.length === 0) throw new AdminError(`no grant ${idOrPrefix}: see \`oauth-admin grants\` for the ids`, 404);
+    throw new AdminError(`${matches.length} grants start with ${idOrPrefix}; give more characters`);
   });
 }
 
@@ -228,21 +236,21 @@ export interface RevokeResult {
 /** Revokes grants by id, each in one transaction: every token of them stops working at once. */
 export function revokeGrants(ctx: AdminContext, ids: string[], actor: Actor): Promise<RevokeResult> {
   return settled(() => {
-  const result: RevokeResult = { revoked: [], alreadyRevoked: [] };
-  const reason = `revoked by ${describeActor(actor)}`;
-  for (const id of ids) {
-    const outcome = ctx.grants.storage.transaction((tx) => {
-      const before = tx.grants.find(id);
-      if (!before) return undefined; // expired since it was listed; callers resolve ids with resolveGrantId first
-      if (before.revokedAt !== undefined) return { already: true, grant: before };
-      return { already: false, grant: revokeGrantIn(ctx.grants, tx, id, reason)! };
-    });
-    if (!outcome) continue;
-    if (outcome.already) result.alreadyRevoked.push(grantView(ctx, id, outcome.grant));
-    else result.revoked.push(grantView(ctx, id, outcome.grant));
-  }
-  recordRevocations(ctx, result.revoked, actor);
-  return result;
+    const result: RevokeResult = { revoked: [], alreadyRevoked: [] };
+    const reason = `revoked by ${describeActor(actor)}`;
+    for (const id of ids) {
+      const outcome = ctx.grants.storage.transaction((tx) => {
+        const before = tx.grants.find(id);
+        if (!before) return undefined; // expired since it was listed; callers resolve ids with resolveGrantId first
+        if (before.revokedAt !== undefined) return { already: true, grant: before };
+        return { already: false, grant: revokeGrantIn(ctx.grants, tx, id, reason)! };
+      });
+      if (!outcome) continue;
+      if (outcome.already) result.alreadyRevoked.push(grantView(ctx, id, outcome.grant));
+      else result.revoked.push(grantView(ctx, id, outcome.grant));
+    }
+    recordRevocations(ctx, result.revoked, actor);
+    return result;
   });
 }
 
@@ -261,7 +269,10 @@ function recordRevocations(ctx: AdminContext, revoked: GrantView[], actor: Actor
     });
   }
   if (revoked.length) {
-    ctx.log?.info(`admin: revoked ${revoked.length} link(s)`, { by: describeActor(actor), grants: revoked.map((g) => `${g.id} (${g.username}, ${g.clientId})`).join(', ') });
+    ctx.log?.info(`admin: revoked ${revoked.length} link(s)`, {
+      by: describeActor(actor),
+      grants: revoked.map((g) => `${g.id} (${g.username}, ${g.clientId})`).join(', '),
+    });
   }
 }
 
@@ -279,34 +290,36 @@ export interface RevokeAllResult {
  */
 export function revokeAll(ctx: AdminContext, actor: Actor): Promise<RevokeAllResult> {
   return settled(() => {
-  const reason = `revoked by ${describeActor(actor)} (revoke all)`;
-  const done = ctx.grants.storage.transaction((tx) => {
-    rotateSealingKeyIn(tx);
-    const sessions = tx.sessions.list();
-    for (const hash of sessions) tx.sessions.remove(hash);
-    let codes = 0;
-    for (const { hash, record } of tx.codes.list()) {
-      if (record.consumedAt !== undefined) continue; // kept: a replay of it must still be recognised
-      tx.codes.remove(hash);
-      codes++;
-    }
-    const revoked: GrantRecord[] = [];
-    for (const grant of tx.grants.list()) {
-      if (grant.revokedAt === undefined) revoked.push(revokeGrantIn(ctx.grants, tx, grant.id, reason)!);
-    }
-    return { sessions: sessions.length, codes, revoked };
-  });
-  const revoked = done.revoked.map((g) => grantView(ctx, g.id, g));
-  recordRevocations(ctx, revoked, actor);
-  ctx.trace?.record({
-    requestId: randomUUID(),
-    step: 'admin',
-    outcome: 'ok',
-    ip: actor.ip,
-    detail: { action: 'revoke-all', by: describeActor(actor), grants: revoked.length, codes: done.codes, sessions: done.sessions },
-  });
-  ctx.log?.warn(`admin: revoked ALL links (${revoked.length}), ${done.codes} unredeemed code(s), ${done.sessions} login session(s)`, { by: describeActor(actor) });
-  return { revoked, codes: done.codes, sessions: done.sessions };
+    const reason = `revoked by ${describeActor(actor)} (revoke all)`;
+    const done = ctx.grants.storage.transaction((tx) => {
+      rotateSealingKeyIn(tx);
+      const sessions = tx.sessions.list();
+      for (const hash of sessions) tx.sessions.remove(hash);
+      let codes = 0;
+      for (const { hash, record } of tx.codes.list()) {
+        if (record.consumedAt !== undefined) continue; // kept: a replay of it must still be recognised
+        tx.codes.remove(hash);
+        codes++;
+      }
+      const revoked: GrantRecord[] = [];
+      for (const grant of tx.grants.list()) {
+        if (grant.revokedAt === undefined) revoked.push(revokeGrantIn(ctx.grants, tx, grant.id, reason)!);
+      }
+      return { sessions: sessions.length, codes, revoked };
+    });
+    const revoked = done.revoked.map((g) => grantView(ctx, g.id, g));
+    recordRevocations(ctx, revoked, actor);
+    ctx.trace?.record({
+      requestId: randomUUID(),
+      step: 'admin',
+      outcome: 'ok',
+      ip: actor.ip,
+      detail: { action: 'revoke-all', by: describeActor(actor), grants: revoked.length, codes: done.codes, sessions: done.sessions },
+    });
+    ctx.log?.warn(`admin: revoked ALL links (${revoked.length}), ${done.codes} unredeemed code(s), ${done.sessions} login session(s)`, {
+      by: describeActor(actor),
+    });
+    return { revoked, codes: done.codes, sessions: done.sessions };
   });
 }
 

@@ -51,7 +51,8 @@ export function formatBytes(n: number): string {
 function configFindings(ctx: AdminContext, opts: DiagnoseOptions): Finding[] {
   const out: Finding[] = [];
   const area = 'configuration';
-  for (const p of ctx.configProblems ?? []) out.push({ area, level: 'error', title: `${p.option}: ${p.problem}`, fix: p.fix ?? `correct it in ${CONFIG}` });
+  for (const p of ctx.configProblems ?? [])
+    out.push({ area, level: 'error', title: `${p.option}: ${p.problem}`, fix: p.fix ?? `correct it in ${CONFIG}` });
   for (const w of ctx.configWarnings ?? []) out.push({ area, level: 'warn', title: `${w.option}: ${w.problem}`, fix: w.fix });
   const config = ctx.config;
   if (!config) return out;
@@ -74,7 +75,8 @@ function configFindings(ctx: AdminContext, opts: DiagnoseOptions): Finding[] {
         area,
         level: 'error',
         title: `clients → ${client.clientId} is public, but Alexa always sends a client secret`,
-        detail: 'Every token request from Alexa would be refused ("public client sent a secret"). The old guide advised "public"; it is wrong for Alexa.',
+        detail:
+          'Every token request from Alexa would be refused ("public client sent a secret"). The old guide advised "public"; it is wrong for Alexa.',
         fix: `Set client_type to confidential and client_secret to the value of "Your Secret" in the Alexa console.`,
       });
     }
@@ -116,30 +118,57 @@ function configFindings(ctx: AdminContext, opts: DiagnoseOptions): Finding[] {
 export function publicUrlFindings(publicUrl: string | undefined): Finding[] {
   const area = 'public URL';
   if (!publicUrl) {
-    return [{
-      area,
-      level: 'warn',
-      title: 'public_url is not set',
-      detail: 'Every published URL is derived from the Host of each request, and this page can only show a placeholder for the Alexa console values.',
-      fix: `Set public_url in ${CONFIG} to the https address Alexa reaches this add-on at, e.g. https://ha.example.com.`,
-    }];
+    return [
+      {
+        area,
+        level: 'warn',
+        title: 'public_url is not set',
+        detail:
+          'Every published URL is derived from the Host of each request, and this page can only show a placeholder for the Alexa console values.',
+        fix: `Set public_url in ${CONFIG} to the https address Alexa reaches this add-on at, e.g. https://ha.example.com.`,
+      },
+    ];
   }
   const url = new URL(publicUrl);
   const out: Finding[] = [];
   if (url.protocol !== 'https:') {
-    out.push({ area, level: 'error', title: `${publicUrl} is not https`, detail: 'Alexa accepts only https Authorization and Access Token URIs.', fix: 'Put an HTTPS reverse proxy with a publicly trusted certificate in front and set public_url to its https address.' });
+    out.push({
+      area,
+      level: 'error',
+      title: `${publicUrl} is not https`,
+      detail: 'Alexa accepts only https Authorization and Access Token URIs.',
+      fix: 'Put an HTTPS reverse proxy with a publicly trusted certificate in front and set public_url to its https address.',
+    });
   }
   if (url.port !== '' && url.port !== '443') {
-    out.push({ area, level: 'error', title: `${publicUrl} uses port ${url.port}`, detail: 'Alexa requires the Authorization and Access Token URIs on port 443.', fix: 'Serve the add-on through a reverse proxy on 443 and remove the port from public_url.' });
+    out.push({
+      area,
+      level: 'error',
+      title: `${publicUrl} uses port ${url.port}`,
+      detail: 'Alexa requires the Authorization and Access Token URIs on port 443.',
+      fix: 'Serve the add-on through a reverse proxy on 443 and remove the port from public_url.',
+    });
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) || host === 'localhost' || /\.(local|lan|home|internal|localdomain)$/.test(host) || !host.includes('.')) {
-    out.push({ area, level: 'error', title: `${host} is not a public DNS name`, detail: "Alexa's servers reach the token endpoint from the internet, and check its certificate.", fix: 'Use a public domain with a certificate from a public CA (e.g. Let\'s Encrypt) for public_url.' });
+    out.push({
+      area,
+      level: 'error',
+      title: `${host} is not a public DNS name`,
+      detail: "Alexa's servers reach the token endpoint from the internet, and check its certificate.",
+      fix: "Use a public domain with a certificate from a public CA (e.g. Let's Encrypt) for public_url.",
+    });
   }
   if (url.pathname !== '/' && url.pathname !== '') {
-    out.push({ area, level: 'info', title: `public_url has the path ${url.pathname}`, detail: `The reverse proxy must forward ${url.pathname}/alexa/ to this add-on's /alexa/.` });
+    out.push({
+      area,
+      level: 'info',
+      title: `public_url has the path ${url.pathname}`,
+      detail: `The reverse proxy must forward ${url.pathname}/alexa/ to this add-on's /alexa/.`,
+    });
   }
-  if (out.every((f) => f.level === 'info')) out.unshift({ area, level: 'ok', title: `${publicUrl}: https on port 443 with a public host name` });
+  if (out.every((f) => f.level === 'info'))
+    out.unshift({ area, level: 'ok', title: `${publicUrl}: https on port 443 with a public host name` });
   return out;
 }
 
@@ -150,25 +179,54 @@ function storeFindings(ctx: AdminContext): Finding[] {
   out.push(
     health.ok
       ? { area, level: 'ok', title: `Database readable and writable (${ctx.store.file}, ${formatBytes(ctx.store.sizeBytes())})` }
-      : { area, level: 'error', title: 'The database cannot be read or written', detail: health.reason, fix: 'Check free space on the Home Assistant host and restart the add-on; if it persists, restore /data from a backup.' },
+      : {
+          area,
+          level: 'error',
+          title: 'The database cannot be read or written',
+          detail: health.reason,
+          fix: 'Check free space on the Home Assistant host and restart the add-on; if it persists, restore /data from a backup.',
+        },
   );
   try {
     const problems = ctx.store.integrityCheck();
     out.push(
       problems.length === 1 && problems[0] === 'ok'
         ? { area, level: 'ok', title: 'Database integrity check passed' }
-        : { area, level: 'error', title: 'The database is damaged (PRAGMA integrity_check)', detail: problems.slice(0, 5).join('; '), fix: 'Restore the add-on from a Home Assistant backup (Settings → System → Backups); linked users may have to link again.' },
+        : {
+            area,
+            level: 'error',
+            title: 'The database is damaged (PRAGMA integrity_check)',
+            detail: problems.slice(0, 5).join('; '),
+            fix: 'Restore the add-on from a Home Assistant backup (Settings → System → Backups); linked users may have to link again.',
+          },
     );
   } catch (err) {
-    out.push({ area, level: 'error', title: 'The database integrity check could not run', detail: String(err), fix: 'Restart the add-on; if it persists, restore /data from a backup.' });
+    out.push({
+      area,
+      level: 'error',
+      title: 'The database integrity check could not run',
+      detail: String(err),
+      fix: 'Restart the add-on; if it persists, restore /data from a backup.',
+    });
   }
   try {
     const fs = statfsSync(ctx.dataDir);
     const free = fs.bavail * fs.bsize;
     if (free < 50 * 1024 * 1024) {
-      out.push({ area, level: 'error', title: `Only ${formatBytes(free)} free on the data disk`, detail: 'Writes will soon fail, and linking with them.', fix: 'Free space on the Home Assistant host (old backups are the usual culprit).' });
+      out.push({
+        area,
+        level: 'error',
+        title: `Only ${formatBytes(free)} free on the data disk`,
+        detail: 'Writes will soon fail, and linking with them.',
+        fix: 'Free space on the Home Assistant host (old backups are the usual culprit).',
+      });
     } else if (free < 500 * 1024 * 1024) {
-      out.push({ area, level: 'warn', title: `${formatBytes(free)} free on the data disk`, fix: 'Free space on the Home Assistant host before it runs out.' });
+      out.push({
+        area,
+        level: 'warn',
+        title: `${formatBytes(free)} free on the data disk`,
+        fix: 'Free space on the Home Assistant host before it runs out.',
+      });
     }
   } catch {
     /* statfs unsupported: skip */
@@ -179,12 +237,14 @@ function storeFindings(ctx: AdminContext): Finding[] {
 function traceFindings(ctx: AdminContext): Finding[] {
   const info = traceInfo(ctx.dataDir);
   const bound = formatBytes(TRACE_LIMITS.maxBytes * TRACE_LIMITS.maxFiles);
-  return [{
-    area: 'flow trace',
-    level: 'ok',
-    title: `${info.files} file(s), ${formatBytes(info.bytes)}${info.oldest ? `, oldest entry ${info.oldest}` : ''}`,
-    detail: `Kept below ${bound} and ${TRACE_LIMITS.maxAgeMs / 86_400_000} days automatically.`,
-  }];
+  return [
+    {
+      area: 'flow trace',
+      level: 'ok',
+      title: `${info.files} file(s), ${formatBytes(info.bytes)}${info.oldest ? `, oldest entry ${info.oldest}` : ''}`,
+      detail: `Kept below ${bound} and ${TRACE_LIMITS.maxAgeMs / 86_400_000} days automatically.`,
+    },
+  ];
 }
 
 async function probe(url: string): Promise<string | undefined> {
@@ -200,13 +260,16 @@ async function listenerFindings(ctx: AdminContext, opts: DiagnoseOptions): Promi
   const area = 'listeners';
   const running = ctx.runtime ?? ctx.serverRecord;
   if (!opts.serverRunning || !running) {
-    return [{
-      area,
-      level: 'error',
-      title: 'The OAuth server is not running',
-      detail: 'No server process holds this data folder: Alexa can neither link nor refresh, and linked users are unlinked when their access token expires.',
-      fix: 'Start the add-on (Settings → Add-ons → Music Assistant Alexa OAuth → Start) and read its Log tab if it stops again.',
-    }];
+    return [
+      {
+        area,
+        level: 'error',
+        title: 'The OAuth server is not running',
+        detail:
+          'No server process holds this data folder: Alexa can neither link nor refresh, and linked users are unlinked when their access token expires.',
+        fix: 'Start the add-on (Settings → Add-ons → Music Assistant Alexa OAuth → Start) and read its Log tab if it stops again.',
+      },
+    ];
   }
   const out: Finding[] = [];
   const { oauth, admin, adminAllow } = running.listeners;
@@ -221,8 +284,19 @@ async function listenerFindings(ctx: AdminContext, opts: DiagnoseOptions): Promi
   }
   out.push(
     admin
-      ? { area, level: 'ok', title: `Admin page listening on ${admin}`, detail: `Connections accepted only from ${adminAllow?.join(', ')}.` }
-      : { area, level: 'warn', title: 'The admin listener is not running', detail: 'See the add-on log for why (port in use, or ADMIN_PORT=off).', fix: 'Restart the add-on.' },
+      ? {
+          area,
+          level: 'ok',
+          title: `Admin page listening on ${admin}`,
+          detail: `Connections accepted only from ${adminAllow?.join(', ')}.`,
+        }
+      : {
+          area,
+          level: 'warn',
+          title: 'The admin listener is not running',
+          detail: 'See the add-on log for why (port in use, or ADMIN_PORT=off).',
+          fix: 'Restart the add-on.',
+        },
   );
   return out;
 }
@@ -232,7 +306,13 @@ function clockFindings(ctx: AdminContext): Finding[] {
   const now = ctx.grants.now();
   const out: Finding[] = [];
   if (now < EARLIEST_PLAUSIBLE) {
-    out.push({ area, level: 'error', title: `The clock says ${new Date(now).toISOString()}, which is in the past`, detail: 'Certificates, backups and token lifetimes all go wrong with a clock this far off.', fix: 'Make sure the Home Assistant host synchronises its time (NTP) and has network access to a time server.' });
+    out.push({
+      area,
+      level: 'error',
+      title: `The clock says ${new Date(now).toISOString()}, which is in the past`,
+      detail: 'Certificates, backups and token lifetimes all go wrong with a clock this far off.',
+      fix: 'Make sure the Home Assistant host synchronises its time (NTP) and has network access to a time server.',
+    });
   }
   const rt = ctx.runtime;
   if (rt) {
@@ -245,7 +325,8 @@ function clockFindings(ctx: AdminContext): Finding[] {
             area,
             level: 'warn',
             title: `The wall clock jumped ${drift > 0 ? 'forward' : 'back'} ${Math.abs(Math.round(drift / 1000))} s since the server started`,
-            detail: 'Measured against the monotonic clock: an NTP correction, a manual change, or a suspended host. Codes issued around that moment may have expired early (or late).',
+            detail:
+              'Measured against the monotonic clock: an NTP correction, a manual change, or a suspended host. Codes issued around that moment may have expired early (or late).',
             fix: 'Keep NTP time sync on for the Home Assistant host; if a link failed with "code expired" at that time, link again.',
           }
         : { area, level: 'ok', title: `No clock jump since start (wall vs monotonic drift ${drift} ms)` },
@@ -255,7 +336,8 @@ function clockFindings(ctx: AdminContext): Finding[] {
     area,
     level: 'info',
     title: 'This add-on cannot ask a time server itself',
-    detail: 'Codes and tokens are timed by this machine alone (expires_in is relative), so an offset from Amazon does no harm; a jump while a code is outstanding does. Home Assistant OS keeps the host in sync by NTP.',
+    detail:
+      'Codes and tokens are timed by this machine alone (expires_in is relative), so an offset from Amazon does no harm; a jump while a code is outstanding does. Home Assistant OS keeps the host in sync by NTP.',
   });
   return out;
 }
@@ -303,4 +385,3 @@ export async function diagnose(ctx: AdminContext, opts: DiagnoseOptions): Promis
   for (const f of findings) counts[f.level]++;
   return { ok: counts.error === 0, generatedAt: new Date().toISOString(), counts, findings };
 }
-

@@ -89,7 +89,9 @@ function redirectDifference(asked: string, registered: string): string {
   }
   if (a.pathname !== r.pathname) {
     const lower = a.pathname.toLowerCase() === r.pathname.toLowerCase();
-    return lower ? ' (they differ only in upper/lower case, and the comparison is exact)' : ` (the path differs: ${a.pathname} instead of ${r.pathname})`;
+    return lower
+      ? ' (they differ only in upper/lower case, and the comparison is exact)'
+      : ` (the path differs: ${a.pathname} instead of ${r.pathname})`;
   }
   if (a.search !== r.search) return ' (the query string differs)';
   return ' (they differ in a character that is easy to overlook, e.g. a trailing slash or space)';
@@ -99,7 +101,11 @@ function redirectDifference(asked: string, registered: string): string {
  * Explains one kind. `facts` are the entry's: undefined for an entry written before facts were recorded, and
  * then the explanation does without the specifics.
  */
-type Explainer<K extends FailureKind> = (e: ExplainableEntry, facts: FailureFacts[K] | undefined, ctx: ExplainContext) => Omit<Explanation, 'severity'>;
+type Explainer<K extends FailureKind> = (
+  e: ExplainableEntry,
+  facts: FailureFacts[K] | undefined,
+  ctx: ExplainContext,
+) => Omit<Explanation, 'severity'>;
 type ExplainerTable = { readonly [K in FailureKind]: Explainer<K> };
 
 const secretFix = (client: string) =>
@@ -110,7 +116,10 @@ const quoted = (values: readonly string[]) => values.map((v) => `"${v}"`).join('
 const LIMITERS: ReadonlySet<string> = new Set<LimiterName>(['login-ip', 'login-user', 'token-ip', 'token-client']);
 
 /** A lockout as entries before facts recorded it (in `detail`), read as data. */
-function lockoutOf(e: ExplainableEntry, facts: FailureFacts['rate_limited'] | undefined): { limiter?: LimiterName; target?: string; retryAfter?: number } {
+function lockoutOf(
+  e: ExplainableEntry,
+  facts: FailureFacts['rate_limited'] | undefined,
+): { limiter?: LimiterName; target?: string; retryAfter?: number } {
   if (facts) return facts;
   const d = e.detail ?? {};
   return {
@@ -229,7 +238,8 @@ const EXPLAINERS = {
   }),
   pkce_downgrade: () => ({
     title: 'PKCE downgrade attempt',
-    problem: 'A code issued without a code_challenge was redeemed with a code_verifier. That is how an attacker tries to use a stolen code.',
+    problem:
+      'A code issued without a code_challenge was redeemed with a code_verifier. That is how an attacker tries to use a stolen code.',
     fix: 'Nothing was issued. If your client really sends PKCE, make it send the challenge at authorization too.',
   }),
   code_expired(_e, facts, ctx) {
@@ -244,7 +254,7 @@ const EXPLAINERS = {
           : `The code was redeemed after its lifetime${lifetime ? ` of ${lifetime} s (auth_code_lifetime)` : ''}.`) +
         (jumped ? ` ${age} s is far longer than anyone takes to approve: this machine's clock probably jumped between the two steps.` : ''),
       fix: jumped
-        ? "Check the clock of the Home Assistant host (Settings → System → General, and that NTP time sync works; `oauth-admin diagnose` reports clock jumps), then link again."
+        ? 'Check the clock of the Home Assistant host (Settings → System → General, and that NTP time sync works; `oauth-admin diagnose` reports clock jumps), then link again.'
         : `Usually the approval took too long or Alexa retried late: ${RELINK} If it keeps happening although the approval is quick, check the host's clock (NTP). Raising auth_code_lifetime (up to 600) is the last resort.`,
     };
   },
@@ -263,14 +273,22 @@ const EXPLAINERS = {
     problem: 'A code issued to one client was presented by another.',
     fix: 'Each client must redeem only its own codes; check the client IDs in the console of each app.',
   }),
-  code_missing: () => ({ title: 'Code missing', problem: 'grant_type=authorization_code arrived without a code.', fix: 'The client must send the code it received.' }),
+  code_missing: () => ({
+    title: 'Code missing',
+    problem: 'grant_type=authorization_code arrived without a code.',
+    fix: 'The client must send the code it received.',
+  }),
   refresh_reuse: (_e, facts) => ({
     title: 'Refresh token reused: link revoked',
     problem: `An old refresh token of a public client was presented after a newer one from the same link had already been rotated${facts ? ` (grant ${facts.grantId} of ${facts.username})` : ''}. Two parties holding the same link's tokens is how token theft shows, so the link was revoked.`,
     fix: `${RELINK} If it repeats, find what else holds Alexa's tokens (e.g. an older backup of /data restored over newer data, or a test tool sharing the link).`,
   }),
   refresh_superseded(_e, facts) {
-    const when = facts && (facts.supersededSecondsAgo === undefined ? 'before the grace window' : `${facts.behind} generation(s) back, superseded ${facts.supersededSecondsAgo} s ago`);
+    const when =
+      facts &&
+      (facts.supersededSecondsAgo === undefined
+        ? 'before the grace window'
+        : `${facts.behind} generation(s) back, superseded ${facts.supersededSecondsAgo} s ago`);
     return {
       title: 'Refresh token too old',
       problem: `A refresh token that newer ones have replaced was presented${facts ? ` (grant ${facts.grantId} of ${facts.username}, ${when})` : ''}, outside the grace window in which earlier tokens stay valid. The link itself was not touched; its newer tokens keep working.`,
@@ -279,7 +297,8 @@ const EXPLAINERS = {
   },
   refresh_unknown: () => ({
     title: 'Unknown refresh token',
-    problem: 'Alexa presented a refresh token this server does not know: never issued here, or unused for longer than refresh_token_idle_lifetime.',
+    problem:
+      'Alexa presented a refresh token this server does not know: never issued here, or unused for longer than refresh_token_idle_lifetime.',
     fix: `${RELINK} If many users are affected at once, the database was probably replaced (restored from an old backup, or /data wiped).`,
   }),
   refresh_expired: () => ({
@@ -302,7 +321,11 @@ const EXPLAINERS = {
     problem: 'A refresh token issued to one client was presented by another.',
     fix: 'Each client must use only its own tokens.',
   }),
-  refresh_missing: () => ({ title: 'Refresh token missing', problem: 'grant_type=refresh_token arrived without refresh_token.', fix: 'The client must send its refresh token.' }),
+  refresh_missing: () => ({
+    title: 'Refresh token missing',
+    problem: 'grant_type=refresh_token arrived without refresh_token.',
+    fix: 'The client must send its refresh token.',
+  }),
   scope_not_allowed: (e, facts) => ({
     title: 'Scope not configured',
     problem: facts
@@ -335,7 +358,11 @@ const EXPLAINERS = {
     problem: 'A token request used a grant_type other than authorization_code or refresh_token.',
     fix: 'In the Alexa console choose "Auth Code Grant".',
   }),
-  grant_type_missing: () => ({ title: 'grant_type missing', problem: 'A token request had no grant_type.', fix: 'Point the Access Token URI at /alexa/token exactly as shown on the Status page.' }),
+  grant_type_missing: () => ({
+    title: 'grant_type missing',
+    problem: 'A token request had no grant_type.',
+    fix: 'Point the Access Token URI at /alexa/token exactly as shown on the Status page.',
+  }),
   rate_limited(e, facts) {
     const { limiter, target = limiter === 'token-client' ? e.clientId : e.ip, retryAfter } = lockoutOf(e, facts);
     const during = retryAfter ? ` for ${retryAfter} s` : ' for a while';
@@ -362,7 +389,7 @@ const EXPLAINERS = {
   ha_user_not_allowed: (e) => ({
     title: 'Home Assistant user not allowed to link',
     problem: `Home Assistant user "${e.username ?? '?'}" logged in with the right password, but is not listed under ha_allowed_users, so the link was refused.`,
-    fix: 'If this person may link the skill, add their Home Assistant username to ha_allowed_users in the add-on configuration. If not, nothing to do; consider changing that account\'s password if you did not expect the attempt (Home Assistant\'s MFA does not protect this page).',
+    fix: "If this person may link the skill, add their Home Assistant username to ha_allowed_users in the add-on configuration. If not, nothing to do; consider changing that account's password if you did not expect the attempt (Home Assistant's MFA does not protect this page).",
   }),
   login_unavailable: (e, facts) => ({
     title: 'Login not possible',
@@ -374,15 +401,21 @@ const EXPLAINERS = {
     problem: 'The login or consent form was submitted more than 15 minutes after linking started, or twice.',
     fix: RELINK,
   }),
-  request_missing: () => ({ title: 'Link request missing', problem: 'A login or consent form arrived without its link request.', fix: RELINK }),
+  request_missing: () => ({
+    title: 'Link request missing',
+    problem: 'A login or consent form arrived without its link request.',
+    fix: RELINK,
+  }),
   flow_mismatch: () => ({
     title: 'Different browser',
-    problem: 'The login or consent form was submitted from another browser than the one that started linking, or the browser dropped this site\'s cookie.',
+    problem:
+      "The login or consent form was submitted from another browser than the one that started linking, or the browser dropped this site's cookie.",
     fix: `${RELINK} Allow cookies for this site in the Alexa app's browser.`,
   }),
   csrf_mismatch: () => ({
     title: 'Forged form',
-    problem: 'A login or consent form was posted without the token of the page this server showed: a cross-site request forgery attempt, or a very old open page.',
+    problem:
+      'A login or consent form was posted without the token of the page this server showed: a cross-site request forgery attempt, or a very old open page.',
     fix: 'Nothing was approved. If it was you, reload the page and try again.',
   }),
   access_denied: (e) => ({
@@ -395,18 +428,30 @@ const EXPLAINERS = {
     problem: 'A token request body was not application/x-www-form-urlencoded.',
     fix: 'OAuth clients send form bodies; check that no proxy converts the body.',
   }),
-  malformed_body: () => ({ title: 'Unreadable request', problem: 'A token request body could not be parsed.', fix: 'Check the client and any proxy in between.' }),
+  malformed_body: () => ({
+    title: 'Unreadable request',
+    problem: 'A token request body could not be parsed.',
+    fix: 'Check the client and any proxy in between.',
+  }),
   repeated_parameter: (e, facts) => ({
     title: 'Repeated parameter',
-    problem: facts ? `The request carried ${facts.parameter} ${facts.count} times; RFC 6749 §3.1 allows each parameter once.` : (e.cause ?? 'A parameter was sent twice.'),
+    problem: facts
+      ? `The request carried ${facts.parameter} ${facts.count} times; RFC 6749 §3.1 allows each parameter once.`
+      : (e.cause ?? 'A parameter was sent twice.'),
     fix: 'Each OAuth parameter may appear once; check the URL in the Alexa console for duplicates.',
   }),
   parameter_too_long: (e, facts) => ({
     title: 'Parameter too long',
-    problem: facts ? `${facts.parameter} is ${facts.length} characters; at most ${facts.max} are accepted.` : (e.cause ?? 'A parameter was too long.'),
+    problem: facts
+      ? `${facts.parameter} is ${facts.length} characters; at most ${facts.max} are accepted.`
+      : (e.cause ?? 'A parameter was too long.'),
     fix: 'Check the client sending it.',
   }),
-  token_missing: () => ({ title: 'Token missing', problem: 'A revocation or introspection request had no token.', fix: 'The caller must send token=<the token>.' }),
+  token_missing: () => ({
+    title: 'Token missing',
+    problem: 'A revocation or introspection request had no token.',
+    fix: 'The caller must send token=<the token>.',
+  }),
   store_unavailable: (e, facts) => ({
     title: 'Database unavailable',
     problem: `The database could not be read or written, so the request was answered "try again later" (never "invalid", which would unlink users): ${facts?.reason ?? e.cause ?? ''}`,
@@ -429,7 +474,11 @@ const EXPLAINERS = {
   }),
   security_events_coalesced: (e, facts) => {
     const counted = facts
-      ? `${facts.total} more security event(s) that any client can cause were counted here, not recorded one by one (${Object.entries(facts.counts).map(([k, n]) => `${k} ×${n}`).join(', ')}).`
+      ? `${facts.total} more security event(s) that any client can cause were counted here, not recorded one by one (${Object.entries(
+          facts.counts,
+        )
+          .map(([k, n]) => `${k} ×${n}`)
+          .join(', ')}).`
       : (e.cause ?? 'Security events that any client can cause arrived faster than they are recorded one by one.');
     return {
       title: 'Many security events from anonymous clients',

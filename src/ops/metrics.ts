@@ -15,8 +15,15 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 4.5, 
 
 /** Public routes by path; anything else is "other". */
 const ROUTES = new Set([
-  '/alexa/authorize', '/alexa/login', '/alexa/consent', '/alexa/token', '/alexa/revoke', '/alexa/introspect', '/health',
-  '/.well-known/oauth-authorization-server', '/alexa/.well-known/oauth-authorization-server',
+  '/alexa/authorize',
+  '/alexa/login',
+  '/alexa/consent',
+  '/alexa/token',
+  '/alexa/revoke',
+  '/alexa/introspect',
+  '/health',
+  '/.well-known/oauth-authorization-server',
+  '/alexa/.well-known/oauth-authorization-server',
 ]);
 const KIND = /^[a-z][a-z0-9_]{0,48}$/;
 
@@ -35,7 +42,10 @@ function num(n: number): string {
 
 class Counter {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const key = JSON.stringify(labels);
     const entry = this.values.get(key) ?? { labels, value: 0 };
@@ -54,7 +64,11 @@ class Counter {
 
 class Histogram {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {}
   observe(labels: Labels, value: number): void {
     const key = JSON.stringify(labels);
     const s = this.series.get(key) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
@@ -100,10 +114,17 @@ export interface Metrics {
 
 export function createMetrics(trace?: FlowTrace): Metrics {
   const tokens = new Counter('maoauth_tokens_issued_total', 'Token responses issued (access + refresh token pairs), by grant type.');
-  const failures = new Counter('maoauth_failures_total', 'Failed steps of the OAuth flow, by step, failure kind (the cause) and outcome (error or security).');
+  const failures = new Counter(
+    'maoauth_failures_total',
+    'Failed steps of the OAuth flow, by step, failure kind (the cause) and outcome (error or security).',
+  );
   const events = new Counter('maoauth_flow_events_total', 'Flow-trace entries, by step and outcome.');
   const requests = new Counter('maoauth_http_requests_total', 'Requests to the public OAuth listener, by route and status class.');
-  const latency = new Histogram('maoauth_http_request_duration_seconds', 'Time to answer a request on the public OAuth listener, by route (Alexa allows 4.5 s at /alexa/token).', LATENCY_BUCKETS);
+  const latency = new Histogram(
+    'maoauth_http_request_duration_seconds',
+    'Time to answer a request on the public OAuth listener, by route (Alexa allows 4.5 s at /alexa/token).',
+    LATENCY_BUCKETS,
+  );
 
   const metrics: Metrics = {
     count(entry) {
@@ -127,24 +148,37 @@ export function createMetrics(trace?: FlowTrace): Metrics {
         `# TYPE ${name} gauge`,
         `${name}${labelText(labels)} ${num(value)}`,
       ];
-      return [
-        ...gauge('maoauth_info', 'Version of the add-on.', 1, { version: info.version }),
-        ...gauge('maoauth_start_time_seconds', 'When the server started, seconds since the epoch.', Math.floor(info.startedAt / 1000)),
-        ...gauge('maoauth_active_grants', 'Linked accounts (grants) that are not revoked or expired.', g.activeGrants),
-        ...gauge('maoauth_revoked_grants', 'Revoked grants still kept for reuse detection.', g.revokedGrants),
-        ...gauge('maoauth_store_ok', '1 when the database can be written and read back.', g.storeOk ? 1 : 0),
-        ...gauge('maoauth_store_bytes', 'Size of the database files.', g.storeBytes),
-        ...gauge('maoauth_flow_trace_bytes', 'Size of the flow-trace files.', g.traceBytes),
-        ...tokens.render(),
-        ...failures.render(),
-        ...events.render(),
-        ...requests.render(),
-        ...latency.render(),
-      ].join('\n') + '\n';
+      return (
+        [
+          ...gauge('maoauth_info', 'Version of the add-on.', 1, { version: info.version }),
+          ...gauge('maoauth_start_time_seconds', 'When the server started, seconds since the epoch.', Math.floor(info.startedAt / 1000)),
+          ...gauge('maoauth_active_grants', 'Linked accounts (grants) that are not revoked or expired.', g.activeGrants),
+          ...gauge('maoauth_revoked_grants', 'Revoked grants still kept for reuse detection.', g.revokedGrants),
+          ...gauge('maoauth_store_ok', '1 when the database can be written and read back.', g.storeOk ? 1 : 0),
+          ...gauge('maoauth_store_bytes', 'Size of the database files.', g.storeBytes),
+          ...gauge('maoauth_flow_trace_bytes', 'Size of the flow-trace files.', g.traceBytes),
+          ...tokens.render(),
+          ...failures.render(),
+          ...events.render(),
+          ...requests.render(),
+          ...latency.render(),
+        ].join('\n') + '\n'
+      );
     },
     tokensIssued: (grantType) =>
-      grantType ? tokens.get({ grant_type: grantType }) : tokens.get({ grant_type: 'authorization_code' }) + tokens.get({ grant_type: 'refresh_token' }),
-    failures: (kind) => ['error', 'security'].reduce((sum, outcome) => sum + ['authorize', 'login', 'consent', 'token', 'revoke', 'introspect', 'admin'].reduce((s, step) => s + failures.get({ step, kind, outcome }), 0), 0),
+      grantType
+        ? tokens.get({ grant_type: grantType })
+        : tokens.get({ grant_type: 'authorization_code' }) + tokens.get({ grant_type: 'refresh_token' }),
+    failures: (kind) =>
+      ['error', 'security'].reduce(
+        (sum, outcome) =>
+          sum +
+          ['authorize', 'login', 'consent', 'token', 'revoke', 'introspect', 'admin'].reduce(
+            (s, step) => s + failures.get({ step, kind, outcome }),
+            0,
+          ),
+        0,
+      ),
     stop: () => undefined,
   };
   if (trace) {

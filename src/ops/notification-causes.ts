@@ -73,9 +73,16 @@ type FromTrace<K extends FailureKind> = (e: TraceFacts, facts: FailureFacts[K] |
  */
 const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
   // At the token step the same kind means the redirect_uri changed between authorization and token request.
-  redirect_uri_mismatch: (e) => (e.step === 'authorize' ? { cause: 'redirect_uri_unregistered', clientId: e.clientId, redirectUri: e.redirectUri } : { cause: 'redirect_uri_changed', clientId: e.clientId }),
+  redirect_uri_mismatch: (e) =>
+    e.step === 'authorize'
+      ? { cause: 'redirect_uri_unregistered', clientId: e.clientId, redirectUri: e.redirectUri }
+      : { cause: 'redirect_uri_changed', clientId: e.clientId },
   unknown_client: (e) => ({ cause: 'unknown_client', clientId: e.clientId }),
-  client_secret_mismatch: (e, facts) => ({ cause: 'client_secret_mismatch', clientId: e.clientId, scheme: facts?.scheme ?? str(e.detail?.authScheme) }),
+  client_secret_mismatch: (e, facts) => ({
+    cause: 'client_secret_mismatch',
+    clientId: e.clientId,
+    scheme: facts?.scheme ?? str(e.detail?.authScheme),
+  }),
   client_secret_missing: (e) => ({ cause: 'client_secret_missing', clientId: e.clientId }),
   public_client_secret: (e) => ({ cause: 'public_client_secret', clientId: e.clientId }),
   pkce_mismatch: (e) => ({ cause: 'pkce_mismatch', clientId: e.clientId }),
@@ -90,7 +97,8 @@ const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
   rate_limited: (_e, facts) => {
     if (!facts) return undefined;
     const { limiter, target, retryAfter: retryAfterSeconds } = facts;
-    if (limiter === 'login-ip' || limiter === 'login-user') return { cause: 'login_lockout', by: limiter === 'login-ip' ? 'address' : 'username', target, retryAfterSeconds };
+    if (limiter === 'login-ip' || limiter === 'login-user')
+      return { cause: 'login_lockout', by: limiter === 'login-ip' ? 'address' : 'username', target, retryAfterSeconds };
     return { cause: 'client_lockout', by: limiter === 'token-ip' ? 'address' : 'client', target, retryAfterSeconds };
   },
 };
@@ -113,7 +121,13 @@ export const NOTIFIED_KINDS: readonly FailureKind[] = (Object.keys(FROM_TRACE) a
 export const NOTIFICATION_ID_PREFIX = 'music_assistant_alexa_oauth_';
 
 /** Causes whose fix names the client: one throttle and one notification per configured client. */
-const PER_CLIENT = new Set<NotificationCause>(['redirect_uri_unregistered', 'client_secret_mismatch', 'client_secret_missing', 'public_client_secret', 'pkce_mismatch']);
+const PER_CLIENT = new Set<NotificationCause>([
+  'redirect_uri_unregistered',
+  'client_secret_mismatch',
+  'client_secret_missing',
+  'public_client_secret',
+  'pkce_mismatch',
+]);
 
 /**
  * The throttle key and Home Assistant notification_id of an event: the cause, plus the client id where the fix
@@ -121,10 +135,15 @@ const PER_CLIENT = new Set<NotificationCause>(['redirect_uri_unregistered', 'cli
  * A database fault and its recovery share one notification, so the recovery replaces the fault.
  */
 export function identify(e: NotificationEvent, isConfiguredClient: (id: string) => boolean): { key: string; notificationId: string } {
-  if (e.cause === 'storage_fault' || e.cause === 'storage_recovered') return { key: e.cause, notificationId: `${NOTIFICATION_ID_PREFIX}storage` };
+  if (e.cause === 'storage_fault' || e.cause === 'storage_recovered')
+    return { key: e.cause, notificationId: `${NOTIFICATION_ID_PREFIX}storage` };
   const clientId = 'clientId' in e ? e.clientId : undefined;
   if (PER_CLIENT.has(e.cause) && clientId !== undefined && isConfiguredClient(clientId)) {
-    const slug = clientId.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40);
+    const slug = clientId
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 40);
     return { key: `${e.cause}:${clientId}`, notificationId: `${NOTIFICATION_ID_PREFIX}${e.cause}${slug ? `_${slug}` : ''}` };
   }
   return { key: e.cause, notificationId: `${NOTIFICATION_ID_PREFIX}${e.cause}` };
@@ -182,7 +201,12 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     title: 'Alexa linking failed: redirect URI changed',
     happened: t`The token request of ${client(e.clientId)} named another redirect URI than the one linking started with.`,
     why: words('Both requests must carry the identical redirect URI; something changed it on the way.'),
-    fix: [...RELINK, ...words(' If it happens again, check that nothing between Alexa and this add-on (a reverse proxy) rewrites the body of /alexa/token.')],
+    fix: [
+      ...RELINK,
+      ...words(
+        ' If it happens again, check that nothing between Alexa and this add-on (a reverse proxy) rewrites the body of /alexa/token.',
+      ),
+    ],
   }),
   unknown_client: (e, ctx) => ({
     title: 'Alexa linking failed: unknown client ID',
@@ -194,7 +218,11 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     title: 'Alexa linking failed: wrong client secret',
     happened: [
       ...t`A token request of ${client(e.clientId)} carried a client secret that is not the configured one`,
-      ...(e.scheme === 'basic' ? words(' (sent by HTTP Basic).') : e.scheme === 'body' ? words(' (sent in the request body).') : words('.')),
+      ...(e.scheme === 'basic'
+        ? words(' (sent by HTTP Basic).')
+        : e.scheme === 'body'
+          ? words(' (sent in the request body).')
+          : words('.')),
     ],
     why: words('The Alexa console and this add-on must hold the same secret; Alexa sends it with every token request.'),
     fix: t`Make "Your Secret" in the Alexa developer console (Build → Account Linking) and ${'client_secret'} of ${client(e.clientId)} in ${CONFIG} the same value, then link again.`,
@@ -220,8 +248,10 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
   grant_revoked: (e) => ({
     title: 'Alexa link dropped: it was revoked',
     happened: t`A refresh of ${client(e.clientId)} was refused because its link had been revoked. Alexa drops the link on this answer, so music control stops for that user.`,
-    why: words('The link was revoked on the admin page, with oauth-admin, by "Revoke all", or automatically after a replayed code or a reused refresh token.'),
-    fix: [...words('If nobody revoked it on purpose, look for the revocation in the admin page\'s Activity. '), ...RELINK],
+    why: words(
+      'The link was revoked on the admin page, with oauth-admin, by "Revoke all", or automatically after a replayed code or a reused refresh token.',
+    ),
+    fix: [...words("If nobody revoked it on purpose, look for the revocation in the admin page's Activity. "), ...RELINK],
   }),
   refresh_expired: (e) => ({
     title: 'Alexa link dropped: unused for too long',
@@ -232,20 +262,33 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
   refresh_superseded: (e) => ({
     title: 'Alexa link dropped: outdated refresh token',
     happened: t`A refresh of ${client(e.clientId)} used a refresh token that had been replaced by a newer one, after the grace period for retries. Alexa drops the link on this answer.`,
-    why: words('Alexa lost the newer token (for example, the answer that carried it never arrived), or something else presents an old copy of the link\'s tokens.'),
-    fix: [...RELINK, ...words(' If it repeats, check that no older copy of /data (a restored backup) or a second copy of this server answers Alexa.')],
+    why: words(
+      "Alexa lost the newer token (for example, the answer that carried it never arrived), or something else presents an old copy of the link's tokens.",
+    ),
+    fix: [
+      ...RELINK,
+      ...words(' If it repeats, check that no older copy of /data (a restored backup) or a second copy of this server answers Alexa.'),
+    ],
   }),
   code_replay: (e) => ({
     title: 'Security: an authorization code was used twice',
     happened: t`An authorization code of ${client(e.clientId)} was presented a second time. As a precaution the link it created, with all its tokens, was revoked.`,
     why: words('A code works once. A second use means a retry after a lost answer, or that someone else got hold of the code.'),
-    fix: [...RELINK, ...words(' If nobody was linking at that moment, someone may have intercepted a code: check the admin page\'s Activity for the addresses involved.')],
+    fix: [
+      ...RELINK,
+      ...words(
+        " If nobody was linking at that moment, someone may have intercepted a code: check the admin page's Activity for the addresses involved.",
+      ),
+    ],
   }),
   refresh_reuse: (e) => ({
     title: 'Security: refresh token reused, link revoked',
     happened: t`An old refresh token of ${client(e.clientId)} was presented after a newer one from the same link had been used. The link was revoked.`,
-    why: words('Two parties using the same link\'s tokens is how token theft shows.'),
-    fix: [...RELINK, ...t` If it repeats, change ${'client_secret'} here and in the Alexa developer console, and look in the admin page's Activity for the addresses involved.`],
+    why: words("Two parties using the same link's tokens is how token theft shows."),
+    fix: [
+      ...RELINK,
+      ...t` If it repeats, change ${'client_secret'} here and in the Alexa developer console, and look in the admin page's Activity for the addresses involved.`,
+    ],
   }),
   login_lockout: (e) => ({
     title: 'Security: logins locked after failed attempts',
@@ -268,12 +311,17 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
   storage_fault: (e) => ({
     title: 'Alexa linking: the database cannot be used',
     happened: [...t`The add-on's database has a fault (${e.fault}): `, ...prose(e.reason)],
-    why: words('Until it is fixed, token requests are answered "try again later". No link is lost: Alexa retries, and nothing is answered "invalid", which would unlink users.'),
+    why: words(
+      'Until it is fixed, token requests are answered "try again later". No link is lost: Alexa retries, and nothing is answered "invalid", which would unlink users.',
+    ),
     fix: words('Do what the message above says; the add-on resumes by itself (no restart needed) and a notice here says so.'),
   }),
   storage_recovered: (e) => ({
     title: 'Alexa linking: the database works again',
-    happened: [...t`The database fault (${e.fault}) is over: it can be read and written again, after `, ...words(`${Math.max(1, Math.round(e.lastedMs / 1000))} s.`)],
+    happened: [
+      ...t`The database fault (${e.fault}) is over: it can be read and written again, after `,
+      ...words(`${Math.max(1, Math.round(e.lastedMs / 1000))} s.`),
+    ],
     why: words('The add-on checks the database in the background while a fault lasts.'),
     fix: words('Nothing to do.'),
   }),

@@ -126,7 +126,11 @@ export function notifierFor(config: Config, supervisor: SupervisorApi | undefine
     supervisor,
     enabled: config.notifications,
     clients: config.clients,
-    secrets: [...config.clients.map((c) => c.clientSecret ?? ''), ...config.users.map((u) => u.password), ...config.resourceServers.map((r) => r.secret)].filter(Boolean),
+    secrets: [
+      ...config.clients.map((c) => c.clientSecret ?? ''),
+      ...config.users.map((u) => u.password),
+      ...config.resourceServers.map((r) => r.secret),
+    ].filter(Boolean),
     log,
     now,
   });
@@ -141,7 +145,8 @@ function describeAnswer(status: number, body: string): string {
   } catch {
     /* a bare aiohttp error page */
   }
-  if (status === 401) return 'the Supervisor refused the Home Assistant API to this add-on (401): it needs homeassistant_api: true in its config.yaml and its own SUPERVISOR_TOKEN; update or reinstall the add-on';
+  if (status === 401)
+    return 'the Supervisor refused the Home Assistant API to this add-on (401): it needs homeassistant_api: true in its config.yaml and its own SUPERVISOR_TOKEN; update or reinstall the add-on';
   if (status === 403) return 'the Supervisor refused the request (403)';
   if (status === 502 || status === 504) return `Home Assistant is not running or does not answer the Supervisor (${status})`;
   if (status === 400 && message?.startsWith('System is not ready')) return `the Supervisor is starting up (${message})`;
@@ -181,7 +186,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     record.problem = problem;
     if (stopping) return;
     if (deliveryProblem === undefined) {
-      deps.log.warn(`Home Assistant notifications cannot be delivered: ${problem}; the admin page lists them (logged once until delivery works again)`);
+      deps.log.warn(
+        `Home Assistant notifications cannot be delivered: ${problem}; the admin page lists them (logged once until delivery works again)`,
+      );
     }
     deliveryProblem = problem;
   }
@@ -251,12 +258,17 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       repeats: 0,
     };
     const since = previous?.repeats
-      ? words(`\n\nThis happened ${previous.repeats} more time${previous.repeats === 1 ? '' : 's'} after the previous notice of ${new Date(previous.at).toISOString()}.`)
+      ? words(
+          `\n\nThis happened ${previous.repeats} more time${previous.repeats === 1 ? '' : 's'} after the previous notice of ${new Date(previous.at).toISOString()}.`,
+        )
       : [];
     record.message = toMarkdown([
-      ...words('**What happened:** '), ...record.happened,
-      ...words('\n\n**Why:** '), ...record.why,
-      ...words('\n\n**What to do:** '), ...record.fix,
+      ...words('**What happened:** '),
+      ...record.happened,
+      ...words('\n\n**Why:** '),
+      ...record.why,
+      ...words('\n\n**What to do:** '),
+      ...record.fix,
       ...since,
       ...words(`\n\n[Open the Alexa linking admin page](${adminPath}) for the details (Activity tab).`),
     ]);

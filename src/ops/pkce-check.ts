@@ -27,17 +27,31 @@ export function checkPkce(verifier: string, challenge: string): PkceCheck {
     match: computed === challenge,
   };
   if (result.match) {
-    if (!result.verifier.valid) result.hint = 'The pair matches, but the verifier is not 43-128 characters of A-Z a-z 0-9 - . _ ~, so the server refuses it anyway (RFC 7636 §4.1).';
+    if (!result.verifier.valid)
+      result.hint =
+        'The pair matches, but the verifier is not 43-128 characters of A-Z a-z 0-9 - . _ ~, so the server refuses it anyway (RFC 7636 §4.1).';
     return result;
   }
   const known: Array<[string, string]> = [
-    [verifier, 'The challenge equals the verifier: the client used code_challenge_method=plain. Only S256 is accepted; send BASE64URL(SHA-256(verifier)).'],
-    [sha256.toString('base64'), 'The challenge is standard base64 (with + / and = padding). PKCE needs base64url without padding: replace + by -, / by _ and drop the =.'],
+    [
+      verifier,
+      'The challenge equals the verifier: the client used code_challenge_method=plain. Only S256 is accepted; send BASE64URL(SHA-256(verifier)).',
+    ],
+    [
+      sha256.toString('base64'),
+      'The challenge is standard base64 (with + / and = padding). PKCE needs base64url without padding: replace + by -, / by _ and drop the =.',
+    ],
     [`${computed}=`, 'The challenge kept the "=" padding; base64url in PKCE has none: drop it.'],
     [sha256.toString('hex'), 'The challenge is the hex SHA-256 digest; PKCE needs the digest in base64url without padding.'],
     [createHash('sha1').update(verifier).digest('base64url'), 'The challenge was hashed with SHA-1; S256 means SHA-256.'],
-    [createHash('sha256').update(`${verifier}\n`).digest('base64url'), 'The challenge is the hash of the verifier followed by a newline (e.g. `echo` without -n).'],
-    [createHash('sha256').update(verifier.trim()).digest('base64url'), 'The verifier given here has spaces around it that the client did not hash; compare the exact strings.'],
+    [
+      createHash('sha256').update(`${verifier}\n`).digest('base64url'),
+      'The challenge is the hash of the verifier followed by a newline (e.g. `echo` without -n).',
+    ],
+    [
+      createHash('sha256').update(verifier.trim()).digest('base64url'),
+      'The verifier given here has spaces around it that the client did not hash; compare the exact strings.',
+    ],
   ];
   result.hint =
     known.find(([value]) => value === challenge)?.[1] ??

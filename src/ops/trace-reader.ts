@@ -22,7 +22,8 @@ function parseLines(text: string): FlowEntry[] {
     if (line.trim() === '') continue;
     try {
       const entry = JSON.parse(line) as FlowEntry;
-      if (entry && typeof entry.ts === 'string' && typeof entry.step === 'string' && typeof entry.outcome === 'string') entries.push(safeEntry(entry));
+      if (entry && typeof entry.ts === 'string' && typeof entry.step === 'string' && typeof entry.outcome === 'string')
+        entries.push(safeEntry(entry));
     } catch {
       // a line being written right now, or a damaged one: skip it
     }

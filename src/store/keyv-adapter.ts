@@ -98,6 +98,10 @@ function envelopeText<Value>(value: unknown): Value | undefined {
 
 /** A Keyv over the store with plain JSON (our records are plain objects), errors thrown rather than swallowed. */
 export function createKeyv<T>(kv: Kv, now: () => number = Date.now): Keyv<T> {
-  const keyv = new Keyv<T>({ store: new KvKeyvAdapter(kv, now), serialization: { stringify: JSON.stringify, parse: JSON.parse }, throwOnErrors: true });
+  const keyv = new Keyv<T>({
+    store: new KvKeyvAdapter(kv, now),
+    serialization: { stringify: JSON.stringify, parse: JSON.parse },
+    throwOnErrors: true,
+  });
   return keyv;
 }

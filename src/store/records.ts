@@ -165,7 +165,8 @@ function bind(tx: KvTx): OAuthTx {
       list: () => tx.scan<GrantRecord>('grant:').map((r) => r.value),
     },
     tokens: {
-      create: (hash, record) => tx.put(`token:${hash}`, record, record.expiresAt + (record.kind === 'refresh' ? EXPIRED_RECORD_KEPT_MS : 0)),
+      create: (hash, record) =>
+        tx.put(`token:${hash}`, record, record.expiresAt + (record.kind === 'refresh' ? EXPIRED_RECORD_KEPT_MS : 0)),
       find: (hash) => tx.get<TokenRecord>(`token:${hash}`),
       expireAt: (hash, record, expires) => tx.put(`token:${hash}`, record, Math.min(expires, record.expiresAt)),
       remove: (hash) => tx.delete(`token:${hash}`),

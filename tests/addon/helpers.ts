@@ -16,8 +16,12 @@ export async function health(base: string): Promise<{ status: number; body: Reco
 }
 
 export async function waitForHealthy(base: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  return waitFor(`${base}/health to answer 200`, async () => {
-    const h = await health(base);
-    return h?.status === 200 ? h.body : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `${base}/health to answer 200`,
+    async () => {
+      const h = await health(base);
+      return h?.status === 200 ? h.body : undefined;
+    },
+    timeoutMs,
+  );
 }

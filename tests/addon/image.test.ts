@@ -96,7 +96,13 @@ function apkPackages(run: string): Array<{ name: string; constraint: string }> {
 
 /** .dockerignore (Go filepath.Match per path segment; a match also covers what is below; the last matching line wins, `!` lets back in). */
 function dockerIgnored(patterns: string[], file: string): boolean {
-  const toRegex = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}(?:/.*)?$`);
+  const toRegex = (p: string) =>
+    new RegExp(
+      `^${p
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}(?:/.*)?$`,
+    );
   let ignored = false;
   for (const raw of patterns) {
     const negated = raw.startsWith('!');
@@ -133,8 +139,24 @@ const SCRIPTS = {
  */
 const SUPPORTED_BASE_TAGS = ['3.22', '3.23', '3.24'];
 /** Compilers, build tools and headers: none may be installed in any stage (the server has no native module). */
-const BUILD_TOOLS = ['alpine-sdk', 'autoconf', 'automake', 'build-base', 'clang', 'cmake', 'g++', 'gcc', 'libc-dev', 'make', 'musl-dev',
-  'node-gyp', 'nodejs-dev', 'py3-pip', 'python3', 'sqlite-dev'];
+const BUILD_TOOLS = [
+  'alpine-sdk',
+  'autoconf',
+  'automake',
+  'build-base',
+  'clang',
+  'cmake',
+  'g++',
+  'gcc',
+  'libc-dev',
+  'make',
+  'musl-dev',
+  'node-gyp',
+  'nodejs-dev',
+  'py3-pip',
+  'python3',
+  'sqlite-dev',
+];
 
 describe('Dockerfile', () => {
   it('starts every stage FROM the multi-arch Home Assistant base at one supported tag, with no build.yaml', () => {
@@ -158,11 +180,23 @@ describe('Dockerfile', () => {
     for (const stage of stages) {
       const packages = runsOf(stage).flatMap(apkPackages);
       const where = stage.name ?? 'runtime';
-      expect({ where, nodejs: packages.filter((p) => p.name === 'nodejs') }).toEqual({ where, nodejs: [{ name: 'nodejs', constraint: '~24' }] });
-      expect({ where, buildTools: packages.filter((p) => BUILD_TOOLS.includes(p.name)).map((p) => p.name) }).toEqual({ where, buildTools: [] });
-      expect({ where, packages: packages.map((p) => p.name).filter((n) => !['nodejs', 'npm'].includes(n)) }).toEqual({ where, packages: [] });
+      expect({ where, nodejs: packages.filter((p) => p.name === 'nodejs') }).toEqual({
+        where,
+        nodejs: [{ name: 'nodejs', constraint: '~24' }],
+      });
+      expect({ where, buildTools: packages.filter((p) => BUILD_TOOLS.includes(p.name)).map((p) => p.name) }).toEqual({
+        where,
+        buildTools: [],
+      });
+      expect({ where, packages: packages.map((p) => p.name).filter((n) => !['nodejs', 'npm'].includes(n)) }).toEqual({
+        where,
+        packages: [],
+      });
     }
-    const env = dockerfile.filter((i) => i.cmd === 'ENV').map((i) => i.args).join(' ');
+    const env = dockerfile
+      .filter((i) => i.cmd === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).not.toMatch(/npm_config_(build_from_source|nodedir)/);
     for (const run of dockerfile.filter((i) => i.cmd === 'RUN').map((i) => i.args)) {
       expect(run).not.toMatch(/\b(curl|wget|git clone|node-gyp|npm install|npm i|npm rebuild)\b/);
@@ -175,11 +209,21 @@ describe('Dockerfile', () => {
     expect(deps).toBeDefined();
     expect(build).toBeDefined();
     const copiesBefore = (stage: Stage, run: RegExp) =>
-      stage.instructions.slice(0, stage.instructions.findIndex((i) => i.cmd === 'RUN' && run.test(i.args))).filter((i) => i.cmd === 'COPY').map((i) => i.args);
+      stage.instructions
+        .slice(
+          0,
+          stage.instructions.findIndex((i) => i.cmd === 'RUN' && run.test(i.args)),
+        )
+        .filter((i) => i.cmd === 'COPY')
+        .map((i) => i.args);
     expect(runsOf(deps)).toContain('npm ci --omit=dev --no-audit --no-fund');
     expect(copiesBefore(deps, /npm ci/)).toEqual(['package.json package-lock.json ./']);
     expect(runsOf(build)).toEqual(expect.arrayContaining([expect.stringMatching(/^npm ci --ignore-scripts\b/), 'npm run build']));
-    expect(copiesBefore(build, /npm run build/)).toEqual(['package.json package-lock.json ./', 'tsconfig.json tsconfig.build.json ./', 'src ./src']);
+    expect(copiesBefore(build, /npm run build/)).toEqual([
+      'package.json package-lock.json ./',
+      'tsconfig.json tsconfig.build.json ./',
+      'src ./src',
+    ]);
     expect(build.instructions.find((i) => i.cmd === 'WORKDIR')?.args).toBe('/build');
     expect(deps.instructions.find((i) => i.cmd === 'WORKDIR')?.args).toBe('/app');
   });
@@ -272,7 +316,10 @@ describe('Dockerfile', () => {
 interface Workflow {
   on: Record<string, { branches?: string[]; paths?: string[] } | null>;
   permissions?: Record<string, string>;
-  jobs: Record<string, { if?: string; steps?: Array<{ name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown> }> }>;
+  jobs: Record<
+    string,
+    { if?: string; steps?: Array<{ name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown> }> }
+  >;
 }
 
 const WORKFLOWS = path.join(REPO_ROOT, '.github', 'workflows');
@@ -281,15 +328,23 @@ const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps ?? [
 const uses = (w: Workflow, action: string) => steps(w).filter((s) => s.uses?.split('@')[0] === action);
 /** Go filepath.Match-style glob (the workflow's shell globs and paths filters) to a regular expression. */
 const glob = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').split('**').map((part) => part.replace(/\*/g, '[^/]*')).join('.*')}$`);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .split('**')
+      .map((part) => part.replace(/\*/g, '[^/]*'))
+      .join('.*')}$`,
+  );
 
 describe('GitHub workflows', () => {
   const build = workflow('build.yaml');
   const lint = workflow('lint.yaml');
   const owner = new URL(String(manifest.url)).pathname.split('/').slice(1, 3).join('/');
 
-  it('builds and publishes with home-assistant/builder\'s composite actions, one release of them', () => {
-    const actions = ['prepare-multi-arch-matrix', 'build-image', 'publish-multi-arch-manifest'].map((a) => `home-assistant/builder/actions/${a}`);
+  it("builds and publishes with home-assistant/builder's composite actions, one release of them", () => {
+    const actions = ['prepare-multi-arch-matrix', 'build-image', 'publish-multi-arch-manifest'].map(
+      (a) => `home-assistant/builder/actions/${a}`,
+    );
     const refs = actions.map((a) => {
       const found = uses(build, a);
       expect({ a, count: found.length }).toEqual({ a, count: 1 });
@@ -299,7 +354,7 @@ describe('GitHub workflows', () => {
     expect(refs[0]).toMatch(/^\d{4}\.\d{2}\.\d+$/);
     // The retired all-in-one builder action must not come back.
     expect(steps(build).filter((s) => s.uses?.startsWith('home-assistant/builder@'))).toEqual([]);
-    const image = defined(uses(build, 'home-assistant/builder/actions/build-image')[0]?.with, 'the build-image step\'s with:');
+    const image = defined(uses(build, 'home-assistant/builder/actions/build-image')[0]?.with, "the build-image step's with:");
     expect(image.context).toBe('.');
     expect(String(image.labels)).toContain('io.hass.type=app');
   });
@@ -334,8 +389,14 @@ describe('GitHub workflows', () => {
     expect(uses(lint, 'hadolint/hadolint-action')[0]?.with?.dockerfile).toBe('Dockerfile');
     const hadolintConfig = uses(lint, 'hadolint/hadolint-action')[0]?.with?.config;
     if (hadolintConfig) expect(existsSync(path.join(REPO_ROOT, text(hadolintConfig)))).toBe(true);
-    const run = steps(lint).map((s) => s.run ?? '').find((r) => /^\s*shellcheck\s+--severity/m.test(r)) ?? '';
-    const args = run.replace(/\\\n/g, ' ').split(/\s+/).filter((w) => w && !w.startsWith('-') && w !== 'shellcheck');
+    const run =
+      steps(lint)
+        .map((s) => s.run ?? '')
+        .find((r) => /^\s*shellcheck\s+--severity/m.test(r)) ?? '';
+    const args = run
+      .replace(/\\\n/g, ' ')
+      .split(/\s+/)
+      .filter((w) => w && !w.startsWith('-') && w !== 'shellcheck');
     for (const file of [...Object.values(SCRIPTS), path.join(REPO_ROOT, '.ci', 'run')]) {
       const rel = path.relative(REPO_ROOT, file);
       expect({ rel, linted: args.some((a) => glob(a).test(rel)) }).toEqual({ rel, linted: true });
@@ -346,7 +407,11 @@ describe('GitHub workflows', () => {
     for (const file of readdirSync(WORKFLOWS)) {
       for (const step of steps(workflow(file)).filter((s) => s.uses)) {
         const ref = step.uses!.split('@')[1] ?? '';
-        expect({ file, uses: step.uses, pinned: /^(v\d+(\.\d+)*|\d{4}\.\d{2}\.\d+|[0-9a-f]{40})$/.test(ref) }).toEqual({ file, uses: step.uses, pinned: true });
+        expect({ file, uses: step.uses, pinned: /^(v\d+(\.\d+)*|\d{4}\.\d{2}\.\d+|[0-9a-f]{40})$/.test(ref) }).toEqual({
+          file,
+          uses: step.uses,
+          pinned: true,
+        });
       }
     }
   });
@@ -379,7 +444,7 @@ describe('s6 service and scripts', () => {
     expect(check.status).toBe(0);
   });
 
-  it('starts run and finish with s6-overlay\'s with-contenv', () => {
+  it("starts run and finish with s6-overlay's with-contenv", () => {
     for (const file of [SCRIPTS.run, SCRIPTS.finish]) {
       expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('#!/command/with-contenv sh');
     }

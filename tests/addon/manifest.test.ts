@@ -163,7 +163,8 @@ describe('config.yaml', () => {
     const serverKeys = [...OPTION_KEYS].sort();
     expect(Object.keys(optionsSchema.properties).sort()).toEqual(serverKeys);
     expect(Object.keys(manifest.schema).sort()).toEqual(serverKeys);
-    const nested = (key: 'users' | 'clients') => Object.keys(((manifest.schema[key] as SchemaNode[])[0] as Record<string, SchemaNode>)).sort();
+    const nested = (key: 'users' | 'clients') =>
+      Object.keys((manifest.schema[key] as SchemaNode[])[0] as Record<string, SchemaNode>).sort();
     expect(nested('users')).toEqual(Object.keys(optionsSchema.properties.users.items.properties).sort());
     expect(nested('clients')).toEqual(Object.keys(optionsSchema.properties.clients.items.properties).sort());
   });
@@ -187,7 +188,9 @@ describe('config.yaml', () => {
       expect(manifest.schema[key]).toBe(`int(${minimum},${maximum})?`);
     }
     expect(manifest.schema.log_level).toBe(`list(${optionsSchema.properties.log_level.enum.join('|')})?`);
-    expect(clientSchema.client_type).toBe(`list(${[...optionsSchema.properties.clients.items.properties.client_type.enum].sort().join('|')})`);
+    expect(clientSchema.client_type).toBe(
+      `list(${[...optionsSchema.properties.clients.items.properties.client_type.enum].sort().join('|')})`,
+    );
   });
 
   it('renders defaults the server refuses only for the missing client secret, with the documented message', () => {
@@ -216,7 +219,11 @@ describe('config.yaml', () => {
     const { options } = renderOptions({ manifest, userOptions: { clients: [client] } });
     const { config, warnings } = validateOptions(options, FIX);
     expect(warnings).toEqual([]);
-    expect(config.clients[0]).toMatchObject({ clientId: 'amazon-alexa', clientType: 'confidential', scopes: ['music.read', 'music.control'] });
+    expect(config.clients[0]).toMatchObject({
+      clientId: 'amazon-alexa',
+      clientType: 'confidential',
+      scopes: ['music.read', 'music.control'],
+    });
     expect(config.users).toEqual([]);
   });
 
@@ -224,7 +231,8 @@ describe('config.yaml', () => {
     const found: string[] = [];
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        if (entry.name.startsWith('.') || ['node_modules', 'dist', 'dist-addon', 'data', 'coverage', 'test-artifacts'].includes(entry.name)) continue;
+        if (entry.name.startsWith('.') || ['node_modules', 'dist', 'dist-addon', 'data', 'coverage', 'test-artifacts'].includes(entry.name))
+          continue;
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (/^config\.(json|ya?ml)$/.test(entry.name)) found.push(path.relative(REPO_ROOT, full));
@@ -247,9 +255,18 @@ describe('translations/en.yaml', () => {
     // A translation entry: { name, description, fields? }; the path walks into fields below the first key.
     type Entry = { name?: unknown; description?: unknown; fields?: Record<string, Entry> };
     const entry = (p: string) =>
-      p.split('.').reduce<Entry | undefined>((node, key, i) => (i === 0 ? (translations.configuration as Record<string, Entry>)[key] : node?.fields?.[key]), undefined);
+      p
+        .split('.')
+        .reduce<Entry | undefined>(
+          (node, key, i) => (i === 0 ? (translations.configuration as Record<string, Entry>)[key] : node?.fields?.[key]),
+          undefined,
+        );
     for (const p of expected) {
-      expect({ p, name: typeof entry(p)?.name, description: typeof entry(p)?.description }).toEqual({ p, name: 'string', description: 'string' });
+      expect({ p, name: typeof entry(p)?.name, description: typeof entry(p)?.description }).toEqual({
+        p,
+        name: 'string',
+        description: 'string',
+      });
     }
   });
 

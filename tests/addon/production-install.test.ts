@@ -109,12 +109,16 @@ describe('the production install the image makes', () => {
 
   it('installs with npm ci --omit=dev on the committed lock, running no install script', () => {
     expect(readdirSync(app).sort()).toEqual([...SHIPPED].sort());
-    const npm = spawnSync('npm', ['ci', '--omit=dev', '--ignore-scripts=false', '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
-      cwd: app,
-      env: cleanEnv(),
-      encoding: 'utf8',
-      timeout: 100_000,
-    });
+    const npm = spawnSync(
+      'npm',
+      ['ci', '--omit=dev', '--ignore-scripts=false', '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund'],
+      {
+        cwd: app,
+        env: cleanEnv(),
+        encoding: 'utf8',
+        timeout: 100_000,
+      },
+    );
     installOutput = `${npm.stdout}\n${npm.stderr}`;
     if (npm.error) throw new Error(`npm could not run: ${npm.error.message}`);
     expect({ status: npm.status, output: npm.status === 0 ? '' : installOutput }).toEqual({ status: 0, output: '' });
@@ -122,7 +126,7 @@ describe('the production install the image makes', () => {
     expect(installOutput).not.toMatch(new RegExp(`^> \\S+ (${INSTALL_SCRIPTS.join('|')}|prepare)$`, 'm'));
   });
 
-  it('holds exactly the lock\'s production packages, none of which has an install script', () => {
+  it("holds exactly the lock's production packages, none of which has an install script", () => {
     const production = Object.entries(lock.packages)
       .filter(([key, entry]) => key !== '' && !entry.dev && !entry.devOptional)
       .map(([key]) => key)
@@ -202,7 +206,12 @@ describe('the production install the image makes', () => {
     const base = server.base;
     try {
       const tokens: TokenBody = await linkAccount(base, 'basic');
-      expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 3600, access_token: expect.any(String), refresh_token: expect.any(String) });
+      expect(tokens).toMatchObject({
+        token_type: 'Bearer',
+        expires_in: 3600,
+        access_token: expect.any(String),
+        refresh_token: expect.any(String),
+      });
 
       const refreshed = await refresh(base, tokens.refresh_token, 'body');
       expect(refreshed.status).toBe(200);

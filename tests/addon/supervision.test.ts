@@ -28,13 +28,15 @@ const alexa: OAuthClient = {
 const owner = { username: 'owner', password: 'correct horse battery staple' };
 const validOptions = {
   users: [owner],
-  clients: [{
-    client_id: alexa.clientId,
-    client_type: 'confidential',
-    client_secret: alexa.clientSecret,
-    redirect_uris: [alexa.redirectUri],
-    scopes: ['music.read', 'music.control'],
-  }],
+  clients: [
+    {
+      client_id: alexa.clientId,
+      client_type: 'confidential',
+      client_secret: alexa.clientSecret,
+      redirect_uris: [alexa.redirectUri],
+      scopes: ['music.read', 'music.control'],
+    },
+  ],
 };
 
 const cleanup: Array<() => Promise<unknown> | void> = [];

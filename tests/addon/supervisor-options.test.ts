@@ -30,10 +30,24 @@ function refusal(userOptions: Record<string, unknown>, secrets?: Record<string, 
 }
 
 describe('the Supervisor type grammar', () => {
-  it.each(['str', 'str?', 'password', 'password?', 'int', 'int(360,86400)?', 'int(30,)', 'int(,600)', 'float(0.5,2)', 'bool', 'email', 'url?', 'port', 'match(^[a-z]+$)', 'list(error|warn|info|debug)?', 'device(subsystem=tty)'])(
-    'accepts %s',
-    (type) => expect(isSchemaElement(type)).toBe(true),
-  );
+  it.each([
+    'str',
+    'str?',
+    'password',
+    'password?',
+    'int',
+    'int(360,86400)?',
+    'int(30,)',
+    'int(,600)',
+    'float(0.5,2)',
+    'bool',
+    'email',
+    'url?',
+    'port',
+    'match(^[a-z]+$)',
+    'list(error|warn|info|debug)?',
+    'device(subsystem=tty)',
+  ])('accepts %s', (type) => expect(isSchemaElement(type)).toBe(true));
 
   it.each(['string', 'integer', 'int(a,b)', 'int(1,2', 'list()', 'boolean', 'str??', 'url!', 'int(-1,5)'])('refuses %s', (type) =>
     expect(isSchemaElement(type)).toBe(false),
@@ -99,7 +113,11 @@ describe('rendering options.json from config.yaml', () => {
 
   it('resolves !secret references, and refuses unknown ones', () => {
     const withSecret = { ...client, client_secret: '!secret alexa_client_secret' };
-    const { options } = renderOptions({ manifest, userOptions: { clients: [withSecret] }, secrets: { alexa_client_secret: 'from-secrets-yaml-0123456789' } });
+    const { options } = renderOptions({
+      manifest,
+      userOptions: { clients: [withSecret] },
+      secrets: { alexa_client_secret: 'from-secrets-yaml-0123456789' },
+    });
     expect((options.clients as Array<Record<string, unknown>>)[0]?.client_secret).toBe('from-secrets-yaml-0123456789');
     expect(refusal({ clients: [withSecret] })).toContain(`Unknown secret 'alexa_client_secret'`);
   });

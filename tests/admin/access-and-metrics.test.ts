@@ -5,16 +5,40 @@
 import { INGRESS_PROXY, LOOPBACK } from '../../src/http/admin/access';
 import { DEFAULT_ADMIN_PORT, adminListenFromEnv } from '../../src/http/admin';
 import { waitForTrace } from '../helpers/test-server';
-import { Browser, alexaAuthorize, authorizeUrl, linkAccount, openLoginPage, refresh, submitLogin, tokenRequest } from '../helpers/alexa-client';
+import {
+  Browser,
+  alexaAuthorize,
+  authorizeUrl,
+  linkAccount,
+  openLoginPage,
+  refresh,
+  submitLogin,
+  tokenRequest,
+} from '../helpers/alexa-client';
 import { AdminServer, PROXY_ADDRESS, rawRequest, startWithAdmin } from './admin-helpers';
 import { defined } from '../helpers/defined';
 
 describe('the allow-list', () => {
   it('defaults: the Ingress proxy only in the add-on (all interfaces), loopback only elsewhere', () => {
     // The Host check (DNS rebinding) is on everywhere but behind Ingress, whose proxy sets the Host itself.
-    expect(adminListenFromEnv({ SUPERVISOR_TOKEN: 't' }, true)).toEqual({ port: DEFAULT_ADMIN_PORT, host: '0.0.0.0', allow: ['172.30.32.2'], hostCheck: false });
-    expect(adminListenFromEnv({}, false)).toEqual({ port: DEFAULT_ADMIN_PORT, host: '127.0.0.1', allow: ['127.0.0.1', '::1'], hostCheck: true });
-    expect(adminListenFromEnv({ ADMIN_PORT: '9000', ADMIN_ALLOW: '10.0.0.5, 10.0.0.6' }, true)).toEqual({ port: 9000, host: '0.0.0.0', allow: ['10.0.0.5', '10.0.0.6'], hostCheck: true });
+    expect(adminListenFromEnv({ SUPERVISOR_TOKEN: 't' }, true)).toEqual({
+      port: DEFAULT_ADMIN_PORT,
+      host: '0.0.0.0',
+      allow: ['172.30.32.2'],
+      hostCheck: false,
+    });
+    expect(adminListenFromEnv({}, false)).toEqual({
+      port: DEFAULT_ADMIN_PORT,
+      host: '127.0.0.1',
+      allow: ['127.0.0.1', '::1'],
+      hostCheck: true,
+    });
+    expect(adminListenFromEnv({ ADMIN_PORT: '9000', ADMIN_ALLOW: '10.0.0.5, 10.0.0.6' }, true)).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      allow: ['10.0.0.5', '10.0.0.6'],
+      hostCheck: true,
+    });
     expect(adminListenFromEnv({ ADMIN_PORT: 'off' }, true)).toBeUndefined();
     expect(() => adminListenFromEnv({ ADMIN_PORT: 'eighty' }, false)).toThrow(/ADMIN_PORT: "eighty" is not a port number/);
   });
@@ -38,7 +62,12 @@ describe('the allow-list', () => {
     try {
       const spoofed = await rawRequest(`${server.adminUrl}/accounts`, {
         localAddress: '127.0.0.1',
-        headers: { 'x-forwarded-for': INGRESS_PROXY, 'x-real-ip': INGRESS_PROXY, 'x-ingress-path': '/api/hassio_ingress/abc', forwarded: `for=${INGRESS_PROXY}` },
+        headers: {
+          'x-forwarded-for': INGRESS_PROXY,
+          'x-real-ip': INGRESS_PROXY,
+          'x-ingress-path': '/api/hassio_ingress/abc',
+          forwarded: `for=${INGRESS_PROXY}`,
+        },
       });
       expect(spoofed.status).toBe(403);
       expect(LOOPBACK).not.toContain(INGRESS_PROXY);
@@ -55,12 +84,17 @@ describe('admin forms', () => {
   });
   afterAll(async () => server.stop());
 
-  const fromProxy = (path: string, init: Parameters<typeof rawRequest>[1] = {}) => rawRequest(`${server.adminUrl}${path}`, { localAddress: PROXY_ADDRESS, ...init });
+  const fromProxy = (path: string, init: Parameters<typeof rawRequest>[1] = {}) =>
+    rawRequest(`${server.adminUrl}${path}`, { localAddress: PROXY_ADDRESS, ...init });
   const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-    fromProxy(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString() });
+    fromProxy(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
   const csrfOf = (html: string) => defined(/name="csrf" value="([^"]+)"/.exec(html)?.[1], 'a csrf field');
 
-  it('refuse a revocation without the page\'s token, with a forged one, or from another site, and revoke nothing', async () => {
+  it("refuse a revocation without the page's token, with a forged one, or from another site, and revoke nothing", async () => {
     const tokens = await linkAccount(server.url);
     const grant = defined(server.deps.grants.storage.read((tx) => tx.grants.list())[0], 'a grant');
     const page = await fromProxy('/accounts');
@@ -92,7 +126,9 @@ describe('admin forms', () => {
   it('escape everything a client sent (client ids, URIs, usernames) on the Activity page', async () => {
     const evil = `<img src=x onerror="alert(1)">'`;
     await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ client_id: evil }))}`);
-    await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: `https://layla.amazon.com/api/skill/link/${encodeURIComponent(evil)}` }))}`);
+    await fetch(
+      `${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: `https://layla.amazon.com/api/skill/link/${encodeURIComponent(evil)}` }))}`,
+    );
     await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', evil, 'secret');
     const browser = new Browser(server.url);
     await submitLogin(browser, await openLoginPage(browser), { username: evil, password: 'wrong password' });
@@ -163,7 +199,8 @@ describe('GET /metrics', () => {
     expect(value(after, 'maoauth_http_requests_total{route="/alexa/token",status="4xx"}')).toBe(1);
     expect(after).toContain('# TYPE maoauth_http_request_duration_seconds histogram');
     // every sample line is "name{labels} number"
-    for (const line of after.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? [-+]?(\d+(\.\d+)?(e[-+]?\d+)?|\+Inf)$/);
+    for (const line of after.split('\n').filter((l) => l && !l.startsWith('#')))
+      expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? [-+]?(\d+(\.\d+)?(e[-+]?\d+)?|\+Inf)$/);
     expect(after).not.toContain(tokens.access_token);
   });
 

@@ -44,11 +44,21 @@ export interface RawResponse {
 }
 
 /** One HTTP request from a chosen local (source) address: node's http, because fetch cannot pick one. */
-export function rawRequest(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<RawResponse> {
+export function rawRequest(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: init.method ?? 'GET', headers: init.headers, localAddress: init.localAddress },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        localAddress: init.localAddress,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -81,11 +91,20 @@ export async function startIngressProxy(adminUrl: string, fromAddress = PROXY_AD
       return;
     }
     const rest = url.slice(INGRESS_PREFIX.length) || '/';
-    const headers = { ...req.headers, host: target.host, 'x-ingress-path': INGRESS_PREFIX, 'x-remote-user-name': 'admin', 'x-remote-user-display-name': 'Test Admin' };
-    const upstream = request({ host: target.hostname, port: target.port, path: rest, method: req.method, headers, localAddress: fromAddress }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const headers = {
+      ...req.headers,
+      host: target.host,
+      'x-ingress-path': INGRESS_PREFIX,
+      'x-remote-user-name': 'admin',
+      'x-remote-user-display-name': 'Test Admin',
+    };
+    const upstream = request(
+      { host: target.hostname, port: target.port, path: rest, method: req.method, headers, localAddress: fromAddress },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => res.writeHead(502).end('bad gateway'));
     req.pipe(upstream);
   });
@@ -101,7 +120,15 @@ export async function startIngressProxy(adminUrl: string, fromAddress = PROXY_AD
   };
 }
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Debian's Chromium with a fresh profile. */
 export async function launchBrowser(colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {

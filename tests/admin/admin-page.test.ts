@@ -6,7 +6,16 @@ import { expect } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ALEXA_REDIRECT, testOptions, waitForTrace } from '../helpers/test-server';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh, tokenRequest } from '../helpers/alexa-client';
-import { AdminServer, INGRESS_PREFIX, IngressProxy, launchBrowser, rawRequest, screenshot, startIngressProxy, startWithAdmin } from './admin-helpers';
+import {
+  AdminServer,
+  INGRESS_PREFIX,
+  IngressProxy,
+  launchBrowser,
+  rawRequest,
+  screenshot,
+  startIngressProxy,
+  startWithAdmin,
+} from './admin-helpers';
 import { defined } from '../helpers/defined';
 
 /** The little of the DOM the page functions below use (the tests compile without lib "dom"). */
@@ -137,7 +146,10 @@ describe('Activity', () => {
     expect(text).toContain('Add it under Configuration → clients → redirect_uris.');
     // a failure stands out from the successful steps around it
     const failureBg = await item.locator('.body').evaluate((el) => getComputedStyle(el).backgroundColor);
-    const okBg = await page.locator('ol.timeline > li.ok .body').first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    const okBg = await page
+      .locator('ol.timeline > li.ok .body')
+      .first()
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(failureBg).not.toBe(okBg);
 
     await page.getByRole('link', { name: 'Failures only' }).click();
@@ -164,9 +176,12 @@ describe('under the Ingress prefix', () => {
     await link();
     for (const p of ['/', '/accounts', '/activity', '/accounts/revoke-all']) {
       await page.goto(`${proxy.base}${p}`);
-      const targets = await page.$$eval('a[href], form[action]', (els: DomElement[]) => els.map((e) => e.getAttribute('href') ?? e.getAttribute('action') ?? ''));
+      const targets = await page.$$eval('a[href], form[action]', (els: DomElement[]) =>
+        els.map((e) => e.getAttribute('href') ?? e.getAttribute('action') ?? ''),
+      );
       expect(targets.length).toBeGreaterThan(3);
-      for (const t of targets) expect({ page: p, target: t, ok: t.startsWith(`${INGRESS_PREFIX}/`) }).toEqual({ page: p, target: t, ok: true });
+      for (const t of targets)
+        expect({ page: p, target: t, ok: t.startsWith(`${INGRESS_PREFIX}/`) }).toEqual({ page: p, target: t, ok: true });
     }
     await page.goto(`${proxy.base}/`);
     await page.getByRole('link', { name: 'Activity' }).click();
@@ -180,13 +195,17 @@ describe('under the Ingress prefix', () => {
   it('the Status page gives the Alexa console values, and Copy puts them on the clipboard', async () => {
     await browser.grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.goto(`${proxy.base}/`);
-    const values = await page.$$eval('.value', (els: DomElement[]) => els.map((e) => (e.querySelector('.label')?.textContent ?? '') + '=' + (e.querySelector('code')?.textContent ?? '')));
-    expect(values).toEqual(expect.arrayContaining([
-      `Web Authorization URI=${PUBLIC_URL}/alexa/authorize`,
-      `Access Token URI=${PUBLIC_URL}/alexa/token`,
-      'Your Client ID (confidential)=amazon-alexa',
-      'Authentication Scheme=HTTP Basic (Recommended)',
-    ]));
+    const values = await page.$$eval('.value', (els: DomElement[]) =>
+      els.map((e) => (e.querySelector('.label')?.textContent ?? '') + '=' + (e.querySelector('code')?.textContent ?? '')),
+    );
+    expect(values).toEqual(
+      expect.arrayContaining([
+        `Web Authorization URI=${PUBLIC_URL}/alexa/authorize`,
+        `Access Token URI=${PUBLIC_URL}/alexa/token`,
+        'Your Client ID (confidential)=amazon-alexa',
+        'Authentication Scheme=HTTP Basic (Recommended)',
+      ]),
+    );
     expect(await page.locator('main').innerText()).not.toContain('alexa-console-secret'); // the client secret is never shown
     await page.getByRole('button', { name: 'Copy Access Token URI' }).click();
     await page.getByRole('button', { name: 'Copy Access Token URI' }).filter({ hasText: 'Copied' }).waitFor();
@@ -197,7 +216,10 @@ describe('under the Ingress prefix', () => {
 describe('who may connect', () => {
   it('refuses a peer that is not the Ingress proxy with 403, and logs it; the public port has no admin pages', async () => {
     for (const p of ['/', '/accounts', '/metrics']) {
-      const direct = await rawRequest(`${server.adminUrl}${p}`, { localAddress: '127.0.0.1', headers: { 'x-ingress-path': INGRESS_PREFIX } });
+      const direct = await rawRequest(`${server.adminUrl}${p}`, {
+        localAddress: '127.0.0.1',
+        headers: { 'x-ingress-path': INGRESS_PREFIX },
+      });
       expect({ p, status: direct.status }).toEqual({ p, status: 403 });
       expect(direct.body).toContain('only from the Home Assistant Ingress proxy');
     }
@@ -222,12 +244,24 @@ describe('screenshots (test-artifacts/admin)', () => {
     const { tokens } = await link();
     await refresh(server.url, tokens.refresh_token);
     await link();
-    await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: 'https://pitangui.amazon.com/api/skill/link/M2OTHERVENDOR' }))}`);
-    await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, 'basic', 'amazon-alexa', 'not-the-secret');
+    await fetch(
+      `${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: 'https://pitangui.amazon.com/api/skill/link/M2OTHERVENDOR' }))}`,
+    );
+    await tokenRequest(
+      server.url,
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token },
+      'basic',
+      'amazon-alexa',
+      'not-the-secret',
+    );
     for (const scheme of ['light', 'dark'] as const) {
       const ctx = await launchBrowser(scheme);
       const p = ctx.pages()[0] ?? (await ctx.newPage());
-      for (const [name, path] of [['status', '/'], ['accounts', '/accounts'], ['activity', '/activity']]) {
+      for (const [name, path] of [
+        ['status', '/'],
+        ['accounts', '/accounts'],
+        ['activity', '/activity'],
+      ]) {
         const response = await p.goto(`${proxy.base}${path}`);
         expect(response?.status()).toBe(200);
         await screenshot(p, `${name}-${scheme}`);

@@ -8,7 +8,19 @@ import { ActivityEntry, activity } from '../../src/ops/admin-service';
 import { s256 } from '../../src/oauth/pkce';
 import { ALEXA_REDIRECT, CLIENT_SECRET, testOptions } from '../helpers/test-server';
 import {
-  TokenBody, alexaAuthorize, attemptLogin, authorizeUrl, basicAuth, exchangeCode, issueCode, linkAccount, linkPublic, pkcePair, rawTokenRequest, refresh, refreshPublic,
+  TokenBody,
+  alexaAuthorize,
+  attemptLogin,
+  authorizeUrl,
+  basicAuth,
+  exchangeCode,
+  issueCode,
+  linkAccount,
+  linkPublic,
+  pkcePair,
+  rawTokenRequest,
+  refresh,
+  refreshPublic,
   tokenRequest,
 } from '../helpers/alexa-client';
 import { AdminServer, rawRequest, startWithAdmin } from './admin-helpers';
@@ -39,9 +51,13 @@ async function failures(s: AdminServer = server): Promise<ActivityEntry[]> {
 }
 
 /** The newest recorded failure of this kind, with its explanation. */
-async function explained(kind: string, s: AdminServer = server): Promise<ActivityEntry & { explanation: NonNullable<ActivityEntry['explanation']> }> {
+async function explained(
+  kind: string,
+  s: AdminServer = server,
+): Promise<ActivityEntry & { explanation: NonNullable<ActivityEntry['explanation']> }> {
   const entry = (await failures(s)).find((e) => e.kind === kind);
-  if (!entry?.explanation) throw new Error(`no explained ${kind} failure in:\n${JSON.stringify(await failures(s), null, 1).slice(0, 3000)}`);
+  if (!entry?.explanation)
+    throw new Error(`no explained ${kind} failure in:\n${JSON.stringify(await failures(s), null, 1).slice(0, 3000)}`);
   return entry as ActivityEntry & { explanation: NonNullable<ActivityEntry['explanation']> };
 }
 
@@ -50,7 +66,8 @@ async function diagnoseReport(s: AdminServer = server): Promise<DiagnoseReport> 
   return diagnose(s.admin.context, { serverRunning: true });
 }
 
-const finding = (report: DiagnoseReport, area: string, title: RegExp): Finding | undefined => report.findings.find((f) => f.area === area && title.test(f.title));
+const finding = (report: DiagnoseReport, area: string, title: RegExp): Finding | undefined =>
+  report.findings.find((f) => f.area === area && title.test(f.title));
 
 describe('redirect_uri mismatch', () => {
   it('at authorize: names the URI Alexa asked for, the closest registered one, the difference and the fix', async () => {
@@ -58,7 +75,9 @@ describe('redirect_uri mismatch', () => {
     expect((await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: asked }))}`)).status).toBe(400);
     const { explanation: x, step } = await explained('redirect_uri_mismatch');
     expect(step).toBe('authorize');
-    expect(x.problem).toBe(`Alexa asked for ${asked}, which is not a registered redirect URI of amazon-alexa. The closest registered one is ${ALEXA_REDIRECT} (the vendor id differs: M2OTHER instead of M2TESTVENDOR).`);
+    expect(x.problem).toBe(
+      `Alexa asked for ${asked}, which is not a registered redirect URI of amazon-alexa. The closest registered one is ${ALEXA_REDIRECT} (the vendor id differs: M2OTHER instead of M2TESTVENDOR).`,
+    );
     expect(x.fix).toMatch(/^Add it under Configuration → clients → redirect_uris\./);
   });
 
@@ -76,7 +95,9 @@ describe('redirect_uri mismatch', () => {
     expect(res.status).toBe(400);
     const { explanation: x, step } = await explained('redirect_uri_mismatch');
     expect(step).toBe('token');
-    expect(x.problem).toBe(`Alexa exchanged a code with redirect_uri ${PITANGUI}, but linking was started with ${ALEXA_REDIRECT}. Both must be identical, byte for byte.`);
+    expect(x.problem).toBe(
+      `Alexa exchanged a code with redirect_uri ${PITANGUI}, but linking was started with ${ALEXA_REDIRECT}. Both must be identical, byte for byte.`,
+    );
     expect(x.fix).toContain('reverse proxy');
   });
 });
@@ -87,7 +108,9 @@ it('PKCE mismatch: the stored challenge next to S256 of the verifier received', 
   expect((await exchangeCode(server.url, code, wrong)).status).toBe(400);
   const { explanation: x } = await explained('pkce_mismatch');
   expect(x.title).toBe('PKCE verification failed');
-  expect(x.problem).toBe(`The code_verifier does not belong to this code: the code_challenge stored when linking started is ${s256(verifier!)}, but S256 of the verifier sent now is ${s256(wrong)}.`);
+  expect(x.problem).toBe(
+    `The code_verifier does not belong to this code: the code_challenge stored when linking started is ${s256(verifier!)}, but S256 of the verifier sent now is ${s256(wrong)}.`,
+  );
   expect(x.fix).toContain('oauth-admin pkce');
   expect(JSON.stringify(await failures())).not.toContain(wrong); // the verifier itself is never shown
 });
@@ -103,7 +126,7 @@ describe('expired code', () => {
     expect((await exchangeCode(server.url, code, verifier)).status).toBe(400);
     const { explanation: x } = await explained('code_expired');
     expect(x.problem).toBe('The code was redeemed 301 s after it was issued, but codes live 300 s (auth_code_lifetime).');
-    expect(x.fix).toContain('check the host\'s clock (NTP)');
+    expect(x.fix).toContain("check the host's clock (NTP)");
   });
 
   it('an age no person takes points at the clock, and diagnose reports the jump', async () => {
@@ -123,7 +146,9 @@ describe('client identification and authentication', () => {
   it('unknown client at the token endpoint: the id received and the ones configured', async () => {
     expect((await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'Amazon-Alexa')).status).toBe(401);
     const { explanation: x } = await explained('unknown_client');
-    expect(x.problem).toBe('The token request came with client ID "Amazon-Alexa", which is not configured here (configured: amazon-alexa, public-app). Client IDs are case-sensitive.');
+    expect(x.problem).toBe(
+      'The token request came with client ID "Amazon-Alexa", which is not configured here (configured: amazon-alexa, public-app). Client IDs are case-sensitive.',
+    );
     expect(x.fix).toContain('"Your Client ID"');
   });
 
@@ -138,7 +163,10 @@ describe('client identification and authentication', () => {
     ['basic', 'HTTP Basic'],
     ['body', 'credentials in request body'],
   ] as const)('wrong secret sent by %s: fingerprints of both and the scheme', async (style, words) => {
-    expect((await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, style, 'amazon-alexa', 'wrong-secret-123')).status).toBe(401);
+    expect(
+      (await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, style, 'amazon-alexa', 'wrong-secret-123'))
+        .status,
+    ).toBe(401);
     const { explanation: x } = await explained('client_secret_mismatch');
     expect(x.problem).toMatch(new RegExp(`received #[0-9a-f]{8}, configured #[0-9a-f]{8}, sent by ${words};`));
     expect(x.fix).toContain('"Your Secret"');
@@ -152,15 +180,20 @@ describe('client identification and authentication', () => {
     expect(x.problem).toBe('Alexa sent only the client ID, no secret, but amazon-alexa is a confidential client.');
   });
 
-  it('a secret sent to a public client (the old guide\'s client_type advice)', async () => {
-    expect((await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'public-app', 'some-secret')).status).toBe(401);
+  it("a secret sent to a public client (the old guide's client_type advice)", async () => {
+    expect(
+      (await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'public-app', 'some-secret')).status,
+    ).toBe(401);
     const { explanation: x } = await explained('public_client_secret');
     expect(x.problem).toContain('public-app is configured as a public client');
     expect(x.fix).toContain('set clients → client_type to confidential');
   });
 
   it('a wrong authentication scheme (Bearer instead of Basic)', async () => {
-    const res = await rawTokenRequest(server.url, 'grant_type=refresh_token&refresh_token=x', { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Bearer abc.def' });
+    const res = await rawTokenRequest(server.url, 'grant_type=refresh_token&refresh_token=x', {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'Bearer abc.def',
+    });
     expect(res.status).toBe(401);
     const { explanation: x } = await explained('client_auth_malformed');
     expect(x.problem).toContain('is not HTTP Basic');
@@ -185,7 +218,9 @@ it('code replay: the link it created is revoked, and the explanation names it', 
   const entry = await explained('code_replay');
   expect(entry.outcome).toBe('security');
   expect(entry.explanation.severity).toBe('security');
-  expect(entry.explanation.problem).toMatch(/^An authorization code was presented again \d+ s after it had been redeemed\. A code works once; as a precaution the link it created \(grant [\w-]{22}\) and all its tokens were revoked\.$/);
+  expect(entry.explanation.problem).toMatch(
+    /^An authorization code was presented again \d+ s after it had been redeemed\. A code works once; as a precaution the link it created \(grant [\w-]{22}\) and all its tokens were revoked\.$/,
+  );
 });
 
 it('refresh-token reuse by a public client: the link is revoked, and the explanation names the grant and the user', async () => {
@@ -200,7 +235,7 @@ it('refresh-token reuse by a public client: the link is revoked, and the explana
   expect(entry.explanation.title).toBe('Refresh token reused: link revoked');
 });
 
-it('a revoked link\'s token: what Alexa was told and why', async () => {
+it("a revoked link's token: what Alexa was told and why", async () => {
   const linked = await linkAccount(server.url);
   await withCli(server, async (api) => {
     const grants = await api.grants(false);
@@ -223,16 +258,21 @@ it('rate limiting: who is limited, for how long, and what to fix first', async (
   try {
     let last = 0;
     for (let i = 0; i < 6 && last !== 429; i++) {
-      last = (await tokenRequest(limited.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'amazon-alexa', 'wrong-secret')).status;
+      last = (await tokenRequest(limited.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'amazon-alexa', 'wrong-secret'))
+        .status;
     }
     expect(last).toBe(429);
     const entry = await explained('rate_limited', limited);
     expect(entry.outcome).toBe('security');
-    expect(entry.explanation.problem).toMatch(/^Too many failed token requests from 127\.0\.0\.1: its failing requests are answered 429 \(too many requests\) for \d+ s; requests with valid credentials still succeed\.$/);
+    expect(entry.explanation.problem).toMatch(
+      /^Too many failed token requests from 127\.0\.0\.1: its failing requests are answered 429 \(too many requests\) for \d+ s; requests with valid credentials still succeed\.$/,
+    );
     expect(entry.explanation.fix).toContain('trusted_proxies');
     // the failures that led to it are explained too, and diagnose counts them
     expect((await failures(limited)).filter((e) => e.kind === 'client_secret_mismatch').length).toBeGreaterThanOrEqual(3);
-    expect(finding(await diagnoseReport(limited), 'recent failures', /^Rate limited: 1× \(rate_limited\)/)).toMatchObject({ level: 'error' });
+    expect(finding(await diagnoseReport(limited), 'recent failures', /^Rate limited: 1× \(rate_limited\)/)).toMatchObject({
+      level: 'error',
+    });
   } finally {
     await limited.stop();
   }
@@ -242,12 +282,34 @@ it('the Activity page shows every explained failure above, in plain words with i
   const all = await failures();
   const page = await rawRequest(`${server.adminUrl}/activity?failures=1`, { localAddress: '127.0.0.2' });
   expect(page.status).toBe(200);
-  const decoded = page.body.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  const decoded = page.body
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
   const kinds = new Set(all.map((e) => e.kind));
-  for (const k of ['redirect_uri_mismatch', 'pkce_mismatch', 'code_expired', 'unknown_client', 'client_secret_mismatch', 'client_secret_missing', 'public_client_secret', 'client_auth_malformed', 'code_replay', 'refresh_reuse', 'login_failed']) {
+  for (const k of [
+    'redirect_uri_mismatch',
+    'pkce_mismatch',
+    'code_expired',
+    'unknown_client',
+    'client_secret_mismatch',
+    'client_secret_missing',
+    'public_client_secret',
+    'client_auth_malformed',
+    'code_replay',
+    'refresh_reuse',
+    'login_failed',
+  ]) {
     expect({ k, recorded: kinds.has(k) }).toEqual({ k, recorded: true });
     const x = all.find((e) => e.kind === k)!.explanation!;
-    expect({ k, title: decoded.includes(x.title), problem: decoded.includes(x.problem), fix: decoded.includes(x.fix) }).toEqual({ k, title: true, problem: true, fix: true });
+    expect({ k, title: decoded.includes(x.title), problem: decoded.includes(x.problem), fix: decoded.includes(x.fix) }).toEqual({
+      k,
+      title: true,
+      problem: true,
+      fix: true,
+    });
   }
 });
 
@@ -258,7 +320,10 @@ describe('the diagnose report', () => {
     expect(finding(report, 'store', /^Database readable and writable/)).toMatchObject({ level: 'ok' });
     expect(finding(report, 'store', /^Database integrity check passed$/)).toMatchObject({ level: 'ok' });
     expect(finding(report, 'listeners', /^OAuth endpoints listening on http:\/\/127\.0\.0\.1:\d+$/)).toMatchObject({ level: 'ok' });
-    expect(finding(report, 'listeners', /^Admin page listening on/)).toMatchObject({ level: 'ok', detail: 'Connections accepted only from 127.0.0.2.' });
+    expect(finding(report, 'listeners', /^Admin page listening on/)).toMatchObject({
+      level: 'ok',
+      detail: 'Connections accepted only from 127.0.0.2.',
+    });
     expect(finding(report, 'public URL', /^public_url is not set$/)).toMatchObject({ level: 'warn' });
     const pkce = finding(report, 'recent failures', /^PKCE verification failed: \d+× \(pkce_mismatch\)/);
     expect(pkce).toMatchObject({ level: 'warn' });
@@ -270,13 +335,23 @@ describe('the diagnose report', () => {
   it('configuration mistakes of the seed guide: placeholder vendor ids, a public Alexa client, a missing region', async () => {
     const options = testOptions({ public_url: 'http://homeassistant.local:8123' });
     const clients = options.clients as Array<Record<string, unknown>>;
-    clients[0] = { ...clients[0], redirect_uris: ['https://pitangui.amazon.com/api/skill/link/M2XXXXXXXXXXXX', 'https://layla.amazon.com/api/skill/link/M2XXXXXXXXXXXX'] };
+    clients[0] = {
+      ...clients[0],
+      redirect_uris: [
+        'https://pitangui.amazon.com/api/skill/link/M2XXXXXXXXXXXX',
+        'https://layla.amazon.com/api/skill/link/M2XXXXXXXXXXXX',
+      ],
+    };
     clients[1] = { client_id: 'alexa-public', client_type: 'public', redirect_uris: [ALEXA_REDIRECT], scopes: ['music.read'] };
     const misconfigured = await startWithAdmin({ options });
     try {
       const report = await diagnoseReport(misconfigured);
-      expect(finding(report, 'configuration', /amazon-alexa: redirect_uris still hold the placeholder vendor id/)).toMatchObject({ level: 'error' });
-      expect(finding(report, 'configuration', /alexa-public is public, but Alexa always sends a client secret/)).toMatchObject({ level: 'error' });
+      expect(finding(report, 'configuration', /amazon-alexa: redirect_uris still hold the placeholder vendor id/)).toMatchObject({
+        level: 'error',
+      });
+      expect(finding(report, 'configuration', /alexa-public is public, but Alexa always sends a client secret/)).toMatchObject({
+        level: 'error',
+      });
       expect(finding(report, 'configuration', /amazon-alexa: no redirect URI for alexa\.amazon\.co\.jp/)).toMatchObject({ level: 'warn' });
       expect(finding(report, 'public URL', /is not https$/)).toMatchObject({ level: 'error' });
       expect(finding(report, 'public URL', /uses port 8123$/)).toMatchObject({ level: 'error' });
@@ -294,7 +369,9 @@ describe('the diagnose report', () => {
   it('a well-formed public URL passes', async () => {
     const good = await startWithAdmin({ options: testOptions({ public_url: 'https://music.example.com' }) });
     try {
-      expect(finding(await diagnoseReport(good), 'public URL', /^https:\/\/music\.example\.com: https on port 443 with a public host name$/)).toMatchObject({ level: 'ok' });
+      expect(
+        finding(await diagnoseReport(good), 'public URL', /^https:\/\/music\.example\.com: https on port 443 with a public host name$/),
+      ).toMatchObject({ level: 'ok' });
     } finally {
       await good.stop();
     }

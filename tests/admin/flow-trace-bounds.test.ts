@@ -61,7 +61,10 @@ it('drops entries older than maxAge from the live file and deletes rotated files
 it('an entry recorded while pruning runs is kept (appends and pruning share one queue)', async () => {
   const dataDir = tempDataDir();
   const now = Date.now();
-  writeFileSync(path.join(dataDir, FLOW_TRACE_FILE), Array.from({ length: 2000 }, (_, i) => line(now - 40 * DAY + i, `old${i}`)).join('') + line(now, 'recent'));
+  writeFileSync(
+    path.join(dataDir, FLOW_TRACE_FILE),
+    Array.from({ length: 2000 }, (_, i) => line(now - 40 * DAY + i, `old${i}`)).join('') + line(now, 'recent'),
+  );
   const trace = createFlowTrace(dataDir, quiet, { maxAgeMs: 30 * DAY });
   const pruning = trace.prune();
   for (let i = 0; i < 50; i++) trace.record({ requestId: `during${i}`, step: 'token', outcome: 'ok' });

@@ -10,8 +10,23 @@
 import { expect } from '@jest/globals';
 import net from 'node:net';
 import {
-  AuthStyle, Browser, PUBLIC_APP, TokenBody, alexaAuthorize, decide, exchangeCode, isActive, issueCode, link, linkAccount, linkPublic, openConsentPage, pkcePair,
-  refresh, refreshOk, refreshPublic,
+  AuthStyle,
+  Browser,
+  PUBLIC_APP,
+  TokenBody,
+  alexaAuthorize,
+  decide,
+  exchangeCode,
+  isActive,
+  issueCode,
+  link,
+  linkAccount,
+  linkPublic,
+  openConsentPage,
+  pkcePair,
+  refresh,
+  refreshOk,
+  refreshPublic,
 } from '../helpers/alexa-client';
 import { RunningServer } from '../../src/main';
 import { ServerProcess, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForTrace } from '../helpers/test-server';
@@ -51,7 +66,10 @@ beforeAll(() => {
 });
 
 async function expectInvalidGrant(res: Response): Promise<void> {
-  expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: expect.any(String) } });
+  expect({ status: res.status, body: await res.json() }).toEqual({
+    status: 400,
+    body: { error: 'invalid_grant', error_description: expect.any(String) },
+  });
 }
 
 /** The whole link as Alexa does it for one region and one credential style: authorize, login, approve, exchange. */
@@ -64,7 +82,9 @@ beforeAll(async () => {
 afterAll(async () => server?.stop());
 
 describe('(a) both credential styles × the three regions: link, then a refresh chain', () => {
-  const cases = (['basic', 'body'] as const).flatMap((auth) => Object.entries(REGIONS).map(([region, uri]) => [auth, region, uri] as const));
+  const cases = (['basic', 'body'] as const).flatMap((auth) =>
+    Object.entries(REGIONS).map(([region, uri]) => [auth, region, uri] as const),
+  );
   it.each(cases)('%s credentials, %s', async (auth, _region, redirectUri) => {
     const { redirect, tokens } = await linkFor(server.url, redirectUri, auth);
     expect(`${redirect.origin}${redirect.pathname}`).toBe(redirectUri);
@@ -92,7 +112,8 @@ describe('(b) concurrent refreshes with one token', () => {
     expect(new Set(answers.map((a) => a.refresh_token)).size).toBe(6);
 
     const order = shuffled([0, 1, 2, 3, 4, 5]);
-    for (const i of order) expect({ answer: i, active: await isActive(server.url, answers[i]!.access_token) }).toEqual({ answer: i, active: true });
+    for (const i of order)
+      expect({ answer: i, active: await isActive(server.url, answers[i]!.access_token) }).toEqual({ answer: i, active: true });
     const kept = Math.floor(random() * 6);
     let current = await refreshOk(server.url, answers[kept]!.refresh_token);
     for (let i = 0; i < 5; i++) current = await refreshOk(server.url, current.refresh_token);
@@ -103,7 +124,7 @@ describe('(b) concurrent refreshes with one token', () => {
 });
 
 describe('(c) a lost response', () => {
-  it('refresh, the answer lost; the retry with the old token is 200, and the lost answer\'s refresh token also still works', async () => {
+  it("refresh, the answer lost; the retry with the old token is 200, and the lost answer's refresh token also still works", async () => {
     const linked = await linkAccount(server.url, 'body');
     const lost = await refreshOk(server.url, linked.refresh_token, 'body');
     const retry = await refreshOk(server.url, linked.refresh_token, 'body');
@@ -248,7 +269,9 @@ describe('(e) a double tap on Approve over a slow network', () => {
 
       // Both taps reached the server and were decided: once anew, once as a repeat.
       const repeat = await waitForTrace(server.dataDir, (e) => e.step === 'consent' && e.outcome === 'ok' && e.detail?.repeated === true);
-      const decided = readFlowTrace(server.dataDir).filter((e) => e.step === 'consent' && e.outcome === 'ok' && e.detail?.code === repeat.detail?.code);
+      const decided = readFlowTrace(server.dataDir).filter(
+        (e) => e.step === 'consent' && e.outcome === 'ok' && e.detail?.code === repeat.detail?.code,
+      );
       expect(decided.map((e) => e.detail?.repeated).sort()).toEqual([false, true]);
       // Never a second code: the two taps stored one.
       expect(server.deps.grants.storage.read((tx) => tx.codes.list()).length).toBe(codesBefore + 1);
@@ -309,11 +332,11 @@ describe('(e) repeated approvals against the clock', () => {
   });
 });
 
-describe('(f) another client and Alexa\'s codes', () => {
+describe("(f) another client and Alexa's codes", () => {
   const presentAsPublic = (code: string, verifier: string) =>
     exchangeCode(server.url, code, verifier, { redirect_uri: PUBLIC_APP.redirectUri }, 'none', PUBLIC_APP.clientId);
 
-  it('the public client replays Alexa\'s spent code: invalid_grant, and Alexa\'s tokens keep working', async () => {
+  it("the public client replays Alexa's spent code: invalid_grant, and Alexa's tokens keep working", async () => {
     const { code, verifier } = await issueCode(server.url);
     const res = await exchangeCode(server.url, code, verifier);
     expect(res.status).toBe(200);
@@ -328,7 +351,7 @@ describe('(f) another client and Alexa\'s codes', () => {
     expect(await isActive(server.url, next.access_token)).toBe(true);
   });
 
-  it('the public client presents Alexa\'s code before Alexa does: invalid_grant, and Alexa then exchanges it', async () => {
+  it("the public client presents Alexa's code before Alexa does: invalid_grant, and Alexa then exchanges it", async () => {
     const { code, verifier } = await issueCode(server.url);
     await expectInvalidGrant(await presentAsPublic(code, verifier!));
     const res = await exchangeCode(server.url, code, verifier);
@@ -336,7 +359,7 @@ describe('(f) another client and Alexa\'s codes', () => {
   });
 });
 
-describe('(g) a public client\'s true reuse still revokes', () => {
+describe("(g) a public client's true reuse still revokes", () => {
   it('a token two rotations old: invalid_grant, every token of the link dead, and the trace says security', async () => {
     const r0 = await linkPublic(server.url);
     const r1 = (await (await refreshPublic(server.url, r0.refresh_token)).json()) as TokenBody;
@@ -348,7 +371,10 @@ describe('(g) a public client\'s true reuse still revokes', () => {
     await expectInvalidGrant(await refreshPublic(server.url, r0.refresh_token));
     await expectInvalidGrant(await refreshPublic(server.url, r2.refresh_token));
     for (const t of [r0, r1, r2]) expect(await isActive(server.url, t.access_token)).toBe(false);
-    const entry = await waitForTrace(server.dataDir, (e) => e.step === 'token' && e.kind === 'refresh_reuse' && e.clientId === 'public-app');
+    const entry = await waitForTrace(
+      server.dataDir,
+      (e) => e.step === 'token' && e.kind === 'refresh_reuse' && e.clientId === 'public-app',
+    );
     expect(entry).toMatchObject({ outcome: 'security', error: 'invalid_grant' });
   });
 });

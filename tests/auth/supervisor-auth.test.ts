@@ -6,7 +6,7 @@ import { startSupervisorStandIn, SupervisorStandIn } from './supervisor-stand-in
 import { defined } from '../helpers/defined';
 
 const TOKEN = 'addon-token-0123456789abcdef';
-const USERS = { owner: 'correct horse battery staple', 'jürgen': 'pässwörd mit ümlauten' };
+const USERS = { owner: 'correct horse battery staple', jürgen: 'pässwörd mit ümlauten' };
 
 describe('Home Assistant login through the Supervisor (POST /auth)', () => {
   let supervisor: SupervisorStandIn;

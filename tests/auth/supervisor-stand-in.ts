@@ -89,7 +89,7 @@ export async function startSupervisorStandIn(opts: StandInOptions): Promise<Supe
   const notifications: CreatedNotification[] = [];
   const waiters = new Set<{ match: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void }>();
   const flavour = opts.flavour ?? 'current';
-  const state = { core: opts.core ?? ('running') };
+  const state = { core: opts.core ?? 'running' };
   const held = new Set<http.ServerResponse>();
 
   /** Home Assistant Core's POST /api/services/<domain>/<service> (components/api). */
@@ -116,7 +116,9 @@ export async function startSupervisorStandIn(opts: StandInOptions): Promise<Supe
     if (m[1] !== 'persistent_notification' || m[2] !== 'create') return bare(res, 400); // ServiceNotFound
     const fields = (data ?? {}) as Record<string, unknown>;
     const valid =
-      typeof data === 'object' && data !== null && !Array.isArray(data) &&
+      typeof data === 'object' &&
+      data !== null &&
+      !Array.isArray(data) &&
       typeof fields.message === 'string' &&
       Object.keys(fields).every((k) => NOTIFICATION_FIELDS.has(k)) &&
       (fields.title === undefined || typeof fields.title === 'string') &&
@@ -176,7 +178,9 @@ export async function startSupervisorStandIn(opts: StandInOptions): Promise<Supe
       if (authorization) {
         const [scheme, encoded] = authorization.split(' ');
         if (scheme !== 'Basic' || !encoded) {
-          return flavour === 'legacy' ? bare(res, 500) : bare(res, 401, { 'WWW-Authenticate': 'Basic realm="Home Assistant Authentication"' });
+          return flavour === 'legacy'
+            ? bare(res, 500)
+            : bare(res, 401, { 'WWW-Authenticate': 'Basic realm="Home Assistant Authentication"' });
         }
         const decoded = Buffer.from(encoded, 'base64').toString('utf8');
         const colon = decoded.indexOf(':');

@@ -23,7 +23,13 @@ const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const ALEXA_ORIGIN = new URL(ALEXA_REDIRECT).origin;
 
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
   // Belt and braces for "no network": every host name except our loopback server fails to resolve.
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
 ];
@@ -81,7 +87,9 @@ afterAll(async () => {
 });
 
 async function openAuthorize(page: Page, challenge: string): Promise<void> {
-  const response = await page.goto(`${server.url}${authorizeUrl(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256', state: 'browser-state-42' }))}`);
+  const response = await page.goto(
+    `${server.url}${authorizeUrl(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256', state: 'browser-state-42' }))}`,
+  );
   expect(response?.status()).toBe(200);
 }
 
@@ -117,7 +125,11 @@ it('logs in, approves, lands on the Alexa redirect with code, state and iss; the
   expect(await page.locator('body').innerText()).toContain('Account linked');
   expect(outside.filter((u) => !u.startsWith(`${ALEXA_ORIGIN}/`))).toEqual([]);
 
-  const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier }, 'basic');
+  const res = await tokenRequest(
+    server.url,
+    { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier },
+    'basic',
+  );
   expect(res.status).toBe(200);
   const tokens = (await res.json()) as TokenBody;
   expect(tokens.token_type).toBe('Bearer');
@@ -141,7 +153,9 @@ it('a wrong password shows the error on the login page, and another site cannot 
   // The "other site": a page on another origin (another port) that frames our authorize URL.
   const authorize = `${server.url}${authorizeUrl(alexaAuthorize())}`;
   const attacker = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><p>attacker</p><iframe src="${authorize}" width="400" height="600"></iframe>`);
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(`<!doctype html><p>attacker</p><iframe src="${authorize}" width="400" height="600"></iframe>`);
   });
   await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
   const fresh = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

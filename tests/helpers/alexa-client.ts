@@ -34,7 +34,12 @@ export interface OAuthClient {
 
 export const PUBLIC_REDIRECT = 'https://app.example.com/callback';
 /** Alexa's skill, as testOptions() registers it (confidential). */
-export const ALEXA: OAuthClient = { clientId: 'amazon-alexa', clientSecret: CLIENT_SECRET, redirectUri: ALEXA_REDIRECT, scope: 'music.read music.control' };
+export const ALEXA: OAuthClient = {
+  clientId: 'amazon-alexa',
+  clientSecret: CLIENT_SECRET,
+  redirectUri: ALEXA_REDIRECT,
+  scope: 'music.read music.control',
+};
 /** The public client of testOptions(): no secret, PKCE, rotation with reuse detection. */
 export const PUBLIC_APP: OAuthClient = { clientId: 'public-app', redirectUri: PUBLIC_REDIRECT, scope: 'music.read' };
 
@@ -61,7 +66,11 @@ export class Browser {
   }
 
   async postForm(pathOrUrl: string | URL, form: Record<string, string>): Promise<Response> {
-    return this.request(pathOrUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+    return this.request(pathOrUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
   }
 
   /** GET the Location of a redirect the server answered, resolved against the request's URL (as a browser does). */
@@ -150,7 +159,8 @@ function formOf(html: string, response: Response): PageForm {
 /** The login or consent page a response carries, with its form; throws if it is not that page. */
 export async function readForm(res: Response, expected: 'login' | 'consent'): Promise<PageForm> {
   const html = await res.text();
-  if (res.status !== 200 || !(expected === 'login' ? isLoginPage : isConsentPage)(html)) throw new Error(`expected the ${expected} page, got ${res.status}:\n${html.slice(0, 2000)}`);
+  if (res.status !== 200 || !(expected === 'login' ? isLoginPage : isConsentPage)(html))
+    throw new Error(`expected the ${expected} page, got ${res.status}:\n${html.slice(0, 2000)}`);
   return formOf(html, res);
 }
 
@@ -159,7 +169,12 @@ export async function openLoginPage(browser: Browser, params: AuthorizeParams = 
 }
 
 /** Posts the login form as `user`; `headers` adds request headers (X-Forwarded-For behind a trusted proxy). */
-export async function submitLogin(browser: Browser, form: PageForm, user: User = OWNER, headers: Record<string, string> = {}): Promise<Response> {
+export async function submitLogin(
+  browser: Browser,
+  form: PageForm,
+  user: User = OWNER,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return browser.request('/alexa/login', {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
@@ -194,7 +209,9 @@ export async function linkInBrowser(browser: Browser, params: AuthorizeParams = 
   const page = await browser.request(authorizeUrl(params));
   if (page.status !== 200) throw new Error(`authorize answered ${page.status}: ${await page.text()}`);
   const html = await page.text();
-  const consent = isLoginPage(html) ? await consentAfterLogin(browser, await submitLogin(browser, formOf(html, page), user)) : formOf(html, page);
+  const consent = isLoginPage(html)
+    ? await consentAfterLogin(browser, await submitLogin(browser, formOf(html, page), user))
+    : formOf(html, page);
   const approved = await decide(browser, consent);
   if (approved.status !== 303) throw new Error(`consent answered ${approved.status}: ${await approved.text()}`);
   return new URL(approved.headers.get('location')!);
@@ -215,7 +232,14 @@ export function basicAuth(clientId: string, secret: string, encode = true): stri
 }
 
 /** A form POST to an endpoint with a client's credentials in the given style. */
-function clientPost(url: string, form: Record<string, string>, auth: Credentials, clientId: string, secret: string | undefined, init: RequestInit = {}): Promise<Response> {
+function clientPost(
+  url: string,
+  form: Record<string, string>,
+  auth: Credentials,
+  clientId: string,
+  secret: string | undefined,
+  init: RequestInit = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('content-type', 'application/x-www-form-urlencoded');
   const body = new URLSearchParams(form);
@@ -229,12 +253,23 @@ function clientPost(url: string, form: Record<string, string>, auth: Credentials
 }
 
 /** POST /alexa/token as a client (Alexa with its secret over Basic unless told otherwise). */
-export async function tokenRequest(baseUrl: string, form: Record<string, string>, auth: Credentials = 'basic', clientId = ALEXA.clientId, secret = CLIENT_SECRET, init: RequestInit = {}): Promise<Response> {
+export async function tokenRequest(
+  baseUrl: string,
+  form: Record<string, string>,
+  auth: Credentials = 'basic',
+  clientId = ALEXA.clientId,
+  secret = CLIENT_SECRET,
+  init: RequestInit = {},
+): Promise<Response> {
   return clientPost(`${baseUrl}/alexa/token`, form, auth, clientId, secret, init);
 }
 
 /** POST /alexa/token with a body and headers given verbatim. */
-export async function rawTokenRequest(baseUrl: string, body: string, headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }): Promise<Response> {
+export async function rawTokenRequest(
+  baseUrl: string,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' },
+): Promise<Response> {
   return fetch(`${baseUrl}/alexa/token`, { method: 'POST', headers, body });
 }
 
@@ -256,7 +291,10 @@ async function tokensFrom(res: Response, what: string): Promise<TokenBody> {
  * A fresh authorization code for Alexa, with PKCE unless `pkce` is false; or for the authorization request
  * `params` (its PKCE, if any, is the caller's: no verifier is returned).
  */
-export async function issueCode(baseUrl: string, opts: { pkce?: boolean; params?: AuthorizeParams } = {}): Promise<{ code: string; verifier?: string }> {
+export async function issueCode(
+  baseUrl: string,
+  opts: { pkce?: boolean; params?: AuthorizeParams } = {},
+): Promise<{ code: string; verifier?: string }> {
   const pair = opts.pkce === false || opts.params ? undefined : pkcePair();
   const params = opts.params ?? alexaAuthorize(pair ? { code_challenge: pair.challenge, code_challenge_method: 'S256' } : {});
   const redirect = await linkInBrowser(new Browser(baseUrl), params);
@@ -264,7 +302,15 @@ export async function issueCode(baseUrl: string, opts: { pkce?: boolean; params?
 }
 
 /** grant_type=authorization_code with Alexa's redirect URI and the verifier; `extra` overrides or adds fields. */
-export async function exchangeCode(baseUrl: string, code: string, verifier: string | undefined, extra: Record<string, string> = {}, auth: Credentials = 'basic', clientId = ALEXA.clientId, secret = CLIENT_SECRET): Promise<Response> {
+export async function exchangeCode(
+  baseUrl: string,
+  code: string,
+  verifier: string | undefined,
+  extra: Record<string, string> = {},
+  auth: Credentials = 'basic',
+  clientId = ALEXA.clientId,
+  secret = CLIENT_SECRET,
+): Promise<Response> {
   const form: Record<string, string> = { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT };
   if (verifier !== undefined) form.code_verifier = verifier;
   return tokenRequest(baseUrl, { ...form, ...extra }, auth, clientId, secret);
@@ -309,7 +355,13 @@ export async function link(baseUrl: string, opts: LinkOptions = {}): Promise<Lin
   }
   const code = redirect.searchParams.get('code');
   if (!code) throw new Error(`consent redirect has no code: ${redirect.href}`);
-  const res = await tokenRequest(baseUrl, { grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri, code_verifier: verifier }, auth, client.clientId, client.clientSecret);
+  const res = await tokenRequest(
+    baseUrl,
+    { grant_type: 'authorization_code', code, redirect_uri: params.redirect_uri, code_verifier: verifier },
+    auth,
+    client.clientId,
+    client.clientSecret,
+  );
   return { tokens: await tokensFrom(res, 'token exchange'), redirect };
 }
 
@@ -324,12 +376,29 @@ export async function linkPublic(baseUrl: string): Promise<TokenBody> {
 }
 
 /** grant_type=refresh_token as a client (Alexa over Basic unless told otherwise); `extra` adds fields (scope). */
-export async function refresh(baseUrl: string, refreshToken: string, auth: Credentials = 'basic', extra: Record<string, string> = {}, client: OAuthClient = ALEXA): Promise<Response> {
-  return tokenRequest(baseUrl, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, auth, client.clientId, client.clientSecret);
+export async function refresh(
+  baseUrl: string,
+  refreshToken: string,
+  auth: Credentials = 'basic',
+  extra: Record<string, string> = {},
+  client: OAuthClient = ALEXA,
+): Promise<Response> {
+  return tokenRequest(
+    baseUrl,
+    { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra },
+    auth,
+    client.clientId,
+    client.clientSecret,
+  );
 }
 
 /** A refresh that must succeed: throws with the server's answer otherwise. */
-export async function refreshOk(baseUrl: string, refreshToken: string, auth: Credentials = 'basic', client: OAuthClient = ALEXA): Promise<TokenBody> {
+export async function refreshOk(
+  baseUrl: string,
+  refreshToken: string,
+  auth: Credentials = 'basic',
+  client: OAuthClient = ALEXA,
+): Promise<TokenBody> {
   return tokensFrom(await refresh(baseUrl, refreshToken, auth, {}, client), 'refresh');
 }
 
@@ -348,7 +417,14 @@ export interface Outcome {
 /** Alexa's refresh with a timeout, for a server that may be failing: network errors are returned, not thrown. */
 export async function refreshOnce(baseUrl: string, refreshToken: string, timeoutMs = 10_000): Promise<Outcome> {
   try {
-    const res = await tokenRequest(baseUrl, { grant_type: 'refresh_token', refresh_token: refreshToken }, 'basic', ALEXA.clientId, CLIENT_SECRET, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await tokenRequest(
+      baseUrl,
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      'basic',
+      ALEXA.clientId,
+      CLIENT_SECRET,
+      { signal: AbortSignal.timeout(timeoutMs) },
+    );
     const text = await res.text();
     let body: Record<string, unknown>;
     try {
@@ -366,7 +442,14 @@ export async function refreshOnce(baseUrl: string, refreshToken: string, timeout
 // Revocation and introspection
 
 /** POST /alexa/revoke (RFC 7009) as a client (Alexa over Basic unless told otherwise). */
-export async function revoke(baseUrl: string, token: string, auth: Credentials = 'basic', clientId = ALEXA.clientId, secret = CLIENT_SECRET, init: RequestInit = {}): Promise<Response> {
+export async function revoke(
+  baseUrl: string,
+  token: string,
+  auth: Credentials = 'basic',
+  clientId = ALEXA.clientId,
+  secret = CLIENT_SECRET,
+  init: RequestInit = {},
+): Promise<Response> {
   return clientPost(`${baseUrl}/alexa/revoke`, { token }, auth, clientId, secret, init);
 }
 
@@ -376,7 +459,14 @@ export async function introspectAsResourceServer(baseUrl: string, token: string,
 }
 
 /** POST /alexa/introspect with any credentials (a client's own, for its own tokens; the resource server's, wrong ones). */
-export async function introspectAsClient(baseUrl: string, token: string, auth: Credentials = 'basic', clientId = ALEXA.clientId, secret = CLIENT_SECRET, init: RequestInit = {}): Promise<Response> {
+export async function introspectAsClient(
+  baseUrl: string,
+  token: string,
+  auth: Credentials = 'basic',
+  clientId = ALEXA.clientId,
+  secret = CLIENT_SECRET,
+  init: RequestInit = {},
+): Promise<Response> {
   return clientPost(`${baseUrl}/alexa/introspect`, { token }, auth, clientId, secret, init);
 }
 
@@ -387,7 +477,9 @@ export interface Introspection {
 
 /** Introspection that must answer 200 (as the resource server, or as `client`); returns the body. */
 export async function introspection(baseUrl: string, token: string, client?: OAuthClient): Promise<Introspection> {
-  const res = client ? await introspectAsClient(baseUrl, token, 'basic', client.clientId, client.clientSecret) : await introspectAsResourceServer(baseUrl, token);
+  const res = client
+    ? await introspectAsClient(baseUrl, token, 'basic', client.clientId, client.clientSecret)
+    : await introspectAsResourceServer(baseUrl, token);
   const text = await res.text();
   if (res.status !== 200) throw new Error(`introspection answered ${res.status}: ${text.slice(0, 1000)}`);
   return JSON.parse(text) as Introspection;

@@ -90,7 +90,14 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<Runni
     supervisor: opts.supervisor,
     homeAssistantAuth: opts.homeAssistantAuth,
     trace: opts.trace,
-    rateLimits: { windowMs: 60_000, loginFailuresPerIp: 1000, loginFailuresPerUser: 1000, tokenFailuresPerIp: 1000, tokenFailuresPerClient: 1000, ...opts.rateLimits },
+    rateLimits: {
+      windowMs: 60_000,
+      loginFailuresPerIp: 1000,
+      loginFailuresPerUser: 1000,
+      tokenFailuresPerIp: 1000,
+      tokenFailuresPerClient: 1000,
+      ...opts.rateLimits,
+    },
     admin: opts.admin,
   });
   return Object.assign(server, { dataDir });
@@ -117,7 +124,12 @@ export interface SpawnOptions {
  * /health answers 200 (or at all, with healthy: false). The port is read from the process's own listening socket
  * (listeningPorts), whatever its log level. The admin listener is off unless `env` sets ADMIN_PORT (use '0').
  */
-export async function spawnServer(dataDir: string, options?: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, spawnOpts: SpawnOptions = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  dataDir: string,
+  options?: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+  spawnOpts: SpawnOptions = {},
+): Promise<ServerProcess> {
   if (options) writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(options));
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
@@ -199,7 +211,10 @@ let nextOffset = Math.floor(Math.random() * 500);
  * worker draws from its own slice of 500, so parallel test files never pick the same one.
  */
 export async function fixedPort(): Promise<number> {
-  const ephemeralLow = defined(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)[0], 'ip_local_port_range');
+  const ephemeralLow = defined(
+    readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)[0],
+    'ip_local_port_range',
+  );
   const FIRST = 10_000;
   const SLICE = 500;
   const slices = Math.floor((ephemeralLow - FIRST) / SLICE);

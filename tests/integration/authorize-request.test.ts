@@ -67,14 +67,23 @@ describe('client_id and redirect_uri are checked first: error page, never a redi
     ['a percent-encoded character', ALEXA_REDIRECT.replace('link', 'l%69nk')],
     ['a look-alike host', 'https://layla.amazon.com.evil.example.com/api/skill/link/M2TESTVENDOR'],
     ['userinfo in front of the host', 'https://layla.amazon.com@evil.example.com/api/skill/link/M2TESTVENDOR'],
-    ['another client\'s redirect URI', 'https://app.example.com/callback'],
+    ["another client's redirect URI", 'https://app.example.com/callback'],
     ['an empty redirect_uri', ''],
   ])('a redirect_uri that is not registered byte for byte: %s', async (_what, uri) => {
     await expectErrorPage(await get(authorizeUrl(alexaAuthorize({ redirect_uri: uri }))), /redirect_uri is not registered/);
   });
 
   it('an unregistered redirect_uri wins over every later error (bad response_type, scope, PKCE)', async () => {
-    const res = await get(authorizeUrl({ client_id: 'amazon-alexa', redirect_uri: 'https://evil.example.com/cb', response_type: 'token', scope: 'admin', code_challenge_method: 'plain', state: 's' }));
+    const res = await get(
+      authorizeUrl({
+        client_id: 'amazon-alexa',
+        redirect_uri: 'https://evil.example.com/cb',
+        response_type: 'token',
+        scope: 'admin',
+        code_challenge_method: 'plain',
+        state: 's',
+      }),
+    );
     await expectErrorPage(res, /redirect_uri is not registered/);
   });
 
@@ -84,7 +93,9 @@ describe('client_id and redirect_uri are checked first: error page, never a redi
 
   it('no redirect_uri when the client has exactly one is fine: that one is used', async () => {
     const { challenge } = pkcePair();
-    const res = await get(authorizeUrl({ client_id: 'public-app', response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' }));
+    const res = await get(
+      authorizeUrl({ client_id: 'public-app', response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' }),
+    );
     expect(res.status).toBe(200);
   });
 
@@ -95,7 +106,10 @@ describe('client_id and redirect_uri are checked first: error page, never a redi
   });
 
   it('a client_id with markup is shown escaped', async () => {
-    const html = await expectErrorPage(await get(authorizeUrl(alexaAuthorize({ client_id: '<script>alert(1)</script>' }))), /unknown client/);
+    const html = await expectErrorPage(
+      await get(authorizeUrl(alexaAuthorize({ client_id: '<script>alert(1)</script>' }))),
+      /unknown client/,
+    );
     expect(html).not.toContain('<script');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
@@ -120,7 +134,10 @@ describe('later errors redirect back with error, error_description, state and is
 
   it('code_challenge_method=plain is refused: invalid_request', async () => {
     const { challenge } = pkcePair();
-    expectErrorRedirect(await get(authorizeUrl(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'plain' }))), 'invalid_request');
+    expectErrorRedirect(
+      await get(authorizeUrl(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'plain' }))),
+      'invalid_request',
+    );
   });
 
   it('a code_challenge without a method (meaning plain) is refused: invalid_request', async () => {
@@ -133,20 +150,33 @@ describe('later errors redirect back with error, error_description, state and is
   });
 
   it('a malformed challenge: invalid_request', async () => {
-    expectErrorRedirect(await get(authorizeUrl(alexaAuthorize({ code_challenge: 'too-short', code_challenge_method: 'S256' }))), 'invalid_request');
+    expectErrorRedirect(
+      await get(authorizeUrl(alexaAuthorize({ code_challenge: 'too-short', code_challenge_method: 'S256' }))),
+      'invalid_request',
+    );
   });
 
   it('a public client without PKCE: invalid_request, at its own redirect URI', async () => {
-    const res = await get(authorizeUrl({ client_id: 'public-app', redirect_uri: 'https://app.example.com/callback', response_type: 'code', state: 'pub-state' }));
+    const res = await get(
+      authorizeUrl({
+        client_id: 'public-app',
+        redirect_uri: 'https://app.example.com/callback',
+        response_type: 'code',
+        state: 'pub-state',
+      }),
+    );
     expectErrorRedirect(res, 'invalid_request', 'pub-state', 'https://app.example.com/callback');
   });
 
-  it.each(['response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method'])('a repeated %s: invalid_request', async (name) => {
-    const { challenge } = pkcePair();
-    const pairs = Object.entries(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' })) as Array<[string, string]>;
-    pairs.push([name, pairs.find(([k]) => k === name)![1]]);
-    expectErrorRedirect(await get(rawAuthorizeUrl(pairs)), 'invalid_request', name === 'state' ? null : 'alexa-state-123');
-  });
+  it.each(['response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method'])(
+    'a repeated %s: invalid_request',
+    async (name) => {
+      const { challenge } = pkcePair();
+      const pairs = Object.entries(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' })) as Array<[string, string]>;
+      pairs.push([name, pairs.find(([k]) => k === name)![1]]);
+      expectErrorRedirect(await get(rawAuthorizeUrl(pairs)), 'invalid_request', name === 'state' ? null : 'alexa-state-123');
+    },
+  );
 
   it('the original state comes back exactly, whatever it contains', async () => {
     const state = '<script>alert("x")</script> & ü=1+2';
@@ -154,7 +184,11 @@ describe('later errors redirect back with error, error_description, state and is
   });
 
   it('no state in, no state out', async () => {
-    expectErrorRedirect(await get(authorizeUrl(alexaAuthorize({ response_type: 'token', state: undefined }))), 'unsupported_response_type', null);
+    expectErrorRedirect(
+      await get(authorizeUrl(alexaAuthorize({ response_type: 'token', state: undefined }))),
+      'unsupported_response_type',
+      null,
+    );
   });
 });
 
@@ -186,7 +220,15 @@ describe('markup in configured names is escaped on the login and consent pages',
   beforeAll(async () => {
     evil = await startInProcess({
       options: testOptions({
-        clients: [{ client_id: EVIL_CLIENT, client_type: 'confidential', client_secret: 'a-secret-of-sufficient-length', redirect_uris: [ALEXA_REDIRECT], scopes: [EVIL_SCOPE] }],
+        clients: [
+          {
+            client_id: EVIL_CLIENT,
+            client_type: 'confidential',
+            client_secret: 'a-secret-of-sufficient-length',
+            redirect_uris: [ALEXA_REDIRECT],
+            scopes: [EVIL_SCOPE],
+          },
+        ],
       }),
     });
   });

@@ -100,7 +100,13 @@ describe('refused with 401 invalid_client', () => {
   });
 
   it.each(['basic', 'body'] as const)('a public client that sends a secret (%s)', async (auth) => {
-    const res = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) }, auth, 'public-app', 'a-secret-nobody-configured');
+    const res = await tokenRequest(
+      server.url,
+      { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) },
+      auth,
+      'public-app',
+      'a-secret-nobody-configured',
+    );
     await expectInvalidClient(res);
   });
 
@@ -109,7 +115,10 @@ describe('refused with 401 invalid_client', () => {
     ['Basic without a colon', `Basic ${Buffer.from('amazon-alexa').toString('base64')}`],
     ['Basic with characters outside base64', 'Basic !!!'],
   ])('a malformed Authorization header: %s', async (_what, header) => {
-    const res = await rawTokenRequest(server.url, new URLSearchParams(await codeForm()).toString(), { 'content-type': FORM, authorization: header });
+    const res = await rawTokenRequest(server.url, new URLSearchParams(await codeForm()).toString(), {
+      'content-type': FORM,
+      authorization: header,
+    });
     await expectInvalidClient(res);
   });
 
@@ -122,10 +131,14 @@ describe('refused with 401 invalid_client', () => {
 
 describe('refused with 400 invalid_request', () => {
   it('credentials both in Basic and in the body', async () => {
-    const res = await rawTokenRequest(server.url, new URLSearchParams({ ...(await codeForm()), client_id: 'amazon-alexa', client_secret: AWKWARD_SECRET }).toString(), {
-      'content-type': FORM,
-      authorization: basicAuth('amazon-alexa', AWKWARD_SECRET),
-    });
+    const res = await rawTokenRequest(
+      server.url,
+      new URLSearchParams({ ...(await codeForm()), client_id: 'amazon-alexa', client_secret: AWKWARD_SECRET }).toString(),
+      {
+        'content-type': FORM,
+        authorization: basicAuth('amazon-alexa', AWKWARD_SECRET),
+      },
+    );
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
   });

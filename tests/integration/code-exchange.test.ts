@@ -60,14 +60,19 @@ describe('single use', () => {
 
   it('10 concurrent redemptions of one code: exactly one 200, the rest invalid_grant', async () => {
     const { code, verifier } = await issueCode(server.url);
-    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => exchangeCode(server.url, code, verifier, {}, i % 2 ? 'body' : 'basic')));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => exchangeCode(server.url, code, verifier, {}, i % 2 ? 'body' : 'basic')),
+    );
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
     for (const r of responses.filter((r) => r.status === 400)) expect(((await r.json()) as { error: string }).error).toBe('invalid_grant');
   });
 
   it('a missing code is invalid_request; an unknown one invalid_grant', async () => {
-    await expectError(await tokenRequest(server.url, { grant_type: 'authorization_code', redirect_uri: ALEXA_REDIRECT }), 'invalid_request');
+    await expectError(
+      await tokenRequest(server.url, { grant_type: 'authorization_code', redirect_uri: ALEXA_REDIRECT }),
+      'invalid_request',
+    );
     await expectError(await exchangeCode(server.url, 'A'.repeat(43), undefined), 'invalid_grant');
   });
 });
@@ -75,7 +80,12 @@ describe('single use', () => {
 describe('binding', () => {
   it('a code issued to Alexa cannot be redeemed by another client; its owner still can', async () => {
     const { code, verifier } = await issueCode(server.url);
-    const stolen = await tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier! }, 'none', 'public-app');
+    const stolen = await tokenRequest(
+      server.url,
+      { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier! },
+      'none',
+      'public-app',
+    );
     await expectError(stolen, 'invalid_grant');
     expect((await exchangeCode(server.url, code, verifier)).status).toBe(200);
   });
@@ -100,10 +110,19 @@ describe('binding', () => {
   it('a client with one registered URI may omit redirect_uri at both steps', async () => {
     const { verifier, challenge } = pkcePair();
     const redirect = await linkInBrowser(new Browser(server.url), {
-      client_id: 'public-app', response_type: 'code', state: 's', code_challenge: challenge, code_challenge_method: 'S256',
+      client_id: 'public-app',
+      response_type: 'code',
+      state: 's',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
     });
     expect(redirect.origin + redirect.pathname).toBe('https://app.example.com/callback');
-    const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, code_verifier: verifier }, 'none', 'public-app');
+    const res = await tokenRequest(
+      server.url,
+      { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, code_verifier: verifier },
+      'none',
+      'public-app',
+    );
     expect(res.status).toBe(200);
   });
 });
@@ -133,7 +152,12 @@ describe('PKCE', () => {
   it('the verifier is checked against the challenge, not just present: S256(challenge) as verifier fails', async () => {
     const { verifier, challenge } = pkcePair();
     const redirect = await linkInBrowser(new Browser(server.url), {
-      client_id: 'amazon-alexa', redirect_uri: ALEXA_REDIRECT, response_type: 'code', state: 's', code_challenge: challenge, code_challenge_method: 'S256',
+      client_id: 'amazon-alexa',
+      redirect_uri: ALEXA_REDIRECT,
+      response_type: 'code',
+      state: 's',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
     });
     const code = redirect.searchParams.get('code')!;
     await expectError(await exchangeCode(server.url, code, challenge), 'invalid_grant');

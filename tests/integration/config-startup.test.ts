@@ -34,7 +34,9 @@ describe('a bad options.json stops the server', () => {
     const lines = errorLines(output);
     expect(lines[0]).toBe(`cannot start: 3 problem(s) in ${optionsFile}`);
     expect(lines.slice(1).sort()).toEqual([
-      expect.stringMatching(/^access_token_lifetime: must be at least 360; Alexa refuses tokens that live less than 360 seconds; use 3600; edit .*options\.json$/),
+      expect.stringMatching(
+        /^access_token_lifetime: must be at least 360; Alexa refuses tokens that live less than 360 seconds; use 3600; edit .*options\.json$/,
+      ),
       `clients[0].client_secret: required when client_type is confidential; edit ${optionsFile}`,
       'log_levle: unknown option (misspelt, or from another version); remove it or correct its name',
     ]);
@@ -44,9 +46,14 @@ describe('a bad options.json stops the server', () => {
   it('inside the add-on the fix points at the Configuration tab', async () => {
     const options = testOptions();
     delete defined((options.clients as Array<Record<string, unknown>>)[0], 'a client').client_secret;
-    const { code, output } = await runToExit(dataDirWith(options), { SUPERVISOR_TOKEN: 'test-token', SUPERVISOR_URL: 'http://127.0.0.1:9' });
+    const { code, output } = await runToExit(dataDirWith(options), {
+      SUPERVISOR_TOKEN: 'test-token',
+      SUPERVISOR_URL: 'http://127.0.0.1:9',
+    });
     expect(code).toBe(78);
-    expect(errorLines(output)).toContain('clients[0].client_secret: required when client_type is confidential; set it in the add-on Configuration tab');
+    expect(errorLines(output)).toContain(
+      'clients[0].client_secret: required when client_type is confidential; set it in the add-on Configuration tab',
+    );
   });
 
   it('invalid JSON names the line', async () => {
@@ -95,8 +102,18 @@ describe('no options.json outside the add-on', () => {
     expect(health.status).toBe(200);
 
     const redirectUri = defined(client.redirect_uris[1], 'a second redirect URI');
-    const redirect = await linkInBrowser(new Browser(proc.url), { client_id: client.client_id, redirect_uri: redirectUri, response_type: 'code', state: 's' }, user);
-    const res = await tokenRequest(proc.url, { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: redirectUri }, 'basic', client.client_id, client.client_secret);
+    const redirect = await linkInBrowser(
+      new Browser(proc.url),
+      { client_id: client.client_id, redirect_uri: redirectUri, response_type: 'code', state: 's' },
+      user,
+    );
+    const res = await tokenRequest(
+      proc.url,
+      { grant_type: 'authorization_code', code: redirect.searchParams.get('code')!, redirect_uri: redirectUri },
+      'basic',
+      client.client_id,
+      client.client_secret,
+    );
     expect(res.status).toBe(200);
 
     proc.child.kill('SIGTERM');

@@ -34,11 +34,19 @@ async function tokenWithId(form: Record<string, string>): Promise<{ res: Respons
 it('an unregistered redirect_uri: the cause lists every registered URI it was compared with, and the closest', async () => {
   const requestId = randomUUID();
   const given = ALEXA_REDIRECT.replace('M2TESTVENDOR', 'M2TESTVENDQR');
-  const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: given }))}`, { headers: { 'x-request-id': requestId } });
+  const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: given }))}`, {
+    headers: { 'x-request-id': requestId },
+  });
   const ours = res.headers.get('x-request-id');
   expect(ours).not.toBe(requestId);
   const entry = await waitForTrace(server.dataDir, (e) => e.requestId === ours);
-  expect(entry).toMatchObject({ step: 'authorize', outcome: 'error', clientId: 'amazon-alexa', redirectUri: given, kind: 'redirect_uri_mismatch' });
+  expect(entry).toMatchObject({
+    step: 'authorize',
+    outcome: 'error',
+    clientId: 'amazon-alexa',
+    redirectUri: given,
+    kind: 'redirect_uri_mismatch',
+  });
   for (const uri of REGISTERED) expect(entry.cause).toContain(uri);
   expect(entry.cause).toContain(`closest: ${ALEXA_REDIRECT}`);
 });
@@ -48,18 +56,41 @@ it('a PKCE mismatch: the cause shows the stored challenge next to S256 of the ve
   const wrong = pkcePair().verifier;
   const { res, entry } = await tokenWithId({ grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: wrong });
   expect(res.status).toBe(400);
-  expect(entry).toMatchObject({ step: 'token', outcome: 'error', grantType: 'authorization_code', clientId: 'amazon-alexa', redirectUri: ALEXA_REDIRECT, error: 'invalid_grant', kind: 'pkce_mismatch' });
+  expect(entry).toMatchObject({
+    step: 'token',
+    outcome: 'error',
+    grantType: 'authorization_code',
+    clientId: 'amazon-alexa',
+    redirectUri: ALEXA_REDIRECT,
+    error: 'invalid_grant',
+    kind: 'pkce_mismatch',
+  });
   expect(entry.cause).toMatch(/stored code_challenge [\w-]{43}/);
   expect(entry.cause).toContain(`S256(code_verifier) ${createHash('sha256').update(wrong).digest('base64url')}`);
 });
 
 it('a successful exchange: step token, outcome ok, grant and user named, tokens only as fingerprints', async () => {
   const { code, verifier } = await issueCode(server.url);
-  const { res, entry } = await tokenWithId({ grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier! });
+  const { res, entry } = await tokenWithId({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: ALEXA_REDIRECT,
+    code_verifier: verifier!,
+  });
   expect(res.status).toBe(200);
-  expect(entry).toMatchObject({ step: 'token', outcome: 'ok', grantType: 'authorization_code', clientId: 'amazon-alexa', redirectUri: ALEXA_REDIRECT, username: 'owner' });
+  expect(entry).toMatchObject({
+    step: 'token',
+    outcome: 'ok',
+    grantType: 'authorization_code',
+    clientId: 'amazon-alexa',
+    redirectUri: ALEXA_REDIRECT,
+    username: 'owner',
+  });
   expect(entry.grantId).toEqual(expect.any(String));
-  expect(entry.detail).toMatchObject({ accessToken: expect.stringMatching(/^#[0-9a-f]{8}$/), refreshToken: expect.stringMatching(/^#[0-9a-f]{8}$/) });
+  expect(entry.detail).toMatchObject({
+    accessToken: expect.stringMatching(/^#[0-9a-f]{8}$/),
+    refreshToken: expect.stringMatching(/^#[0-9a-f]{8}$/),
+  });
 });
 
 it('each browser step of a link leaves an ok entry: authorize, login, consent', async () => {
@@ -73,7 +104,9 @@ it('each browser step of a link leaves an ok entry: authorize, login, consent', 
 
 it('a wrong client secret: the cause says which scheme and compares fingerprints', async () => {
   const requestId = randomUUID();
-  await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', 'amazon-alexa', 'wrong', { headers: { 'x-request-id': requestId } });
+  await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', 'amazon-alexa', 'wrong', {
+    headers: { 'x-request-id': requestId },
+  });
   const entry = await waitForTrace(server.dataDir, (e) => e.clientRequestId === requestId);
   expect(entry).toMatchObject({ outcome: 'error', error: 'invalid_client', kind: 'client_secret_mismatch' });
   expect(entry.cause).toMatch(/received #[0-9a-f]{8}, configured #[0-9a-f]{8}, scheme credentials in request body/);

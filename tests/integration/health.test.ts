@@ -18,22 +18,27 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-
 it('answers 200 with status ok and the server name while the store works', async () => {
   const res = await fetch(`${server.url}/health`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   expect(res.headers.get('cache-control')).toBe('no-store');
-  expect(await res.json()).toEqual(expect.objectContaining({ status: 'ok', message: 'Music Assistant OAuth Server', store: 'ok', version: expect.any(String) }));
+  expect(await res.json()).toEqual(
+    expect.objectContaining({ status: 'ok', message: 'Music Assistant OAuth Server', store: 'ok', version: expect.any(String) }),
+  );
 });
 
 it('answers 503 with the reason while the database cannot be written (within the probe cache time), and 200 once it can again', async () => {
   const lock = holdWriteLock(server.deps.store.file);
   try {
-    const res = await eventually('/health to report the lock', async () => {
-      const r = await fetch(`${server.url}/health`);
-      return r.status === 503 ? r : undefined;
-    }, 15_000);
+    const res = await eventually(
+      '/health to report the lock',
+      async () => {
+        const r = await fetch(`${server.url}/health`);
+        return r.status === 503 ? r : undefined;
+      },
+      15_000,
+    );
     const body = (await res.json()) as { status: string; message: string; store: string };
     expect(body.status).toBe('error');
     expect(body.message).toBe('Music Assistant OAuth Server');

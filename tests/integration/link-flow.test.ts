@@ -4,7 +4,20 @@ import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { ALEXA_REDIRECT, startInProcess } from '../helpers/test-server';
 import {
-  AuthStyle, Browser, PUBLIC_REDIRECT, TokenBody, alexaAuthorize, authorizeUrl, exchangeCode, linkAccount, linkInBrowser, pkcePair, publicAuthorize, refresh, refreshPublic, tokenRequest,
+  AuthStyle,
+  Browser,
+  PUBLIC_REDIRECT,
+  TokenBody,
+  alexaAuthorize,
+  authorizeUrl,
+  exchangeCode,
+  linkAccount,
+  linkInBrowser,
+  pkcePair,
+  publicAuthorize,
+  refresh,
+  refreshPublic,
+  tokenRequest,
 } from '../helpers/alexa-client';
 
 let server: RunningServer & { dataDir: string };
@@ -16,14 +29,21 @@ afterAll(async () => server.stop());
 describe.each<AuthStyle>(['basic', 'body'])('link with client credentials by %s', (auth) => {
   it('authorize, log in, approve, exchange the code, refresh', async () => {
     const { verifier, challenge } = pkcePair();
-    const redirect = await linkInBrowser(new Browser(server.url), alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }));
+    const redirect = await linkInBrowser(
+      new Browser(server.url),
+      alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'S256' }),
+    );
     expect(redirect.origin + redirect.pathname).toBe(ALEXA_REDIRECT);
     expect(redirect.searchParams.get('state')).toBe('alexa-state-123');
     expect(redirect.searchParams.get('iss')).toBe(server.url);
     const code = redirect.searchParams.get('code')!;
     expect(code).toMatch(/^[\w-]{43}$/);
 
-    const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier }, auth);
+    const res = await tokenRequest(
+      server.url,
+      { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier },
+      auth,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -54,7 +74,10 @@ it('stores only hashes: no raw token or code appears in the database file', asyn
   const tokens = await linkAccount(server.url);
   const { readFileSync, existsSync } = await import('node:fs');
   const db = server.deps.store.file;
-  const content = [db, `${db}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+  const content = [db, `${db}-wal`]
+    .filter(existsSync)
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('');
   expect(content.length).toBeGreaterThan(0);
   expect(content).not.toContain(tokens.access_token);
   expect(content).not.toContain(tokens.refresh_token);
@@ -65,7 +88,14 @@ it('a public client links with PKCE and no secret', async () => {
   const { verifier, challenge } = pkcePair();
   // No scope asked: the client's registered scopes.
   const redirect = await linkInBrowser(new Browser(server.url), publicAuthorize(challenge, { state: 's', scope: undefined }));
-  const res = await exchangeCode(server.url, redirect.searchParams.get('code')!, verifier, { redirect_uri: PUBLIC_REDIRECT }, 'none', 'public-app');
+  const res = await exchangeCode(
+    server.url,
+    redirect.searchParams.get('code')!,
+    verifier,
+    { redirect_uri: PUBLIC_REDIRECT },
+    'none',
+    'public-app',
+  );
   expect(res.status).toBe(200);
   const tokens = (await res.json()) as TokenBody;
   expect(tokens.scope).toBe('music.read');

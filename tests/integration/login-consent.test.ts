@@ -6,7 +6,16 @@
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import {
-  Browser, alexaAuthorize, authorizeUrl, decide, exchangeCode, hiddenField, openConsentPage, openLoginPage, pkcePair, submitLogin,
+  Browser,
+  alexaAuthorize,
+  authorizeUrl,
+  decide,
+  exchangeCode,
+  hiddenField,
+  openConsentPage,
+  openLoginPage,
+  pkcePair,
+  submitLogin,
 } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, OWNER, startInProcess } from '../helpers/test-server';
 
@@ -55,7 +64,10 @@ describe('login', () => {
 
   it('a failed login echoes the typed username escaped', async () => {
     const browser = new Browser(server.url);
-    const res = await submitLogin(browser, await openLoginPage(browser), { username: '"><script>alert(1)</script>', password: 'nope-nope' });
+    const res = await submitLogin(browser, await openLoginPage(browser), {
+      username: '"><script>alert(1)</script>',
+      password: 'nope-nope',
+    });
     const html = await res.text();
     expect(html).not.toContain('<script>');
     expect(html).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
@@ -84,7 +96,12 @@ describe('no login, no link', () => {
   it('a made-up request id is refused', async () => {
     const browser = new Browser(server.url);
     await openLoginPage(browser);
-    const res = await browser.postForm('/alexa/login', { request_id: 'made-up', csrf: 'x', username: OWNER.username, password: OWNER.password });
+    const res = await browser.postForm('/alexa/login', {
+      request_id: 'made-up',
+      csrf: 'x',
+      username: OWNER.username,
+      password: OWNER.password,
+    });
     expect(res.status).toBe(400);
     expectNoRedirect(res);
   });

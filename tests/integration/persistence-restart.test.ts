@@ -55,7 +55,10 @@ it('SIGTERM finishes the in-flight request and exits 0; after a restart every ea
   const first = (await (await refresh(proc.url, linked.refresh_token)).json()) as TokenBody;
 
   // A refresh whose headers have arrived, then SIGTERM, then its body: it must complete with 200.
-  const inFlight = await startRequestInFlight(proc.port, new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token }).toString());
+  const inFlight = await startRequestInFlight(
+    proc.port,
+    new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token }).toString(),
+  );
   proc.child.kill('SIGTERM');
   await waitForOutput(proc, 'SIGTERM received');
   await expect(fetch(`${proc.url}/health`)).rejects.toThrow(); // no longer accepting
@@ -121,7 +124,10 @@ it('a grant revoked before a restart stays revoked after it', async () => {
 it('the in-process server also stops cleanly with requests in flight', async () => {
   const server: RunningServer = await startInProcess();
   const tokens = await linkAccount(server.url);
-  const inFlight = await startRequestInFlight(server.port, new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString());
+  const inFlight = await startRequestInFlight(
+    server.port,
+    new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(),
+  );
   const stopped = server.stop();
   const raw = await inFlight.finish();
   expect(raw).toContain('HTTP/1.1 200 OK');

@@ -9,7 +9,16 @@ import { DatabaseSync } from 'node:sqlite';
 import { tokenHash } from '../../src/crypto/tokens';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
-import { TokenBody, introspection, linkAccount, linkPublic, refresh, refreshOk, refreshPublic, tokenRequest } from '../helpers/alexa-client';
+import {
+  TokenBody,
+  introspection,
+  linkAccount,
+  linkPublic,
+  refresh,
+  refreshOk,
+  refreshPublic,
+  tokenRequest,
+} from '../helpers/alexa-client';
 import { startInProcess, testOptions, waitForTrace } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
@@ -46,7 +55,11 @@ it('rotates: a new access and refresh token, the response shaped as RFC 6749 §5
 describe('a retried refresh never unlinks', () => {
   it('the same refresh token presented three times in a row: every answer is 200 and every returned token is live', async () => {
     const linked = await linkAccount(server.url);
-    const answers = [await refreshOk(server.url, linked.refresh_token), await refreshOk(server.url, linked.refresh_token), await refreshOk(server.url, linked.refresh_token)];
+    const answers = [
+      await refreshOk(server.url, linked.refresh_token),
+      await refreshOk(server.url, linked.refresh_token),
+      await refreshOk(server.url, linked.refresh_token),
+    ];
     expect(new Set(answers.map((a) => a.refresh_token)).size).toBe(3);
     for (const a of answers) {
       expect(isActive(a.refresh_token)).toBe(true);
@@ -101,16 +114,19 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     [3, 0],
     [1, 2],
     [2, 2],
-  ])('4 concurrent refreshes; answer %i\'s access token is used, answer %i is kept: its refresh token carries the link on', async (used, kept) => {
-    const linked = await linkAccount(server.url);
-    const responses = await Promise.all(Array.from({ length: 4 }, () => refresh(server.url, linked.refresh_token)));
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
-    expect((await introspection(server.url, bodies[used]!.access_token)).active).toBe(true);
-    const next = await refreshOk(server.url, bodies[kept]!.refresh_token);
-    expect(await refreshOk(server.url, next.refresh_token)).toBeDefined();
-    for (const b of bodies) expect(isActive(b.access_token)).toBe(true);
-  });
+  ])(
+    "4 concurrent refreshes; answer %i's access token is used, answer %i is kept: its refresh token carries the link on",
+    async (used, kept) => {
+      const linked = await linkAccount(server.url);
+      const responses = await Promise.all(Array.from({ length: 4 }, () => refresh(server.url, linked.refresh_token)));
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
+      expect((await introspection(server.url, bodies[used]!.access_token)).active).toBe(true);
+      const next = await refreshOk(server.url, bodies[kept]!.refresh_token);
+      expect(await refreshOk(server.url, next.refresh_token)).toBeDefined();
+      for (const b of bodies) expect(isActive(b.access_token)).toBe(true);
+    },
+  );
 
   it('a long chain of refreshes keeps only the newest token and the last refresh_token_grace_generations earlier ones', async () => {
     const linked = await linkAccount(server.url);
@@ -120,7 +136,9 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     const db = new DatabaseSync(path.join(server.dataDir, 'oauth.sqlite'), { readOnly: true });
     try {
       const rows = db.prepare(`SELECT value FROM kv WHERE key LIKE 'token:%'`).all() as Array<{ value: string }>;
-      const refreshRecords = rows.map((r) => (JSON.parse(r.value) as { value: { kind?: string; grantId?: string } }).value).filter((v) => v.kind === 'refresh' && v.grantId === grantId);
+      const refreshRecords = rows
+        .map((r) => (JSON.parse(r.value) as { value: { kind?: string; grantId?: string } }).value)
+        .filter((v) => v.kind === 'refresh' && v.grantId === grantId);
       expect(refreshRecords).toHaveLength(1 + 10);
     } finally {
       db.close();
@@ -132,7 +150,10 @@ describe('outside the grace window: invalid_grant, the grant and its newer token
   let t = Date.parse('2031-03-01T00:00:00Z');
   let tight: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    tight = await startInProcess({ options: testOptions({ refresh_token_grace_generations: 2, refresh_token_grace_period: 3600 }), now: () => t });
+    tight = await startInProcess({
+      options: testOptions({ refresh_token_grace_generations: 2, refresh_token_grace_period: 3600 }),
+      now: () => t,
+    });
   });
   afterAll(async () => tight.stop());
   const refreshTight = async (token: string, extra: Record<string, string> = {}) =>
@@ -188,7 +209,7 @@ describe('a public client: rotation with reuse detection', () => {
 });
 
 describe('refresh is bound to its client', () => {
-  it('a refresh token presented by another client fails without revoking the owner\'s grant', async () => {
+  it("a refresh token presented by another client fails without revoking the owner's grant", async () => {
     const linked = await linkAccount(server.url);
     const res = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: linked.refresh_token }, 'none', 'public-app');
     await expectInvalidGrant(res);
@@ -216,7 +237,11 @@ describe('scope', () => {
 
   it('may not be widened: invalid_scope, and the grant survives', async () => {
     const linked = await linkAccount(server.url);
-    const res = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: linked.refresh_token, scope: 'music.read admin' });
+    const res = await tokenRequest(server.url, {
+      grant_type: 'refresh_token',
+      refresh_token: linked.refresh_token,
+      scope: 'music.read admin',
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ error: 'invalid_scope', error_description: expect.stringContaining('admin') });

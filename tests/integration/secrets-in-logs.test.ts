@@ -7,8 +7,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import {
-  Browser, TokenBody, alexaAuthorize, basicAuth, consentAfterLogin, decide, exchangeCode, linkInBrowser, openLoginPage, pkcePair,
-  rawTokenRequest, refresh, revoke, submitLogin, tokenRequest,
+  Browser,
+  TokenBody,
+  alexaAuthorize,
+  basicAuth,
+  consentAfterLogin,
+  decide,
+  exchangeCode,
+  linkInBrowser,
+  openLoginPage,
+  pkcePair,
+  rawTokenRequest,
+  refresh,
+  revoke,
+  submitLogin,
+  tokenRequest,
 } from '../helpers/alexa-client';
 import { FlowEntry } from '../../src/log/flow-trace';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
@@ -53,14 +66,35 @@ beforeAll(async () => {
   // Token failures with the code: wrong secret (Basic and body), wrong verifier, Authorization without a scheme.
   const wrongSecret = keep('wrong secret', 'wrong-secret-Kd93hs72nd');
   keep('wrong Basic header', basicAuth('amazon-alexa', wrongSecret));
-  await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier }, 'basic', 'amazon-alexa', wrongSecret);
-  await tokenRequest(url, { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier }, 'body', 'amazon-alexa', wrongSecret);
+  await tokenRequest(
+    url,
+    { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier },
+    'basic',
+    'amazon-alexa',
+    wrongSecret,
+  );
+  await tokenRequest(
+    url,
+    { grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier },
+    'body',
+    'amazon-alexa',
+    wrongSecret,
+  );
   const wrongVerifier = keep('wrong verifier', pkcePair().verifier);
   await exchangeCode(url, code, wrongVerifier);
   const bareHeader = keep('Authorization without scheme', Buffer.from(`amazon-alexa:${CLIENT_SECRET}`).toString('base64'));
-  await rawTokenRequest(url, new URLSearchParams({ grant_type: 'authorization_code', code }).toString(), { 'content-type': FORM, authorization: bareHeader });
-  await rawTokenRequest(url, new URLSearchParams({ grant_type: 'authorization_code', code }).toString(), { 'content-type': FORM, authorization: CLIENT_SECRET });
-  await rawTokenRequest(url, new URLSearchParams({ grant_type: 'authorization_code', code }).toString(), { 'content-type': FORM, authorization: `Bearer ${keep('bearer value', 'bearer-value-Pq72mxk3Lw')}` });
+  await rawTokenRequest(url, new URLSearchParams({ grant_type: 'authorization_code', code }).toString(), {
+    'content-type': FORM,
+    authorization: bareHeader,
+  });
+  await rawTokenRequest(url, new URLSearchParams({ grant_type: 'authorization_code', code }).toString(), {
+    'content-type': FORM,
+    authorization: CLIENT_SECRET,
+  });
+  await rawTokenRequest(url, new URLSearchParams({ grant_type: 'authorization_code', code }).toString(), {
+    'content-type': FORM,
+    authorization: `Bearer ${keep('bearer value', 'bearer-value-Pq72mxk3Lw')}`,
+  });
   keep('good Basic header', basicAuth('amazon-alexa', CLIENT_SECRET));
 
   // The good exchange, then a replay of the code (revokes).
@@ -98,7 +132,10 @@ beforeAll(async () => {
   expect(await proc.exited).toBe(0);
   stdout = proc.output();
   traceText = readFileSync(path.join(dataDir, 'flow-trace.jsonl'), 'utf8');
-  trace = traceText.trim().split('\n').map((l) => JSON.parse(l) as FlowEntry);
+  trace = traceText
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as FlowEntry);
 });
 
 afterAll(() => {
@@ -122,10 +159,19 @@ function leaked(text: string): string[] {
 
 it('the run exercised what it claims: the trace holds each step and each failure', () => {
   const kinds = new Set(trace.map((e) => e.kind));
-  for (const kind of ['login_failed', 'client_secret_mismatch', 'pkce_mismatch', 'client_auth_malformed', 'code_replay', 'grant_revoked', 'pkce_downgrade']) {
+  for (const kind of [
+    'login_failed',
+    'client_secret_mismatch',
+    'pkce_mismatch',
+    'client_auth_malformed',
+    'code_replay',
+    'grant_revoked',
+    'pkce_downgrade',
+  ]) {
     expect(kinds).toContain(kind);
   }
-  for (const step of ['authorize', 'login', 'consent', 'token']) expect(trace.some((e) => e.step === step && e.outcome === 'ok')).toBe(true);
+  for (const step of ['authorize', 'login', 'consent', 'token'])
+    expect(trace.some((e) => e.step === step && e.outcome === 'ok')).toBe(true);
   expect(secrets.size).toBeGreaterThanOrEqual(25);
   expect(stdout).toMatch(/SECURITY token/);
 });

@@ -3,7 +3,17 @@
  * X-Frame-Options DENY), Referrer-Policy no-referrer (the code in the redirect URL must not leak), no scripts.
  */
 import { RunningServer } from '../../src/main';
-import { Browser, alexaAuthorize, authorizeUrl, decide, linkAccount, openConsentPage, openLoginPage, submitLogin, tokenRequest } from '../helpers/alexa-client';
+import {
+  Browser,
+  alexaAuthorize,
+  authorizeUrl,
+  decide,
+  linkAccount,
+  openConsentPage,
+  openLoginPage,
+  submitLogin,
+  tokenRequest,
+} from '../helpers/alexa-client';
 import { startInProcess } from '../helpers/test-server';
 
 let server: RunningServer & { dataDir: string };
@@ -15,10 +25,16 @@ afterAll(async () => server.stop());
 function csp(res: Response): Map<string, string> {
   const header = res.headers.get('content-security-policy');
   expect(header).not.toBeNull();
-  return new Map(header!.split(';').map((d) => d.trim()).filter(Boolean).map((d) => {
-    const [name, ...values] = d.split(/\s+/);
-    return [name, values.join(' ')] as [string, string];
-  }));
+  return new Map(
+    header!
+      .split(';')
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .map((d) => {
+        const [name, ...values] = d.split(/\s+/);
+        return [name, values.join(' ')] as [string, string];
+      }),
+  );
 }
 
 function expectHelmetHeaders(res: Response): void {
@@ -34,37 +50,63 @@ function expectHelmetHeaders(res: Response): void {
 /** One response of each kind the server gives. */
 const responses: Array<[string, () => Promise<Response>]> = [
   ['the login page', async () => new Browser(server.url).request(authorizeUrl(alexaAuthorize()))],
-  ['the consent page', async () => {
-    const browser = new Browser(server.url);
-    const form = await openLoginPage(browser);
-    const login = await submitLogin(browser, form);
-    return browser.follow(login);
-  }],
+  [
+    'the consent page',
+    async () => {
+      const browser = new Browser(server.url);
+      const form = await openLoginPage(browser);
+      const login = await submitLogin(browser, form);
+      return browser.follow(login);
+    },
+  ],
   ['the authorize error page', async () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ client_id: 'nobody' }))}`)],
-  ['the authorize error redirect', async () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ response_type: 'token' }))}`, { redirect: 'manual' })],
-  ['the approve redirect', async () => {
-    const browser = new Browser(server.url);
-    const form = await openConsentPage(browser);
-    return decide(browser, form);
-  }],
-  ['a failed login', async () => {
-    const browser = new Browser(server.url);
-    return submitLogin(browser, await openLoginPage(browser), { username: 'someone', password: 'wrong-password' });
-  }],
-  ['a rate-limited login', async () => {
-    const browser = new Browser(server.url);
-    const form = await openLoginPage(browser);
-    await submitLogin(browser, form, { username: 'limited', password: 'wrong-password' });
-    const res = await submitLogin(browser, form, { username: 'limited', password: 'wrong-password' });
-    expect(res.status).toBe(429);
-    return res;
-  }],
-  ['a token success', async () => {
-    const tokens = await linkAccount(server.url);
-    return tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
-  }],
+  [
+    'the authorize error redirect',
+    async () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ response_type: 'token' }))}`, { redirect: 'manual' }),
+  ],
+  [
+    'the approve redirect',
+    async () => {
+      const browser = new Browser(server.url);
+      const form = await openConsentPage(browser);
+      return decide(browser, form);
+    },
+  ],
+  [
+    'a failed login',
+    async () => {
+      const browser = new Browser(server.url);
+      return submitLogin(browser, await openLoginPage(browser), { username: 'someone', password: 'wrong-password' });
+    },
+  ],
+  [
+    'a rate-limited login',
+    async () => {
+      const browser = new Browser(server.url);
+      const form = await openLoginPage(browser);
+      await submitLogin(browser, form, { username: 'limited', password: 'wrong-password' });
+      const res = await submitLogin(browser, form, { username: 'limited', password: 'wrong-password' });
+      expect(res.status).toBe(429);
+      return res;
+    },
+  ],
+  [
+    'a token success',
+    async () => {
+      const tokens = await linkAccount(server.url);
+      return tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+    },
+  ],
   ['a token error', async () => tokenRequest(server.url, { grant_type: 'password' }, 'basic', 'x', 'y')],
-  ['a body that is too large', async () => fetch(`${server.url}/alexa/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a='.padEnd(40_000, 'x') })],
+  [
+    'a body that is too large',
+    async () =>
+      fetch(`${server.url}/alexa/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'a='.padEnd(40_000, 'x'),
+      }),
+  ],
   ['the health check', async () => fetch(`${server.url}/health`)],
   ['a page that does not exist', async () => fetch(`${server.url}/nothing-here`)],
 ];
@@ -74,7 +116,7 @@ it.each(responses)('helmet headers on %s', async (_what, make) => {
 });
 
 describe('the pages', () => {
-  it('allow no script at all and only the page\'s own nonce-tagged style', async () => {
+  it("allow no script at all and only the page's own nonce-tagged style", async () => {
     const res = await new Browser(server.url).request(authorizeUrl(alexaAuthorize()));
     const policy = csp(res);
     expect(policy.get('default-src')).toBe("'none'");
@@ -96,7 +138,9 @@ describe('the pages', () => {
   it('let the consent form end at the registered Alexa hosts (form-action governs the redirect after the POST)', async () => {
     const res = await new Browser(server.url).request(authorizeUrl(alexaAuthorize()));
     const formAction = csp(res).get('form-action')!.split(' ');
-    expect(formAction).toEqual(expect.arrayContaining(["'self'", 'https://layla.amazon.com', 'https://pitangui.amazon.com', 'https://alexa.amazon.co.jp']));
+    expect(formAction).toEqual(
+      expect.arrayContaining(["'self'", 'https://layla.amazon.com', 'https://pitangui.amazon.com', 'https://alexa.amazon.co.jp']),
+    );
   });
 
   it('are never cached', async () => {

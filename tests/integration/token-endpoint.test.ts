@@ -32,7 +32,11 @@ describe('grant types', () => {
   it.each(['password', 'client_credentials', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code', 'AUTHORIZATION_CODE'])(
     'grant_type=%s is unsupported_grant_type',
     async (grantType) => {
-      const res = await tokenRequest(server.url, { grant_type: grantType, username: 'owner', password: 'correct horse battery staple' }, 'basic');
+      const res = await tokenRequest(
+        server.url,
+        { grant_type: grantType, username: 'owner', password: 'correct horse battery staple' },
+        'basic',
+      );
       await expectOAuthError(res, 400, 'unsupported_grant_type');
     },
   );
@@ -63,18 +67,32 @@ describe('body format', () => {
 
   it('a form body with a charset parameter is accepted', async () => {
     const tokens = await linkAccount(server.url);
-    const res = await rawTokenRequest(server.url, new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(), {
-      'content-type': `${FORM}; charset=UTF-8`,
-      authorization: BASIC,
-    });
+    const res = await rawTokenRequest(
+      server.url,
+      new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(),
+      {
+        'content-type': `${FORM}; charset=UTF-8`,
+        authorization: BASIC,
+      },
+    );
     expect(res.status).toBe(200);
   });
 
   it.each(['grant_type', 'code', 'redirect_uri', 'code_verifier', 'client_id'])('a repeated %s is invalid_request', async (name) => {
     const { code, verifier } = await issueCode(server.url);
-    const params = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier!, client_id: 'amazon-alexa' });
+    const params = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: ALEXA_REDIRECT,
+      code_verifier: verifier!,
+      client_id: 'amazon-alexa',
+    });
     params.append(name, params.get(name)!);
-    await expectOAuthError(await rawTokenRequest(server.url, params.toString(), { 'content-type': FORM, authorization: BASIC }), 400, 'invalid_request');
+    await expectOAuthError(
+      await rawTokenRequest(server.url, params.toString(), { 'content-type': FORM, authorization: BASIC }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('a body over 16 kB is 413 with a JSON error', async () => {
@@ -91,7 +109,10 @@ describe('body format', () => {
   });
 
   it('a malformed percent-encoding does not crash the endpoint', async () => {
-    const res = await rawTokenRequest(server.url, 'grant_type=refresh_token&refresh_token=%E0%A4%A', { 'content-type': FORM, authorization: BASIC });
+    const res = await rawTokenRequest(server.url, 'grant_type=refresh_token&refresh_token=%E0%A4%A', {
+      'content-type': FORM,
+      authorization: BASIC,
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(((await res.json()) as { error: string }).error).toMatch(/^invalid_/);
@@ -134,7 +155,9 @@ describe('failures are rate limited per client IP', () => {
       current = ((await ok.json()) as { refresh_token: string }).refresh_token;
     }
     for (let i = 0; i < 3; i++) {
-      expect((await tokenRequest(limited.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'amazon-alexa', 'wrong')).status).toBe(401);
+      expect(
+        (await tokenRequest(limited.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'amazon-alexa', 'wrong')).status,
+      ).toBe(401);
     }
     const blocked = await tokenRequest(limited.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'basic', 'amazon-alexa', 'wrong');
     expect(blocked.status).toBe(429);

@@ -8,7 +8,9 @@ import { alexaAuthorize, attemptLogin, authorizeUrl, tokenRequest } from '../hel
 import { OWNER, startInProcess, testOptions } from '../helpers/test-server';
 
 async function tokenFailure(srv: RunningServer, forwardedFor: string): Promise<number> {
-  const res = await tokenRequest(srv.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', 'amazon-alexa', 'wrong', { headers: { 'x-forwarded-for': forwardedFor } });
+  const res = await tokenRequest(srv.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', 'amazon-alexa', 'wrong', {
+    headers: { 'x-forwarded-for': forwardedFor },
+  });
   return res.status;
 }
 
@@ -40,7 +42,10 @@ describe('without trusted_proxies', () => {
 describe('behind a trusted proxy (trusted_proxies: [loopback])', () => {
   let server: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { tokenFailuresPerIp: 2, loginFailuresPerIp: 2 } });
+    server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { tokenFailuresPerIp: 2, loginFailuresPerIp: 2 },
+    });
   });
   afterAll(async () => server.stop());
 
@@ -56,7 +61,8 @@ describe('behind a trusted proxy (trusted_proxies: [loopback])', () => {
   });
 
   it('the login limit keys on the client IP from X-Forwarded-For', async () => {
-    const failLogin = async (ip: string, user: string) => (await attemptLogin(server.url, { username: user, password: 'wrong password' }, { 'x-forwarded-for': ip })).status;
+    const failLogin = async (ip: string, user: string) =>
+      (await attemptLogin(server.url, { username: user, password: 'wrong password' }, { 'x-forwarded-for': ip })).status;
     expect(await failLogin('198.51.100.20', 'a')).toBe(401);
     expect(await failLogin('198.51.100.20', 'b')).toBe(401);
     expect(await failLogin('198.51.100.20', 'c')).toBe(429);
@@ -69,7 +75,9 @@ describe('behind a trusted proxy (trusted_proxies: [loopback])', () => {
 describe('with public_url', () => {
   let server: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    server = await startInProcess({ options: testOptions({ public_url: 'https://music.example.org/oauth/', trusted_proxies: ['loopback'] }) });
+    server = await startInProcess({
+      options: testOptions({ public_url: 'https://music.example.org/oauth/', trusted_proxies: ['loopback'] }),
+    });
   });
   afterAll(async () => server.stop());
 

@@ -33,7 +33,8 @@ function copyOfFixture(): string {
 }
 
 const userVersion = (file: string) => Number(sqlAll(file, 'PRAGMA user_version', { readOnly: true })[0]!.user_version);
-const tables = (file: string) => sqlAll(file, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`, { readOnly: true }).map((r) => String(r.name));
+const tables = (file: string) =>
+  sqlAll(file, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`, { readOnly: true }).map((r) => String(r.name));
 
 let proc: ServerProcess | undefined;
 afterEach(() => {
@@ -54,13 +55,20 @@ it('every link of a 1.0.0 data folder keeps refreshing, a revoked one stays revo
   // 1.0.0 still allowed the parent of an unused rotation again: it stays usable, and so does its child.
   expect((await refresh(proc.url, tokens.superseded.previous_refresh_token)).status).toBe(200);
   expect((await refresh(proc.url, tokens.superseded.refresh_token)).status).toBe(200);
-  const pub = await tokenRequest(proc.url, { grant_type: 'refresh_token', refresh_token: tokens.public.refresh_token }, 'none', 'public-app');
+  const pub = await tokenRequest(
+    proc.url,
+    { grant_type: 'refresh_token', refresh_token: tokens.public.refresh_token },
+    'none',
+    'public-app',
+  );
   expect(pub.status).toBe(200);
 
   const revoked = await refresh(proc.url, tokens.revoked.refresh_token);
   expect(revoked.status).toBe(400);
   expect(((await revoked.json()) as { error: string }).error).toBe('invalid_grant');
-  expect(((await (await introspectAsResourceServer(proc.url, tokens.revoked.access_token)).json()) as { active: boolean }).active).toBe(false);
+  expect(((await (await introspectAsResourceServer(proc.url, tokens.revoked.access_token)).json()) as { active: boolean }).active).toBe(
+    false,
+  );
   expect(proc.output()).toMatch(/database upgraded from release 1\.0\.0: \d+ grants, \d+ tokens/);
 
   // A restart finds the upgraded layout and upgrades nothing again.
@@ -80,16 +88,30 @@ it('a kill -9 at any moment of the upgrade leaves either the 1.0.0 data or the u
   const insert = legacy.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)');
   const far = Date.now() + 400 * 86_400_000;
   for (let i = 0; i < 60_000; i++) {
-    const grant = { id: `bulk${i}`, clientId: 'amazon-alexa', username: `user${i}`, scopes: ['music.read'], createdAt: Date.now(), refreshCount: 0, refresh: { live: [`hash${i}`], settled: true } };
+    const grant = {
+      id: `bulk${i}`,
+      clientId: 'amazon-alexa',
+      username: `user${i}`,
+      scopes: ['music.read'],
+      createdAt: Date.now(),
+      refreshCount: 0,
+      refresh: { live: [`hash${i}`], settled: true },
+    };
     insert.run(`oauth:grant:bulk${i}`, JSON.stringify({ value: grant, expires: far }));
-    insert.run(`oauth:token:hash${i}`, JSON.stringify({ value: { kind: 'refresh', grantId: `bulk${i}`, scopes: ['music.read'], issuedAt: Date.now(), expiresAt: far }, expires: far }));
+    insert.run(
+      `oauth:token:hash${i}`,
+      JSON.stringify({
+        value: { kind: 'refresh', grantId: `bulk${i}`, scopes: ['music.read'], issuedAt: Date.now(), expiresAt: far },
+        expires: far,
+      }),
+    );
   }
   legacy.exec('COMMIT');
   legacy.close();
 
   const seed = Number(process.env.UPGRADE_SEED ?? Date.now() % 100_000);
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   console.log(`upgrade kill -9 seed ${seed} (UPGRADE_SEED to repeat)`);
   for (let round = 0; round < 4; round++) {
     proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
@@ -119,7 +141,9 @@ it('an upgrade that cannot proceed leaves the 1.0.0 data untouched, says why in 
   const db = path.join(dataDir, 'oauth.sqlite');
   const legacy = new DatabaseSync(db);
   // A grant record without its list of live refresh tokens (1.0.0 never wrote one; a hand edit could).
-  legacy.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)').run('oauth:grant:broken', JSON.stringify({ value: { id: 'broken', refresh: { live: 5 } }, expires: Date.now() + 86_400_000 }));
+  legacy
+    .prepare('INSERT INTO keyv (key, value) VALUES (?, ?)')
+    .run('oauth:grant:broken', JSON.stringify({ value: { id: 'broken', refresh: { live: 5 } }, expires: Date.now() + 86_400_000 }));
   const before = legacy.prepare('SELECT count(*) AS n FROM keyv').get() as { n: number };
   legacy.close();
 
@@ -130,7 +154,10 @@ it('an upgrade that cannot proceed leaves the 1.0.0 data untouched, says why in 
   });
   expect(health.store_fault).toBe('unopened');
   expect(health.store).toMatch(/upgrade of the database from release 1\.0\.0 could not proceed/);
-  const lines = proc.output().split('\n').filter((l) => /could not proceed/.test(l));
+  const lines = proc
+    .output()
+    .split('\n')
+    .filter((l) => /could not proceed/.test(l));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/the 1\.0\.0 data was left untouched/);
   expect(userVersion(db)).toBe(0);

@@ -33,9 +33,24 @@ async function ownerApproves(authorizationUrl: URL): Promise<URL> {
 }
 
 const cases: Array<{ name: string; client: oauth.Client; auth: () => oauth.ClientAuth; redirectUri: string }> = [
-  { name: 'confidential client (client_secret_basic)', client: { client_id: 'amazon-alexa' }, auth: () => oauth.ClientSecretBasic(CLIENT_SECRET), redirectUri: ALEXA_REDIRECT },
-  { name: 'confidential client (client_secret_post)', client: { client_id: 'amazon-alexa' }, auth: () => oauth.ClientSecretPost(CLIENT_SECRET), redirectUri: ALEXA_REDIRECT },
-  { name: 'public client (none)', client: { client_id: 'public-app' }, auth: () => oauth.None(), redirectUri: 'https://app.example.com/callback' },
+  {
+    name: 'confidential client (client_secret_basic)',
+    client: { client_id: 'amazon-alexa' },
+    auth: () => oauth.ClientSecretBasic(CLIENT_SECRET),
+    redirectUri: ALEXA_REDIRECT,
+  },
+  {
+    name: 'confidential client (client_secret_post)',
+    client: { client_id: 'amazon-alexa' },
+    auth: () => oauth.ClientSecretPost(CLIENT_SECRET),
+    redirectUri: ALEXA_REDIRECT,
+  },
+  {
+    name: 'public client (none)',
+    client: { client_id: 'public-app' },
+    auth: () => oauth.None(),
+    redirectUri: 'https://app.example.com/callback',
+  },
 ];
 
 describe.each(cases)('$name', ({ client, auth, redirectUri }) => {
@@ -65,15 +80,29 @@ describe.each(cases)('$name', ({ client, auth, redirectUri }) => {
     expect(tokens.scope).toBe('music.read');
     expect(tokens.expires_in).toBeGreaterThanOrEqual(360);
 
-    const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth(), tokens.refresh_token!, insecure));
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, auth(), tokens.refresh_token!, insecure),
+    );
     expect(refreshed.access_token).not.toBe(tokens.access_token);
 
     // A resource server (Music Assistant) introspects with its own credential, as RFC 7662 intends.
     const rs: oauth.Client = { client_id: RESOURCE_SERVER.id };
     const introspect = async (token: string) =>
-      oauth.processIntrospectionResponse(as, rs, await oauth.introspectionRequest(as, rs, oauth.ClientSecretBasic(RESOURCE_SERVER.secret), token, insecure));
+      oauth.processIntrospectionResponse(
+        as,
+        rs,
+        await oauth.introspectionRequest(as, rs, oauth.ClientSecretBasic(RESOURCE_SERVER.secret), token, insecure),
+      );
     const active = await introspect(refreshed.access_token);
-    expect(active).toMatchObject({ active: true, client_id: client.client_id, username: OWNER.username, scope: 'music.read', token_type: 'Bearer' });
+    expect(active).toMatchObject({
+      active: true,
+      client_id: client.client_id,
+      username: OWNER.username,
+      scope: 'music.read',
+      token_type: 'Bearer',
+    });
     expect(typeof active.exp).toBe('number');
     expect(typeof active.iat).toBe('number');
 
@@ -84,7 +113,11 @@ describe.each(cases)('$name', ({ client, auth, redirectUri }) => {
     expect(await introspect(tokens.access_token)).toEqual({ active: false });
     // revoking the refresh token ended the grant: it cannot be refreshed any more
     await expect(
-      oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth(), refreshed.refresh_token!, insecure)),
+      oauth.processRefreshTokenResponse(
+        as,
+        client,
+        await oauth.refreshTokenGrantRequest(as, client, auth(), refreshed.refresh_token!, insecure),
+      ),
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 });

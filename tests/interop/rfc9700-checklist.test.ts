@@ -4,8 +4,24 @@
  */
 import { RunningServer } from '../../src/main';
 import {
-  Browser, TokenBody, alexaAuthorize, authorizeUrl, consentAfterLogin, decide, exchangeCode, introspection, issueCode, linkInBrowser, linkPublic, openConsentPage, openLoginPage,
-  pkcePair, refresh, refreshPublic, submitLogin, tokenRequest,
+  Browser,
+  TokenBody,
+  alexaAuthorize,
+  authorizeUrl,
+  consentAfterLogin,
+  decide,
+  exchangeCode,
+  introspection,
+  issueCode,
+  linkInBrowser,
+  linkPublic,
+  openConsentPage,
+  openLoginPage,
+  pkcePair,
+  refresh,
+  refreshPublic,
+  submitLogin,
+  tokenRequest,
 } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, startInProcess } from '../helpers/test-server';
 
@@ -41,7 +57,10 @@ describe('RFC 9700 checklist', () => {
   });
 
   it('§4.1 never redirects to an unregistered URI: an error page instead, with no Location', async () => {
-    const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: 'https://attacker.example/cb', response_type: 'token' }))}`, { redirect: 'manual' });
+    const res = await fetch(
+      `${server.url}${authorizeUrl(alexaAuthorize({ redirect_uri: 'https://attacker.example/cb', response_type: 'token' }))}`,
+      { redirect: 'manual' },
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
@@ -56,7 +75,9 @@ describe('RFC 9700 checklist', () => {
 
   it('§2.1.1 PKCE: only S256; plain is refused', async () => {
     const { challenge } = pkcePair();
-    const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'plain' }))}`, { redirect: 'manual' });
+    const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ code_challenge: challenge, code_challenge_method: 'plain' }))}`, {
+      redirect: 'manual',
+    });
     const location = new URL(res.headers.get('location')!);
     expect(location.searchParams.get('error')).toBe('invalid_request');
     expect(location.searchParams.get('state')).toBe('alexa-state-123');
@@ -90,7 +111,7 @@ describe('RFC 9700 checklist', () => {
     expect((await refresh(server.url, first.refresh_token)).status).toBe(400);
   });
 
-  it('§4.14.2 a public client\'s refresh tokens rotate, and reuse of a superseded one revokes the grant', async () => {
+  it("§4.14.2 a public client's refresh tokens rotate, and reuse of a superseded one revokes the grant", async () => {
     const tokens = await linkPublic(server.url);
     const second = (await (await refreshPublic(server.url, tokens.refresh_token)).json()) as TokenBody;
     const third = (await (await refreshPublic(server.url, second.refresh_token)).json()) as TokenBody;
@@ -101,7 +122,7 @@ describe('RFC 9700 checklist', () => {
     expect((await introspect(third.access_token)).active).toBe(false);
   });
 
-  it('§4.14.2 a confidential client\'s refresh tokens are bound to its authentication: rotation, an earlier one still honoured, never revoked by a refresh', async () => {
+  it("§4.14.2 a confidential client's refresh tokens are bound to its authentication: rotation, an earlier one still honoured, never revoked by a refresh", async () => {
     const tokens = (await (await exchange(await codeFor())).json()) as TokenBody;
     const second = (await (await refresh(server.url, tokens.refresh_token)).json()) as TokenBody;
     expect(second.refresh_token).not.toBe(tokens.refresh_token);
@@ -165,14 +186,27 @@ describe('RFC 9700 checklist', () => {
     const origin = { origin: 'https://attacker.example' };
     const get = await fetch(`${server.url}${authorizeUrl(alexaAuthorize())}`, { headers: origin });
     expect(get.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(`${server.url}/alexa/authorize`, { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'GET' } });
+    const preflight = await fetch(`${server.url}/alexa/authorize`, {
+      method: 'OPTIONS',
+      headers: { ...origin, 'access-control-request-method': 'GET' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
-    const token = await fetch(`${server.url}/alexa/token`, { method: 'POST', headers: { ...origin, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x' });
+    const token = await fetch(`${server.url}/alexa/token`, {
+      method: 'POST',
+      headers: { ...origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=refresh_token&refresh_token=x',
+    });
     expect(token.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('client secrets are required and checked for confidential clients', async () => {
-    const res = await tokenRequest(server.url, { grant_type: 'authorization_code', code: await codeFor(), redirect_uri: ALEXA_REDIRECT }, 'basic', 'amazon-alexa', `${CLIENT_SECRET}x`);
+    const res = await tokenRequest(
+      server.url,
+      { grant_type: 'authorization_code', code: await codeFor(), redirect_uri: ALEXA_REDIRECT },
+      'basic',
+      'amazon-alexa',
+      `${CLIENT_SECRET}x`,
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
   });

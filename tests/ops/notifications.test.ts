@@ -61,10 +61,22 @@ function capturingLogger(lines: string[]): winston.Logger {
       done();
     },
   });
-  return winston.createLogger({ level: 'info', format: winston.format.printf((i) => `${i.level} ${String(i.message)}`), transports: [new winston.transports.Stream({ stream: sink })] });
+  return winston.createLogger({
+    level: 'info',
+    format: winston.format.printf((i) => `${i.level} ${String(i.message)}`),
+    transports: [new winston.transports.Stream({ stream: sink })],
+  });
 }
 
-async function boot(o: { options?: Record<string, unknown>; now?: () => number; rateLimits?: Partial<RateLimitSettings>; core?: CoreState; homeassistantApi?: boolean } = {}): Promise<Booted> {
+async function boot(
+  o: {
+    options?: Record<string, unknown>;
+    now?: () => number;
+    rateLimits?: Partial<RateLimitSettings>;
+    core?: CoreState;
+    homeassistantApi?: boolean;
+  } = {},
+): Promise<Booted> {
   const supervisor = await startSupervisorStandIn({ token: TOKEN, users: {}, core: o.core, homeassistantApi: o.homeassistantApi });
   const logLines: string[] = [];
   const server = await startInProcess({
@@ -130,8 +142,10 @@ async function adminNotices(b: Booted): Promise<string> {
 }
 
 const WRONG_SECRET = 'not-the-secret-from-the-console-987654';
-const wrongSecret = (url: string) => tokenRequest(url, { grant_type: 'refresh_token', refresh_token: 'whatever' }, 'basic', 'amazon-alexa', WRONG_SECRET);
-const unknownClient = (url: string) => tokenRequest(url, { grant_type: 'refresh_token', refresh_token: 'whatever' }, 'basic', 'amazon-alexa-typo', 'some-secret');
+const wrongSecret = (url: string) =>
+  tokenRequest(url, { grant_type: 'refresh_token', refresh_token: 'whatever' }, 'basic', 'amazon-alexa', WRONG_SECRET);
+const unknownClient = (url: string) =>
+  tokenRequest(url, { grant_type: 'refresh_token', refresh_token: 'whatever' }, 'basic', 'amazon-alexa-typo', 'some-secret');
 
 describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor format', () => {
   it('an Alexa redirect URI that is not registered: named, with the exact fix', async () => {
@@ -152,10 +166,13 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     expect(b.supervisor.notifications).toHaveLength(1);
   });
 
-  it('a redirect URI that is not Alexa\'s: never advised to be added; markdown, HTML and control characters neutralised, length capped', async () => {
+  it("a redirect URI that is not Alexa's: never advised to be added; markdown, HTML and control characters neutralised, length capped", async () => {
     const b = await boot();
-    const hostile = 'https://evil.example/cb?q=`**bold**`<img src=x onerror=alert(1)>[x](javascript:alert(1))\n# Heading\u202e' + 'A'.repeat(2000);
-    const page = await new Browser(b.server.url).request(authorizeUrl({ client_id: 'public-app', redirect_uri: hostile, response_type: 'code' }));
+    const hostile =
+      'https://evil.example/cb?q=`**bold**`<img src=x onerror=alert(1)>[x](javascript:alert(1))\n# Heading\u202e' + 'A'.repeat(2000);
+    const page = await new Browser(b.server.url).request(
+      authorizeUrl({ client_id: 'public-app', redirect_uri: hostile, response_type: 'code' }),
+    );
     expect(page.status).toBe(400);
 
     const n = await notice(b.supervisor, `${ID}redirect_uri_unregistered_public_app`);
@@ -211,7 +228,15 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     expectSupervisorFormat(replay);
     expect(replay.title).toMatch(/^Security: /);
     expect(replay.message).toMatch(/revoked/);
-    expectNothingSecret(b.supervisor, [first.code, first.verifier!, wrongVerifier, second.code, second.verifier!, tokens.access_token, tokens.refresh_token]);
+    expectNothingSecret(b.supervisor, [
+      first.code,
+      first.verifier!,
+      wrongVerifier,
+      second.code,
+      second.verifier!,
+      tokens.access_token,
+      tokens.refresh_token,
+    ]);
   });
 
   it('refresh-token reuse by a public client, then the refresh of the revoked link that is about to be dropped', async () => {
@@ -280,7 +305,9 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
 
   it('an unknown client id that is in fact the client secret (pasted into the wrong field) is not shown', async () => {
     const b = await boot();
-    expect((await tokenRequest(b.server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', CLIENT_SECRET, CLIENT_SECRET)).status).toBe(401);
+    expect(
+      (await tokenRequest(b.server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'body', CLIENT_SECRET, CLIENT_SECRET)).status,
+    ).toBe(401);
     const n = await notice(b.supervisor, `${ID}unknown_client`);
     expect(n.message).toContain('[a configured secret]');
     expectNothingSecret(b.supervisor);
@@ -343,10 +370,17 @@ describe('a Home Assistant that is slow, down or refuses', () => {
     const b = await boot({ core: 'error' });
     await wrongSecret(b.server.url);
     await unknownClient(b.server.url);
-    await new Browser(b.server.url).request(authorizeUrl(alexaAuthorize({ redirect_uri: 'https://layla.amazon.com/api/skill/link/M2OTHER' })));
-    await eventually('three notices listed as not delivered', async () => ((await adminNotices(b)).match(/data-delivery="failed"/g) ?? []).length === 3);
+    await new Browser(b.server.url).request(
+      authorizeUrl(alexaAuthorize({ redirect_uri: 'https://layla.amazon.com/api/skill/link/M2OTHER' })),
+    );
+    await eventually(
+      'three notices listed as not delivered',
+      async () => ((await adminNotices(b)).match(/data-delivery="failed"/g) ?? []).length === 3,
+    );
     const lines = b.logLines.filter((l) => /notification/i.test(l) && !/notifications are on/.test(l));
-    expect(lines).toEqual([expect.stringMatching(/^warn Home Assistant notifications cannot be delivered: Home Assistant answered HTTP 500/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn Home Assistant notifications cannot be delivered: Home Assistant answered HTTP 500/),
+    ]);
     expect(await adminNotices(b)).toContain('not delivered: Home Assistant answered HTTP 500');
 
     // Once Home Assistant answers again, the next notice gets through and the log says so, once.
@@ -360,7 +394,9 @@ describe('a Home Assistant that is slow, down or refuses', () => {
     const b = await boot({ homeassistantApi: false });
     await wrongSecret(b.server.url);
     await eventually('the delivery problem in the log', () => b.logLines.find((l) => /cannot be delivered/.test(l)));
-    expect(b.logLines.filter((l) => /cannot be delivered/.test(l))).toEqual([expect.stringMatching(/\(401\): it needs homeassistant_api: true/)]);
+    expect(b.logLines.filter((l) => /cannot be delivered/.test(l))).toEqual([
+      expect.stringMatching(/\(401\): it needs homeassistant_api: true/),
+    ]);
   });
 });
 
@@ -370,12 +406,16 @@ describe('the notifications option', () => {
     await wrongSecret(b.server.url);
     await eventually('the notice listed as not sent', async () => (await adminNotices(b)).includes('data-delivery="off"'));
     expect(b.supervisor.requests.filter((r) => r.path.startsWith('/core/'))).toEqual([]);
-    expect(b.logLines).toContain('info Home Assistant notifications are off (option notifications: false); the admin page lists the notices');
+    expect(b.logLines).toContain(
+      'info Home Assistant notifications are off (option notifications: false); the admin page lists the notices',
+    );
   });
 
   it('on, under the Supervisor: the start-up line says so once', async () => {
     const b = await boot();
-    expect(b.logLines.filter((l) => /Home Assistant notifications/.test(l))).toEqual([expect.stringMatching(/^info Home Assistant notifications are on: /)]);
+    expect(b.logLines.filter((l) => /Home Assistant notifications/.test(l))).toEqual([
+      expect.stringMatching(/^info Home Assistant notifications are on: /),
+    ]);
   });
 });
 

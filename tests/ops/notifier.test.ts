@@ -40,7 +40,14 @@ const silent = { warn: () => undefined, info: () => undefined };
 const SUPERVISOR = { url: 'http://supervisor.test', token: 'tok', adminPath: '/hassio/ingress/local_music_assistant_alexa_oauth' };
 
 function notifier(overrides: Partial<NotifierDeps> = {}): Notifier {
-  return createNotifier({ supervisor: SUPERVISOR, enabled: true, clients: [{ clientId: 'amazon-alexa', redirectUris: [] }], secrets: [], log: silent, ...overrides });
+  return createNotifier({
+    supervisor: SUPERVISOR,
+    enabled: true,
+    clients: [{ clientId: 'amazon-alexa', redirectUris: [] }],
+    secrets: [],
+    log: silent,
+    ...overrides,
+  });
 }
 
 describe('the flow-trace table', () => {
@@ -52,7 +59,7 @@ describe('the flow-trace table', () => {
     expect(NOTIFIED_KINDS).toContain('refresh_superseded');
   });
 
-  it('ignores successes, and failures that are a client\'s or a guesser\'s business', () => {
+  it("ignores successes, and failures that are a client's or a guesser's business", () => {
     expect(eventFromTrace({ step: 'token', outcome: 'ok', kind: 'unknown_client' })).toBeUndefined();
     for (const kind of ['refresh_unknown', 'code_expired', 'login_failed', 'malformed_body', 'constructor', '__proto__']) {
       expect(eventFromTrace({ step: 'token', outcome: 'error', kind })).toBeUndefined();
@@ -60,9 +67,21 @@ describe('the flow-trace table', () => {
   });
 
   it('tells an unregistered redirect URI (authorize) from one changed before the token request', () => {
-    expect(eventFromTrace({ step: 'authorize', outcome: 'error', kind: 'redirect_uri_mismatch', clientId: 'a', redirectUri: 'https://x' })).toEqual({ cause: 'redirect_uri_unregistered', clientId: 'a', redirectUri: 'https://x' });
-    expect(eventFromTrace({ step: 'token', outcome: 'error', kind: 'redirect_uri_mismatch', clientId: 'a' })).toEqual({ cause: 'redirect_uri_changed', clientId: 'a' });
-    expect(eventFromTrace({ step: 'login', outcome: 'security', kind: 'rate_limited', facts: { limiter: 'login-user', target: 'owner', retryAfter: 600 } })).toEqual({ cause: 'login_lockout', by: 'username', target: 'owner', retryAfterSeconds: 600 });
+    expect(
+      eventFromTrace({ step: 'authorize', outcome: 'error', kind: 'redirect_uri_mismatch', clientId: 'a', redirectUri: 'https://x' }),
+    ).toEqual({ cause: 'redirect_uri_unregistered', clientId: 'a', redirectUri: 'https://x' });
+    expect(eventFromTrace({ step: 'token', outcome: 'error', kind: 'redirect_uri_mismatch', clientId: 'a' })).toEqual({
+      cause: 'redirect_uri_changed',
+      clientId: 'a',
+    });
+    expect(
+      eventFromTrace({
+        step: 'login',
+        outcome: 'security',
+        kind: 'rate_limited',
+        facts: { limiter: 'login-user', target: 'owner', retryAfter: 600 },
+      }),
+    ).toEqual({ cause: 'login_lockout', by: 'username', target: 'owner', retryAfterSeconds: 600 });
   });
 });
 
@@ -100,7 +119,10 @@ describe('database faults and recoveries', () => {
 
 describe('what is never sent', () => {
   it('nothing without the Supervisor or with the option off; both listed with the reason', () => {
-    for (const [deps, delivery] of [[{ supervisor: undefined }, 'no_supervisor'], [{ enabled: false }, 'off']] as const) {
+    for (const [deps, delivery] of [
+      [{ supervisor: undefined }, 'no_supervisor'],
+      [{ enabled: false }, 'off'],
+    ] as const) {
       const ha = fakeHomeAssistant();
       const n = notifier({ ...deps, fetch: ha.fetch });
       n.notify({ cause: 'code_replay', clientId: 'amazon-alexa' });
@@ -123,7 +145,12 @@ describe('what is never sent', () => {
 
   it('a notifier whose fetch throws at once still never throws to the caller', async () => {
     const warnings: string[] = [];
-    const n = notifier({ fetch: (() => { throw new Error('boom'); }), log: { warn: (m: string) => warnings.push(m), info: () => undefined } });
+    const n = notifier({
+      fetch: () => {
+        throw new Error('boom');
+      },
+      log: { warn: (m: string) => warnings.push(m), info: () => undefined },
+    });
     expect(() => n.notify({ cause: 'pkce_mismatch', clientId: 'amazon-alexa' })).not.toThrow();
     await n.settled();
     expect(n.recent()[0]).toMatchObject({ delivery: 'failed', problem: expect.stringContaining('boom') });

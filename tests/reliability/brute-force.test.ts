@@ -12,9 +12,30 @@
  */
 import { expect } from '@jest/globals';
 import { RunningServer } from '../../src/main';
-import { ALEXA, TokenBody, attemptLogin, exchangeCode, introspectAsClient, issueCode, linkAccount, tokenRequest } from '../helpers/alexa-client';
+import {
+  ALEXA,
+  TokenBody,
+  attemptLogin,
+  exchangeCode,
+  introspectAsClient,
+  issueCode,
+  linkAccount,
+  tokenRequest,
+} from '../helpers/alexa-client';
 import { FlowEntry } from '../../src/log/flow-trace';
-import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, ServerProcess, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput, waitForTrace } from '../helpers/test-server';
+import {
+  CLIENT_SECRET,
+  OWNER,
+  RESOURCE_SERVER,
+  ServerProcess,
+  readFlowTrace,
+  spawnServer,
+  startInProcess,
+  tempDataDir,
+  testOptions,
+  waitForOutput,
+  waitForTrace,
+} from '../helpers/test-server';
 import { holdWriteLock } from '../helpers/sqlite';
 import { stopGracefully } from './helpers';
 
@@ -29,9 +50,12 @@ async function outcome(res: Promise<Response>): Promise<{ status: number; body: 
 }
 
 /** Alexa's client id with a secret (right or wrong) over Basic, from `ip`. */
-const token = (url: string, ip: string, form: Record<string, string>, secret = CLIENT_SECRET) => outcome(tokenRequest(url, form, 'basic', ALEXA.clientId, secret, from(ip)));
-const guessSecret = (url: string, ip: string, guess = 'guess') => token(url, ip, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(43) }, guess);
-const refreshAs = (url: string, ip: string, refreshToken: string) => token(url, ip, { grant_type: 'refresh_token', refresh_token: refreshToken });
+const token = (url: string, ip: string, form: Record<string, string>, secret = CLIENT_SECRET) =>
+  outcome(tokenRequest(url, form, 'basic', ALEXA.clientId, secret, from(ip)));
+const guessSecret = (url: string, ip: string, guess = 'guess') =>
+  token(url, ip, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(43) }, guess);
+const refreshAs = (url: string, ip: string, refreshToken: string) =>
+  token(url, ip, { grant_type: 'refresh_token', refresh_token: refreshToken });
 
 async function failLogin(url: string, ip: string, username: string, password = 'wrong password'): Promise<number> {
   return (await attemptLogin(url, { username, password }, from(ip).headers)).status;
@@ -42,7 +66,10 @@ const rateLimited = (dataDir: string) => readFlowTrace(dataDir).filter((e) => e.
 describe('password guessing at the login form', () => {
   let server: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { loginFailuresPerIp: 3, loginFailuresPerUser: 9 } });
+    server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { loginFailuresPerIp: 3, loginFailuresPerUser: 9 },
+    });
   });
   afterAll(async () => server.stop());
 
@@ -58,7 +85,9 @@ describe('password guessing at the login form', () => {
     const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'login-ip');
     expect(entry).toEqual(expect.objectContaining({ step: 'login', outcome: 'security', cause: expect.stringContaining('198.51.100.1') }));
     // Reported once per lock, not once per refused attempt.
-    expect(rateLimited(server.dataDir).filter((e) => e.facts?.limiter === 'login-ip' && e.facts?.target === '198.51.100.1')).toHaveLength(1);
+    expect(rateLimited(server.dataDir).filter((e) => e.facts?.limiter === 'login-ip' && e.facts?.target === '198.51.100.1')).toHaveLength(
+      1,
+    );
   });
 
   it('a distributed attack (many addresses) locks the username, for every address, and only that username', async () => {
@@ -77,7 +106,10 @@ describe('client secret guessing at the token endpoint', () => {
   let server: RunningServer & { dataDir: string };
   let alexa: TokenBody;
   beforeAll(async () => {
-    server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { tokenFailuresPerIp: 4, tokenFailuresPerClient: 12 } });
+    server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { tokenFailuresPerIp: 4, tokenFailuresPerClient: 12 },
+    });
     alexa = await linkAccount(server.url);
   });
   afterAll(async () => server.stop());
@@ -119,14 +151,22 @@ describe('client secret guessing at the token endpoint', () => {
     const { code, verifier } = await issueCode(server.url);
     expect((await exchangeCode(server.url, code, verifier)).status).toBe(200);
     // The public client is another target: its errors are its own, not 429.
-    const other = await outcome(tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'none', 'public-app', undefined, from('192.0.2.201')));
+    const other = await outcome(
+      tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'x' }, 'none', 'public-app', undefined, from('192.0.2.201')),
+    );
     expect(other.status).toBe(400);
     expect(other.body.error).toBe('invalid_grant');
 
     const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'token-client');
     expect(entry).toEqual(expect.objectContaining({ step: 'token', outcome: 'security', clientId: 'amazon-alexa' }));
     expect(entry.cause).toMatch(/token-client limit reached for client_id "amazon-alexa"/);
-    const served = await waitForTrace(server.dataDir, (e) => e.outcome === 'ok' && Array.isArray(e.detail?.servedDespiteLockout) && (e.detail.servedDespiteLockout as string[]).includes('token-client'));
+    const served = await waitForTrace(
+      server.dataDir,
+      (e) =>
+        e.outcome === 'ok' &&
+        Array.isArray(e.detail?.servedDespiteLockout) &&
+        (e.detail.servedDespiteLockout as string[]).includes('token-client'),
+    );
     expect(served.grantType).toBeDefined();
   });
 });
@@ -134,26 +174,41 @@ describe('client secret guessing at the token endpoint', () => {
 describe('code and token guessing', () => {
   let server: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { tokenFailuresPerIp: 5, tokenFailuresPerClient: 15 } });
+    server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { tokenFailuresPerIp: 5, tokenFailuresPerClient: 15 },
+    });
   });
   afterAll(async () => server.stop());
 
   it('guessed codes are throttled per IP and per client; a real code still redeems from a locked address', async () => {
-    const guessCode = (ip: string) => token(server.url, ip, { grant_type: 'authorization_code', code: Math.random().toString(36).slice(2), redirect_uri: ALEXA.redirectUri, code_verifier: 'v'.repeat(43) });
+    const guessCode = (ip: string) =>
+      token(server.url, ip, {
+        grant_type: 'authorization_code',
+        code: Math.random().toString(36).slice(2),
+        redirect_uri: ALEXA.redirectUri,
+        code_verifier: 'v'.repeat(43),
+      });
     for (let i = 0; i < 5; i++) expect((await guessCode('198.51.100.30')).body.error).toBe('invalid_grant');
     expect((await guessCode('198.51.100.30')).status).toBe(429);
     for (let i = 0; i < 20; i++) await guessCode(`203.0.113.${i + 1}`);
     expect((await guessCode('192.0.2.99')).status).toBe(429);
     // The real thing from the locked address.
     const { code, verifier } = await issueCode(server.url);
-    const res = await token(server.url, '198.51.100.30', { grant_type: 'authorization_code', code, redirect_uri: ALEXA.redirectUri, code_verifier: verifier! });
+    const res = await token(server.url, '198.51.100.30', {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: ALEXA.redirectUri,
+      code_verifier: verifier!,
+    });
     expect(res.status).toBe(200);
   });
 
   it('introspection under a lock answers an active token and refuses everything else', async () => {
     const tokens = await linkAccount(server.url);
     // As the resource server, with its secret unless a guess is given.
-    const call = (ip: string, t: string, secret = RESOURCE_SERVER.secret) => outcome(introspectAsClient(server.url, t, 'basic', RESOURCE_SERVER.id, secret, from(ip)));
+    const call = (ip: string, t: string, secret = RESOURCE_SERVER.secret) =>
+      outcome(introspectAsClient(server.url, t, 'basic', RESOURCE_SERVER.id, secret, from(ip)));
     for (let i = 0; i < 20; i++) await call(`203.0.113.${150 + i}`, 'x', `guess${i}`);
     expect((await call('192.0.2.1', 'x', 'guess')).status).toBe(429);
     expect((await call('192.0.2.2', 'not-a-token')).status).toBe(429); // right secret, inactive token: no oracle
@@ -161,7 +216,7 @@ describe('code and token guessing', () => {
   });
 });
 
-describe('a database outage is not the client\'s failure', () => {
+describe("a database outage is not the client's failure", () => {
   it('Alexa retrying through 503s is not locked out when the database comes back', async () => {
     const server = await startInProcess({ rateLimits: { tokenFailuresPerIp: 2, tokenFailuresPerClient: 2 } });
     try {

@@ -31,7 +31,10 @@ const opts = (mutate: (o: Options) => void = () => undefined): Options => {
 function dataDirWith(content: string | Buffer | Record<string, unknown> | undefined): string {
   const dataDir = tempDataDir();
   if (content !== undefined) {
-    writeFileSync(path.join(dataDir, 'options.json'), typeof content === 'string' || Buffer.isBuffer(content) ? content : JSON.stringify(content, null, 2));
+    writeFileSync(
+      path.join(dataDir, 'options.json'),
+      typeof content === 'string' || Buffer.isBuffer(content) ? content : JSON.stringify(content, null, 2),
+    );
   }
   return dataDir;
 }
@@ -59,49 +62,132 @@ async function expectRefused(dataDir: string, problems: RegExp[], env: NodeJS.Pr
 describe('a bad options file stops the server with exit 78 and one line per problem', () => {
   it.each<[string, string | Buffer | Record<string, unknown>, RegExp[]]>([
     ['invalid JSON: a trailing comma', '{\n  "clients": [],\n}\n', [/options\.json: not valid JSON at line 3, column 1 .*; edit /]],
-    ['invalid JSON: a missing closing brace', '{\n  "clients": [\n', [/not valid JSON at line 2, column \d+ \(Unexpected end of JSON input\)/]],
-    ['invalid JSON: a value without quotes', '{\n  "clients": [],\n  "users": [{"username": "owner", "password": hunter2-secret-pass}]\n}\n', [/not valid JSON at line 3, column 47 \(unexpected character\)/]],
+    [
+      'invalid JSON: a missing closing brace',
+      '{\n  "clients": [\n',
+      [/not valid JSON at line 2, column \d+ \(Unexpected end of JSON input\)/],
+    ],
+    [
+      'invalid JSON: a value without quotes',
+      '{\n  "clients": [],\n  "users": [{"username": "owner", "password": hunter2-secret-pass}]\n}\n',
+      [/not valid JSON at line 3, column 47 \(unexpected character\)/],
+    ],
     ['invalid JSON: single quotes', "{ 'clients': [] }", [/not valid JSON at line 1, column 3/]],
     ['an empty file', '', [/options\.json: the file is empty; .*"clients"/]],
     ['a file of blanks', '  \n\n  ', [/the file is empty/]],
-    ['not UTF-8 (a Latin-1 password)', Buffer.concat([Buffer.from('{"clients": [], "users": [{"username": "owner", "password": "p'), Buffer.from([0xe4]), Buffer.from('sswort-long"}]}')]), [/not valid UTF-8 .*save it as UTF-8/]],
+    [
+      'not UTF-8 (a Latin-1 password)',
+      Buffer.concat([
+        Buffer.from('{"clients": [], "users": [{"username": "owner", "password": "p'),
+        Buffer.from([0xe4]),
+        Buffer.from('sswort-long"}]}'),
+      ]),
+      [/not valid UTF-8 .*save it as UTF-8/],
+    ],
     ['JSON that is not an object', '[1, 2, 3]', [/^\(top level\): must be object/]],
     ['JSON null', 'null', [/^\(top level\): must be object/]],
-    ['wrong types', opts((o) => {
-      o.access_token_lifetime = '3600';
-      Object.assign(o, { users: { username: 'owner' } }); // not a list, on purpose
-      client(o, 0).redirect_uris = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
-      o.log_level = 3;
-    }), [/^access_token_lifetime: must be integer/, /^users: must be array/, /^clients\[0\]\.redirect_uris: must be array/, /^log_level: must be one of error, warn, info, debug/]],
-    ['unknown keys, at the top and inside a client', opts((o) => {
-      o.acces_token_lifetime = 3600;
-      client(o, 0).secret = 'x';
-    }), [/^acces_token_lifetime: unknown option .*remove it or correct its name$/, /^clients\[0\]\.secret: unknown option/]],
-    ['missing required options', opts((o) => {
-      delete client(o, 0).redirect_uris;
-      delete client(o, 1).client_type;
-    }), [/^clients\[0\]\.redirect_uris: required but missing; /, /^clients\[1\]\.client_type: required but missing; /]],
+    [
+      'wrong types',
+      opts((o) => {
+        o.access_token_lifetime = '3600';
+        Object.assign(o, { users: { username: 'owner' } }); // not a list, on purpose
+        client(o, 0).redirect_uris = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
+        o.log_level = 3;
+      }),
+      [
+        /^access_token_lifetime: must be integer/,
+        /^users: must be array/,
+        /^clients\[0\]\.redirect_uris: must be array/,
+        /^log_level: must be one of error, warn, info, debug/,
+      ],
+    ],
+    [
+      'unknown keys, at the top and inside a client',
+      opts((o) => {
+        o.acces_token_lifetime = 3600;
+        client(o, 0).secret = 'x';
+      }),
+      [/^acces_token_lifetime: unknown option .*remove it or correct its name$/, /^clients\[0\]\.secret: unknown option/],
+    ],
+    [
+      'missing required options',
+      opts((o) => {
+        delete client(o, 0).redirect_uris;
+        delete client(o, 1).client_type;
+      }),
+      [/^clients\[0\]\.redirect_uris: required but missing; /, /^clients\[1\]\.client_type: required but missing; /],
+    ],
     ['no clients at all', { users: [] }, [/^clients: required but missing; /]],
-    ['an empty client list', opts((o) => { o.clients = []; }), [/^clients: must list at least 1 entry/]],
-    ['values out of range', opts((o) => {
-      o.access_token_lifetime = 300;
-      o.auth_code_lifetime = 3600;
-      user(o, 0).password = 'short';
-    }), [/^access_token_lifetime: must be at least 360; Alexa refuses/, /^auth_code_lifetime: must be at most 600; /, /^users\[0\]\.password: must be at least 8 characters; /]],
-    ['bad URLs', opts((o) => {
-      o.public_url = 'ftp://ha.example.com';
-      client(o, 0).redirect_uris = ['not a url', 'http://layla.amazon.com/api/skill/link/M2TESTVENDOR', 'https://pitangui.amazon.com/api/skill/link/M2TESTVENDOR#frag'];
-    }), [/^public_url: must start with https:\/\//, /^clients\[0\]\.redirect_uris\[0\]: "not a url" is not an absolute URL/, /^clients\[0\]\.redirect_uris\[1\]: .* must use https/, /^clients\[0\]\.redirect_uris\[2\]: a redirect URI must not contain a fragment/]],
-    ['a public_url with a query', opts((o) => { o.public_url = 'https://ha.example.com/?x=1'; }), [/^public_url: must not contain a query/]],
-    ['duplicate ids', opts((o) => {
-      o.clients.push({ ...client(o, 0) });
-      o.users.push({ ...user(o, 0) });
-    }), [/^clients\[2\]\.client_id: "amazon-alexa" is listed twice/, /^users\[1\]\.username: "owner" is listed twice/]],
-    ['a client type and secret that do not fit', opts((o) => {
-      delete client(o, 0).client_secret;
-      client(o, 1).client_secret = 'a secret for a public client';
-    }), [/^clients\[0\]\.client_secret: required when client_type is confidential; /, /^clients\[1\]\.client_secret: a public client has no secret/]],
-    ['a trusted proxy that is no address', opts((o) => { o.trusted_proxies = ['10.0.0.0/33', 'my-proxy']; }), [/^trusted_proxies\[0\]: "10\.0\.0\.0\/33" is not an IP address/, /^trusted_proxies\[1\]: "my-proxy" is not an IP address/]],
+    [
+      'an empty client list',
+      opts((o) => {
+        o.clients = [];
+      }),
+      [/^clients: must list at least 1 entry/],
+    ],
+    [
+      'values out of range',
+      opts((o) => {
+        o.access_token_lifetime = 300;
+        o.auth_code_lifetime = 3600;
+        user(o, 0).password = 'short';
+      }),
+      [
+        /^access_token_lifetime: must be at least 360; Alexa refuses/,
+        /^auth_code_lifetime: must be at most 600; /,
+        /^users\[0\]\.password: must be at least 8 characters; /,
+      ],
+    ],
+    [
+      'bad URLs',
+      opts((o) => {
+        o.public_url = 'ftp://ha.example.com';
+        client(o, 0).redirect_uris = [
+          'not a url',
+          'http://layla.amazon.com/api/skill/link/M2TESTVENDOR',
+          'https://pitangui.amazon.com/api/skill/link/M2TESTVENDOR#frag',
+        ];
+      }),
+      [
+        /^public_url: must start with https:\/\//,
+        /^clients\[0\]\.redirect_uris\[0\]: "not a url" is not an absolute URL/,
+        /^clients\[0\]\.redirect_uris\[1\]: .* must use https/,
+        /^clients\[0\]\.redirect_uris\[2\]: a redirect URI must not contain a fragment/,
+      ],
+    ],
+    [
+      'a public_url with a query',
+      opts((o) => {
+        o.public_url = 'https://ha.example.com/?x=1';
+      }),
+      [/^public_url: must not contain a query/],
+    ],
+    [
+      'duplicate ids',
+      opts((o) => {
+        o.clients.push({ ...client(o, 0) });
+        o.users.push({ ...user(o, 0) });
+      }),
+      [/^clients\[2\]\.client_id: "amazon-alexa" is listed twice/, /^users\[1\]\.username: "owner" is listed twice/],
+    ],
+    [
+      'a client type and secret that do not fit',
+      opts((o) => {
+        delete client(o, 0).client_secret;
+        client(o, 1).client_secret = 'a secret for a public client';
+      }),
+      [
+        /^clients\[0\]\.client_secret: required when client_type is confidential; /,
+        /^clients\[1\]\.client_secret: a public client has no secret/,
+      ],
+    ],
+    [
+      'a trusted proxy that is no address',
+      opts((o) => {
+        o.trusted_proxies = ['10.0.0.0/33', 'my-proxy'];
+      }),
+      [/^trusted_proxies\[0\]: "10\.0\.0\.0\/33" is not an IP address/, /^trusted_proxies\[1\]: "my-proxy" is not an IP address/],
+    ],
   ])('%s', async (_name, content, problems) => {
     await expectRefused(dataDirWith(content), problems);
   });
@@ -140,11 +226,17 @@ describe('a bad options file stops the server with exit 78 and one line per prob
     chownSync(path.join(dataDir, 'options.json'), 0, 0);
     const { code, output } = await runAs(dataDir);
     expect(code).toBe(78);
-    expect(errorLines(output)).toEqual([`cannot start: 1 problem(s) in ${path.join(dataDir, 'options.json')}`, expect.stringMatching(/options\.json: cannot be read \(EACCES: permission denied\); edit /)]);
+    expect(errorLines(output)).toEqual([
+      `cannot start: 1 problem(s) in ${path.join(dataDir, 'options.json')}`,
+      expect.stringMatching(/options\.json: cannot be read \(EACCES: permission denied\); edit /),
+    ]);
   });
 
   it('inside the add-on, a missing file is refused (the Supervisor always writes one) with the Configuration tab as the fix', async () => {
-    await expectRefused(dataDirWith(undefined), [/options\.json: cannot be read \(ENOENT\); set it in the add-on Configuration tab$/], { SUPERVISOR_TOKEN: 't', SUPERVISOR_URL: 'http://127.0.0.1:9' });
+    await expectRefused(dataDirWith(undefined), [/options\.json: cannot be read \(ENOENT\); set it in the add-on Configuration tab$/], {
+      SUPERVISOR_TOKEN: 't',
+      SUPERVISOR_URL: 'http://127.0.0.1:9',
+    });
   });
 
   it('every refusal ends the process promptly (no hang, no retry loop)', async () => {
@@ -164,9 +256,20 @@ describe('a missing options file outside the add-on', () => {
     proc = await spawnServer(dataDir);
     const file = path.join(dataDir, 'options.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const written = JSON.parse(readFileSync(file, 'utf8')) as { clients: Array<{ client_secret: string }>; users: Array<{ password: string }> };
-    expect(written).toEqual(expect.objectContaining({ access_token_lifetime: 3600, auth_code_lifetime: 300, trusted_proxies: [], log_level: 'info' }));
-    expect(written.clients).toEqual([expect.objectContaining({ client_id: 'amazon-alexa', client_type: 'confidential', client_secret: expect.stringMatching(/^\S{24,}$/) })]);
+    const written = JSON.parse(readFileSync(file, 'utf8')) as {
+      clients: Array<{ client_secret: string }>;
+      users: Array<{ password: string }>;
+    };
+    expect(written).toEqual(
+      expect.objectContaining({ access_token_lifetime: 3600, auth_code_lifetime: 300, trusted_proxies: [], log_level: 'info' }),
+    );
+    expect(written.clients).toEqual([
+      expect.objectContaining({
+        client_id: 'amazon-alexa',
+        client_type: 'confidential',
+        client_secret: expect.stringMatching(/^\S{24,}$/),
+      }),
+    ]);
     expect(written.users).toEqual([expect.objectContaining({ username: 'owner' })]);
     expect(proc.output()).toMatch(/no options file: wrote local defaults/);
     expect(proc.output()).not.toContain(defined(written.clients[0], 'a client').client_secret);
@@ -178,20 +281,27 @@ describe('a missing options file outside the add-on', () => {
     writeFileSync(blocker, 'not a folder');
     const { code, output } = await runToExit(tempDataDir(), { DATA_DIR: path.join(blocker, 'data') });
     expect(code).toBe(78);
-    expect(errorLines(output)[1]).toMatch(/options\.json: cannot be read \(ENOTDIR: a part of its path is a file, not a folder \(check DATA_DIR\)\); edit /);
+    expect(errorLines(output)[1]).toMatch(
+      /options\.json: cannot be read \(ENOTDIR: a part of its path is a file, not a folder \(check DATA_DIR\)\); edit /,
+    );
   });
 
-  (chattrWorks(tempDataDir()) ? it : it.skip)('a data folder where the defaults cannot be written (immutable) is one line and exit 78', async () => {
-    const dataDir = tempDataDir();
-    setImmutable([dataDir], true);
-    try {
-      const { code, output } = await runToExit(dataDir);
-      expect(code).toBe(78);
-      expect(errorLines(output)[1]).toMatch(/options\.json: does not exist and local defaults cannot be written there \(EPERM\); create the file, or set DATA_DIR to a writable folder/);
-    } finally {
-      setImmutable([dataDir], false);
-    }
-  });
+  (chattrWorks(tempDataDir()) ? it : it.skip)(
+    'a data folder where the defaults cannot be written (immutable) is one line and exit 78',
+    async () => {
+      const dataDir = tempDataDir();
+      setImmutable([dataDir], true);
+      try {
+        const { code, output } = await runToExit(dataDir);
+        expect(code).toBe(78);
+        expect(errorLines(output)[1]).toMatch(
+          /options\.json: does not exist and local defaults cannot be written there \(EPERM\); create the file, or set DATA_DIR to a writable folder/,
+        );
+      } finally {
+        setImmutable([dataDir], false);
+      }
+    },
+  );
 });
 
 /** runToExit, but as user nobody (setpriv), so that file permissions apply. */

@@ -88,7 +88,8 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
         c.refreshes++;
         if (random() < 0.5) {
           const used = await introspectOnce(url, String(res.body!.access_token)).catch(() => undefined);
-          if (used && used.status === 200 && used.active !== true) failures.push({ client: c.name, status: used.status, body: 'fresh access token inactive' });
+          if (used && used.status === 200 && used.active !== true)
+            failures.push({ client: c.name, status: used.status, body: 'fresh access token inactive' });
         }
       }
     });
@@ -116,7 +117,8 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
         }
         const tokens = (await res.json()) as TokenBody;
         linksCompleted++;
-        if (clients.length < REFRESHERS + 6) clients.push({ name: `linked${clients.length}`, refresh: tokens.refresh_token, received: [tokens.access_token], refreshes: 0 });
+        if (clients.length < REFRESHERS + 6)
+          clients.push({ name: `linked${clients.length}`, refresh: tokens.refresh_token, received: [tokens.access_token], refreshes: 0 });
       }
     })();
 
@@ -133,7 +135,11 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
     for (const [id, grant] of grants) {
       for (const hash of grant.refresh.live) {
         const t = tokens.get(hash);
-        expect({ grant: id, live: hash, record: t && { kind: t.kind, grantId: t.grantId } }).toEqual({ grant: id, live: hash, record: { kind: 'refresh', grantId: id } });
+        expect({ grant: id, live: hash, record: t && { kind: t.kind, grantId: t.grantId } }).toEqual({
+          grant: id,
+          live: hash,
+          record: { kind: 'refresh', grantId: id },
+        });
       }
     }
     for (const [hash, code] of codes) {
@@ -146,7 +152,13 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
     for (const c of clients) {
       if (!c.lost) continue;
       const res = await refreshOnce(proc.url, c.lost, 5000);
-      expect({ client: c.name, round, status: res.status, body: res.status === 200 ? 'ok' : res.body, context }).toEqual({ client: c.name, round, status: 200, body: 'ok', context });
+      expect({ client: c.name, round, status: res.status, body: res.status === 200 ? 'ok' : res.body, context }).toEqual({
+        client: c.name,
+        round,
+        status: 200,
+        body: 'ok',
+        context,
+      });
       c.refresh = String(res.body!.refresh_token);
       c.received.push(String(res.body!.access_token));
       c.lost = undefined;
@@ -175,7 +187,12 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
   for (const c of clients) {
     for (const access of c.received) {
       const r = await introspectOnce(proc.url, access);
-      expect({ client: c.name, token: access.slice(0, 8), active: r.active, context }).toEqual({ client: c.name, token: access.slice(0, 8), active: true, context });
+      expect({ client: c.name, token: access.slice(0, 8), active: r.active, context }).toEqual({
+        client: c.name,
+        token: access.slice(0, 8),
+        active: true,
+        context,
+      });
       checked++;
     }
     const res = await refreshOnce(proc.url, c.refresh);
@@ -184,5 +201,7 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
   const refreshes = clients.reduce((n, c) => n + c.refreshes, 0);
   // Enough happened for the kills to have landed mid-write.
   expect(refreshes).toBeGreaterThan(ROUNDS * 5);
-  console.log(`crash consistency ${context}: ${ROUNDS} kills, ${refreshes} refreshes, ${linksCompleted} links, ${checked} access tokens verified, lost code exchanges ${lostExchanges} (${lostExchangesRecovered} redeemed on retry)`);
+  console.log(
+    `crash consistency ${context}: ${ROUNDS} kills, ${refreshes} refreshes, ${linksCompleted} links, ${checked} access tokens verified, lost code exchanges ${lostExchanges} (${lostExchangesRecovered} redeemed on retry)`,
+  );
 });

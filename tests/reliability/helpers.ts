@@ -50,7 +50,11 @@ export async function killHard(proc: ServerProcess): Promise<void> {
 export async function stopGracefully(proc: ServerProcess | undefined): Promise<void> {
   if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   proc.child.kill('SIGTERM');
-  const done = await within(proc.exited.then(() => true), 15_000, false);
+  const done = await within(
+    proc.exited.then(() => true),
+    15_000,
+    false,
+  );
   if (!done) await killHard(proc);
 }
 

@@ -36,22 +36,65 @@ const note = (area: string, status: number) => {
 beforeAll(async () => {
   const options = testOptions();
   (options.clients as unknown[]).push(
-    ...TRICKY_CLIENTS.map((c) => ({ client_id: c.client_id, client_type: 'confidential', client_secret: c.secret, redirect_uris: ['https://tricky.example.com/cb'], scopes: ['music.read'] })),
+    ...TRICKY_CLIENTS.map((c) => ({
+      client_id: c.client_id,
+      client_type: 'confidential',
+      client_secret: c.secret,
+      redirect_uris: ['https://tricky.example.com/cb'],
+      scopes: ['music.read'],
+    })),
   );
-  server = await startInProcess({ options, rateLimits: { tokenFailuresPerIp: 1e9, tokenFailuresPerClient: 1e9, loginFailuresPerIp: 1e9, loginFailuresPerUser: 1e9 } });
+  server = await startInProcess({
+    options,
+    rateLimits: { tokenFailuresPerIp: 1e9, tokenFailuresPerClient: 1e9, loginFailuresPerIp: 1e9, loginFailuresPerUser: 1e9 },
+  });
 });
 afterAll(async () => {
   // Still alive and healthy after everything.
   const res = await fetch(`${server.url}/health`);
   expect(res.status).toBe(200);
   await server.stop();
-  console.log(`hostile input: ${Object.values(counts).reduce((a, b) => a + b, 0)} cases ${JSON.stringify(counts)}\nstatuses ${JSON.stringify(statuses)}`);
+  console.log(
+    `hostile input: ${Object.values(counts).reduce((a, b) => a + b, 0)} cases ${JSON.stringify(counts)}\nstatuses ${JSON.stringify(statuses)}`,
+  );
 });
 
 // ---- arbitraries -------------------------------------------------------------------------------------------
 
-const PARAM_NAMES = ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'client_id', 'client_secret', 'scope', 'token', 'token_type_hint', 'state', 'response_type', 'code_challenge', 'code_challenge_method', 'request_id', 'csrf', 'username', 'password', 'decision'];
-const GOOD_VALUES = ['authorization_code', 'refresh_token', 'amazon-alexa', ALEXA_REDIRECT, 'code', 'S256', 'music.read', 'music.read music.control', 'approve', 'owner', CLIENT_SECRET];
+const PARAM_NAMES = [
+  'grant_type',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'refresh_token',
+  'client_id',
+  'client_secret',
+  'scope',
+  'token',
+  'token_type_hint',
+  'state',
+  'response_type',
+  'code_challenge',
+  'code_challenge_method',
+  'request_id',
+  'csrf',
+  'username',
+  'password',
+  'decision',
+];
+const GOOD_VALUES = [
+  'authorization_code',
+  'refresh_token',
+  'amazon-alexa',
+  ALEXA_REDIRECT,
+  'code',
+  'S256',
+  'music.read',
+  'music.read music.control',
+  'approve',
+  'owner',
+  CLIENT_SECRET,
+];
 
 const bytesToPercent = (bytes: Uint8Array) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
@@ -60,7 +103,26 @@ const encodedPiece: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...GOOD_VALUES).map(encodeURIComponent) },
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }).map((s) => encodeURIComponent(s)) },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 24 }).map(bytesToPercent) }, // includes invalid UTF-8
-  { weight: 2, arbitrary: fc.constantFrom('%', '%z', '%zz', '%4', '%%', '%C3%28', '%ED%A0%80', '%F4%90%80%80', '%00', '%0d%0aSet-Cookie:%20x=1', '+++', '&&', '==', '%E2%82', '%FE%FF') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '%',
+      '%z',
+      '%zz',
+      '%4',
+      '%%',
+      '%C3%28',
+      '%ED%A0%80',
+      '%F4%90%80%80',
+      '%00',
+      '%0d%0aSet-Cookie:%20x=1',
+      '+++',
+      '&&',
+      '==',
+      '%E2%82',
+      '%FE%FF',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 30 }).map((s) => s.replace(/[&=#\s]/g, '')) },
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 40_000 }).map((n) => 'A'.repeat(n)) }, // oversized, bounded
 );
@@ -119,22 +181,65 @@ const contentEncoding: fc.Arbitrary<string | undefined> = fc.oneof(
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const authorization: fc.Arbitrary<string | undefined> = fc.oneof(
   { weight: 3, arbitrary: fc.constant(undefined) },
-  { weight: 3, arbitrary: fc.tuple(fc.constantFrom('amazon-alexa', 'public-app', 'nobody', ...TRICKY_CLIENTS.map((c) => c.client_id)), fc.string({ maxLength: 40 })).map(([id, secret]) => `Basic ${b64(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`) },
-  { weight: 2, arbitrary: fc.tuple(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 }), fc.constantFrom(':', '::', '%3A', '')).map(([a, b, sep]) => `Basic ${b64(`${a}${sep}${b}`)}`) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('amazon-alexa', 'public-app', 'nobody', ...TRICKY_CLIENTS.map((c) => c.client_id)),
+        fc.string({ maxLength: 40 }),
+      )
+      .map(([id, secret]) => `Basic ${b64(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30 }), fc.constantFrom(':', '::', '%3A', ''))
+      .map(([a, b, sep]) => `Basic ${b64(`${a}${sep}${b}`)}`),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 60 }).map((bytes) => `Basic ${Buffer.from(bytes).toString('base64')}`) },
-  { weight: 1, arbitrary: fc.constantFrom('Basic', 'Basic ', 'basic YW1hem9uLWFsZXhhOg==', 'Basic !!!!', 'Basic ====', 'Bearer abc', 'Digest x', 'Basic YQ', `Basic ${'A'.repeat(8000)}`, 'Basic Og==', 'Basic JTpA') },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((s) => s.replace(/[\r\n\0]/g, '')).filter((s) => /^[\x20-\x7e\t]*$/.test(s)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'Basic',
+      'Basic ',
+      'basic YW1hem9uLWFsZXhhOg==',
+      'Basic !!!!',
+      'Basic ====',
+      'Bearer abc',
+      'Digest x',
+      'Basic YQ',
+      `Basic ${'A'.repeat(8000)}`,
+      'Basic Og==',
+      'Basic JTpA',
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .string({ unit: 'binary-ascii', maxLength: 60 })
+      .map((s) => s.replace(/[\r\n\0]/g, ''))
+      .filter((s) => /^[\x20-\x7e\t]*$/.test(s)),
+  },
 );
 
 // ---- checks -----------------------------------------------------------------------------------------------
 
-const RFC_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'temporarily_unavailable']);
+const RFC_ERRORS = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'temporarily_unavailable',
+]);
 
 async function expectJsonAnswer(res: Response, area: string): Promise<void> {
   note(area, res.status);
   const text = await res.text();
   if (![200, 400, 401, 413, 415].includes(res.status)) throw new Error(`${area}: unexpected status ${res.status}: ${text.slice(0, 300)}`);
-  if (!/^application\/json/.test(res.headers.get('content-type') ?? '')) throw new Error(`${area}: ${res.status} not JSON: ${text.slice(0, 200)}`);
+  if (!/^application\/json/.test(res.headers.get('content-type') ?? ''))
+    throw new Error(`${area}: ${res.status} not JSON: ${text.slice(0, 200)}`);
   if (res.headers.get('cache-control') !== 'no-store') throw new Error(`${area}: ${res.status} without Cache-Control: no-store`);
   const body = JSON.parse(text) as Record<string, unknown>;
   if (res.status === 200) return; // a revocation of an unknown token, an inactive introspection
@@ -149,7 +254,8 @@ async function expectPage(res: Response, area: string, allowed: number[]): Promi
   note(area, res.status);
   const text = await res.text();
   if (!allowed.includes(res.status)) throw new Error(`${area}: unexpected status ${res.status}: ${text.slice(0, 300)}`);
-  if (res.status !== 303 && !/^text\/html/.test(res.headers.get('content-type') ?? '')) throw new Error(`${area}: ${res.status} is not HTML`);
+  if (res.status !== 303 && !/^text\/html/.test(res.headers.get('content-type') ?? ''))
+    throw new Error(`${area}: ${res.status} is not HTML`);
   if (!res.headers.get('content-security-policy')?.includes("frame-ancestors 'none'")) throw new Error(`${area}: no CSP`);
   if (/at \S+ \(.*:\d+:\d+\)|node_modules/.test(text)) throw new Error(`${area}: stack trace in the page`);
   return text;
@@ -194,7 +300,13 @@ describe('the token endpoint past client authentication', () => {
       redirect_uri: fc.option(fc.oneof(fc.constant(encodeURIComponent(ALEXA_REDIRECT)), value), { nil: undefined }),
       code_verifier: fc.option(value, { nil: undefined }),
       refresh_token: fc.option(value, { nil: undefined }),
-      scope: fc.option(fc.oneof(fc.constantFrom('music.read', 'music.read%20music.control', 'music.read%20admin', '%20', 'music.read%09music.control'), value), { nil: undefined }),
+      scope: fc.option(
+        fc.oneof(
+          fc.constantFrom('music.read', 'music.read%20music.control', 'music.read%20admin', '%20', 'music.read%09music.control'),
+          value,
+        ),
+        { nil: undefined },
+      ),
     });
     const auth = fc.constantFrom(
       { authorization: `Basic ${b64(`amazon-alexa:${encodeURIComponent(CLIENT_SECRET)}`)}`, extra: '' },
@@ -204,7 +316,13 @@ describe('the token endpoint past client authentication', () => {
     );
     await fc.assert(
       fc.asyncProperty(form, auth, fc.constantFrom('/alexa/token', '/alexa/revoke', '/alexa/introspect'), async (f, a, path) => {
-        const body = Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join('&') + a.extra + (path === '/alexa/token' ? '' : `&token=${f.refresh_token ?? f.code ?? 'x'}`);
+        const body =
+          Object.entries(f)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => `${k}=${v}`)
+            .join('&') +
+          a.extra +
+          (path === '/alexa/token' ? '' : `&token=${f.refresh_token ?? f.code ?? 'x'}`);
         const res = await post(path, body, { 'content-type': 'application/x-www-form-urlencoded', authorization: a.authorization });
         await expectJsonAnswer(res, `deep ${path}`);
       }),
@@ -216,22 +334,50 @@ describe('the token endpoint past client authentication', () => {
 describe('behind a trusted proxy, with hostile X-Forwarded-* headers', () => {
   let proxied: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    proxied = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { tokenFailuresPerIp: 1e9, tokenFailuresPerClient: 1e9, loginFailuresPerIp: 1e9, loginFailuresPerUser: 1e9 } });
+    proxied = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { tokenFailuresPerIp: 1e9, tokenFailuresPerClient: 1e9, loginFailuresPerIp: 1e9, loginFailuresPerUser: 1e9 },
+    });
   });
   afterAll(async () => proxied.stop());
 
   it('any X-Forwarded-For/-Host/-Proto: never a 5xx; the issuer stays a URL', async () => {
     const printable = fc.string({ unit: 'binary-ascii', maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, ''));
-    const xff = fc.oneof(fc.ipV4(), fc.constantFrom('::1', '::ffff:10.0.0.1', '2001:db8::1', 'unknown', '999.1.1.1', '1.2.3.4, 5.6.7.8', ', ,', '_hidden', '[::1]:80', '1.2.3.4:5678', ''), printable);
-    const host = fc.oneof(fc.constantFrom('ha.example.com', 'ha.example.com:8443', '[::1]', 'evil.example.com/x?y#z', 'a b', '', '..', 'xn--nxasmq6b.example'), printable);
+    const xff = fc.oneof(
+      fc.ipV4(),
+      fc.constantFrom(
+        '::1',
+        '::ffff:10.0.0.1',
+        '2001:db8::1',
+        'unknown',
+        '999.1.1.1',
+        '1.2.3.4, 5.6.7.8',
+        ', ,',
+        '_hidden',
+        '[::1]:80',
+        '1.2.3.4:5678',
+        '',
+      ),
+      printable,
+    );
+    const host = fc.oneof(
+      fc.constantFrom('ha.example.com', 'ha.example.com:8443', '[::1]', 'evil.example.com/x?y#z', 'a b', '', '..', 'xn--nxasmq6b.example'),
+      printable,
+    );
     const proto = fc.oneof(fc.constantFrom('https', 'http', 'HTTPS', 'https, http', 'javascript', 'ftp', ''), printable);
     await fc.assert(
       fc.asyncProperty(xff, host, proto, fc.constantFrom('meta', 'authorize', 'token'), async (f, h, p, what) => {
         const headers: Record<string, string> = { 'x-forwarded-for': f, 'x-forwarded-host': h, 'x-forwarded-proto': p };
         let res: Response;
         if (what === 'meta') res = await fetch(`${proxied.url}/.well-known/oauth-authorization-server`, { headers });
-        else if (what === 'authorize') res = await fetch(`${proxied.url}${authorizeUrl(alexaAuthorize({ response_type: 'token' }))}`, { headers, redirect: 'manual' });
-        else res = await fetch(`${proxied.url}/alexa/token`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x&client_id=amazon-alexa&client_secret=wrong' });
+        else if (what === 'authorize')
+          res = await fetch(`${proxied.url}${authorizeUrl(alexaAuthorize({ response_type: 'token' }))}`, { headers, redirect: 'manual' });
+        else
+          res = await fetch(`${proxied.url}/alexa/token`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'grant_type=refresh_token&refresh_token=x&client_id=amazon-alexa&client_secret=wrong',
+          });
         note(`proxy ${what}`, res.status);
         await res.text();
         if (res.status >= 500) throw new Error(`${what} with ${JSON.stringify(headers)}: ${res.status}`);
@@ -245,23 +391,28 @@ describe('RFC 6749 §3.1: a repeated parameter is refused', () => {
   it('at the token endpoint: 400 invalid_request whichever parameter repeats, even with valid client credentials', async () => {
     const base = { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43), scope: 'music.read' };
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...Object.keys(base), 'client_id'), fc.string({ maxLength: 20 }), fc.constantFrom('basic', 'body'), async (name, other, style) => {
-        const form = new URLSearchParams(base);
-        if (style === 'body') {
-          form.set('client_id', 'amazon-alexa');
-          form.set('client_secret', CLIENT_SECRET);
-        } else if (name === 'client_id') {
-          form.set('client_id', 'amazon-alexa');
-        }
-        form.append(name, other);
-        const res = await post('/alexa/token', form.toString(), {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: style === 'basic' ? `Basic ${b64(`amazon-alexa:${encodeURIComponent(CLIENT_SECRET)}`)}` : undefined,
-        });
-        note('repeated token', res.status);
-        expect(res.status).toBe(400);
-        expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...Object.keys(base), 'client_id'),
+        fc.string({ maxLength: 20 }),
+        fc.constantFrom('basic', 'body'),
+        async (name, other, style) => {
+          const form = new URLSearchParams(base);
+          if (style === 'body') {
+            form.set('client_id', 'amazon-alexa');
+            form.set('client_secret', CLIENT_SECRET);
+          } else if (name === 'client_id') {
+            form.set('client_id', 'amazon-alexa');
+          }
+          form.append(name, other);
+          const res = await post('/alexa/token', form.toString(), {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: style === 'basic' ? `Basic ${b64(`amazon-alexa:${encodeURIComponent(CLIENT_SECRET)}`)}` : undefined,
+          });
+          note('repeated token', res.status);
+          expect(res.status).toBe(400);
+          expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+        },
+      ),
       { numRuns: runs(120) },
     );
   });
@@ -270,7 +421,9 @@ describe('RFC 6749 §3.1: a repeated parameter is refused', () => {
     const valid: Array<[string, string]> = Object.entries(alexaAuthorize()).filter((e): e is [string, string] => e[1] !== undefined);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...valid.map(([n]) => n)), fc.string({ maxLength: 20 }), async (name, other) => {
-        const res = await fetch(`${server.url}/alexa/authorize?${new URLSearchParams([...valid, [name, other]]).toString()}`, { redirect: 'manual' });
+        const res = await fetch(`${server.url}/alexa/authorize?${new URLSearchParams([...valid, [name, other]]).toString()}`, {
+          redirect: 'manual',
+        });
         if (name === 'client_id' || name === 'redirect_uri') {
           await expectPage(res, 'repeated authorize', [400]);
         } else {
@@ -292,11 +445,16 @@ describe('the authorization endpoint with hostile query strings', () => {
     const query = fc.oneof(
       encodedPairs,
       // Mostly valid requests with one hostile value, to get past client and redirect checks.
-      fc.tuple(fc.constantFrom('state', 'scope', 'response_type', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'client_id'), encodedPiece).map(([name, value]) => {
-        const base = new URLSearchParams(alexaAuthorize() as Record<string, string>);
-        base.delete(name);
-        return `${base.toString()}&${name}=${value}`;
-      }),
+      fc
+        .tuple(
+          fc.constantFrom('state', 'scope', 'response_type', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'client_id'),
+          encodedPiece,
+        )
+        .map(([name, value]) => {
+          const base = new URLSearchParams(alexaAuthorize() as Record<string, string>);
+          base.delete(name);
+          return `${base.toString()}&${name}=${value}`;
+        }),
     );
     await fc.assert(
       fc.asyncProperty(query, async (q) => {
@@ -328,17 +486,25 @@ describe('login and consent forms with hostile input', () => {
     const { requestId, csrf } = await openLoginPage(browser);
     const form = fc.oneof(
       encodedPairs,
-      fc.tuple(encodedPiece, encodedPiece, fc.boolean()).map(([user, pass, realIds]) => `${realIds ? `request_id=${requestId}&csrf=${csrf}&` : ''}username=${user}&password=${pass}`),
+      fc
+        .tuple(encodedPiece, encodedPiece, fc.boolean())
+        .map(([user, pass, realIds]) => `${realIds ? `request_id=${requestId}&csrf=${csrf}&` : ''}username=${user}&password=${pass}`),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/alexa/login', '/alexa/consent'), form, contentType, fc.boolean(), async (path, body, type, withCookies) => {
-        const headers: Record<string, string> = {};
-        if (type !== undefined) headers['content-type'] = type;
-        const res = withCookies
-          ? await browser.request(path, { method: 'POST', headers, body })
-          : await fetch(`${server.url}${path}`, { method: 'POST', headers, body, redirect: 'manual' });
-        await expectPage(res, path, [303, 400, 401, 403, 413, 415]);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/alexa/login', '/alexa/consent'),
+        form,
+        contentType,
+        fc.boolean(),
+        async (path, body, type, withCookies) => {
+          const headers: Record<string, string> = {};
+          if (type !== undefined) headers['content-type'] = type;
+          const res = withCookies
+            ? await browser.request(path, { method: 'POST', headers, body })
+            : await fetch(`${server.url}${path}`, { method: 'POST', headers, body, redirect: 'manual' });
+          await expectPage(res, path, [303, 400, 401, 403, 413, 415]);
+        },
+      ),
       { numRuns: runs(400) },
     );
   });
@@ -347,18 +513,38 @@ describe('login and consent forms with hostile input', () => {
 describe('hostile cookies', () => {
   it('malformed, JSON-prefixed, oversized or repeated flow and session cookies: a clean page, never a 5xx', async () => {
     const cookieValue = fc.oneof(
-      fc.constantFrom('j:{"a":1}', 'j:[1,2]', 'j:null', 'j:', 's:abc.def', '%E0%A4%A', '%', '"quoted"', 'a;b', 'x'.repeat(43), 'x'.repeat(4000)),
+      fc.constantFrom(
+        'j:{"a":1}',
+        'j:[1,2]',
+        'j:null',
+        'j:',
+        's:abc.def',
+        '%E0%A4%A',
+        '%',
+        '"quoted"',
+        'a;b',
+        'x'.repeat(43),
+        'x'.repeat(4000),
+      ),
       fc.string({ maxLength: 60 }).map(encodeURIComponent),
       fc.uint8Array({ maxLength: 40 }).map(bytesToPercent),
     );
-    const cookies = fc.array(fc.tuple(fc.constantFrom('maoauth_flow', 'maoauth_session', 'other', ''), cookieValue), { maxLength: 5 }).map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join('; '));
+    const cookies = fc
+      .array(fc.tuple(fc.constantFrom('maoauth_flow', 'maoauth_session', 'other', ''), cookieValue), { maxLength: 5 })
+      .map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join('; '));
     await fc.assert(
       fc.asyncProperty(cookies, fc.constantFrom('authorize', 'consent', 'login'), async (cookie, where) => {
         const headers = { cookie };
         let res: Response;
         if (where === 'authorize') res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize())}`, { headers, redirect: 'manual' });
         else if (where === 'consent') res = await fetch(`${server.url}/alexa/consent?request=abc`, { headers, redirect: 'manual' });
-        else res = await fetch(`${server.url}/alexa/login`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: 'request_id=abc&csrf=x&username=owner&password=y', redirect: 'manual' });
+        else
+          res = await fetch(`${server.url}/alexa/login`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'request_id=abc&csrf=x&username=owner&password=y',
+            redirect: 'manual',
+          });
         await expectPage(res, `cookie ${where}`, [200, 400, 403]);
       }),
       { numRuns: runs(300) },
@@ -369,13 +555,48 @@ describe('hostile cookies', () => {
 describe('path tricks and methods', () => {
   it('every path and method gets a clean 2xx-4xx', async () => {
     const segment = fc.oneof(
-      fc.constantFrom('alexa', 'token', 'authorize', 'login', 'consent', 'health', '.well-known', 'oauth-authorization-server', '.well-known/oauth-authorization-server', 'admin', 'api', '..', '.', '', '%2e%2e', '%2E', '%2f', '%5c', '%00', '%', '%zz', '%C0%AE', ';x=1', 'TOKEN', 'token%20', 'token.json', '~', '*', '%ff%fe'),
+      fc.constantFrom(
+        'alexa',
+        'token',
+        'authorize',
+        'login',
+        'consent',
+        'health',
+        '.well-known',
+        'oauth-authorization-server',
+        '.well-known/oauth-authorization-server',
+        'admin',
+        'api',
+        '..',
+        '.',
+        '',
+        '%2e%2e',
+        '%2E',
+        '%2f',
+        '%5c',
+        '%00',
+        '%',
+        '%zz',
+        '%C0%AE',
+        ';x=1',
+        'TOKEN',
+        'token%20',
+        'token.json',
+        '~',
+        '*',
+        '%ff%fe',
+      ),
       fc.string({ maxLength: 10 }).map(encodeURIComponent),
     );
     const path = fc.array(segment, { minLength: 1, maxLength: 6 }).map((segs) => `/${segs.join('/')}`);
     await fc.assert(
       fc.asyncProperty(path, fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), async (p, method) => {
-        const res = await fetch(`${server.url}${p}`, { method, redirect: 'manual', headers: method === 'GET' || method === 'HEAD' ? {} : { 'content-type': 'application/x-www-form-urlencoded' }, body: method === 'GET' || method === 'HEAD' ? undefined : 'a=b' });
+        const res = await fetch(`${server.url}${p}`, {
+          method,
+          redirect: 'manual',
+          headers: method === 'GET' || method === 'HEAD' ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+          body: method === 'GET' || method === 'HEAD' ? undefined : 'a=b',
+        });
         note('paths', res.status);
         await res.arrayBuffer();
         if (res.status >= 500 || res.status < 200) throw new Error(`${method} ${p}: ${res.status}`);
@@ -425,9 +646,25 @@ describe('header injection and request smuggling on a raw socket', () => {
       '\u00ff\u00fe',
       'a'.repeat(20_000),
     );
-    const headerName = fc.constantFrom('X-Request-Id', 'Host', 'Authorization', 'Content-Type', 'X-Forwarded-For', 'Cookie', 'Bad Header', 'Bad:Header', '', 'Content-Length');
+    const headerName = fc.constantFrom(
+      'X-Request-Id',
+      'Host',
+      'Authorization',
+      'Content-Type',
+      'X-Forwarded-For',
+      'Cookie',
+      'Bad Header',
+      'Bad:Header',
+      '',
+      'Content-Length',
+    );
     const shape = fc.oneof(
-      fc.tuple(headerName, injected).map(([name, value]) => `POST /alexa/token HTTP/1.1\r\nHost: 127.0.0.1\r\n${name}: ${value}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b`),
+      fc
+        .tuple(headerName, injected)
+        .map(
+          ([name, value]) =>
+            `POST /alexa/token HTTP/1.1\r\nHost: 127.0.0.1\r\n${name}: ${value}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b`,
+        ),
       fc.constantFrom(
         'POST /alexa/token HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\na=bcd',
         'POST /alexa/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n',
@@ -461,7 +698,10 @@ describe('header injection and request smuggling on a raw socket', () => {
   });
 
   it('a request id or state carrying CR/LF is never reflected as a header', async () => {
-    const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ response_type: 'token', state: 'a\r\nSet-Cookie: evil=1' }))}`, { redirect: 'manual', headers: { 'x-request-id': 'ok-id' } });
+    const res = await fetch(`${server.url}${authorizeUrl(alexaAuthorize({ response_type: 'token', state: 'a\r\nSet-Cookie: evil=1' }))}`, {
+      redirect: 'manual',
+      headers: { 'x-request-id': 'ok-id' },
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('set-cookie') ?? '').not.toMatch(/evil/);
     expect(new URL(res.headers.get('location')!).searchParams.get('state')).toBe('a\r\nSet-Cookie: evil=1');
@@ -489,7 +729,12 @@ describe('HTTP Basic with colons and percent escapes (RFC 6749 §2.3.1: form-enc
 
   it('the same credentials in the body authenticate too', async () => {
     for (const c of TRICKY_CLIENTS) {
-      expect(await authOutcome(undefined, `${grantProbe}&${new URLSearchParams({ client_id: c.client_id, client_secret: c.secret }).toString()}`)).toBe(400);
+      expect(
+        await authOutcome(
+          undefined,
+          `${grantProbe}&${new URLSearchParams({ client_id: c.client_id, client_secret: c.secret }).toString()}`,
+        ),
+      ).toBe(400);
     }
   });
 
@@ -503,7 +748,9 @@ describe('HTTP Basic with colons and percent escapes (RFC 6749 §2.3.1: form-enc
     );
     // Double-encoded, or cut at an inner colon: not the secret.
     const c = defined(TRICKY_CLIENTS[0], 'a tricky client');
-    expect(await authOutcome(`Basic ${b64(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(encodeURIComponent(c.secret))}`)}`)).toBe(401);
+    expect(
+      await authOutcome(`Basic ${b64(`${encodeURIComponent(c.client_id)}:${encodeURIComponent(encodeURIComponent(c.secret))}`)}`),
+    ).toBe(401);
     expect(await authOutcome(`Basic ${b64(`${encodeURIComponent(c.client_id)}:${c.secret.split(':')[0]}`)}`)).toBe(401);
     // An unencoded client id with a colon splits at its colon: a different client, refused.
     expect(await authOutcome(`Basic ${b64(`${c.client_id}:${encodeURIComponent(c.secret)}`)}`)).toBe(401);

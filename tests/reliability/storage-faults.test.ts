@@ -6,7 +6,18 @@
  * and never invalid_grant (which unlinks), and once the fault is gone the server recovers without a restart and
  * the very refresh token that was refused works.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { holdWriteLock } from '../helpers/sqlite';
@@ -39,10 +50,14 @@ function expectUnavailable(res: { status: number; body?: Record<string, unknown>
 
 /** /health reports a fault: the file checks at once, a fault only a write shows within the probe's cache period. */
 async function faultReported(url: string): Promise<Awaited<ReturnType<typeof health>>> {
-  return eventually('/health to report the fault', async () => {
-    const h = await health(url);
-    return h.status === 503 ? h : undefined;
-  }, 15_000);
+  return eventually(
+    '/health to report the fault',
+    async () => {
+      const h = await health(url);
+      return h.status === 503 ? h : undefined;
+    },
+    15_000,
+  );
 }
 
 async function expectRecovered(url: string): Promise<void> {
@@ -334,17 +349,25 @@ describe('the database file deleted while the server runs', () => {
     // The background retry runs it, silently while the fault lasts, and so does every GET /health: three more
     // attempts, each seen to find the file missing, then the file is still not there.
     let attempts = 0;
-    await eventually('three more recovery attempts to find the file missing', async () => {
-      const again = await health(proc!.url);
-      if (again.status === 503 && again.body.store_fault === 'missing') attempts++;
-      return attempts >= 3;
-    }, 15_000);
+    await eventually(
+      'three more recovery attempts to find the file missing',
+      async () => {
+        const again = await health(proc!.url);
+        if (again.status === 503 && again.body.store_fault === 'missing') attempts++;
+        return attempts >= 3;
+      },
+      15_000,
+    );
     expect(existsSync(file)).toBe(false);
 
     copyFileSync(saved, file);
     // Picked up by the background retry alone: a refresh never reopens the database (it is refused while the fault
     // lasts), only store.check() does, and nothing calls /health meanwhile: a refresh answered 200 shows it ran.
-    await eventually('the background retry to pick the file up (a refresh answered 200)', async () => (await refreshOnce(proc!.url, tokens.refresh_token)).status === 200, 30_000);
+    await eventually(
+      'the background retry to pick the file up (a refresh answered 200)',
+      async () => (await refreshOnce(proc!.url, tokens.refresh_token)).status === 200,
+      30_000,
+    );
     await expectRecovered(proc.url);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
     await killHard(proc);

@@ -25,7 +25,14 @@ it('serves its own names with its port', async () => {
 });
 
 it('refuses any other Host with 421, and records it as a security event', async () => {
-  for (const host of ['evil.example', `evil.example:${port}`, '127.0.0.1', `localhost:${Number(port) + 1}`, `localhost.evil.example:${port}`, `192.168.1.5:${port}`]) {
+  for (const host of [
+    'evil.example',
+    `evil.example:${port}`,
+    '127.0.0.1',
+    `localhost:${Number(port) + 1}`,
+    `localhost.evil.example:${port}`,
+    `192.168.1.5:${port}`,
+  ]) {
     const res = await get(host);
     expect({ host, status: res.status }).toEqual({ host, status: 421 });
     expect(res.body).not.toContain('csrf'); // no page, so no form token to read
@@ -52,7 +59,10 @@ it('a rebinding page cannot revoke: its POST names its own host and is refused b
 it('behind Ingress (the check off, as adminListenFromEnv sets it for 172.30.32.2) any Host the proxy sends is served', async () => {
   const ingress = await startWithAdmin({ allow: [PROXY_ADDRESS], hostCheck: false });
   try {
-    const res = await rawRequest(`${ingress.adminUrl}/`, { localAddress: PROXY_ADDRESS, headers: { host: 'homeassistant.local:8123', 'x-ingress-path': '/api/hassio_ingress/abc' } });
+    const res = await rawRequest(`${ingress.adminUrl}/`, {
+      localAddress: PROXY_ADDRESS,
+      headers: { host: 'homeassistant.local:8123', 'x-ingress-path': '/api/hassio_ingress/abc' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toContain('/api/hassio_ingress/abc/accounts');
   } finally {

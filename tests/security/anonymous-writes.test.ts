@@ -19,7 +19,9 @@ afterAll(async () => server.stop());
 
 /** Every row of the database except the health probe's, as text: what a flood could have added or changed. */
 function rows(): string[] {
-  return sqlAll(path.join(server.dataDir, 'oauth.sqlite'), `SELECT key, value FROM kv WHERE key NOT LIKE 'health:%' ORDER BY key`, { readOnly: true }).map((r) => `${String(r.key)}=${String(r.value)}`);
+  return sqlAll(path.join(server.dataDir, 'oauth.sqlite'), `SELECT key, value FROM kv WHERE key NOT LIKE 'health:%' ORDER BY key`, {
+    readOnly: true,
+  }).map((r) => `${String(r.key)}=${String(r.value)}`);
 }
 
 it('1,000 authorization requests with a 2 KB state each write nothing to the database', async () => {
@@ -28,7 +30,9 @@ it('1,000 authorization requests with a 2 KB state each write nothing to the dat
   const before = rows();
   for (let batch = 0; batch < 20; batch++) {
     const responses = await Promise.all(
-      Array.from({ length: 50 }, () => fetch(`${server.url}${authorizeUrl(alexaAuthorize({ state: randomBytes(1536).toString('base64url') }))}`)),
+      Array.from({ length: 50 }, () =>
+        fetch(`${server.url}${authorizeUrl(alexaAuthorize({ state: randomBytes(1536).toString('base64url') }))}`),
+      ),
     );
     for (const r of responses) {
       expect(r.status).toBe(200);

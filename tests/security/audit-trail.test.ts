@@ -20,7 +20,10 @@ const BIG = 'A'.repeat(7 * 1024);
 
 function cliJson<T>(dataDir: string, ...args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--json'], { env: { PATH: process.env.PATH, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args, '--json'], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -52,7 +55,9 @@ async function flood(url: string, count: number, spread: boolean): Promise<void>
     while (next < count) {
       const i = next++;
       const headers: Record<string, string> = spread ? { 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` } : {};
-      const res = await fetch(`${url}/alexa/authorize?response_type=code&client_id=${BIG}${i}&redirect_uri=https://x.example/${BIG}`, { headers });
+      const res = await fetch(`${url}/alexa/authorize?response_type=code&client_id=${BIG}${i}&redirect_uri=https://x.example/${BIG}`, {
+        headers,
+      });
       expect(res.status).toBe(400);
       await res.text();
     }
@@ -65,7 +70,11 @@ const hasReplay = (entries: Array<{ kind?: string }>) => entries.some((e) => e.k
 it('a distributed flood rotates the general trace away, but the replay stays in the security events and in oauth-admin activity --failures', async () => {
   const dataDir = tempDataDir();
   // A small general trace, so that 700 capped entries rotate it away several times over.
-  const server = await startInProcess({ dataDir, options: testOptions({ trusted_proxies: ['loopback'] }), trace: { maxBytes: 64 * 1024, maxFiles: 2 } });
+  const server = await startInProcess({
+    dataDir,
+    options: testOptions({ trusted_proxies: ['loopback'] }),
+    trace: { maxBytes: 64 * 1024, maxFiles: 2 },
+  });
   try {
     await recordReplay(server.url, dataDir);
     await flood(server.url, 700, true);
@@ -108,13 +117,32 @@ it('89 days of anonymous security events at full speed never push a recorded rep
   const dataDir = tempDataDir();
   let now = Date.parse('2026-01-01T00:00:00Z');
   const trace = createFlowTrace(dataDir, createLogger('error', true), { now: () => now });
-  trace.record({ requestId: 'replay', step: 'token', outcome: 'security', clientId: 'amazon-alexa', kind: 'code_replay', error: 'invalid_grant', cause: 'code #abcd1234 was already redeemed 3 s ago; grant g1 and every token issued from it are revoked' });
+  trace.record({
+    requestId: 'replay',
+    step: 'token',
+    outcome: 'security',
+    clientId: 'amazon-alexa',
+    kind: 'code_replay',
+    error: 'invalid_grant',
+    cause: 'code #abcd1234 was already redeemed 3 s ago; grant g1 and every token issued from it are revoked',
+  });
   const long = 'u'.repeat(300);
   for (let hour = 0; hour < 89 * 24; hour++) {
     for (let i = 0; i < 12; i++) {
       now += 60_000 * 5;
       const ip = `10.0.${hour & 255}.${i}`;
-      trace.record({ requestId: `f${hour}-${i}`, step: 'login', outcome: 'security', ip, username: long, clientId: 'amazon-alexa', redirectUri: long, kind: i % 2 ? 'csrf_mismatch' : 'rate_limited', cause: `login-user limit reached for this username ("${long}")`, detail: { target: long, limiter: 'login-user', extra: long } });
+      trace.record({
+        requestId: `f${hour}-${i}`,
+        step: 'login',
+        outcome: 'security',
+        ip,
+        username: long,
+        clientId: 'amazon-alexa',
+        redirectUri: long,
+        kind: i % 2 ? 'csrf_mismatch' : 'rate_limited',
+        cause: `login-user limit reached for this username ("${long}")`,
+        detail: { target: long, limiter: 'login-user', extra: long },
+      });
     }
     if (hour % 24 === 23) await trace.flush();
     if (hour % (24 * 7) === 0) await trace.prune(); // the hourly prune, weekly here to keep the test quick

@@ -49,8 +49,17 @@ describe('the Basic parser on adversarial headers', () => {
   });
 
   it('reads what the old expression read, and refuses what it refused', () => {
-    expect(parseBasicAuthorization(`Basic ${b64('amazon-alexa:s3cret')}`)).toMatchObject({ form: 'basic', clientId: 'amazon-alexa', clientSecret: 's3cret' });
-    expect(parseBasicAuthorization(`basic   ${b64('a%3Ab:c+d%25')}  `)).toMatchObject({ form: 'basic', clientId: 'a:b', clientSecret: 'c d%', rawSecret: 'c+d%25' });
+    expect(parseBasicAuthorization(`Basic ${b64('amazon-alexa:s3cret')}`)).toMatchObject({
+      form: 'basic',
+      clientId: 'amazon-alexa',
+      clientSecret: 's3cret',
+    });
+    expect(parseBasicAuthorization(`basic   ${b64('a%3Ab:c+d%25')}  `)).toMatchObject({
+      form: 'basic',
+      clientId: 'a:b',
+      clientSecret: 'c d%',
+      rawSecret: 'c+d%25',
+    });
     expect(parseBasicAuthorization(`Basic ${b64('a:%zz')}`)).toMatchObject({ form: 'basic', clientId: 'a', clientSecret: '%zz' });
     expect(parseBasicAuthorization(undefined)).toEqual({ form: 'absent' });
     expect(parseBasicAuthorization('Basic')).toMatchObject({ form: 'malformed', reason: 'not_base64' });
@@ -58,7 +67,10 @@ describe('the Basic parser on adversarial headers', () => {
     expect(parseBasicAuthorization(`Basic ${b64('no-colon')}`)).toMatchObject({ form: 'malformed', reason: 'no_colon' });
     expect(parseBasicAuthorization('Bearer abc')).toEqual({ form: 'malformed', reason: 'not_basic', scheme: 'bearer' });
     expect(parseBasicAuthorization('s3cret-sent-raw')).toEqual({ form: 'malformed', reason: 'not_basic', scheme: undefined });
-    expect(parseBasicAuthorization(`Basic ${'A'.repeat(MAX_AUTHORIZATION_LENGTH)}`)).toMatchObject({ form: 'malformed', reason: 'too_long' });
+    expect(parseBasicAuthorization(`Basic ${'A'.repeat(MAX_AUTHORIZATION_LENGTH)}`)).toMatchObject({
+      form: 'malformed',
+      reason: 'too_long',
+    });
   });
 });
 
@@ -67,8 +79,16 @@ describe('the Basic parser on adversarial headers', () => {
 const ids = fc.oneof(fc.constantFrom('amazon-alexa', 'public-app', 'a:b', 'pct%41', ''), fc.string({ maxLength: 20 }));
 const header: fc.Arbitrary<string | undefined> = fc.oneof(
   fc.constant(undefined),
-  fc.tuple(ids, fc.string({ maxLength: 20 }), fc.boolean()).map(([id, secret, enc]) => `Basic ${b64(enc ? `${encodeURIComponent(id)}:${encodeURIComponent(secret)}` : `${id}:${secret}`)}`),
-  fc.tuple(fc.constantFrom('Basic', 'basic', 'BASIC', 'Bearer', 'Digest', ''), fc.constantFrom(' ', '  ', '\t', ''), fc.string({ unit: 'binary-ascii', maxLength: 40 }), fc.constantFrom('', ' ', '\t', '!'))
+  fc
+    .tuple(ids, fc.string({ maxLength: 20 }), fc.boolean())
+    .map(([id, secret, enc]) => `Basic ${b64(enc ? `${encodeURIComponent(id)}:${encodeURIComponent(secret)}` : `${id}:${secret}`)}`),
+  fc
+    .tuple(
+      fc.constantFrom('Basic', 'basic', 'BASIC', 'Bearer', 'Digest', ''),
+      fc.constantFrom(' ', '  ', '\t', ''),
+      fc.string({ unit: 'binary-ascii', maxLength: 40 }),
+      fc.constantFrom('', ' ', '\t', '!'),
+    )
     .map(([scheme, sep, rest, tail]) => `${scheme}${sep}${rest}${tail}`),
   fc.uint8Array({ maxLength: 40 }).map((bytes) => `Basic ${Buffer.from(bytes).toString('base64')}`),
 );

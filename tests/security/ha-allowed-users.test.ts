@@ -11,7 +11,10 @@ import { OWNER, startInProcess, testOptions, waitForTrace } from '../helpers/tes
 /** Home Assistant as the Supervisor would answer: case and surrounding spaces ignored. */
 const HA_USERS = { alice: 'alice password 1', bob: 'bob password 22' };
 const homeAssistant: PasswordCheck = {
-  check: (u, p) => Promise.resolve(Object.entries(HA_USERS).some(([name, password]) => name === u.trim().toLowerCase() && password === p) ? 'match' : 'mismatch'),
+  check: (u, p) =>
+    Promise.resolve(
+      Object.entries(HA_USERS).some(([name, password]) => name === u.trim().toLowerCase() && password === p) ? 'match' : 'mismatch',
+    ),
 };
 
 async function login(url: string, username: string, password: string): Promise<{ status: number; body: string; page: string }> {
@@ -24,7 +27,11 @@ async function login(url: string, username: string, password: string): Promise<{
 it('the option is validated and spelt as Home Assistant compares usernames', () => {
   expect(validateOptions(testOptions({ ha_allowed_users: [' Alice ', 'BOB'] }), 'fix').config.haAllowedUsers).toEqual(['alice', 'bob']);
   expect(validateOptions(testOptions(), 'fix').config.haAllowedUsers).toEqual([]);
-  expect(validateOptions(testOptions({ ha_allowed_users: ['alice', 'ALICE'] }), 'fix').warnings.map(problemLine).join('\n')).toMatch(/ha_allowed_users\[1\]: "alice" is listed twice/);
+  expect(
+    validateOptions(testOptions({ ha_allowed_users: ['alice', 'ALICE'] }), 'fix')
+      .warnings.map(problemLine)
+      .join('\n'),
+  ).toMatch(/ha_allowed_users\[1\]: "alice" is listed twice/);
   expect(() => validateOptions(testOptions({ ha_allowed_users: ['  '] }), 'fix')).toThrow(/ha_allowed_users\[0\]: is only white space/);
 });
 
@@ -63,7 +70,9 @@ describe('with ha_allowed_users: [alice]', () => {
 
   it('the login page says who can link, truthfully', async () => {
     const { page } = await login(server.url, 'x', 'y');
-    expect(page).toContain('Whoever logs in here can link this skill to Music Assistant: the Home Assistant user alice and the users listed in the add-on configuration.');
+    expect(page).toContain(
+      'Whoever logs in here can link this skill to Music Assistant: the Home Assistant user alice and the users listed in the add-on configuration.',
+    );
     expect(page).not.toContain('Only the owner');
   });
 });

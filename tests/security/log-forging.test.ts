@@ -25,12 +25,19 @@ const HOSTILE = 'x\nFAKE 2025-01-01T00:00:00.000Z ERROR forged line\r\x1b[2J\x1b
 describe('untrusted()', () => {
   it('never leaves a control character, never exceeds its cap, and changes nothing the second time', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', 'é', '\n', '\r', '\x1b', '\u009b', '\u2028', '\u202e', '\ud800', '😀', '\\', '…'), maxLength: 600 }), fc.integer({ min: 32, max: 400 }), (s, max) => {
-        const once = untrusted(s, max);
-        expect(RAW_CONTROL.test(once)).toBe(false);
-        expect(once.length).toBeLessThanOrEqual(max);
-        expect(untrusted(once, max)).toBe(once);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom('a', 'é', '\n', '\r', '\x1b', '\u009b', '\u2028', '\u202e', '\ud800', '😀', '\\', '…'),
+          maxLength: 600,
+        }),
+        fc.integer({ min: 32, max: 400 }),
+        (s, max) => {
+          const once = untrusted(s, max);
+          expect(RAW_CONTROL.test(once)).toBe(false);
+          expect(once.length).toBeLessThanOrEqual(max);
+          expect(untrusted(once, max)).toBe(once);
+        },
+      ),
       { numRuns: 2000 },
     );
     expect(untrusted('a\nb\x1bc')).toBe('a\\nb\\x1bc');
@@ -56,15 +63,24 @@ it('request data with \\n, ESC, C1 and bidi controls starts no line in the log a
   try {
     // client_id and redirect_uri on the authorize page; a username at the login form; a form client_id.
     await fetch(`${server.url}/alexa/authorize?response_type=code&client_id=${encodeURIComponent(HOSTILE)}`);
-    await fetch(`${server.url}/alexa/authorize?response_type=code&client_id=amazon-alexa&redirect_uri=${encodeURIComponent(`https://evil.example/${HOSTILE}`)}`);
+    await fetch(
+      `${server.url}/alexa/authorize?response_type=code&client_id=amazon-alexa&redirect_uri=${encodeURIComponent(`https://evil.example/${HOSTILE}`)}`,
+    );
     await attemptLogin(server.url, { username: HOSTILE, password: 'wrong password' });
     await tokenRequest(server.url, { grant_type: HOSTILE }, 'body', HOSTILE, 'x');
     // A header value cannot hold \n, but it can hold a C1 CSI as a latin-1 byte: sent on a raw socket.
     await new Promise<void>((resolve, reject) => {
       const { port } = new URL(server.url);
       const socket = net.connect(Number(port), '127.0.0.1', () => {
-        const head = 'POST /alexa/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\nX-Request-Id: id';
-        socket.end(Buffer.concat([Buffer.from(head), Buffer.from([0x9b, 0x33, 0x31, 0x6d]), Buffer.from('\r\nConnection: close\r\n\r\ngrant_type=x')]));
+        const head =
+          'POST /alexa/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\nX-Request-Id: id';
+        socket.end(
+          Buffer.concat([
+            Buffer.from(head),
+            Buffer.from([0x9b, 0x33, 0x31, 0x6d]),
+            Buffer.from('\r\nConnection: close\r\n\r\ngrant_type=x'),
+          ]),
+        );
       });
       socket.on('data', () => undefined);
       socket.on('close', () => resolve());
@@ -81,16 +97,26 @@ it('request data with \\n, ESC, C1 and bidi controls starts no line in the log a
   expect(RAW_CONTROL.test(logText.replace(/\n/g, ''))).toBe(false);
 
   const traceText = readFileSync(path.join(dataDir, 'flow-trace.jsonl'), 'utf8');
-  const entries = traceText.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-  const raw = (v: unknown): boolean => (typeof v === 'string' ? RAW_CONTROL.test(v) : typeof v === 'object' && v !== null ? Object.values(v).some(raw) : false);
+  const entries = traceText
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const raw = (v: unknown): boolean =>
+    typeof v === 'string' ? RAW_CONTROL.test(v) : typeof v === 'object' && v !== null ? Object.values(v).some(raw) : false;
   expect(entries.filter(raw)).toEqual([]); // no raw control character in any value, once parsed
-  expect(entries.some((e) => typeof e.clientRequestId === 'string' && (e.clientRequestId).includes('\\x9b'))).toBe(true);
+  expect(entries.some((e) => typeof e.clientRequestId === 'string' && e.clientRequestId.includes('\\x9b'))).toBe(true);
   for (const e of entries) for (const v of Object.values(e)) if (typeof v === 'string') expect(v.length).toBeLessThanOrEqual(1024);
 
   // An entry written by an older version, raw control characters and all: the CLI still prints it escaped.
-  appendFileSync(path.join(dataDir, 'flow-trace.jsonl'), `${JSON.stringify({ ts: new Date().toISOString(), requestId: 'old', step: 'token', outcome: 'error', kind: 'unknown_client', clientId: HOSTILE, cause: HOSTILE })}\n`);
+  appendFileSync(
+    path.join(dataDir, 'flow-trace.jsonl'),
+    `${JSON.stringify({ ts: new Date().toISOString(), requestId: 'old', step: 'token', outcome: 'error', kind: 'unknown_client', clientId: HOSTILE, cause: HOSTILE })}\n`,
+  );
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'activity', '--failures', '--limit', '50'], { env: { PATH: process.env.PATH, DATA_DIR: dataDir, FORCE_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'activity', '--failures', '--limit', '50'], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, FORCE_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));

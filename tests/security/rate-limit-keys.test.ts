@@ -33,10 +33,17 @@ describe('usernames', () => {
   it('the lock key is at least as coarse as strip + lower-case for any generated name', () => {
     const padding = fc.constantFrom('', ' ', '\t', '\n', '\u00a0', '\u2003', '\x1f', '\x85');
     fc.assert(
-      fc.property(fc.string({ maxLength: 24 }), padding, padding, fc.array(fc.boolean(), { maxLength: 24 }), (name, before, after, flips) => {
-        const variant = [...name].map((c, i) => (flips[i] ? c.toUpperCase() : c.toLowerCase())).join('');
-        if (haUsername(`${before}${variant}${after}`) === haUsername(name)) expect(usernameLockKey(`${before}${variant}${after}`)).toBe(usernameLockKey(name));
-      }),
+      fc.property(
+        fc.string({ maxLength: 24 }),
+        padding,
+        padding,
+        fc.array(fc.boolean(), { maxLength: 24 }),
+        (name, before, after, flips) => {
+          const variant = [...name].map((c, i) => (flips[i] ? c.toUpperCase() : c.toLowerCase())).join('');
+          if (haUsername(`${before}${variant}${after}`) === haUsername(name))
+            expect(usernameLockKey(`${before}${variant}${after}`)).toBe(usernameLockKey(name));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -49,9 +56,13 @@ describe('usernames', () => {
   });
 
   it('login-user: " owner", "OWNER\\t" and "Owner " share the lock of "owner" (users option)', async () => {
-    const server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits: { loginFailuresPerIp: 1000, loginFailuresPerUser: 3 } });
+    const server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { loginFailuresPerIp: 1000, loginFailuresPerUser: 3 },
+    });
     try {
-      const attempt = async (username: string, ip: string, password = 'wrong password') => (await attemptLogin(server.url, { username, password }, { 'x-forwarded-for': ip })).status;
+      const attempt = async (username: string, ip: string, password = 'wrong password') =>
+        (await attemptLogin(server.url, { username, password }, { 'x-forwarded-for': ip })).status;
       expect(await attempt('owner', '198.51.100.1')).toBe(401);
       expect(await attempt(' owner', '198.51.100.2')).toBe(401);
       expect(await attempt('OWNER\t', '198.51.100.3')).toBe(401);
@@ -65,10 +76,17 @@ describe('usernames', () => {
   });
 
   it('login-user: Home Assistant accounts are keyed the same way', async () => {
-    const ha: PasswordCheck = { check: (u, p) => Promise.resolve(haUsername(u) === 'jane' && p === 'jane password 123' ? 'match' : 'mismatch') };
-    const server = await startInProcess({ options: testOptions({ users: [], trusted_proxies: ['loopback'] }), homeAssistantAuth: ha, rateLimits: { loginFailuresPerIp: 1000, loginFailuresPerUser: 2 } });
+    const ha: PasswordCheck = {
+      check: (u, p) => Promise.resolve(haUsername(u) === 'jane' && p === 'jane password 123' ? 'match' : 'mismatch'),
+    };
+    const server = await startInProcess({
+      options: testOptions({ users: [], trusted_proxies: ['loopback'] }),
+      homeAssistantAuth: ha,
+      rateLimits: { loginFailuresPerIp: 1000, loginFailuresPerUser: 2 },
+    });
     try {
-      const attempt = async (username: string, ip: string, password: string) => (await attemptLogin(server.url, { username, password }, { 'x-forwarded-for': ip })).status;
+      const attempt = async (username: string, ip: string, password: string) =>
+        (await attemptLogin(server.url, { username, password }, { 'x-forwarded-for': ip })).status;
       expect(await attempt('JANE', '198.51.100.11', 'guess 1')).toBe(401);
       expect(await attempt(' jane ', '198.51.100.12', 'guess 2')).toBe(401);
       expect(await attempt('Jane\u00a0', '198.51.100.13', 'guess 3')).toBe(429);
@@ -93,7 +111,14 @@ describe('addresses', () => {
     try {
       const url = `http://127.0.0.1:${server.port}/alexa/token`;
       const fail = async (from: string) =>
-        (await rawRequest(url, { method: 'POST', localAddress: from, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x&client_id=amazon-alexa&client_secret=wrong' })).status;
+        (
+          await rawRequest(url, {
+            method: 'POST',
+            localAddress: from,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'grant_type=refresh_token&refresh_token=x&client_id=amazon-alexa&client_secret=wrong',
+          })
+        ).status;
       expect([await fail('127.0.0.1'), await fail('127.0.0.1'), await fail('127.0.0.1')]).toEqual([401, 401, 429]);
       expect(await fail('127.0.0.2')).toBe(401); // not locked by its neighbour
       const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited');

@@ -32,17 +32,19 @@ function withClient(patch: Record<string, unknown>): Record<string, unknown> {
 const ISSUE_EXAMPLE = {
   public_url: 'https://dev.example.com',
   users: [{ username: 'owner', password: 'a long passphrase' }],
-  clients: [{
-    client_id: 'amazon-alexa',
-    client_type: 'confidential',
-    client_secret: 'copied into the Alexa console',
-    redirect_uris: [
-      'https://pitangui.amazon.com/api/skill/link/M2XXXXXXXXXXXX',
-      'https://layla.amazon.com/api/skill/link/M2XXXXXXXXXXXX',
-      'https://alexa.amazon.co.jp/api/skill/link/M2XXXXXXXXXXXX',
-    ],
-    scopes: ['music.read', 'music.control'],
-  }],
+  clients: [
+    {
+      client_id: 'amazon-alexa',
+      client_type: 'confidential',
+      client_secret: 'copied into the Alexa console',
+      redirect_uris: [
+        'https://pitangui.amazon.com/api/skill/link/M2XXXXXXXXXXXX',
+        'https://layla.amazon.com/api/skill/link/M2XXXXXXXXXXXX',
+        'https://alexa.amazon.co.jp/api/skill/link/M2XXXXXXXXXXXX',
+      ],
+      scopes: ['music.read', 'music.control'],
+    },
+  ],
   access_token_lifetime: 3600,
   auth_code_lifetime: 300,
   trusted_proxies: [],
@@ -55,7 +57,14 @@ describe('accepted', () => {
     expect(config).toMatchObject({
       publicUrl: 'https://dev.example.com',
       users: [{ username: 'owner', password: 'a long passphrase' }],
-      clients: [{ clientId: 'amazon-alexa', clientType: 'confidential', clientSecret: 'copied into the Alexa console', scopes: ['music.read', 'music.control'] }],
+      clients: [
+        {
+          clientId: 'amazon-alexa',
+          clientType: 'confidential',
+          clientSecret: 'copied into the Alexa console',
+          scopes: ['music.read', 'music.control'],
+        },
+      ],
       accessTokenLifetime: 3600,
       authCodeLifetime: 300,
       trustedProxies: [],
@@ -65,7 +74,10 @@ describe('accepted', () => {
   });
 
   it('the minimum: one client; defaults fill the rest', () => {
-    const { config } = validateOptions({ clients: [{ client_id: 'app', client_type: 'public', redirect_uris: ['https://app.example.com/cb'] }] }, FIX);
+    const { config } = validateOptions(
+      { clients: [{ client_id: 'app', client_type: 'public', redirect_uris: ['https://app.example.com/cb'] }] },
+      FIX,
+    );
     expect(config.accessTokenLifetime).toBe(3600);
     expect(config.authCodeLifetime).toBe(300);
     expect(config.logLevel).toBe('info');
@@ -87,12 +99,17 @@ describe('accepted', () => {
   });
 
   it('trusted_proxies as IPs, CIDR ranges and named ranges', () => {
-    const { config } = validateOptions({ ...ISSUE_EXAMPLE, trusted_proxies: ['172.30.32.2', '172.30.32.0/23', 'fd00::/8', 'loopback'] }, FIX);
+    const { config } = validateOptions(
+      { ...ISSUE_EXAMPLE, trusted_proxies: ['172.30.32.2', '172.30.32.0/23', 'fd00::/8', 'loopback'] },
+      FIX,
+    );
     expect(config.trustedProxies).toHaveLength(4);
   });
 
   it('public_url loses its trailing slash', () => {
-    expect(validateOptions({ ...ISSUE_EXAMPLE, public_url: 'https://ha.example.com/prefix/' }, FIX).config.publicUrl).toBe('https://ha.example.com/prefix');
+    expect(validateOptions({ ...ISSUE_EXAMPLE, public_url: 'https://ha.example.com/prefix/' }, FIX).config.publicUrl).toBe(
+      'https://ha.example.com/prefix',
+    );
   });
 
   it('a short client secret is a warning, not an error', () => {
@@ -109,7 +126,9 @@ describe('refused, one line per problem naming the option path and the fix', () 
   });
 
   it('a confidential client with an empty client_secret', () => {
-    expect(problemsOf(withClient({ client_secret: '' }))).toEqual([expect.stringMatching(/^clients\[0\]\.client_secret: required when client_type is confidential; /)]);
+    expect(problemsOf(withClient({ client_secret: '' }))).toEqual([
+      expect.stringMatching(/^clients\[0\]\.client_secret: required when client_type is confidential; /),
+    ]);
   });
 
   it('a public client with a secret', () => {
@@ -118,14 +137,16 @@ describe('refused, one line per problem naming the option path and the fix', () 
     ]);
   });
 
-  it.each([359, 0, -1])('access_token_lifetime %i: below Alexa\'s minimum of 360', (value) => {
+  it.each([359, 0, -1])("access_token_lifetime %i: below Alexa's minimum of 360", (value) => {
     expect(problemsOf({ ...ISSUE_EXAMPLE, access_token_lifetime: value })).toEqual([
       expect.stringMatching(/^access_token_lifetime: must be at least 360; Alexa refuses tokens that live less than 360 seconds; use 3600/),
     ]);
   });
 
   it('access_token_lifetime as a string', () => {
-    expect(problemsOf({ ...ISSUE_EXAMPLE, access_token_lifetime: '3600' })).toEqual([expect.stringMatching(/^access_token_lifetime: must be integer/)]);
+    expect(problemsOf({ ...ISSUE_EXAMPLE, access_token_lifetime: '3600' })).toEqual([
+      expect.stringMatching(/^access_token_lifetime: must be integer/),
+    ]);
   });
 
   it('null is no value: an optional option set to null is refused (the Supervisor leaves an unset option out)', () => {
@@ -147,7 +168,11 @@ describe('refused, one line per problem naming the option path and the fix', () 
   });
 
   it('an unknown key inside a client and inside a user', () => {
-    const options = { ...ISSUE_EXAMPLE, users: [{ username: 'owner', password: 'a long passphrase', admin: true }], clients: [{ ...ISSUE_EXAMPLE.clients[0], scope: ['x'] }] };
+    const options = {
+      ...ISSUE_EXAMPLE,
+      users: [{ username: 'owner', password: 'a long passphrase', admin: true }],
+      clients: [{ ...ISSUE_EXAMPLE.clients[0], scope: ['x'] }],
+    };
     expect(problemsOf(options).sort()).toEqual([
       'clients[0].scope: unknown option (misspelt, or from another version); remove it or correct its name',
       'users[0].admin: unknown option (misspelt, or from another version); remove it or correct its name',
@@ -160,7 +185,9 @@ describe('refused, one line per problem naming the option path and the fix', () 
   });
 
   it('a client_type that is neither public nor confidential', () => {
-    expect(problemsOf(withClient({ client_type: 'Confidential' }))).toContain(`clients[0].client_type: must be one of public, confidential; ${FIX}`);
+    expect(problemsOf(withClient({ client_type: 'Confidential' }))).toContain(
+      `clients[0].client_type: must be one of public, confidential; ${FIX}`,
+    );
   });
 
   it('a password shorter than 8 characters', () => {
@@ -174,14 +201,18 @@ describe('refused, one line per problem naming the option path and the fix', () 
     ['a relative URL', '/api/skill/link/M2X', /is not an absolute URL/],
     ['a fragment', 'https://layla.amazon.com/api/skill/link/M2X#frag', /must not contain a fragment/],
   ])('a redirect URI with %s', (_what, uri, message) => {
-    expect(problemsOf(withClient({ redirect_uris: [uri] }))).toEqual([expect.stringMatching(new RegExp(`^clients\\[0\\]\\.redirect_uris\\[0\\]: .*${message.source}`))]);
+    expect(problemsOf(withClient({ redirect_uris: [uri] }))).toEqual([
+      expect.stringMatching(new RegExp(`^clients\\[0\\]\\.redirect_uris\\[0\\]: .*${message.source}`)),
+    ]);
   });
 
   it('the same client_id twice', () => {
     const options = testOptions();
     const clients = options.clients as unknown[];
     clients.push(clients[0]);
-    expect(problemsOf(options)).toContain(`clients[${clients.length - 1}].client_id: "amazon-alexa" is listed twice; give each client its own client_id`);
+    expect(problemsOf(options)).toContain(
+      `clients[${clients.length - 1}].client_id: "amazon-alexa" is listed twice; give each client its own client_id`,
+    );
   });
 
   it('the same username twice', () => {
@@ -202,7 +233,9 @@ describe('refused, one line per problem naming the option path and the fix', () 
     ['with a query', 'https://ha.example.com/?x=1', /must not contain a query/],
     ['ftp', 'ftp://ha.example.com', /must start with https/],
   ])('a public_url %s', (_what, url, message) => {
-    expect(problemsOf({ ...ISSUE_EXAMPLE, public_url: url })).toEqual([expect.stringMatching(new RegExp(`^public_url: .*${message.source}`))]);
+    expect(problemsOf({ ...ISSUE_EXAMPLE, public_url: url })).toEqual([
+      expect.stringMatching(new RegExp(`^public_url: .*${message.source}`)),
+    ]);
   });
 
   it('a log_level that does not exist', () => {
@@ -222,19 +255,26 @@ describe('refused, one line per problem naming the option path and the fix', () 
       trusted_proxies: ['proxy.local'],
     };
     const problems = problemsOf(options);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^access_token_lifetime: must be at least 360/),
-      expect.stringMatching(/^colour: unknown option/),
-      expect.stringMatching(/^clients\[1\]: must be object/),
-      expect.stringMatching(/^clients\[0\]\.client_secret: required when client_type is confidential/),
-      expect.stringMatching(/^clients\[0\]\.redirect_uris\[0\]: .*must use https/),
-      expect.stringMatching(/^trusted_proxies\[0\]: "proxy.local" is not an IP address/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^access_token_lifetime: must be at least 360/),
+        expect.stringMatching(/^colour: unknown option/),
+        expect.stringMatching(/^clients\[1\]: must be object/),
+        expect.stringMatching(/^clients\[0\]\.client_secret: required when client_type is confidential/),
+        expect.stringMatching(/^clients\[0\]\.redirect_uris\[0\]: .*must use https/),
+        expect.stringMatching(/^trusted_proxies\[0\]: "proxy.local" is not an IP address/),
+      ]),
+    );
     expect(problems).toHaveLength(6);
   });
 
   it('every line has the shape "<option path>: <what is wrong>; <how to fix it>"', () => {
-    const problems = problemsOf({ colour: 1, clients: [{ client_id: '', client_type: 'x', redirect_uris: [] }], auth_code_lifetime: 5, users: [{}] });
+    const problems = problemsOf({
+      colour: 1,
+      clients: [{ client_id: '', client_type: 'x', redirect_uris: [] }],
+      auth_code_lifetime: 5,
+      users: [{}],
+    });
     expect(problems.length).toBeGreaterThanOrEqual(5);
     for (const p of problems) expect(p).toMatch(/^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: [^;]+; .+/);
   });
@@ -257,7 +297,9 @@ describe('reading the file', () => {
 
   it('invalid JSON names the line and column', () => {
     const file = fileWith('{\n  "clients": [\n    {"client_id": "a",}\n  ]\n}\n');
-    expect(problemsOfFile(file)).toEqual([expect.stringMatching(new RegExp(`^${file}: not valid JSON at line 3, column \\d+ .*; ${FIX}$`))]);
+    expect(problemsOfFile(file)).toEqual([
+      expect.stringMatching(new RegExp(`^${file}: not valid JSON at line 3, column \\d+ .*; ${FIX}$`)),
+    ]);
   });
 
   it('a truncated file names the line where it stops', () => {

@@ -32,7 +32,12 @@ const ALEXA: ClientConfig = {
   redirectUris: ['https://layla.amazon.com/api/skill/link/M2TESTVENDOR'],
   scopes: ['music.read', 'music.control'],
 };
-const APP: ClientConfig = { clientId: 'public-app', clientType: 'public', redirectUris: ['https://app.example.com/callback'], scopes: ['music.read'] };
+const APP: ClientConfig = {
+  clientId: 'public-app',
+  clientType: 'public',
+  redirectUris: ['https://app.example.com/callback'],
+  scopes: ['music.read'],
+};
 const TYPES: Record<string, ClientType> = { 'amazon-alexa': 'confidential', 'public-app': 'public' };
 
 /** 3 generations and one hour: small enough to reach the edges of the window quickly. */
@@ -57,7 +62,11 @@ function faultyKv(inner: Kv): { kv: Kv; arm(n: number): void; disarm(): void; wr
     scan: <T>(prefix: string) => tx.scan<T>(prefix),
   });
   return {
-    kv: { transaction: (work) => inner.transaction((tx) => work(wrap(tx))), read: (work) => inner.read(work), purgeExpired: (n) => inner.purgeExpired(n) },
+    kv: {
+      transaction: (work) => inner.transaction((tx) => work(wrap(tx))),
+      read: (work) => inner.read(work),
+      purgeExpired: (n) => inner.purgeExpired(n),
+    },
     arm: (n) => {
       writes = 0;
       armedAt = n;
@@ -112,7 +121,8 @@ function world(backend: Backend, grace: RefreshGrace = GRACE) {
     if (d.outcome !== 'approved') throw new Error(`not approved: ${JSON.stringify(d)}`);
     return d.code;
   };
-  const exchange = (client: ClientConfig, code: string, redirect = client.redirectUris[0]) => attempt(() => exchangeCode(deps, client, { code, redirect_uri: redirect }));
+  const exchange = (client: ClientConfig, code: string, redirect = client.redirectUris[0]) =>
+    attempt(() => exchangeCode(deps, client, { code, redirect_uri: redirect }));
 
   return {
     deps,
@@ -146,7 +156,8 @@ function world(backend: Backend, grace: RefreshGrace = GRACE) {
     grant: (id: string) => deps.storage.read((tx) => tx.grants.find(id)),
     /** Every live row: what "nothing changed" is compared on. */
     rows: (): Array<KvRow<unknown>> => kv.read((tx) => tx.scan('')),
-    refreshRecords: (grantId: string) => kv.read((tx) => tx.scan<TokenRecord>('token:')).filter((r) => r.value.kind === 'refresh' && r.value.grantId === grantId),
+    refreshRecords: (grantId: string) =>
+      kv.read((tx) => tx.scan<TokenRecord>('token:')).filter((r) => r.value.kind === 'refresh' && r.value.grantId === grantId),
     active: (token: string) => lookupToken(deps, token).active,
   };
 }
@@ -218,7 +229,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
     });
   });
 
-  it('a lost response retried: the retry succeeds and both the lost answer and the retry\'s answer stay valid', () => {
+  it("a lost response retried: the retry succeeds and both the lost answer and the retry's answer stay valid", () => {
     const { chain, grantId } = linkAndChain(0);
     const lost = w.refresh(chain[0]!);
     const retry = w.refresh(chain[0]!);
@@ -299,17 +310,20 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       for (const s of tokens) expect(w.active(s.access_token)).toBe(false);
     });
 
-    it.each([0, 3, 7])('8 refreshes with the same token (1 rotation, 7 retries: the sibling cap): answer %i is kept and carries the link on', (kept) => {
-      const { chain, grantId } = linkAndChain(0, APP);
-      const answers = Array.from({ length: 8 }, () => w.refresh(chain[0]!, APP));
-      expect(answers.map((a) => (a.ok ? a.presented : a.kind))).toEqual(['current', ...Array<string>(7).fill('retry')]);
-      for (const a of answers) if (a.ok) expect(w.active(a.issued.body.refresh_token)).toBe(true);
-      const keptAnswer = answers[kept]!;
-      if (!keptAnswer.ok) throw new Error('unreachable');
-      const after = w.next(keptAnswer.issued.body.refresh_token, APP);
-      expect(w.next(after, APP)).toEqual(expect.any(String));
-      expectUntouched(grantId);
-    });
+    it.each([0, 3, 7])(
+      '8 refreshes with the same token (1 rotation, 7 retries: the sibling cap): answer %i is kept and carries the link on',
+      (kept) => {
+        const { chain, grantId } = linkAndChain(0, APP);
+        const answers = Array.from({ length: 8 }, () => w.refresh(chain[0]!, APP));
+        expect(answers.map((a) => (a.ok ? a.presented : a.kind))).toEqual(['current', ...Array<string>(7).fill('retry')]);
+        for (const a of answers) if (a.ok) expect(w.active(a.issued.body.refresh_token)).toBe(true);
+        const keptAnswer = answers[kept]!;
+        if (!keptAnswer.ok) throw new Error('unreachable');
+        const after = w.next(keptAnswer.issued.body.refresh_token, APP);
+        expect(w.next(after, APP)).toEqual(expect.any(String));
+        expectUntouched(grantId);
+      },
+    );
 
     // The bound is intended: a public grant remembers its earlier tokens only within the grace window's bounds
     // (refresh-policy.ts), so records stay bounded; an older stolen token is refused as unknown, not as reuse.
@@ -338,7 +352,13 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
 
   describe('reuse and staleness are decided before the scope', () => {
     it.each<[string, ClientConfig, (chain: string[]) => string, { error: string; kind: string }, 'revoked' | 'untouched' | 'unchanged']>([
-      ['confidential, outside the window, with a widened scope', ALEXA, (c) => c[0]!, { error: 'invalid_grant', kind: 'refresh_unknown' }, 'untouched'],
+      [
+        'confidential, outside the window, with a widened scope',
+        ALEXA,
+        (c) => c[0]!,
+        { error: 'invalid_grant', kind: 'refresh_unknown' },
+        'untouched',
+      ],
       [
         'confidential, outside a lowered window (record present), with a widened scope',
         ALEXA,
@@ -350,8 +370,20 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
         'untouched',
       ],
       ['public, reuse, with a widened scope', APP, (c) => c[1]!, { error: 'invalid_grant', kind: 'refresh_reuse' }, 'revoked'],
-      ['confidential, inside the window, with a widened scope', ALEXA, (c) => c[3]!, { error: 'invalid_scope', kind: 'scope_widened' }, 'unchanged'],
-      ['confidential, the newest token, with a widened scope', ALEXA, (c) => c[4]!, { error: 'invalid_scope', kind: 'scope_widened' }, 'unchanged'],
+      [
+        'confidential, inside the window, with a widened scope',
+        ALEXA,
+        (c) => c[3]!,
+        { error: 'invalid_scope', kind: 'scope_widened' },
+        'unchanged',
+      ],
+      [
+        'confidential, the newest token, with a widened scope',
+        ALEXA,
+        (c) => c[4]!,
+        { error: 'invalid_scope', kind: 'scope_widened' },
+        'unchanged',
+      ],
       ['public, a retry, with a widened scope', APP, (c) => c[3]!, { error: 'invalid_scope', kind: 'scope_widened' }, 'unchanged'],
     ])('%s', (_what, client, pick, expected, effect) => {
       const { chain, grantId } = linkAndChain(4, client);
@@ -366,11 +398,15 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
   });
 
   describe('the client is checked before anything else', () => {
-    it('another client presenting a spent code: invalid_grant, nothing changes, the owner\'s tokens keep working', () => {
+    it("another client presenting a spent code: invalid_grant, nothing changes, the owner's tokens keep working", () => {
       const linked = w.link(ALEXA);
       const before = w.rows();
       expect(w.exchange(APP, linked.code)).toEqual({ ok: false, error: 'invalid_grant', kind: 'code_client_mismatch' });
-      expect(w.exchange(APP, linked.code, ALEXA.redirectUris[0])).toEqual({ ok: false, error: 'invalid_grant', kind: 'code_client_mismatch' });
+      expect(w.exchange(APP, linked.code, ALEXA.redirectUris[0])).toEqual({
+        ok: false,
+        error: 'invalid_grant',
+        kind: 'code_client_mismatch',
+      });
       expect(w.rows()).toEqual(before);
       expectUntouched(linked.grantId);
       expect(w.active(linked.tokens.access_token)).toBe(true);
@@ -388,10 +424,10 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
     });
 
     it.each<[string, ClientConfig, ClientConfig, (chain: string[]) => string]>([
-      ['Alexa\'s newest refresh token presented by the public client', ALEXA, APP, (c) => c[2]!],
-      ['Alexa\'s earlier refresh token presented by the public client', ALEXA, APP, (c) => c[1]!],
-      ['the public client\'s superseded token (reuse, for its own client) presented by Alexa', APP, ALEXA, (c) => c[0]!],
-    ])('%s: invalid_grant, nothing changes, the owner\'s newest token works', (_what, owner, other, pick) => {
+      ["Alexa's newest refresh token presented by the public client", ALEXA, APP, (c) => c[2]!],
+      ["Alexa's earlier refresh token presented by the public client", ALEXA, APP, (c) => c[1]!],
+      ["the public client's superseded token (reuse, for its own client) presented by Alexa", APP, ALEXA, (c) => c[0]!],
+    ])("%s: invalid_grant, nothing changes, the owner's newest token works", (_what, owner, other, pick) => {
       const { chain, grantId } = linkAndChain(2, owner);
       const before = w.rows();
       expect(w.refresh(pick(chain), other)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_client_mismatch' });

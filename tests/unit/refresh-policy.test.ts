@@ -37,7 +37,7 @@ const chain: RefreshState = {
   generation: 5,
 };
 
-describe('standing of a confidential client\'s token', () => {
+describe("standing of a confidential client's token", () => {
   it.each<[string, RefreshState, string, RefreshGrace, RefreshStanding]>([
     ['the newest token', chain, 'L', G, { is: 'current' }],
     ['1 generation back', chain, 'P1', G, { is: 'grace', behind: 1, supersededAt: ago(60_000) }],
@@ -50,45 +50,64 @@ describe('standing of a confidential client\'s token', () => {
     [
       '1 back, superseded 1 ms less than the period ago',
       { live: ['L'], previous: [sup('P1', ago(HOUR * 1000 - 1))], generation: 1 },
-      'P1', G, { is: 'grace', behind: 1, supersededAt: ago(HOUR * 1000 - 1) },
+      'P1',
+      G,
+      { is: 'grace', behind: 1, supersededAt: ago(HOUR * 1000 - 1) },
     ],
     [
       '1 back, superseded 1 ms more than the period ago',
       { live: ['L'], previous: [sup('P1', ago(HOUR * 1000 + 1))], generation: 1 },
-      'P1', G, { is: 'too_old', behind: 1, supersededAt: ago(HOUR * 1000 + 1) },
+      'P1',
+      G,
+      { is: 'too_old', behind: 1, supersededAt: ago(HOUR * 1000 + 1) },
     ],
     [
       '2 back, within the generations but superseded days ago',
       { live: ['L'], previous: [sup('P1', ago(1000)), sup('P2', ago(3 * 24 * HOUR * 1000))], generation: 2 },
-      'P2', G, { is: 'too_old', behind: 2, supersededAt: ago(3 * 24 * HOUR * 1000) },
+      'P2',
+      G,
+      { is: 'too_old', behind: 2, supersededAt: ago(3 * 24 * HOUR * 1000) },
     ],
     [
       'a 1.0.0 parent beside recorded earlier generations: the latest earlier one, superseded with the first of them',
       { live: ['L'], parent: 'OLD', previous: [sup('P1', ago(5000))], generation: 4 },
-      'OLD', G, { is: 'grace', behind: 1, supersededAt: ago(5000) },
+      'OLD',
+      G,
+      { is: 'grace', behind: 1, supersededAt: ago(5000) },
     ],
     [
       'an earlier token behind a 1.0.0 parent counts one generation further back',
       { live: ['L'], parent: 'OLD', previous: [sup('P1', ago(5000))], generation: 4 },
-      'P1', G, { is: 'grace', behind: 2, supersededAt: ago(5000) },
+      'P1',
+      G,
+      { is: 'grace', behind: 2, supersededAt: ago(5000) },
     ],
     [
       'a 1.0.0 parent as the upgrade writes it (also the first earlier token, superseded at the last refresh)',
       { live: ['L'], parent: 'OLD', previous: [sup('OLD', ago(7 * 24 * HOUR * 1000))], generation: 3 },
-      'OLD', DEFAULT_GRACE, { is: 'grace', behind: 1, supersededAt: ago(7 * 24 * HOUR * 1000) },
+      'OLD',
+      DEFAULT_GRACE,
+      { is: 'grace', behind: 1, supersededAt: ago(7 * 24 * HOUR * 1000) },
     ],
     [
       'a parent that is also among the earlier tokens is not counted twice',
       { live: ['L'], parent: 'P1', previous: [sup('P1', ago(5000)), sup('P2', ago(6000))], generation: 4 },
-      'P2', G, { is: 'grace', behind: 2, supersededAt: ago(6000) },
+      'P2',
+      G,
+      { is: 'grace', behind: 2, supersededAt: ago(6000) },
     ],
   ])('%s', (_what, state, hash, grace, expected) => {
     expect(standing(state, hash, 'confidential', grace, NOW)).toEqual(expected);
   });
 });
 
-describe('standing of a public client\'s token', () => {
-  const racing: RefreshState = { live: ['S1', 'S2', 'S3'], parent: 'PARENT', previous: [sup('PARENT', ago(1000)), sup('OLDER', ago(2000))], generation: 2 };
+describe("standing of a public client's token", () => {
+  const racing: RefreshState = {
+    live: ['S1', 'S2', 'S3'],
+    parent: 'PARENT',
+    previous: [sup('PARENT', ago(1000)), sup('OLDER', ago(2000))],
+    generation: 2,
+  };
   it.each<[string, string, RefreshStanding['is'], RefreshState]>([
     ['the newest token of a fresh link', 'R0', 'current', { live: ['R0'], previous: [], generation: 0 }],
     ['anything else on a fresh link (no parent yet)', 'X', 'reuse', { live: ['R0'], previous: [], generation: 0 }],
@@ -101,29 +120,37 @@ describe('standing of a public client\'s token', () => {
     // record expires with the period; that is the storage's business, not the rule's).
     ['the parent, superseded weeks ago', 'PARENT', 'retry', { ...racing, previous: [sup('PARENT', ago(30 * 24 * HOUR * 1000))] }],
     // ...and no generations window either: one step back is already reuse.
-    ['one generation back, well inside what a confidential client would be allowed', 'P2', 'reuse', { live: ['L'], parent: 'P1', previous: [sup('P1', ago(10)), sup('P2', ago(20))], generation: 2 }],
+    [
+      'one generation back, well inside what a confidential client would be allowed',
+      'P2',
+      'reuse',
+      { live: ['L'], parent: 'P1', previous: [sup('P1', ago(10)), sup('P2', ago(20))], generation: 2 },
+    ],
   ])('%s: token %s is %s', (_what, hash, expected, state) => {
     expect(standing(state, hash, 'public', G, NOW).is).toBe(expected);
   });
 });
 
-describe('rotation of a confidential client\'s grant', () => {
+describe("rotation of a confidential client's grant", () => {
   const base: RefreshState = { live: ['L'], previous: [sup('P1', ago(60_000)), sup('P2', ago(120_000))], generation: 2 };
 
   it.each<['current' | 'grace', string]>([
     ['current', 'L'],
     ['grace', 'P1'],
     ['grace', 'P2'],
-  ])('from a %s token (%s): the new token is the only live one, the newest becomes 1 generation back, nothing else moves', (is, presented) => {
-    const r = rotate(base, presented, is, 'N', 'confidential', G, NOW);
-    expect(r).toEqual({
-      state: { live: ['N'], previous: [sup('L', NOW), sup('P1', ago(60_000)), sup('P2', ago(120_000))], generation: 3 },
-      superseded: ['L'],
-      dropped: [],
-    });
-    expect(standing(r.state, presented, 'confidential', G, NOW).is).toBe('grace');
-    expect(standing(r.state, 'N', 'confidential', G, NOW).is).toBe('current');
-  });
+  ])(
+    'from a %s token (%s): the new token is the only live one, the newest becomes 1 generation back, nothing else moves',
+    (is, presented) => {
+      const r = rotate(base, presented, is, 'N', 'confidential', G, NOW);
+      expect(r).toEqual({
+        state: { live: ['N'], previous: [sup('L', NOW), sup('P1', ago(60_000)), sup('P2', ago(120_000))], generation: 3 },
+        superseded: ['L'],
+        dropped: [],
+      });
+      expect(standing(r.state, presented, 'confidential', G, NOW).is).toBe('grace');
+      expect(standing(r.state, 'N', 'confidential', G, NOW).is).toBe('current');
+    },
+  );
 
   it.each<[string, RefreshState, RefreshGrace, Partial<{ previous: string[]; dropped: string[]; superseded: string[] }>]>([
     [
@@ -210,7 +237,7 @@ describe('rotation of a confidential client\'s grant', () => {
   });
 });
 
-describe('rotation of a public client\'s grant', () => {
+describe("rotation of a public client's grant", () => {
   it('from the only live token: it becomes the parent and an earlier token, the new one is live', () => {
     const r = rotate({ live: ['R0'], previous: [], generation: 0 }, 'R0', 'current', 'A', 'public', G, NOW);
     expect(r).toEqual({ state: { live: ['A'], parent: 'R0', previous: [sup('R0', NOW)], generation: 1 }, superseded: ['R0'], dropped: [] });
@@ -229,7 +256,11 @@ describe('rotation of a public client\'s grant', () => {
   it('a retry adds a sibling: parent, earlier tokens and generation unchanged', () => {
     const state: RefreshState = { live: ['A'], parent: 'R0', previous: [sup('R0', ago(1000))], generation: 1 };
     const r = rotate(state, 'R0', 'retry', 'B', 'public', G, NOW);
-    expect(r).toEqual({ state: { live: ['A', 'B'], parent: 'R0', previous: [sup('R0', ago(1000))], generation: 1 }, superseded: [], dropped: [] });
+    expect(r).toEqual({
+      state: { live: ['A', 'B'], parent: 'R0', previous: [sup('R0', ago(1000))], generation: 1 },
+      superseded: [],
+      dropped: [],
+    });
   });
 
   const siblings = (n: number) => Array.from({ length: n }, (_, i) => `S${i + 1}`);
@@ -260,8 +291,13 @@ describe('rotation of a public client\'s grant', () => {
     expect(state.previous.length).toBeLessThanOrEqual(DEFAULT_GRACE.generations);
   });
 
-  it('earlier tokens are bounded like a confidential client\'s: by generations and by the period', () => {
-    const state: RefreshState = { live: ['L'], parent: 'P1', previous: [sup('P1', ago(1)), sup('P2', ago(HOUR * 1000 + 1)), sup('P3', ago(3))], generation: 3 };
+  it("earlier tokens are bounded like a confidential client's: by generations and by the period", () => {
+    const state: RefreshState = {
+      live: ['L'],
+      parent: 'P1',
+      previous: [sup('P1', ago(1)), sup('P2', ago(HOUR * 1000 + 1)), sup('P3', ago(3))],
+      generation: 3,
+    };
     const r = rotate(state, 'L', 'current', 'N', 'public', G, NOW);
     expect(r.state.previous.map((p) => p.hash)).toEqual(['L', 'P1', 'P3']);
     expect(r.dropped).toEqual(['P2']);

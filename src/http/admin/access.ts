@@ -30,9 +30,13 @@ export function allowOnly(allow: string[], onRefused: (req: Request, address: st
       return;
     }
     onRefused(req, address || '(unknown)');
-    res.status(403).set('Cache-Control', 'no-store').type('text/plain').send(
-      'Forbidden: the admin page accepts connections only from the Home Assistant Ingress proxy (or loopback outside the add-on). Open it from the Home Assistant sidebar.\n',
-    );
+    res
+      .status(403)
+      .set('Cache-Control', 'no-store')
+      .type('text/plain')
+      .send(
+        'Forbidden: the admin page accepts connections only from the Home Assistant Ingress proxy (or loopback outside the add-on). Open it from the Home Assistant sidebar.\n',
+      );
   };
 }
 
@@ -61,9 +65,13 @@ export function listenerHostOnly(onRefused: (req: Request, host: string) => void
       return;
     }
     onRefused(req, host.slice(0, 100));
-    res.status(421).set('Cache-Control', 'no-store').type('text/plain').send(
-      `Misdirected request: this admin page answers only at http://localhost:${port}/ (or 127.0.0.1, [::1]); open it by that address.\n`,
-    );
+    res
+      .status(421)
+      .set('Cache-Control', 'no-store')
+      .type('text/plain')
+      .send(
+        `Misdirected request: this admin page answers only at http://localhost:${port}/ (or 127.0.0.1, [::1]); open it by that address.\n`,
+      );
   };
 }
 

@@ -11,7 +11,17 @@ import { diagnose } from '../../ops/diagnose';
 import { Metrics } from '../../ops/metrics';
 import { noticesCard } from './notices-card';
 import { Notice, PageContext, accountsPage, activityPage, confirmRevokeAllPage, messagePage, statusPage } from './pages';
-import { AdminContext, AdminError, activity, hourlyChart, listGrants, resolveGrantId, revokeAll, revokeGrants, status } from '../../ops/admin-service';
+import {
+  AdminContext,
+  AdminError,
+  activity,
+  hourlyChart,
+  listGrants,
+  resolveGrantId,
+  revokeAll,
+  revokeGrants,
+  status,
+} from '../../ops/admin-service';
 import { traceInfo } from '../../ops/trace-reader';
 
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -49,7 +59,17 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
       lastRefusal.set(address, { at: now, suppressed: 0 });
       const cause = `connection from ${address} to the admin listener refused: only ${allow.join(', ')} may connect`;
       ctx.log?.warn(`admin: ${cause}`, { path: req.path.slice(0, 100), earlierRefusalsNotLogged: seen?.suppressed || undefined });
-      ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'forbidden', kind: 'admin_forbidden', facts: { allowed: allow }, cause, detail: { path: req.path.slice(0, 100), method: req.method } });
+      ctx.trace?.record({
+        requestId: randomUUID(),
+        step: 'admin',
+        outcome: 'security',
+        ip: address,
+        error: 'forbidden',
+        kind: 'admin_forbidden',
+        facts: { allowed: allow },
+        cause,
+        detail: { path: req.path.slice(0, 100), method: req.method },
+      });
     }),
   );
   if (hostCheck) {
@@ -66,7 +86,17 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
         lastRefusal.set(`host:${address}`, { at: now, suppressed: 0 });
         const cause = `request to the admin listener addressed to host "${host}" refused: only localhost, 127.0.0.1 or [::1] with the listener's port are served (a web page using DNS rebinding names its own host)`;
         ctx.log?.warn(`admin: ${cause}`, { path: req.path.slice(0, 100) });
-        ctx.trace?.record({ requestId: randomUUID(), step: 'admin', outcome: 'security', ip: address, error: 'misdirected', kind: 'admin_wrong_host', facts: { host }, cause, detail: { path: req.path.slice(0, 100), method: req.method } });
+        ctx.trace?.record({
+          requestId: randomUUID(),
+          step: 'admin',
+          outcome: 'security',
+          ip: address,
+          error: 'misdirected',
+          kind: 'admin_wrong_host',
+          facts: { host },
+          cause,
+          detail: { path: req.path.slice(0, 100), method: req.method },
+        });
       }),
     );
   }
@@ -81,7 +111,14 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
 
   async function pageContext(req: Request, res: Response): Promise<PageContext> {
     const active = await listGrants(ctx);
-    return { prefix: ingressPrefix(req), nonce: res.locals.nonce, csrf: csrf.token(), version: ctx.version, activeCount: active.length, now: Date.now() };
+    return {
+      prefix: ingressPrefix(req),
+      nonce: res.locals.nonce,
+      csrf: csrf.token(),
+      version: ctx.version,
+      activeCount: active.length,
+      now: Date.now(),
+    };
   }
 
   /** A POSTed admin form must carry our token and must not come from another site. */
@@ -97,7 +134,9 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
       error: 'forbidden',
       kind: 'admin_csrf',
       facts: { crossSite },
-      cause: crossSite ? 'admin form posted from another site' : 'admin form posted without a valid form token (forged, or the page is older than 12 hours or than the last restart)',
+      cause: crossSite
+        ? 'admin form posted from another site'
+        : 'admin form posted without a valid form token (forged, or the page is older than 12 hours or than the last restart)',
       detail: { path: req.path.slice(0, 100) },
     });
     return false;
@@ -115,26 +154,51 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
     const pc = await pageContext(req, res);
     const all = await listGrants(ctx, { all: true });
     const cutoff = Date.now() - REVOKED_SHOWN_MS;
-    const revoked = all.filter((g) => g.status === 'revoked' && Date.parse(g.revokedAt!) >= cutoff).sort((a, b) => b.revokedAt!.localeCompare(a.revokedAt!));
+    const revoked = all
+      .filter((g) => g.status === 'revoked' && Date.parse(g.revokedAt!) >= cutoff)
+      .sort((a, b) => b.revokedAt!.localeCompare(a.revokedAt!));
     let notice: Notice;
     const q = req.query as Record<string, unknown>;
     if (q.notice === 'revoked' && typeof q.grant === 'string') {
       const grantId = q.grant.slice(0, 64);
       const g = ctx.grants.storage.read((tx) => tx.grants.find(grantId));
-      notice = g ? { kind: 'ok', text: `Revoked the link of ${g.username} with ${g.clientId}. Its tokens no longer work; the user links again from the Alexa app.` } : undefined;
+      notice = g
+        ? {
+            kind: 'ok',
+            text: `Revoked the link of ${g.username} with ${g.clientId}. Its tokens no longer work; the user links again from the Alexa app.`,
+          }
+        : undefined;
     } else if (q.notice === 'revoked-all') {
       const n = Number.parseInt(typeof q.n === 'string' ? q.n : '0', 10) || 0;
       notice = { kind: 'ok', text: `Revoked all links (${n}). Unredeemed codes and login sessions were cleared too.` };
     } else if (q.notice === 'gone') {
       notice = { kind: 'info', text: 'That link no longer exists (it was revoked or expired already).' };
     }
-    sendHtml(res, 200, accountsPage(pc, all.filter((g) => g.status === 'active'), revoked, notice));
+    sendHtml(
+      res,
+      200,
+      accountsPage(
+        pc,
+        all.filter((g) => g.status === 'active'),
+        revoked,
+        notice,
+      ),
+    );
   });
 
   app.post('/accounts/revoke-all', form, async (req, res) => {
     const prefix = ingressPrefix(req);
     if (!checkForm(req, res) || (req.body as Record<string, unknown>).confirm !== 'revoke-all') {
-      sendHtml(res, 403, messagePage(await pageContext(req, res), 'accounts', 'Nothing was revoked', 'This form has expired or did not come from this page. Go back, reload the page and try again.'));
+      sendHtml(
+        res,
+        403,
+        messagePage(
+          await pageContext(req, res),
+          'accounts',
+          'Nothing was revoked',
+          'This form has expired or did not come from this page. Go back, reload the page and try again.',
+        ),
+      );
       return;
     }
     const result = await revokeAll(ctx, actor(req));
@@ -149,7 +213,16 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
   app.post('/accounts/:id/revoke', form, async (req, res) => {
     const prefix = ingressPrefix(req);
     if (!checkForm(req, res)) {
-      sendHtml(res, 403, messagePage(await pageContext(req, res), 'accounts', 'Nothing was revoked', 'This form has expired or did not come from this page. Go back, reload the page and try again.'));
+      sendHtml(
+        res,
+        403,
+        messagePage(
+          await pageContext(req, res),
+          'accounts',
+          'Nothing was revoked',
+          'This form has expired or did not come from this page. Go back, reload the page and try again.',
+        ),
+      );
       return;
     }
     let id: string;
@@ -175,7 +248,13 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
     const health = ctx.store.status();
     res.type('text/plain; version=0.0.4; charset=utf-8').send(
       metrics.render(
-        { activeGrants: all.length - revoked, revokedGrants: revoked, storeBytes: ctx.store.sizeBytes(), traceBytes: traceInfo(ctx.dataDir).bytes, storeOk: health.ok },
+        {
+          activeGrants: all.length - revoked,
+          revokedGrants: revoked,
+          storeBytes: ctx.store.sizeBytes(),
+          traceBytes: traceInfo(ctx.dataDir).bytes,
+          storeOk: health.ok,
+        },
         { version: ctx.version, startedAt: ctx.runtime?.startedAt ?? Date.now() },
       ),
     );
@@ -186,12 +265,21 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
   });
 
   app.use((err: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
-    const status = err instanceof AdminError ? err.status : typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    const status =
+      err instanceof AdminError ? err.status : typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) ctx.log?.error('admin page error', { path: req.path, error: err.stack ?? String(err) });
     if (res.headersSent) return;
     const prefix = ingressPrefix(req);
-    sendHtml(res, status, messagePage({ prefix, nonce: res.locals.nonce ?? '', csrf: '', version: ctx.version, activeCount: 0, now: Date.now() }, 'status', status === 500 ? 'Something went wrong' : 'Bad request', status === 500 ? 'The admin page could not be built; the add-on log has the details.' : err.message));
+    sendHtml(
+      res,
+      status,
+      messagePage(
+        { prefix, nonce: res.locals.nonce ?? '', csrf: '', version: ctx.version, activeCount: 0, now: Date.now() },
+        'status',
+        status === 500 ? 'Something went wrong' : 'Bad request',
+        status === 500 ? 'The admin page could not be built; the add-on log has the details.' : err.message,
+      ),
+    );
   });
   return app;
 }
-

@@ -51,7 +51,13 @@ export function adminListenFromEnv(env: NodeJS.ProcessEnv, inAddon: boolean): Ad
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`ADMIN_PORT: "${env.ADMIN_PORT}" is not a port number (0-65535) or "off"; unset it to use ${DEFAULT_ADMIN_PORT}`);
   }
-  const allow = env.ADMIN_ALLOW ? env.ADMIN_ALLOW.split(',').map((a) => a.trim()).filter(Boolean) : inAddon ? [INGRESS_PROXY] : LOOPBACK;
+  const allow = env.ADMIN_ALLOW
+    ? env.ADMIN_ALLOW.split(',')
+        .map((a) => a.trim())
+        .filter(Boolean)
+    : inAddon
+      ? [INGRESS_PROXY]
+      : LOOPBACK;
   const ingress = allow.length === 1 && allow[0] === INGRESS_PROXY;
   return { port, host: env.ADMIN_HOST ?? (inAddon ? '0.0.0.0' : '127.0.0.1'), allow, hostCheck: !ingress };
 }

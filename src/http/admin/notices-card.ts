@@ -17,7 +17,9 @@ const DELIVERY: Record<Delivery, string> = {
 };
 
 function textHtml(text: Text): SafeHtml[] {
-  return text.map((s) => (typeof s === 'string' ? html`${s}` : 'value' in s ? html`<code class="inline">${s.value}</code>` : html`${s.prose}`));
+  return text.map((s) =>
+    typeof s === 'string' ? html`${s}` : 'value' in s ? html`<code class="inline">${s.value}</code>` : html`${s.prose}`,
+  );
 }
 
 function item(n: NoticeRecord, now: number): SafeHtml {
@@ -31,8 +33,11 @@ function item(n: NoticeRecord, now: number): SafeHtml {
       <p class="problem">${textHtml(n.happened)}</p>
       <p class="problem"><strong>Why:</strong> ${textHtml(n.why)}</p>
       <p class="fix"><strong>What to do:</strong> ${textHtml(n.fix)}</p>
-      <p class="who">${DELIVERY[n.delivery]}${n.problem ? html`: ${n.problem}` : ''}${n.repeats ? html` · happened ${n.repeats} more time${n.repeats === 1 ? '' : 's'} since, not notified again within the hour` : ''}</p>
-    </div></li>`;
+      <p class="who">
+        ${DELIVERY[n.delivery]}${n.problem ? html`: ${n.problem}` : ''}${n.repeats ? html` · happened ${n.repeats} more time${n.repeats === 1 ? '' : 's'} since, not notified again within the hour` : ''}
+      </p>
+    </div>
+  </li>`;
 }
 
 export function noticesCard(notices: Pick<Notifier, 'recent' | 'mode'>, now: number): SafeHtml {
@@ -40,8 +45,14 @@ export function noticesCard(notices: Pick<Notifier, 'recent' | 'mode'>, now: num
   return html`<section class="card" aria-labelledby="notices-h">
     <h2 id="notices-h">Notifications in Home Assistant</h2>
     <p class="sub">${notices.mode}.</p>
-    ${list.length
-      ? html`<ol class="timeline" id="notices">${list.map((n) => item(n, now))}</ol>`
-      : html`<div class="empty" id="no-notices"><strong>No notices since the add-on started</strong>Broken links, attacks and database faults appear here.</div>`}
+    ${
+      list.length
+        ? html`<ol class="timeline" id="notices">
+            ${list.map((n) => item(n, now))}
+          </ol>`
+        : html`<div class="empty" id="no-notices">
+            <strong>No notices since the add-on started</strong>Broken links, attacks and database faults appear here.
+          </div>`
+    }
   </section>`;
 }

@@ -167,7 +167,8 @@ export function relative(iso: string | undefined, now: number): string {
   const s = Math.round((now - Date.parse(iso)) / 1000);
   const future = s < 0;
   const a = Math.abs(s);
-  const text = a < 45 ? `${a} s` : a < 5400 ? `${Math.round(a / 60)} min` : a < 129600 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86400)} days`;
+  const text =
+    a < 45 ? `${a} s` : a < 5400 ? `${Math.round(a / 60)} min` : a < 129600 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86400)} days`;
   return future ? `in ${text}` : a < 5 ? 'just now' : `${text} ago`;
 }
 
@@ -182,31 +183,45 @@ export function formatDuration(seconds: number): string {
 
 function layout(ctx: PageContext, tab: Tab, title: string, body: SafeHtml): string {
   const link = (t: Tab, path: string, label: string, extra: SafeHtml | string = '') =>
-    html`<a href="${ctx.prefix}${path}"${new SafeHtml(t === tab ? ' aria-current="page"' : '')}>${label}${extra}</a>`;
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} · Alexa account linking</title>
-<style nonce="${ctx.nonce}">${new SafeHtml(STYLE)}</style></head>
-<body>
-<header class="top">
-  <div class="bar"><span class="brand">${ICON} Alexa account linking</span><span class="version">v${ctx.version}</span></div>
-  <nav class="tabs" aria-label="Sections">
-    ${link('status', '/', 'Status')}
-    ${link('accounts', '/accounts', 'Linked accounts', html`<span class="pill">${ctx.activeCount}</span>`)}
-    ${link('activity', '/activity', 'Activity')}
-  </nav>
-</header>
-<main>${body}</main>
-<footer>Music Assistant Alexa OAuth · times shown in the add-on's time zone · <a href="${ctx.prefix}/metrics">Prometheus metrics</a></footer>
-<script nonce="${ctx.nonce}">${new SafeHtml(COPY_SCRIPT)}</script>
-</body></html>`.toString()}`;
+    html`<a href="${ctx.prefix}${path}" ${new SafeHtml(t === tab ? ' aria-current="page"' : '')}>${label}${extra}</a>`;
+  return `<!doctype html>${html`<html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="robots" content="noindex" />
+      <title>${title} · Alexa account linking</title>
+      <style nonce="${ctx.nonce}">
+        ${new SafeHtml(STYLE)}
+      </style>
+    </head>
+    <body>
+      <header class="top">
+        <div class="bar"><span class="brand">${ICON} Alexa account linking</span><span class="version">v${ctx.version}</span></div>
+        <nav class="tabs" aria-label="Sections">
+          ${link('status', '/', 'Status')}
+          ${link('accounts', '/accounts', 'Linked accounts', html`<span class="pill">${ctx.activeCount}</span>`)}
+          ${link('activity', '/activity', 'Activity')}
+        </nav>
+      </header>
+      <main>${body}</main>
+      <footer>
+        Music Assistant Alexa OAuth · times shown in the add-on's time zone · <a href="${ctx.prefix}/metrics">Prometheus metrics</a>
+      </footer>
+      <script nonce="${ctx.nonce}">
+        ${new SafeHtml(COPY_SCRIPT)};
+      </script>
+    </body>
+  </html>`.toString()}`;
 }
 
 let copyId = 0;
 function copyValue(label: string, value: string, note?: string): SafeHtml {
   const id = `v${++copyId}`;
-  return html`<div class="value"><span class="label">${label}</span><code id="${id}">${value}</code><button type="button" class="copy" data-copy="${id}" aria-label="Copy ${label}">Copy</button>${note ? html`<span></span><span class="note">${note}</span>` : ''}</div>`;
+  return html`<div class="value">
+    <span class="label">${label}</span><code id="${id}">${value}</code
+    ><button type="button" class="copy" data-copy="${id}" aria-label="Copy ${label}">Copy</button
+    >${note ? html`<span></span><span class="note">${note}</span>` : ''}
+  </div>`;
 }
 
 function plainValue(label: string, text: SafeHtml | string): SafeHtml {
@@ -219,11 +234,20 @@ function findingsList(report: DiagnoseReport): SafeHtml {
   const order = { error: 0, warn: 1, info: 2, ok: 3 } as const;
   const items = [...report.findings]
     .sort((a, b) => order[a.level] - order[b.level])
-    .map((f) => html`<li class="${f.level}"><span class="lvl ${f.level}" aria-label="${f.level}">${LEVEL_MARK[f.level]}</span><div>
-      <div><span class="area">${f.area}</span>${f.title}</div>
-      ${f.detail ? html`<div class="finding-detail">${f.detail}</div>` : ''}
-      ${f.fix ? html`<div class="fix"><strong>Fix:</strong> ${f.fix}</div>` : ''}</div></li>`);
-  return html`<ul class="findings">${items}</ul>`;
+    .map(
+      (f) =>
+        html`<li class="${f.level}">
+          <span class="lvl ${f.level}" aria-label="${f.level}">${LEVEL_MARK[f.level]}</span>
+          <div>
+            <div><span class="area">${f.area}</span>${f.title}</div>
+            ${f.detail ? html`<div class="finding-detail">${f.detail}</div>` : ''}
+            ${f.fix ? html`<div class="fix"><strong>Fix:</strong> ${f.fix}</div>` : ''}
+          </div>
+        </li>`,
+    );
+  return html`<ul class="findings">
+    ${items}
+  </ul>`;
 }
 
 /** `notices`: the card of Home Assistant notifications (notices-card.ts), inside the running server. */
@@ -246,8 +270,7 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
         <p class="sub">Paste these into your skill: <strong>Build → Account Linking</strong>, with “Auth Code Grant”.</p>
         ${alexa.publicUrlSet ? '' : html`<p class="callout warn"><strong>public_url is not set.</strong> The addresses below show a placeholder: set <code class="inline">public_url</code> in the add-on Configuration tab to the https address Alexa reaches this add-on at. Until then the issuer, the published addresses and whether login cookies are marked Secure are taken from each request's headers (behind a proxy, only from one listed in trusted_proxies).</p>`}
         <div class="values">
-          ${copyValue('Web Authorization URI', alexa.authorizationUri)}
-          ${copyValue('Access Token URI', alexa.accessTokenUri)}
+          ${copyValue('Web Authorization URI', alexa.authorizationUri)} ${copyValue('Access Token URI', alexa.accessTokenUri)}
           ${alexa.clients.map((c) => copyValue(alexa.clients.length > 1 ? `Your Client ID (${c.clientType})` : 'Your Client ID', c.clientId))}
           ${plainValue('Your Secret', html`The <code class="inline">client_secret</code> you set under Configuration → clients (never shown here).`)}
           ${copyValue('Authentication Scheme', alexa.authenticationScheme, '“Credentials in request body” works too.')}
@@ -256,97 +279,220 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
         </div>
         <p class="sub">The console's three “Alexa Redirect URLs” must each be listed under Configuration → clients → redirect_uris.</p>
       </section>`
-    : html`<section class="card"><h2>Alexa developer console</h2><p class="callout err">The configuration cannot be read, so the values cannot be shown. See the checks below.</p></section>`;
-  return layout(ctx, 'status', 'Status', html`
-    <section class="card" aria-labelledby="health-h">
-      <div class="hero"><span class="dot ${state}" aria-hidden="true"></span><div><strong id="health-h">${headline}</strong>
-        <div class="sub">${s.health.ok ? 'The database can be read and written.' : s.health.reason ?? ''}</div></div></div>
-      <dl class="facts">
-        <div><dt>Version</dt><dd>${s.version}</dd></div>
-        <div><dt>Uptime</dt><dd>${s.uptimeSeconds !== undefined ? formatDuration(s.uptimeSeconds) : '—'}</dd></div>
-        <div><dt>Linked accounts</dt><dd>${s.grants.active}</dd></div>
-        <div><dt>Database</dt><dd>${formatBytes(s.store.bytes)}</dd></div>
-        <div><dt>Flow trace</dt><dd>${formatBytes(s.trace.bytes)}</dd></div>
-        <div class="wide"><dt>Public URL</dt><dd>${s.publicUrl ?? 'not set: set public_url in the Configuration tab'}</dd></div>
-      </dl>
-    </section>
-    ${consoleCard}
-    <section class="card" aria-labelledby="checks-h">
-      <h2 id="checks-h">Checks</h2>
-      <p class="sub">Configuration, public URL, database, listeners, clock and the failures of the last 7 days. The same report: <code class="inline">oauth-admin diagnose</code>.</p>
-      ${findingsList(report)}
-    </section>
-    ${notices ?? ''}`);
+    : html`<section class="card">
+        <h2>Alexa developer console</h2>
+        <p class="callout err">The configuration cannot be read, so the values cannot be shown. See the checks below.</p>
+      </section>`;
+  return layout(
+    ctx,
+    'status',
+    'Status',
+    html` <section class="card" aria-labelledby="health-h">
+        <div class="hero">
+          <span class="dot ${state}" aria-hidden="true"></span>
+          <div>
+            <strong id="health-h">${headline}</strong>
+            <div class="sub">${s.health.ok ? 'The database can be read and written.' : (s.health.reason ?? '')}</div>
+          </div>
+        </div>
+        <dl class="facts">
+          <div>
+            <dt>Version</dt>
+            <dd>${s.version}</dd>
+          </div>
+          <div>
+            <dt>Uptime</dt>
+            <dd>${s.uptimeSeconds !== undefined ? formatDuration(s.uptimeSeconds) : '—'}</dd>
+          </div>
+          <div>
+            <dt>Linked accounts</dt>
+            <dd>${s.grants.active}</dd>
+          </div>
+          <div>
+            <dt>Database</dt>
+            <dd>${formatBytes(s.store.bytes)}</dd>
+          </div>
+          <div>
+            <dt>Flow trace</dt>
+            <dd>${formatBytes(s.trace.bytes)}</dd>
+          </div>
+          <div class="wide">
+            <dt>Public URL</dt>
+            <dd>${s.publicUrl ?? 'not set: set public_url in the Configuration tab'}</dd>
+          </div>
+        </dl>
+      </section>
+      ${consoleCard}
+      <section class="card" aria-labelledby="checks-h">
+        <h2 id="checks-h">Checks</h2>
+        <p class="sub">
+          Configuration, public URL, database, listeners, clock and the failures of the last 7 days. The same report:
+          <code class="inline">oauth-admin diagnose</code>.
+        </p>
+        ${findingsList(report)}
+      </section>
+      ${notices ?? ''}`,
+  );
 }
 
 export type Notice = { kind: 'ok' | 'err' | 'info'; text: string } | undefined;
 
 export function accountsPage(ctx: PageContext, grants: GrantView[], revoked: GrantView[], notice: Notice): string {
-  const rows = grants.map((g) => html`<tr data-grant="${g.id}">
-      <td><strong>${g.username}</strong><div class="id" title="grant id">${g.id}</div></td>
-      <td class="nw" data-label="Client">${g.clientId}</td>
-      <td data-label="Scopes"><span>${g.scopes.map((s) => html`<span class="chip">${s}</span>`)}</span></td>
-      <td class="nw" data-label="Linked" title="${g.linkedAt}">${formatDate(g.linkedAt)}</td>
-      <td class="nw" data-label="Last refresh" title="${g.lastRefreshAt ?? ''}">${g.lastRefreshAt ? relative(g.lastRefreshAt, ctx.now) : 'never'}</td>
-      <td class="nw" data-label="Expires if unused" title="${g.expiresAt}">${formatDate(g.expiresAt)}</td>
-      <td class="action"><form method="post" action="${ctx.prefix}/accounts/${encodeURIComponent(g.id)}/revoke">
-        <input type="hidden" name="csrf" value="${ctx.csrf}">
-        <button type="submit" class="danger" aria-label="Revoke the link of ${g.username} with ${g.clientId}">Revoke</button></form></td>
-    </tr>`);
-  const revokedRows = revoked.map((g) => html`<tr><td>${g.username}<div class="id">${g.id}</div></td><td>${g.clientId}</td>
-      <td title="${g.revokedAt ?? ''}">${formatDate(g.revokedAt)}</td><td>${g.revokedReason ?? ''}</td></tr>`);
-  return layout(ctx, 'accounts', 'Linked accounts', html`
-    ${notice ? html`<p class="callout ${notice.kind}" role="status">${notice.text}</p>` : ''}
-    <section class="card" aria-labelledby="accounts-h">
-      <h2 id="accounts-h">Linked accounts</h2>
-      <p class="sub">Each row is one link between an Alexa account and this Music Assistant. Revoking a link stops its tokens at once; Alexa then asks the user to link again.</p>
-      ${grants.length
-        ? html`<div class="table-wrap"><table class="cards">
-            <thead><tr><th>User</th><th>Client</th><th>Scopes</th><th>Linked</th><th>Last refresh</th><th>Expires if unused</th><th><span class="offscreen">Action</span></th></tr></thead>
-            <tbody>${rows}</tbody></table></div>`
-        : html`<div class="empty" id="no-accounts"><strong>No linked accounts</strong>When someone links the Alexa skill, the link shows up here.</div>`}
-    </section>
-    <section class="card danger-zone" aria-labelledby="danger-h">
-      <div class="row"><div><h2 id="danger-h">Revoke all links</h2>
-        <p class="sub">For a suspected breach: ends every link, unredeemed code and login session. Everyone has to link again.</p></div>
-        <a class="button danger" href="${ctx.prefix}/accounts/revoke-all">Revoke all…</a></div>
-    </section>
-    ${revoked.length
-      ? html`<section class="card"><details><summary><strong>Revoked in the last 30 days (${revoked.length})</strong></summary>
-          <div class="table-wrap"><table><thead><tr><th>User</th><th>Client</th><th>Revoked</th><th>Why</th></tr></thead><tbody>${revokedRows}</tbody></table></div>
-        </details></section>`
-      : ''}`);
+  const rows = grants.map(
+    (g) =>
+      html`<tr data-grant="${g.id}">
+        <td>
+          <strong>${g.username}</strong>
+          <div class="id" title="grant id">${g.id}</div>
+        </td>
+        <td class="nw" data-label="Client">${g.clientId}</td>
+        <td data-label="Scopes"><span>${g.scopes.map((s) => html`<span class="chip">${s}</span>`)}</span></td>
+        <td class="nw" data-label="Linked" title="${g.linkedAt}">${formatDate(g.linkedAt)}</td>
+        <td class="nw" data-label="Last refresh" title="${g.lastRefreshAt ?? ''}">
+          ${g.lastRefreshAt ? relative(g.lastRefreshAt, ctx.now) : 'never'}
+        </td>
+        <td class="nw" data-label="Expires if unused" title="${g.expiresAt}">${formatDate(g.expiresAt)}</td>
+        <td class="action">
+          <form method="post" action="${ctx.prefix}/accounts/${encodeURIComponent(g.id)}/revoke">
+            <input type="hidden" name="csrf" value="${ctx.csrf}" />
+            <button type="submit" class="danger" aria-label="Revoke the link of ${g.username} with ${g.clientId}">Revoke</button>
+          </form>
+        </td>
+      </tr>`,
+  );
+  const revokedRows = revoked.map(
+    (g) =>
+      html`<tr>
+        <td>
+          ${g.username}
+          <div class="id">${g.id}</div>
+        </td>
+        <td>${g.clientId}</td>
+        <td title="${g.revokedAt ?? ''}">${formatDate(g.revokedAt)}</td>
+        <td>${g.revokedReason ?? ''}</td>
+      </tr>`,
+  );
+  return layout(
+    ctx,
+    'accounts',
+    'Linked accounts',
+    html` ${notice ? html`<p class="callout ${notice.kind}" role="status">${notice.text}</p>` : ''}
+      <section class="card" aria-labelledby="accounts-h">
+        <h2 id="accounts-h">Linked accounts</h2>
+        <p class="sub">
+          Each row is one link between an Alexa account and this Music Assistant. Revoking a link stops its tokens at once; Alexa then asks
+          the user to link again.
+        </p>
+        ${
+          grants.length
+            ? html`<div class="table-wrap">
+                <table class="cards">
+                  <thead>
+                    <tr>
+                      <th>User</th>
+                      <th>Client</th>
+                      <th>Scopes</th>
+                      <th>Linked</th>
+                      <th>Last refresh</th>
+                      <th>Expires if unused</th>
+                      <th><span class="offscreen">Action</span></th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${rows}
+                  </tbody>
+                </table>
+              </div>`
+            : html`<div class="empty" id="no-accounts">
+                <strong>No linked accounts</strong>When someone links the Alexa skill, the link shows up here.
+              </div>`
+        }
+      </section>
+      <section class="card danger-zone" aria-labelledby="danger-h">
+        <div class="row">
+          <div>
+            <h2 id="danger-h">Revoke all links</h2>
+            <p class="sub">For a suspected breach: ends every link, unredeemed code and login session. Everyone has to link again.</p>
+          </div>
+          <a class="button danger" href="${ctx.prefix}/accounts/revoke-all">Revoke all…</a>
+        </div>
+      </section>
+      ${
+        revoked.length
+          ? html`<section class="card">
+              <details>
+                <summary><strong>Revoked in the last 30 days (${revoked.length})</strong></summary>
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th>User</th>
+                        <th>Client</th>
+                        <th>Revoked</th>
+                        <th>Why</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${revokedRows}
+                    </tbody>
+                  </table>
+                </div>
+              </details>
+            </section>`
+          : ''
+      }`,
+  );
 }
 
 export function confirmRevokeAllPage(ctx: PageContext, count: number): string {
-  return layout(ctx, 'accounts', 'Revoke all links?', html`
-    <section class="card danger-zone" aria-labelledby="confirm-h">
+  return layout(
+    ctx,
+    'accounts',
+    'Revoke all links?',
+    html` <section class="card danger-zone" aria-labelledby="confirm-h">
       <h2 id="confirm-h">${count ? `Revoke all ${count} linked account${count === 1 ? '' : 's'}?` : 'Revoke all links?'}</h2>
-      <p class="callout err">${count
-        ? 'Every Alexa user linked to this Music Assistant loses access at once and has to link the skill again. Unredeemed authorization codes and login sessions are cleared too. This cannot be undone.'
-        : 'No account is linked right now. Confirming still clears unredeemed authorization codes and login sessions, so that no link in progress can complete.'}</p>
+      <p class="callout err">
+        ${
+          count
+            ? 'Every Alexa user linked to this Music Assistant loses access at once and has to link the skill again. Unredeemed authorization codes and login sessions are cleared too. This cannot be undone.'
+            : 'No account is linked right now. Confirming still clears unredeemed authorization codes and login sessions, so that no link in progress can complete.'
+        }
+      </p>
       <form method="post" action="${ctx.prefix}/accounts/revoke-all" class="actions">
-        <input type="hidden" name="csrf" value="${ctx.csrf}">
-        <input type="hidden" name="confirm" value="revoke-all">
+        <input type="hidden" name="csrf" value="${ctx.csrf}" />
+        <input type="hidden" name="confirm" value="revoke-all" />
         <button type="submit" class="danger solid">Yes, revoke all links</button>
         <a class="button" href="${ctx.prefix}/accounts">Cancel</a>
       </form>
-    </section>`);
+    </section>`,
+  );
 }
 
 const STEP_WORDS: Record<string, string> = {
-  authorize: 'authorize', login: 'login', consent: 'consent', token: 'token', revoke: 'revoke', introspect: 'introspect', admin: 'admin',
+  authorize: 'authorize',
+  login: 'login',
+  consent: 'consent',
+  token: 'token',
+  revoke: 'revoke',
+  introspect: 'introspect',
+  admin: 'admin',
 };
 
 function okHeadline(e: ActivityEntry): string {
   const d = e.detail ?? {};
   switch (e.step) {
-    case 'authorize': return 'Linking started';
-    case 'login': return `Logged in${d.source === 'home-assistant' ? ' with Home Assistant' : ''}`;
-    case 'consent': return 'Link approved';
-    case 'token': return e.grantType === 'refresh_token' ? 'Tokens refreshed' : 'Account linked: first tokens issued';
-    case 'revoke': return d.revoked === 'grant' ? 'Client ended its link (token revocation)' : 'Client revoked a token';
-    case 'introspect': return `Token checked: ${d.active ? 'active' : 'not active'}`;
+    case 'authorize':
+      return 'Linking started';
+    case 'login':
+      return `Logged in${d.source === 'home-assistant' ? ' with Home Assistant' : ''}`;
+    case 'consent':
+      return 'Link approved';
+    case 'token':
+      return e.grantType === 'refresh_token' ? 'Tokens refreshed' : 'Account linked: first tokens issued';
+    case 'revoke':
+      return d.revoked === 'grant' ? 'Client ended its link (token revocation)' : 'Client revoked a token';
+    case 'introspect':
+      return `Token checked: ${d.active ? 'active' : 'not active'}`;
     case 'admin':
       return d.action === 'revoke-all'
         ? `All links revoked (${text(d.grants ?? 0)}) by ${text(d.by ?? 'an admin')}`
@@ -380,11 +526,26 @@ function timelineItem(e: ActivityEntry, now: number): SafeHtml {
     <div class="when"><span class="rel">${relative(e.ts, now)}</span><time datetime="${e.ts}">${timeFmt.format(new Date(e.ts))}</time></div>
     <span class="mark" aria-hidden="true"></span>
     <div class="body">
-      <div><span class="step">${STEP_WORDS[e.step] ?? e.step}</span><span class="headline">${x ? x.title : okHeadline(e)}</span>
-        ${who ? html` <span class="who">${who}</span>` : ''}${x?.severity === 'security' ? html` <span class="chip">security</span>` : ''}</div>
-      ${x ? html`<p class="problem">${x.problem}</p><p class="fix"><strong>Fix:</strong> ${x.fix}</p>` : ''}
-      ${x ? html`<details class="tech"><summary>Technical details</summary><code>${technical(e)}</code></details>` : ''}
-    </div></li>`;
+      <div>
+        <span class="step">${STEP_WORDS[e.step] ?? e.step}</span><span class="headline">${x ? x.title : okHeadline(e)}</span>
+        ${who ? html` <span class="who">${who}</span>` : ''}${x?.severity === 'security' ? html` <span class="chip">security</span>` : ''}
+      </div>
+      ${
+        x
+          ? html`<p class="problem">${x.problem}</p>
+              <p class="fix"><strong>Fix:</strong> ${x.fix}</p>`
+          : ''
+      }
+      ${
+        x
+          ? html`<details class="tech">
+              <summary>Technical details</summary>
+              <code>${technical(e)}</code>
+            </details>`
+          : ''
+      }
+    </div>
+  </li>`;
 }
 
 export function chartSvg(buckets: HourBucket[]): SafeHtml {
@@ -402,44 +563,81 @@ export function chartSvg(buckets: HourBucket[]): SafeHtml {
     const x = i * slot;
     const w = Math.max(1, slot / 2 - 0.5);
     const when = `${dayFmt.format(new Date(b.start))}, ${hourFmt.format(new Date(b.start))}:00`;
-    bars.push(html`<g><title>${when}: ${b.tokens} token response${b.tokens === 1 ? '' : 's'}, ${b.failures} failure${b.failures === 1 ? '' : 's'}</title>
-      <rect x="${x.toFixed(1)}" y="${top}" width="${slot.toFixed(1)}" height="${plotH}" fill="transparent"/>
-      ${b.tokens ? html`<rect class="tokens" x="${x.toFixed(1)}" y="${y(b.tokens).toFixed(1)}" width="${w.toFixed(1)}" height="${(top + plotH - y(b.tokens)).toFixed(1)}" rx="1"/>` : ''}
-      ${b.failures ? html`<rect class="failures" x="${(x + slot / 2).toFixed(1)}" y="${y(b.failures).toFixed(1)}" width="${w.toFixed(1)}" height="${(top + plotH - y(b.failures)).toFixed(1)}" rx="1"/>` : ''}</g>`);
+    bars.push(
+      html`<g
+        ><title>${when}: ${b.tokens} token response${b.tokens === 1 ? '' : 's'}, ${b.failures} failure${b.failures === 1 ? '' : 's'}</title>
+        <rect x="${x.toFixed(1)}" y="${top}" width="${slot.toFixed(1)}" height="${plotH}" fill="transparent" />
+        ${b.tokens ? html`<rect class="tokens" x="${x.toFixed(1)}" y="${y(b.tokens).toFixed(1)}" width="${w.toFixed(1)}" height="${(top + plotH - y(b.tokens)).toFixed(1)}" rx="1" />` : ''}
+        ${b.failures ? html`<rect class="failures" x="${(x + slot / 2).toFixed(1)}" y="${y(b.failures).toFixed(1)}" width="${w.toFixed(1)}" height="${(top + plotH - y(b.failures)).toFixed(1)}" rx="1" />` : ''}</g
+      >`,
+    );
     if (localHour(b.start) === 0 && i > 0) {
-      labels.push(html`<line class="axis" x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${top + plotH}"/><text x="${(x + 3).toFixed(1)}" y="${H - 6}">${dayFmt.format(new Date(b.start))}</text>`);
+      labels.push(
+        html`<line class="axis" x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${top + plotH}" /><text
+            x="${(x + 3).toFixed(1)}"
+            y="${H - 6}"
+            >${dayFmt.format(new Date(b.start))}</text
+          >`,
+      );
     }
   });
   const tokens = buckets.reduce((s, b) => s + b.tokens, 0);
   const failures = buckets.reduce((s, b) => s + b.failures, 0);
-  return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Per hour over the last ${Math.round(buckets.length / 24)} days: ${tokens} token responses and ${failures} failures">
-    <line class="axis" x1="0" y1="${top + plotH}" x2="${W}" y2="${top + plotH}"/>
-    <line class="axis" x1="0" y1="${top}" x2="${W}" y2="${top}" stroke-dasharray="3 4"/>
+  return html`<svg
+    viewBox="0 0 ${W} ${H}"
+    role="img"
+    aria-label="Per hour over the last ${Math.round(buckets.length / 24)} days: ${tokens} token responses and ${failures} failures"
+  >
+    <line class="axis" x1="0" y1="${top + plotH}" x2="${W}" y2="${top + plotH}" />
+    <line class="axis" x1="0" y1="${top}" x2="${W}" y2="${top}" stroke-dasharray="3 4" />
     <text x="${W - 4}" y="${top - 3}" text-anchor="end">${max} per hour</text>
-    ${labels}${bars}</svg>`;
+    ${labels}${bars}
+  </svg>`;
 }
 
 export function activityPage(ctx: PageContext, entries: ActivityEntry[], buckets: HourBucket[], failuresOnly: boolean): string {
   const tokens = buckets.reduce((s, b) => s + b.tokens, 0);
   const failures = buckets.reduce((s, b) => s + b.failures, 0);
-  return layout(ctx, 'activity', 'Activity', html`
-    <section class="card chart" aria-labelledby="chart-h">
-      <h2 id="chart-h">Last ${Math.round(buckets.length / 24)} days</h2>
-      <p class="sub">Token responses issued and failures, per hour.</p>
-      ${chartSvg(buckets)}
-      <div class="legend"><span class="t">${tokens} token responses</span><span class="f">${failures} failures</span></div>
-    </section>
-    <section class="card" aria-labelledby="timeline-h">
-      <h2 id="timeline-h">Recent activity</h2>
-      <p class="sub">Every step of linking and refreshing, newest first. Failures say what went wrong and what to do.</p>
-      <div class="filters"><a href="${ctx.prefix}/activity"${new SafeHtml(failuresOnly ? '' : ' aria-current="page"')}>All</a><a href="${ctx.prefix}/activity?failures=1"${new SafeHtml(failuresOnly ? ' aria-current="page"' : '')}>Failures only</a></div>
-      ${entries.length
-        ? html`<ol class="timeline">${entries.map((e) => timelineItem(e, ctx.now))}</ol>`
-        : html`<div class="empty"><strong>${failuresOnly ? 'No failures' : 'Nothing yet'}</strong>${failuresOnly ? 'Nothing has gone wrong recently.' : 'Steps of linking appear here as they happen.'}</div>`}
-    </section>`);
+  return layout(
+    ctx,
+    'activity',
+    'Activity',
+    html` <section class="card chart" aria-labelledby="chart-h">
+        <h2 id="chart-h">Last ${Math.round(buckets.length / 24)} days</h2>
+        <p class="sub">Token responses issued and failures, per hour.</p>
+        ${chartSvg(buckets)}
+        <div class="legend"><span class="t">${tokens} token responses</span><span class="f">${failures} failures</span></div>
+      </section>
+      <section class="card" aria-labelledby="timeline-h">
+        <h2 id="timeline-h">Recent activity</h2>
+        <p class="sub">Every step of linking and refreshing, newest first. Failures say what went wrong and what to do.</p>
+        <div class="filters">
+          <a href="${ctx.prefix}/activity" ${new SafeHtml(failuresOnly ? '' : ' aria-current="page"')}>All</a
+          ><a href="${ctx.prefix}/activity?failures=1" ${new SafeHtml(failuresOnly ? ' aria-current="page"' : '')}>Failures only</a>
+        </div>
+        ${
+          entries.length
+            ? html`<ol class="timeline">
+                ${entries.map((e) => timelineItem(e, ctx.now))}
+              </ol>`
+            : html`<div class="empty">
+                <strong>${failuresOnly ? 'No failures' : 'Nothing yet'}</strong
+                >${failuresOnly ? 'Nothing has gone wrong recently.' : 'Steps of linking appear here as they happen.'}
+              </div>`
+        }
+      </section>`,
+  );
 }
 
 export function messagePage(ctx: PageContext, tab: Tab, title: string, message: string): string {
-  return layout(ctx, tab, title, html`<section class="card"><h2>${title}</h2><p class="callout err">${message}</p>
-    <p><a class="button" href="${ctx.prefix}${tab === 'status' ? '/' : `/${tab}`}">Back</a></p></section>`);
+  return layout(
+    ctx,
+    tab,
+    title,
+    html`<section class="card">
+      <h2>${title}</h2>
+      <p class="callout err">${message}</p>
+      <p><a class="button" href="${ctx.prefix}${tab === 'status' ? '/' : `/${tab}`}">Back</a></p>
+    </section>`,
+  );
 }

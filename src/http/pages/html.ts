@@ -2,12 +2,7 @@
 import { text } from '../../log/text';
 
 export function escapeHtml(value: unknown): string {
-  return text(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return text(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Marks a string as already-safe HTML (built from escaped parts). */
@@ -51,10 +46,18 @@ const STYLE = `
 `;
 
 export function page(title: string, nonce: string, body: SafeHtml): string {
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} · Music Assistant</title>
-<style nonce="${nonce}">${new SafeHtml(STYLE)}</style></head>
-<body><main>${body}</main></body></html>`.toString()}`;
+  return `<!doctype html>${html`<html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="robots" content="noindex" />
+      <title>${title} · Music Assistant</title>
+      <style nonce="${nonce}">
+        ${new SafeHtml(STYLE)}
+      </style>
+    </head>
+    <body>
+      <main>${body}</main>
+    </body>
+  </html>`.toString()}`;
 }

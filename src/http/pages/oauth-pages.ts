@@ -19,39 +19,66 @@ export const NOT_ALLOWED_MESSAGE =
 
 /** `audience`: who can log in and approve, in words true for this configuration (UserAuthenticator.audience). */
 export function loginPage(ctx: FormContext & { error?: string; username?: string; noSources?: string; audience?: string }): string {
-  return page('Log in', ctx.nonce, html`
-    <h1>Link ${ctx.clientId} with Music Assistant</h1>
-    <p class="sub">Log in to continue.${ctx.audience ? ` ${ctx.audience}` : ''}</p>
-    ${ctx.error ? html`<p class="error" role="alert">${ctx.error}</p>` : ''}
-    ${ctx.noSources ? html`<p class="error" role="alert">${ctx.noSources}</p>` : ''}
-    <form method="post" action="login" autocomplete="on">
-      <input type="hidden" name="request_id" value="${ctx.requestId}">
-      <input type="hidden" name="csrf" value="${ctx.csrf}">
-      <label for="username">Username</label>
-      <input id="username" name="username" type="text" autocomplete="username" required maxlength="128" value="${ctx.username ?? ''}" autofocus>
-      <label for="password">Password</label>
-      <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
-      <button type="submit">Log in</button>
-    </form>`);
+  return page(
+    'Log in',
+    ctx.nonce,
+    html` <h1>Link ${ctx.clientId} with Music Assistant</h1>
+      <p class="sub">Log in to continue.${ctx.audience ? ` ${ctx.audience}` : ''}</p>
+      ${ctx.error ? html`<p class="error" role="alert">${ctx.error}</p>` : ''}
+      ${ctx.noSources ? html`<p class="error" role="alert">${ctx.noSources}</p>` : ''}
+      <form method="post" action="login" autocomplete="on">
+        <input type="hidden" name="request_id" value="${ctx.requestId}" />
+        <input type="hidden" name="csrf" value="${ctx.csrf}" />
+        <label for="username">Username</label>
+        <input
+          id="username"
+          name="username"
+          type="text"
+          autocomplete="username"
+          required
+          maxlength="128"
+          value="${ctx.username ?? ''}"
+          autofocus
+        />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024" />
+        <button type="submit">Log in</button>
+      </form>`,
+  );
 }
 
 export function consentPage(ctx: FormContext & { username: string; scopes: string[]; redirectHost: string }): string {
   const items = ctx.scopes.map((s) => html`<li><strong>${s}</strong>${SCOPE_WORDS[s] ? html` — ${SCOPE_WORDS[s]}` : ''}</li>`);
-  return page('Approve', ctx.nonce, html`
-    <h1>Allow ${ctx.clientId} to use your Music Assistant?</h1>
-    <p class="sub">Logged in as <strong>${ctx.username}</strong>. After approval you are sent back to <code>${ctx.redirectHost}</code>.</p>
-    ${ctx.scopes.length ? html`<p>It asks for:</p><ul class="scopes">${items}</ul>` : html`<p>It asks for basic access.</p>`}
-    <form method="post" action="consent">
-      <input type="hidden" name="request_id" value="${ctx.requestId}">
-      <input type="hidden" name="csrf" value="${ctx.csrf}">
-      <button type="submit" name="decision" value="approve">Approve &amp; Link Account</button>
-      <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-    </form>`);
+  return page(
+    'Approve',
+    ctx.nonce,
+    html` <h1>Allow ${ctx.clientId} to use your Music Assistant?</h1>
+      <p class="sub">
+        Logged in as <strong>${ctx.username}</strong>. After approval you are sent back to <code>${ctx.redirectHost}</code>.
+      </p>
+      ${
+        ctx.scopes.length
+          ? html`<p>It asks for:</p>
+              <ul class="scopes">
+                ${items}
+              </ul>`
+          : html`<p>It asks for basic access.</p>`
+      }
+      <form method="post" action="consent">
+        <input type="hidden" name="request_id" value="${ctx.requestId}" />
+        <input type="hidden" name="csrf" value="${ctx.csrf}" />
+        <button type="submit" name="decision" value="approve">Approve &amp; Link Account</button>
+        <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+      </form>`,
+  );
 }
 
 export function errorPage(nonce: string, title: string, problem: string, fix?: string): string {
-  return page(title, nonce, html`
-    <h1>${title}</h1>
-    <p class="error" role="alert">${problem}</p>
-    ${fix ? html`<p class="fix">${fix}</p>` : new SafeHtml('')}`);
+  return page(
+    title,
+    nonce,
+    html` <h1>${title}</h1>
+      <p class="error" role="alert">${problem}</p>
+      ${fix ? html`<p class="fix">${fix}</p>` : new SafeHtml('')}`,
+  );
 }

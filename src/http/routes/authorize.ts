@@ -51,7 +51,11 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 16 });
   const { grants, config, trace, clients, sessions, users } = deps;
 
-  const traceBase = (req: Request, res: Response) => ({ requestId: res.locals.requestId, clientRequestId: res.locals.clientRequestId, ip: req.ip });
+  const traceBase = (req: Request, res: Response) => ({
+    requestId: res.locals.requestId,
+    clientRequestId: res.locals.clientRequestId,
+    ip: req.ip,
+  });
 
   /**
    * The sealed request a form or query carried, if it is genuine and this browser started it; one past its time is
@@ -77,15 +81,25 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
   }
 
   function renderConsent(res: Response, sealed: string, pending: PendingRequest, session: SessionRecord): void {
-    sendPage(res, 200, consentPage({
-      ...formContext(res, sealed, pending),
-      username: session.username,
-      scopes: pending.scopes,
-      redirectHost: new URL(pending.redirectUri).host,
-    }));
+    sendPage(
+      res,
+      200,
+      consentPage({
+        ...formContext(res, sealed, pending),
+        username: session.username,
+        scopes: pending.scopes,
+        redirectHost: new URL(pending.redirectUri).host,
+      }),
+    );
   }
 
-  function renderLogin(res: Response, status: number, sealed: string, pending: PendingRequest, extra: { error?: string; username?: string } = {}): void {
+  function renderLogin(
+    res: Response,
+    status: number,
+    sealed: string,
+    pending: PendingRequest,
+    extra: { error?: string; username?: string } = {},
+  ): void {
     const noSources = users.hasSources
       ? undefined
       : 'No one can log in yet: add a user under the add-on Configuration → users, or enable Home Assistant login (auth_api).';
@@ -94,26 +108,47 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
 
   router.get('/alexa/authorize', async (req, res) => {
     const params = queryParams(req);
-    const base = { ...traceBase(req, res), step: 'authorize' as const, clientId: params.get('client_id')?.[0], redirectUri: params.get('redirect_uri')?.[0] };
+    const base = {
+      ...traceBase(req, res),
+      step: 'authorize' as const,
+      clientId: params.get('client_id')?.[0],
+      redirectUri: params.get('redirect_uri')?.[0],
+    };
     const result = validateAuthorizeRequest(params, clients);
     if (!result.ok) {
       trace.record({ ...base, outcome: 'error', error: result.error.code, ...result.error.failure, cause: result.error.debug });
       if (!result.redirect) {
-        sendPage(res, 400, errorPage(res.locals.nonce, 'This link request cannot be accepted', result.error.description, 'The skill\'s account-linking settings do not match this server. The server log and its Activity explain the exact difference.'));
+        sendPage(
+          res,
+          400,
+          errorPage(
+            res.locals.nonce,
+            'This link request cannot be accepted',
+            result.error.description,
+            "The skill's account-linking settings do not match this server. The server log and its Activity explain the exact difference.",
+          ),
+        );
         return;
       }
-      res.redirect(303, redirectWith(result.redirectUri, {
-        error: result.error.code,
-        error_description: result.error.toJSON().error_description,
-        state: result.state,
-        iss: issuerFor(req, config),
-      }));
+      res.redirect(
+        303,
+        redirectWith(result.redirectUri, {
+          error: result.error.code,
+          error_description: result.error.toJSON().error_description,
+          state: result.state,
+          iss: issuerFor(req, config),
+        }),
+      );
       return;
     }
     const { request } = result;
     const flowToken = ensureFlowToken(req, res, config);
     const { pending, sealed } = startAuthorization(grants, request, tokenHash(flowToken));
-    trace.record({ ...base, outcome: 'ok', detail: { scopes: request.scopes, pkce: request.codeChallenge ? 'S256' : 'none', state: request.state !== undefined } });
+    trace.record({
+      ...base,
+      outcome: 'ok',
+      detail: { scopes: request.scopes, pkce: request.codeChallenge ? 'S256' : 'none', state: request.state !== undefined },
+    });
     const session = await currentSession(req, sessions);
     if (session) renderConsent(res, sealed, pending, session);
     else renderLogin(res, 200, sealed, pending);
@@ -130,13 +165,35 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
     const { pending, sealed } = found;
     const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
     if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
-      trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', facts: { form: 'login' }, cause: 'login form posted without the CSRF token of its request' });
-      sendPage(res, 403, errorPage(res.locals.nonce, 'Linking could not continue', 'The login form was not submitted from this server\'s page.', RESTART_HINT));
+      trace.record({
+        ...withClient,
+        outcome: 'security',
+        kind: 'csrf_mismatch',
+        facts: { form: 'login' },
+        cause: 'login form posted without the CSRF token of its request',
+      });
+      sendPage(
+        res,
+        403,
+        errorPage(
+          res.locals.nonce,
+          'Linking could not continue',
+          "The login form was not submitted from this server's page.",
+          RESTART_HINT,
+        ),
+      );
       return;
     }
     const result = await users.login(username, formField(req, 'password') ?? '');
     if (!result.ok && result.reason === 'not_allowed') {
-      trace.record({ ...withClient, outcome: 'security', username: result.username, kind: 'ha_user_not_allowed', facts: {}, cause: result.detail });
+      trace.record({
+        ...withClient,
+        outcome: 'security',
+        username: result.username,
+        kind: 'ha_user_not_allowed',
+        facts: {},
+        cause: result.detail,
+      });
       renderLogin(res, 403, sealed, pending, { error: NOT_ALLOWED_MESSAGE, username });
       return;
     }
@@ -145,7 +202,9 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
       trace.record({
         ...withClient,
         outcome: 'error',
-        ...(unavailable ? { kind: 'login_unavailable' as const, facts: { reason: result.detail } } : { kind: 'login_failed' as const, facts: {} }),
+        ...(unavailable
+          ? { kind: 'login_unavailable' as const, facts: { reason: result.detail } }
+          : { kind: 'login_failed' as const, facts: {} }),
         cause: unavailable ? result.detail : `wrong username or password for "${username.slice(0, 128)}"`,
       });
       renderLogin(res, unavailable ? 503 : 401, sealed, pending, {
@@ -180,8 +239,18 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
     const { pending, sealed, expired } = found;
     const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
     if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
-      trace.record({ ...withClient, outcome: 'security', kind: 'csrf_mismatch', facts: { form: 'consent' }, cause: 'consent form posted without the CSRF token of its request' });
-      sendPage(res, 403, errorPage(res.locals.nonce, 'Linking could not continue', 'The approval was not submitted from this server\'s page.', RESTART_HINT));
+      trace.record({
+        ...withClient,
+        outcome: 'security',
+        kind: 'csrf_mismatch',
+        facts: { form: 'consent' },
+        cause: 'consent form posted without the CSRF token of its request',
+      });
+      sendPage(
+        res,
+        403,
+        errorPage(res.locals.nonce, 'Linking could not continue', "The approval was not submitted from this server's page.", RESTART_HINT),
+      );
       return;
     }
     const session = await currentSession(req, sessions);
@@ -199,16 +268,41 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
     const who = { ...withClient, username: session.username };
     if (decision.outcome === 'already_decided') {
       const decidedSecondsAgo = Math.round((grants.now() - decision.decidedAt) / 1000);
-      trace.record({ ...who, outcome: 'error', kind: 'request_expired', facts: { decidedSecondsAgo }, cause: `consent form posted again ${decidedSecondsAgo} s after its request was decided` });
+      trace.record({
+        ...who,
+        outcome: 'error',
+        kind: 'request_expired',
+        facts: { decidedSecondsAgo },
+        cause: `consent form posted again ${decidedSecondsAgo} s after its request was decided`,
+      });
       sendPage(res, 400, errorPage(res.locals.nonce, 'Linking could not continue', PROBLEMS.request_expired.problem, RESTART_HINT));
       return;
     }
     if (decision.outcome === 'denied') {
-      trace.record({ ...who, outcome: 'error', error: 'access_denied', kind: 'access_denied', facts: { repeated: decision.repeated }, cause: `${session.username} denied the request` });
-      res.redirect(303, redirectWith(pending.redirectUri, { error: 'access_denied', error_description: 'the owner denied the request', state: pending.state, iss }));
+      trace.record({
+        ...who,
+        outcome: 'error',
+        error: 'access_denied',
+        kind: 'access_denied',
+        facts: { repeated: decision.repeated },
+        cause: `${session.username} denied the request`,
+      });
+      res.redirect(
+        303,
+        redirectWith(pending.redirectUri, {
+          error: 'access_denied',
+          error_description: 'the owner denied the request',
+          state: pending.state,
+          iss,
+        }),
+      );
       return;
     }
-    trace.record({ ...who, outcome: 'ok', detail: { code: fingerprint(decision.code), scopes: pending.scopes, repeated: decision.repeated } });
+    trace.record({
+      ...who,
+      outcome: 'ok',
+      detail: { code: fingerprint(decision.code), scopes: pending.scopes, repeated: decision.repeated },
+    });
     res.redirect(303, redirectWith(pending.redirectUri, { code: decision.code, state: pending.state, iss }));
   });
 

@@ -42,7 +42,10 @@ export function createHealthRoutes(deps: HealthDeps): Router {
     };
     // The store logs each fault once when it starts and when it ends; a health poller must not flood the log.
     if (!store.ok) deps.log.debug('health check failed', { reason: store.reason });
-    res.status(store.ok ? 200 : 503).set('Cache-Control', 'no-store').json(body);
+    res
+      .status(store.ok ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(body);
   });
   return router;
 }

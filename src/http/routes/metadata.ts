@@ -13,7 +13,11 @@ export interface MetadataDeps {
 
 export function createMetadataRoutes(deps: MetadataDeps): Router {
   const router = Router();
-  const paths = ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/*rest', '/alexa/.well-known/oauth-authorization-server'];
+  const paths = [
+    '/.well-known/oauth-authorization-server',
+    '/.well-known/oauth-authorization-server/*rest',
+    '/alexa/.well-known/oauth-authorization-server',
+  ];
   // Without public_url the issuer comes from this request's headers: a shared cache must never hand one client's
   // Host header to everyone (cache poisoning), so only public_url's metadata may be cached publicly.
   const caching = deps.config.publicUrl ? 'public, max-age=300' : 'no-store';

@@ -19,46 +19,71 @@ export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters):
   const router = Router();
   const { grants, clients } = deps;
 
-  router.post('/alexa/token', ...formEndpoint(deps, 'token', limiters, (input) =>
-    runTokenRequest(input, (request) => {
-      const { issued, detail } = handleTokenRequest(grants, clients, request);
-      return {
-        body: issued.body,
-        trace: { grantId: issued.grantId, username: issued.username, detail: { accessToken: issued.fingerprints.access, refreshToken: issued.fingerprints.refresh, ...detail } },
-      };
-    })));
+  router.post(
+    '/alexa/token',
+    ...formEndpoint(deps, 'token', limiters, (input) =>
+      runTokenRequest(input, (request) => {
+        const { issued, detail } = handleTokenRequest(grants, clients, request);
+        return {
+          body: issued.body,
+          trace: {
+            grantId: issued.grantId,
+            username: issued.username,
+            detail: { accessToken: issued.fingerprints.access, refreshToken: issued.fingerprints.refresh, ...detail },
+          },
+        };
+      }),
+    ),
+  );
 
-  router.post('/alexa/revoke', ...formEndpoint(deps, 'revoke', limiters, (input) =>
-    runTokenRequest(input, ({ params, credentials }) => {
-      const client = clients.authenticate(credentials);
-      const result = revokeToken(grants, client, requireToken(params));
-      // RFC 7009 §2.2: 200 whether or not the token was known, so revocation cannot probe for valid tokens.
-      return { body: {}, provesPossession: result.revoked !== 'nothing', trace: { grantId: result.grantId, detail: { revoked: result.revoked } } };
-    })));
+  router.post(
+    '/alexa/revoke',
+    ...formEndpoint(deps, 'revoke', limiters, (input) =>
+      runTokenRequest(input, ({ params, credentials }) => {
+        const client = clients.authenticate(credentials);
+        const result = revokeToken(grants, client, requireToken(params));
+        // RFC 7009 §2.2: 200 whether or not the token was known, so revocation cannot probe for valid tokens.
+        return {
+          body: {},
+          provesPossession: result.revoked !== 'nothing',
+          trace: { grantId: result.grantId, detail: { revoked: result.revoked } },
+        };
+      }),
+    ),
+  );
 
-  router.post('/alexa/introspect', ...formEndpoint(deps, 'introspect', limiters, (input, req) => runTokenRequest(input, ({ params, credentials }) => {
-    const resourceServer = authenticateResourceServer(credentials, deps.config.resourceServers);
-    let caller: IntrospectionCaller;
-    if (resourceServer) {
-      caller = { kind: 'resource_server', id: resourceServer.id };
-    } else {
-      const client = clients.authenticate(credentials);
-      if (client.clientType !== 'confidential') {
-        throw new InvalidClient('client authentication required', {
-          kind: 'introspect_public_client',
-          facts: { clientId: client.clientId },
-          debug: `public client "${client.clientId}" cannot introspect: use a resource_servers credential or a confidential client`,
-        });
-      }
-      caller = { kind: 'client', client };
-    }
-    const result = introspectToken(grants, caller, requireToken(params), issuerFor(req, deps.config));
-    return {
-      body: result.response,
-      provesPossession: result.response.active,
-      trace: { grantId: result.found?.grant.id, username: result.found?.grant.username, detail: { active: result.response.active, reason: result.reason } },
-    };
-  })));
+  router.post(
+    '/alexa/introspect',
+    ...formEndpoint(deps, 'introspect', limiters, (input, req) =>
+      runTokenRequest(input, ({ params, credentials }) => {
+        const resourceServer = authenticateResourceServer(credentials, deps.config.resourceServers);
+        let caller: IntrospectionCaller;
+        if (resourceServer) {
+          caller = { kind: 'resource_server', id: resourceServer.id };
+        } else {
+          const client = clients.authenticate(credentials);
+          if (client.clientType !== 'confidential') {
+            throw new InvalidClient('client authentication required', {
+              kind: 'introspect_public_client',
+              facts: { clientId: client.clientId },
+              debug: `public client "${client.clientId}" cannot introspect: use a resource_servers credential or a confidential client`,
+            });
+          }
+          caller = { kind: 'client', client };
+        }
+        const result = introspectToken(grants, caller, requireToken(params), issuerFor(req, deps.config));
+        return {
+          body: result.response,
+          provesPossession: result.response.active,
+          trace: {
+            grantId: result.found?.grant.id,
+            username: result.found?.grant.username,
+            detail: { active: result.response.active, reason: result.reason },
+          },
+        };
+      }),
+    ),
+  );
 
   return router;
 }

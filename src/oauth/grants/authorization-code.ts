@@ -58,7 +58,11 @@ function verifyRequest(record: CodeRecord, params: CodeExchangeParams): OAuthErr
 
 export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: CodeExchangeParams): IssuedTokens {
   if (params.code === undefined || params.code === '') {
-    throw new InvalidRequest('code is missing', { kind: 'code_missing', facts: {}, debug: 'grant_type=authorization_code without a code parameter' });
+    throw new InvalidRequest('code is missing', {
+      kind: 'code_missing',
+      facts: {},
+      debug: 'grant_type=authorization_code without a code parameter',
+    });
   }
   const code = params.code;
   const hash = tokenHash(code);
@@ -82,7 +86,11 @@ export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: Code
     }
     if (record.consumedAt !== undefined) {
       revokeGrantIn(deps, tx, record.grantId, 'authorization code replayed');
-      const facts = { codeFingerprint: fingerprint(code), grantId: record.grantId, redeemedSecondsAgo: Math.round((now - record.consumedAt) / 1000) };
+      const facts = {
+        codeFingerprint: fingerprint(code),
+        grantId: record.grantId,
+        redeemedSecondsAgo: Math.round((now - record.consumedAt) / 1000),
+      };
       return new InvalidGrant('authorization code already used', {
         kind: 'code_replay',
         facts,

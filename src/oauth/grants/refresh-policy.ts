@@ -42,7 +42,8 @@ export function standing(state: RefreshState, hash: string, clientType: ClientTy
   if (index < 0) return { is: 'too_old' };
   const entry = earlier[index]!;
   const behind = index + 1;
-  if (behind > grace.generations || now - entry.supersededAt >= grace.periodSeconds * 1000) return { is: 'too_old', behind, supersededAt: entry.supersededAt };
+  if (behind > grace.generations || now - entry.supersededAt >= grace.periodSeconds * 1000)
+    return { is: 'too_old', behind, supersededAt: entry.supersededAt };
   return { is: 'grace', behind, supersededAt: entry.supersededAt };
 }
 
@@ -64,16 +65,32 @@ export interface Rotation {
 }
 
 /** The state after issuing `newHash` from a token of the given standing (current, retry or grace). */
-export function rotate(state: RefreshState, presented: string, standingIs: 'current' | 'retry' | 'grace', newHash: string, clientType: ClientType, grace: RefreshGrace, now: number): Rotation {
+export function rotate(
+  state: RefreshState,
+  presented: string,
+  standingIs: 'current' | 'retry' | 'grace',
+  newHash: string,
+  clientType: ClientType,
+  grace: RefreshGrace,
+  now: number,
+): Rotation {
   if (clientType === 'public') {
     if (standingIs === 'retry') {
       const live = [...state.live, newHash];
       const overflow = live.length > MAX_LIVE_SIBLINGS ? live.splice(0, live.length - MAX_LIVE_SIBLINGS) : [];
-      return bounded({ ...state, live, previous: [...overflow.map((hash) => ({ hash, supersededAt: now })), ...state.previous] }, overflow, grace, now);
+      return bounded(
+        { ...state, live, previous: [...overflow.map((hash) => ({ hash, supersededAt: now })), ...state.previous] },
+        overflow,
+        grace,
+        now,
+      );
     }
     // The presented sibling becomes the parent; it and its siblings are earlier generations now (reuse if seen again).
     const superseded = state.live;
-    const previous = [...superseded.map((hash) => ({ hash, supersededAt: now })), ...state.previous.filter((p) => !superseded.includes(p.hash))];
+    const previous = [
+      ...superseded.map((hash) => ({ hash, supersededAt: now })),
+      ...state.previous.filter((p) => !superseded.includes(p.hash)),
+    ];
     return bounded({ live: [newHash], parent: presented, previous, generation: state.generation + 1 }, superseded, grace, now);
   }
   // Confidential: whatever was presented, the newest token(s) become earlier generations, and the new one is the newest.

@@ -27,7 +27,11 @@ export interface RefreshOutcome {
 export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: RefreshParams): RefreshOutcome {
   const presented = params.refresh_token;
   if (presented === undefined || presented === '') {
-    throw new InvalidRequest('refresh_token is missing', { kind: 'refresh_missing', facts: {}, debug: 'grant_type=refresh_token without a refresh_token parameter' });
+    throw new InvalidRequest('refresh_token is missing', {
+      kind: 'refresh_missing',
+      facts: {},
+      debug: 'grant_type=refresh_token without a refresh_token parameter',
+    });
   }
   const hash = tokenHash(presented);
   const fp = fingerprint(presented);
@@ -65,7 +69,12 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
       });
     }
     if (grant.revokedAt !== undefined) {
-      const facts = { grantId: grant.id, username: grant.username, revokedAt: new Date(grant.revokedAt).toISOString(), reason: grant.revokedReason };
+      const facts = {
+        grantId: grant.id,
+        username: grant.username,
+        revokedAt: new Date(grant.revokedAt).toISOString(),
+        reason: grant.revokedReason,
+      };
       return new InvalidGrant('the grant has been revoked', {
         kind: 'grant_revoked',
         facts,
@@ -83,7 +92,10 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
     }
     if (where.is === 'too_old') {
       const supersededSecondsAgo = where.supersededAt === undefined ? undefined : Math.round((now - where.supersededAt) / 1000);
-      const when = supersededSecondsAgo === undefined ? 'before the grace window' : `${where.behind} generation(s) back, superseded ${supersededSecondsAgo} s ago`;
+      const when =
+        supersededSecondsAgo === undefined
+          ? 'before the grace window'
+          : `${where.behind} generation(s) back, superseded ${supersededSecondsAgo} s ago`;
       return new InvalidGrant('refresh token has been superseded', {
         kind: 'refresh_superseded',
         facts: {

@@ -67,7 +67,11 @@ export function prepareSchema(db: DatabaseSync, log: SchemaLog | undefined, now:
       { cause: err },
     );
   }
-  log?.info(`database upgraded from release 1.0.0: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')}${copy ? `; the 1.0.0 file is kept at ${copy}` : ''}`);
+  log?.info(
+    `database upgraded from release 1.0.0: ${Object.entries(counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}${copy ? `; the 1.0.0 file is kept at ${copy}` : ''}`,
+  );
 }
 
 interface LegacyGrant {
@@ -101,7 +105,13 @@ function migrateFrom100(db: DatabaseSync, now: number): Record<string, number> {
   for (const g of byKind.get('grant') ?? []) {
     const old = g.value as LegacyGrant;
     const family = old?.refresh;
-    if (typeof old !== 'object' || old === null || typeof family !== 'object' || !Array.isArray(family.live) || !family.live.every((h) => typeof h === 'string')) {
+    if (
+      typeof old !== 'object' ||
+      old === null ||
+      typeof family !== 'object' ||
+      !Array.isArray(family.live) ||
+      !family.live.every((h) => typeof h === 'string')
+    ) {
       throw new Error(`grant ${g.id} is not a 1.0.0 grant record (no list of live refresh tokens)`);
     }
     const live = family.live;

@@ -18,7 +18,20 @@
  * - A database file that disappears while the server runs is never silently replaced by an empty one (that would
  *   unlink every user); the open connection keeps serving reads until the file is put back.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, StatementSync } from 'node:sqlite';
 import { StoreError, StoreEvents, StoreFault, StoreHealth } from '../faults';
@@ -159,7 +172,10 @@ function diagnoseFilesystem(dir: string, file: string, hadDatabase: boolean): { 
       closeSync(openSync(f, 'r+'));
     } catch (err) {
       const code = errno(err);
-      return { kind: code === 'ENOSPC' ? 'full' : 'read_only', detail: `${path.basename(f)} cannot be opened for writing (${code}: ${errnoText[code] ?? String(err)})` };
+      return {
+        kind: code === 'ENOSPC' ? 'full' : 'read_only',
+        detail: `${path.basename(f)} cannot be opened for writing (${code}: ${errnoText[code] ?? String(err)})`,
+      };
     }
   }
   const probe = path.join(dir, `.write-probe-${process.pid}`);
@@ -179,7 +195,8 @@ function diagnoseFilesystem(dir: string, file: string, hadDatabase: boolean): { 
     } catch {
       /* best effort */
     }
-    const kind: StoreFault = code === 'ENOSPC' || code === 'EDQUOT' ? 'full' : code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? 'read_only' : 'io';
+    const kind: StoreFault =
+      code === 'ENOSPC' || code === 'EDQUOT' ? 'full' : code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? 'read_only' : 'io';
     return { kind, detail: `a file cannot be written in ${dir} (${code}: ${errnoText[code] ?? String(err)})` };
   }
   try {
@@ -200,7 +217,8 @@ function headerProblem(file: string): string | undefined {
     fd = openSync(file, 'r');
     const buf = Buffer.alloc(16);
     const n = readSync(fd, buf, 0, 16, 0);
-    if (n < 16 || buf.toString('latin1') !== SQLITE_MAGIC) return 'its header is not an SQLite header (the file was overwritten or is not a database)';
+    if (n < 16 || buf.toString('latin1') !== SQLITE_MAGIC)
+      return 'its header is not an SQLite header (the file was overwritten or is not a database)';
     return undefined;
   } catch {
     return undefined; // unreadable: the SQLite calls report it precisely
@@ -303,7 +321,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     if (code === undefined) {
       if (err instanceof SyntaxError) {
         // Only JSON is ever written: a record that does not parse was changed outside the server.
-        return new StoreError('damaged', setFault('damaged', `a record in ${file} is not valid JSON (${err.message}); the file was modified outside the server`).reason, { cause: err });
+        return new StoreError(
+          'damaged',
+          setFault('damaged', `a record in ${file} is not valid JSON (${err.message}); the file was modified outside the server`).reason,
+          { cause: err },
+        );
       }
       return new StoreError('io', `database error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -329,7 +351,10 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       mkdirSync(dataDir, { recursive: true });
     } catch (err) {
       const code = errno(err);
-      throw new OpenFault(code === 'ENOSPC' ? 'full' : 'read_only', `the data folder ${dataDir} cannot be created (${code}: ${errnoText[code] ?? String(err)})`);
+      throw new OpenFault(
+        code === 'ENOSPC' ? 'full' : 'read_only',
+        `the data folder ${dataDir} cannot be created (${code}: ${errnoText[code] ?? String(err)})`,
+      );
     }
     // quick_check reads every page (0.4 s for 100,000 links): a large file is checked right after start-up instead,
     // by the background check, so it does not delay the add-on becoming healthy.
@@ -356,9 +381,13 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       });
       const sql: Statements = {
         get: db.prepare(`SELECT value FROM ${TABLE} WHERE key = ? AND (expires IS NULL OR expires > ?)`),
-        put: db.prepare(`INSERT INTO ${TABLE} (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires`),
+        put: db.prepare(
+          `INSERT INTO ${TABLE} (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires`,
+        ),
         del: db.prepare(`DELETE FROM ${TABLE} WHERE key = ?`),
-        scan: db.prepare(`SELECT key, value, expires FROM ${TABLE} WHERE key >= ? AND key < ? AND (expires IS NULL OR expires > ?) ORDER BY key`),
+        scan: db.prepare(
+          `SELECT key, value, expires FROM ${TABLE} WHERE key >= ? AND key < ? AND (expires IS NULL OR expires > ?) ORDER BY key`,
+        ),
         purge: db.prepare(`DELETE FROM ${TABLE} WHERE key IN (SELECT key FROM ${TABLE} WHERE expires <= ? LIMIT ?)`),
       };
       hadDatabase = true;
