@@ -3,6 +3,7 @@
  * writes each as one line, diagnose as a finding), so the operator knows exactly which field of the
  * Configuration tab to change.
  */
+import { hasAlexaLinkPath, isAlexaHost } from './alexa';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import Ajv, { ErrorObject } from 'ajv';
@@ -40,7 +41,6 @@ const validateShape = ajv.compile<AddonOptions>(validatedSchema(optionsSchema));
 /** Express's named address ranges, accepted alongside IPs and CIDRs in trusted_proxies. */
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const ALEXA_HOSTS = new Set(['pitangui.amazon.com', 'layla.amazon.com', 'alexa.amazon.co.jp']);
 
 /** `clients/0/client_secret` -> `clients[0].client_secret` */
 function optionPath(instancePath: string, extra?: string): string {
@@ -112,7 +112,7 @@ function checkRedirectUri(uri: string, option: string, problems: ConfigProblem[]
       fix: 'copy the https URL from the Alexa console',
     });
   }
-  if (ALEXA_HOSTS.has(url.hostname) && !/^\/api\/skill\/link\/[A-Za-z0-9]+$/.test(url.pathname)) {
+  if (isAlexaHost(url.hostname) && !hasAlexaLinkPath(url.pathname)) {
     warnings.push({
       option,
       problem: `"${uri}" is on an Alexa host but is not of the form https://${url.hostname}/api/skill/link/<vendor id>`,

@@ -2,6 +2,7 @@
  * The `diagnose` report: configuration, login, public URL, store, flow trace, listeners, clock and the recent
  * failures, as findings with fixes. Shown on the Status page and by `oauth-admin diagnose`.
  */
+import { ALEXA_REDIRECT_HOSTS } from '../config/alexa';
 import { statfsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -36,7 +37,6 @@ export interface DiagnoseOptions {
   failureWindowMs?: number;
 }
 
-const ALEXA_HOSTS = ['pitangui.amazon.com', 'layla.amazon.com', 'alexa.amazon.co.jp'];
 const CONFIG = 'the add-on Configuration tab';
 const EARLIEST_PLAUSIBLE = Date.parse('2025-01-01T00:00:00Z');
 const CLOCK_JUMP_MS = 2000;
@@ -58,7 +58,7 @@ function configFindings(ctx: AdminContext, opts: DiagnoseOptions): Finding[] {
   if (!config) return out;
 
   for (const client of config.clients) {
-    const alexaUris = client.redirectUris.filter((u) => ALEXA_HOSTS.some((h) => u.startsWith(`https://${h}/`)));
+    const alexaUris = client.redirectUris.filter((u) => ALEXA_REDIRECT_HOSTS.some((h) => u.startsWith(`https://${h}/`)));
     const placeholders = client.redirectUris.filter((u) => /\/api\/skill\/link\/(M2X+|REPLACEWITHVENDORID)$/.test(u));
     if (placeholders.length) {
       out.push({
@@ -81,7 +81,7 @@ function configFindings(ctx: AdminContext, opts: DiagnoseOptions): Finding[] {
       });
     }
     const hosts = new Set(alexaUris.map((u) => new URL(u).hostname));
-    const missing = ALEXA_HOSTS.filter((h) => !hosts.has(h));
+    const missing = ALEXA_REDIRECT_HOSTS.filter((h) => !hosts.has(h));
     if (missing.length) {
       out.push({
         area,

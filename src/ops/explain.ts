@@ -7,6 +7,7 @@
  * kind, which the compiler checks. An entry written before facts were recorded is explained without them, and
  * one of a kind this version does not know gets its recorded cause.
  */
+import { isAlexaHost } from '../config/alexa';
 import { Config } from '../config/config';
 import { describeMalformed, schemeWords } from '../oauth/client-auth';
 import { FailureFacts, FailureKind, LimiterName, isFailureKind } from '../oauth/failures';
@@ -41,14 +42,13 @@ export interface ExplainContext {
   config?: Config;
 }
 
-const ALEXA_HOSTS = ['pitangui.amazon.com', 'layla.amazon.com', 'alexa.amazon.co.jp'];
 const CONFIG = 'the add-on Configuration tab';
 const RELINK = 'The user links again from the Alexa app (Skills → Your Skills → the skill → Link Account).';
 
 function isAlexaUri(uri: string | undefined): boolean {
   if (!uri) return false;
   try {
-    return ALEXA_HOSTS.includes(new URL(uri).hostname);
+    return isAlexaHost(new URL(uri).hostname);
   } catch {
     return false;
   }
@@ -77,7 +77,7 @@ function redirectDifference(asked: string, registered: string): string {
   }
   if (a.protocol !== r.protocol) return ` (the scheme differs: ${a.protocol.slice(0, -1)} instead of ${r.protocol.slice(0, -1)})`;
   if (a.host !== r.host) {
-    return ALEXA_HOSTS.includes(a.hostname) && ALEXA_HOSTS.includes(r.hostname)
+    return isAlexaHost(a.hostname) && isAlexaHost(r.hostname)
       ? ` (another Alexa region: ${a.hostname} instead of ${r.hostname}; Alexa uses the host of the user's account region, so register all three)`
       : ` (the host differs: ${a.host} instead of ${r.host})`;
   }

@@ -4,6 +4,7 @@
  * what to do). Facts are data, never a parsed `cause` string; the `cause` texts of the trace, which carry
  * fingerprints and compared values for the log, are never copied into a notification.
  */
+import { parseAlexaRedirect } from '../config/alexa';
 import { FailureFacts, FailureKind, isFailureKind } from '../oauth/failures';
 import { Text, prose, t, words } from './notice-text';
 
@@ -161,7 +162,6 @@ export interface WordsContext {
   clients: ReadonlyArray<{ clientId: string; redirectUris: readonly string[] }>;
 }
 
-const ALEXA_REDIRECT = /^https:\/\/(pitangui\.amazon\.com|layla\.amazon\.com|alexa\.amazon\.co\.jp)\/api\/skill\/link\/([A-Za-z0-9]+)$/;
 const CONFIG = words('the add-on Configuration tab');
 const RELINK = words('The user links again in the Alexa app (Skills → Your Skills → the skill → Link Account).');
 
@@ -172,13 +172,13 @@ const valueOr = (v: string | undefined, fallback: string): Text => (v ? t`${v}` 
 
 function redirectAdvice(e: { clientId?: string; redirectUri?: string }, ctx: WordsContext): Text {
   const uri = e.redirectUri ?? '';
-  const vendor = ALEXA_REDIRECT.exec(uri)?.[2];
+  const vendor = parseAlexaRedirect(uri)?.vendorId;
   if (vendor === undefined) {
     // Anyone can send any redirect_uri: never advise registering one that is not Alexa's.
     return t`This is not an Alexa redirect URL. Add it only if it is the address of an app of yours; otherwise someone probed the server and there is nothing to do (the request was refused and nothing was sent to that address).`;
   }
   const registered = ctx.clients.find((c) => c.clientId === e.clientId)?.redirectUris ?? [];
-  const vendors = [...new Set(registered.map((r) => ALEXA_REDIRECT.exec(r)?.[2]).filter((v): v is string => Boolean(v)))];
+  const vendors = [...new Set(registered.map((r) => parseAlexaRedirect(r)?.vendorId).filter((v): v is string => Boolean(v)))];
   const otherVendor = vendors.length > 0 && !vendors.includes(vendor);
   return [
     ...t`In ${CONFIG}, add it exactly as shown to ${'redirect_uris'} of ${client(e.clientId)}, save, restart the add-on and link again.`,
