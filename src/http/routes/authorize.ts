@@ -154,36 +154,43 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
     else renderLogin(res, 200, sealed, pending);
   });
 
-  router.post('/alexa/login', form, ...loginLimiters, async (req, res) => {
-    const username = formField(req, 'username') ?? '';
-    const found = pendingRequest(req, formField(req, 'request_id'));
-    const base = { ...traceBase(req, res), step: 'login' as const, username: username.slice(0, 128) };
+  /**
+   * The first step of both form posts (login, consent): the sealed request must be genuine and this browser's, and
+   * the form must carry its CSRF token. Answers the refusal itself and returns undefined, or the opened request
+   * with the trace fields every later entry of this step carries.
+   */
+  function openForm(req: Request, res: Response, step: 'login' | 'consent', extra: { username?: string }, allowExpired = false) {
+    const found = pendingRequest(req, formField(req, 'request_id'), allowExpired);
     if (!found.ok) {
-      refuse(req, res, 'login', found.kind, true);
-      return;
+      refuse(req, res, step, found.kind, true);
+      return undefined;
     }
-    const { pending, sealed } = found;
-    const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
+    const { pending } = found;
+    const withClient = { ...traceBase(req, res), step, ...extra, clientId: pending.clientId, redirectUri: pending.redirectUri };
     if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
       trace.record({
         ...withClient,
         outcome: 'security',
         kind: 'csrf_mismatch',
-        facts: { form: 'login' },
-        cause: 'login form posted without the CSRF token of its request',
+        facts: { form: step },
+        cause: `${step} form posted without the CSRF token of its request`,
       });
+      const what = step === 'login' ? 'The login form was' : 'The approval was';
       sendPage(
         res,
         403,
-        errorPage(
-          res.locals.nonce,
-          'Linking could not continue',
-          "The login form was not submitted from this server's page.",
-          RESTART_HINT,
-        ),
+        errorPage(res.locals.nonce, 'Linking could not continue', `${what} not submitted from this server's page.`, RESTART_HINT),
       );
-      return;
+      return undefined;
     }
+    return { ...found, withClient };
+  }
+
+  router.post('/alexa/login', form, ...loginLimiters, async (req, res) => {
+    const username = formField(req, 'username') ?? '';
+    const opened = openForm(req, res, 'login', { username: username.slice(0, 128) });
+    if (!opened) return;
+    const { pending, sealed, withClient } = opened;
     const result = await users.login(username, formField(req, 'password') ?? '');
     if (!result.ok && result.reason === 'not_allowed') {
       trace.record({
@@ -230,29 +237,9 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
   });
 
   router.post('/alexa/consent', form, async (req, res) => {
-    const found = pendingRequest(req, formField(req, 'request_id'), true);
-    const base = { ...traceBase(req, res), step: 'consent' as const };
-    if (!found.ok) {
-      refuse(req, res, 'consent', found.kind, true);
-      return;
-    }
-    const { pending, sealed, expired } = found;
-    const withClient = { ...base, clientId: pending.clientId, redirectUri: pending.redirectUri };
-    if (!safeEqual(formField(req, 'csrf') ?? '', pending.csrf)) {
-      trace.record({
-        ...withClient,
-        outcome: 'security',
-        kind: 'csrf_mismatch',
-        facts: { form: 'consent' },
-        cause: 'consent form posted without the CSRF token of its request',
-      });
-      sendPage(
-        res,
-        403,
-        errorPage(res.locals.nonce, 'Linking could not continue', "The approval was not submitted from this server's page.", RESTART_HINT),
-      );
-      return;
-    }
+    const opened = openForm(req, res, 'consent', {}, true);
+    if (!opened) return;
+    const { pending, sealed, expired, withClient } = opened;
     const session = await currentSession(req, sessions);
     if (!session) {
       if (expired) refuse(req, res, 'consent', 'request_expired', true);
