@@ -31,6 +31,7 @@ import {
 import { RunningServer } from '../../src/main';
 import { ServerProcess, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForTrace } from '../helpers/test-server';
 import { sleep } from '../helpers/wait';
+import { seededRandom } from '../helpers/seeded-random';
 
 const REGIONS = {
   'North America (pitangui.amazon.com)': 'https://pitangui.amazon.com/api/skill/link/M2TESTVENDOR',
@@ -40,18 +41,7 @@ const REGIONS = {
 const EUROPE = REGIONS['Europe (layla.amazon.com)'];
 
 const SEED = Number(process.env.ALEXA_SEED ?? Date.now() % 1_000_000);
-/** mulberry32: small, seedable, good enough to pick orders. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = rng(SEED);
+const random = seededRandom(SEED);
 const shuffled = <T>(items: T[]): T[] => {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {

@@ -11,23 +11,12 @@ import path from 'node:path';
 import { TokenBody, exchangeCode, introspectOnce, issueCode, linkAccount, refreshOnce } from '../helpers/alexa-client';
 import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { integrityCheckCli, killHard, records, sleep, stopGracefully } from './helpers';
+import { seededRandom } from '../helpers/seeded-random';
 
 jest.setTimeout(240_000);
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 6);
 const REFRESHERS = 6;
-
-/** Deterministic randomness per run: the seed is printed so a failure can be replayed (CRASH_SEED). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Client {
   name: string;
@@ -50,7 +39,7 @@ afterAll(async () => stopGracefully(proc));
 
 it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half written, nobody unlinked`, async () => {
   const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const context = `(seed ${seed}; replay with CRASH_SEED=${seed})`;
   const dataDir = tempDataDir();
   const db = path.join(dataDir, 'oauth.sqlite');
