@@ -2,10 +2,14 @@
  * oauth-admin (the compiled bin) against a running server on the same DATA_DIR, and with the server stopped:
  * each command's output, the --json shapes, revocations that take effect at once, and never a lost revocation.
  */
+import { expect } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
+import type { DiagnoseReport } from '../../src/ops/diagnose';
+import type { ActivityEntry, GrantView, RevokeAllResult, RevokeResult, StatusReport } from '../../src/ops/admin-service';
+import { defined } from '../helpers/defined';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh } from '../helpers/alexa-client';
 
@@ -23,7 +27,10 @@ const printed: string[] = [];
 
 function cli(dataDir: string, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -41,8 +48,6 @@ async function cliJson<T>(dataDir: string, ...args: string[]): Promise<T> {
   if (r.stderr) throw new Error(`oauth-admin ${args.join(' ')} wrote to stderr:\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
-
-interface GrantJson { id: string; clientId: string; username: string; scopes: string[]; linkedAt: string; expiresAt: string; status: string; refreshCount: number }
 
 let dataDir: string;
 let proc: ServerProcess;
@@ -63,12 +68,12 @@ async function expectDead(tokens: TokenBody): Promise<void> {
   expect(await introspection(proc.url, tokens.access_token)).toEqual({ active: false });
 }
 
-async function newGrant(): Promise<{ tokens: TokenBody; grant: GrantJson }> {
-  const before = new Set((await cliJson<GrantJson[]>(dataDir, 'grants')).map((g) => g.id));
+async function newGrant(): Promise<{ tokens: TokenBody; grant: GrantView }> {
+  const before = new Set((await cliJson<GrantView[]>(dataDir, 'grants')).map((g) => g.id));
   const tokens = await linkAccount(proc.url);
-  const created = (await cliJson<GrantJson[]>(dataDir, 'grants')).filter((g) => !before.has(g.id));
+  const created = (await cliJson<GrantView[]>(dataDir, 'grants')).filter((g) => !before.has(g.id));
   expect(created).toHaveLength(1);
-  return { tokens, grant: created[0] };
+  return { tokens, grant: defined(created[0], 'the new grant') };
 }
 
 beforeAll(async () => {
@@ -94,7 +99,7 @@ describe('with the server running', () => {
     expect(r.stdout).toMatch(/Scope\s+music\.read, music\.control/);
     expect(r.stdout).toMatch(new RegExp(`OAuth listener\\s+${proc.url}`));
 
-    const s = await cliJson<Record<string, any>>(dataDir, 'status');
+    const s = await cliJson<StatusReport>(dataDir, 'status');
     expect(s).toMatchObject({
       version: expect.any(String),
       running: true,
@@ -114,7 +119,12 @@ describe('with the server running', () => {
         defaultAccessTokenExpiration: 3600,
       },
     });
-    expect(s.alexa.clients[0]).toEqual({ clientId: 'amazon-alexa', clientType: 'confidential', scopes: ['music.read', 'music.control'], redirectUris: expect.arrayContaining([ALEXA_REDIRECT]) });
+    expect(s.alexa?.clients[0]).toEqual({
+      clientId: 'amazon-alexa',
+      clientType: 'confidential',
+      scopes: ['music.read', 'music.control'],
+      redirectUris: expect.arrayContaining([ALEXA_REDIRECT]),
+    });
   });
 
   it('clients: a table with each client; secrets only as fingerprints', async () => {
@@ -122,10 +132,18 @@ describe('with the server running', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^CLIENT ID\s+TYPE\s+SECRET\s+SCOPES\s+REDIRECT URIS$/);
-    expect(r.stdout).toMatch(new RegExp(`amazon-alexa\\s+confidential\\s+${fingerprint(CLIENT_SECRET)}\\s+music\\.read music\\.control\\s+https://pitangui`));
+    expect(r.stdout).toMatch(
+      new RegExp(`amazon-alexa\\s+confidential\\s+${fingerprint(CLIENT_SECRET)}\\s+music\\.read music\\.control\\s+https://pitangui`),
+    );
     expect(r.stdout).toMatch(/public-app\s+public\s+-\s+music\.read\s+https:\/\/app\.example\.com\/callback/);
     expect(await cliJson(dataDir, 'clients')).toEqual([
-      { clientId: 'amazon-alexa', clientType: 'confidential', secret: fingerprint(CLIENT_SECRET), redirectUris: expect.arrayContaining([ALEXA_REDIRECT]), scopes: ['music.read', 'music.control'] },
+      {
+        clientId: 'amazon-alexa',
+        clientType: 'confidential',
+        secret: fingerprint(CLIENT_SECRET),
+        redirectUris: expect.arrayContaining([ALEXA_REDIRECT]),
+        scopes: ['music.read', 'music.control'],
+      },
       { clientId: 'public-app', clientType: 'public', redirectUris: ['https://app.example.com/callback'], scopes: ['music.read'] },
     ]);
   });
@@ -145,7 +163,9 @@ describe('with the server running', () => {
     const r = await cli(dataDir, 'grants');
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^GRANT\s+CLIENT\s+USER\s+SCOPES\s+LINKED\s+LAST REFRESH\s+EXPIRES IF UNUSED$/);
-    expect(r.stdout).toMatch(new RegExp(`${grant.id}\\s+amazon-alexa\\s+owner\\s+music\\.read music\\.control\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+never`));
+    expect(r.stdout).toMatch(
+      new RegExp(`${grant.id}\\s+amazon-alexa\\s+owner\\s+music\\.read music\\.control\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+never`),
+    );
   });
 
   it('revoke <grant prefix>: the tokens stop working at once', async () => {
@@ -164,17 +184,21 @@ describe('with the server running', () => {
 
   it('revoke --json: what was revoked, by whom', async () => {
     const { tokens, grant } = await newGrant();
-    const r = await cliJson<Record<string, any>>(dataDir, 'revoke', grant.id);
-    expect(r).toEqual({ revoked: [expect.objectContaining({ id: grant.id, status: 'revoked', revokedReason: expect.stringMatching(/via oauth-admin$/) })], alreadyRevoked: [], via: 'server' });
+    const r = await cliJson<RevokeResult & { via: string }>(dataDir, 'revoke', grant.id);
+    expect(r).toEqual({
+      revoked: [expect.objectContaining({ id: grant.id, status: 'revoked', revokedReason: expect.stringMatching(/via oauth-admin$/) })],
+      alreadyRevoked: [],
+      via: 'server',
+    });
     await expectDead(tokens);
   });
 
   it('revoke --all: every link dies at once', async () => {
     const a = await newGrant();
     const b = await newGrant();
-    const r = await cliJson<Record<string, any>>(dataDir, 'revoke', '--all');
+    const r = await cliJson<RevokeAllResult & { via: string }>(dataDir, 'revoke', '--all');
     expect(r).toMatchObject({ codes: expect.any(Number), sessions: expect.any(Number), via: 'server' });
-    expect(r.revoked.map((g: GrantJson) => g.id)).toEqual(expect.arrayContaining([a.grant.id, b.grant.id]));
+    expect(r.revoked.map((g: GrantView) => g.id)).toEqual(expect.arrayContaining([a.grant.id, b.grant.id]));
     await expectDead(a.tokens);
     await expectDead(b.tokens);
     expect(await cliJson(dataDir, 'grants')).toEqual([]);
@@ -182,7 +206,9 @@ describe('with the server running', () => {
     const c = await newGrant();
     const text = await cli(dataDir, 'revoke', '--all');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^Revoked 1 link\(s\) in the database, while the server runs\. Cleared \d+ unredeemed code\(s\), \d+ login session\(s\) and every pending link request\./);
+    expect(text.stdout).toMatch(
+      /^Revoked 1 link\(s\) in the database, while the server runs\. Cleared \d+ unredeemed code\(s\), \d+ login session\(s\) and every pending link request\./,
+    );
     expect(text.stdout).toContain(`  ${c.grant.id}  owner  amazon-alexa`);
     await expectDead(c.tokens);
     const empty = await cli(dataDir, 'grants');
@@ -200,7 +226,7 @@ describe('with the server running', () => {
       if (res.status === 200) await expectDead((await res.json()) as TokenBody);
     }
     await expectDead(tokens);
-    expect((await cliJson<GrantJson[]>(dataDir, 'grants', '--all')).find((g) => g.id === grant.id)?.status).toBe('revoked');
+    expect((await cliJson<GrantView[]>(dataDir, 'grants', '--all')).find((g) => g.id === grant.id)?.status).toBe('revoked');
   });
 
   it('activity: the timeline with causes and fixes; --failures and --limit; --json entries', async () => {
@@ -211,7 +237,9 @@ describe('with the server running', () => {
     const r = await cli(dataDir, 'activity');
     expect(r.code).toBe(0);
     const first = r.stdout.split('\n')[0];
-    expect(first).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}✗ authorize +Redirect URI not registered {2}amazon-alexa {2}\[redirect_uri_mismatch\]$/);
+    expect(first).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}✗ authorize +Redirect URI not registered {2}amazon-alexa {2}\[redirect_uri_mismatch\]$/,
+    );
     expect(r.stdout.replace(/\s+/g, ' ')).toContain(`Alexa asked for ${asked}, which is not a registered redirect URI of amazon-alexa.`);
     expect(r.stdout.replace(/\s+/g, ' ')).toContain('Fix: Add it under Configuration → clients → redirect_uris.');
     expect(r.stdout).toMatch(/✓ token +tokens issued \(authorization_code\) {2}amazon-alexa owner/);
@@ -220,7 +248,7 @@ describe('with the server running', () => {
     expect(failuresOnly.stdout).not.toContain('✓');
     expect(failuresOnly.stdout).toContain('✗ authorize');
 
-    const one = await cliJson<Array<Record<string, any>>>(dataDir, 'activity', '--limit', '1');
+    const one = await cliJson<ActivityEntry[]>(dataDir, 'activity', '--limit', '1');
     expect(one).toHaveLength(1);
     expect(one[0]).toMatchObject({
       ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -231,7 +259,12 @@ describe('with the server running', () => {
       redirectUri: asked,
       kind: 'redirect_uri_mismatch',
       cause: expect.any(String),
-      explanation: { title: 'Redirect URI not registered', problem: expect.stringContaining(asked), fix: expect.stringContaining('redirect_uris'), severity: 'error' },
+      explanation: {
+        title: 'Redirect URI not registered',
+        problem: expect.stringContaining(asked),
+        fix: expect.stringContaining('redirect_uris'),
+        severity: 'error',
+      },
     });
   });
 
@@ -242,9 +275,20 @@ describe('with the server running', () => {
     expect(r.stdout).toMatch(/✓ listeners +OAuth endpoints listening on/);
     expect(r.stdout).toMatch(/! recent failures +Redirect URI not registered: 1× \(redirect_uri_mismatch\)/);
     expect(r.stdout).toMatch(/\n\d+ problems?|no problems/);
-    const report = await cliJson<{ ok: boolean; counts: Record<string, number>; findings: Array<Record<string, string>> }>(dataDir, 'diagnose');
-    expect(report).toMatchObject({ ok: expect.any(Boolean), generatedAt: expect.any(String), counts: { ok: expect.any(Number), info: expect.any(Number), warn: expect.any(Number), error: expect.any(Number) } });
-    for (const f of report.findings) expect(f).toEqual({ area: expect.any(String), level: expect.stringMatching(/^(ok|info|warn|error)$/), title: expect.any(String), ...(f.detail ? { detail: f.detail } : {}), ...(f.fix ? { fix: f.fix } : {}) });
+    const report = await cliJson<DiagnoseReport>(dataDir, 'diagnose');
+    expect(report).toMatchObject({
+      ok: expect.any(Boolean),
+      generatedAt: expect.any(String),
+      counts: { ok: expect.any(Number), info: expect.any(Number), warn: expect.any(Number), error: expect.any(Number) },
+    });
+    for (const f of report.findings)
+      expect(f).toEqual({
+        area: expect.any(String),
+        level: expect.stringMatching(/^(ok|info|warn|error)$/),
+        title: expect.any(String),
+        ...(f.detail ? { detail: f.detail } : {}),
+        ...(f.fix ? { fix: f.fix } : {}),
+      });
     expect(r.code).toBe(report.ok ? 0 : 1);
   });
 });
@@ -303,21 +347,24 @@ describe('with the server stopped', () => {
     expect(diagnose.code).toBe(1);
     expect(diagnose.stdout).toMatch(/✗ listeners +The OAuth server is not running/);
 
-    expect((await cliJson<GrantJson[]>(dataDir, 'grants')).map((g) => g.id)).toContain(grant.id);
+    expect((await cliJson<GrantView[]>(dataDir, 'grants')).map((g) => g.id)).toContain(grant.id);
     const r = await cli(dataDir, 'revoke', grant.id);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Revoked grant ${grant.id} (owner, amazon-alexa) directly in the data folder (no server is running).`);
 
     proc = await startServer();
     await expectDead(tokens);
-    const traced = await cliJson<Array<Record<string, any>>>(dataDir, 'activity', '--limit', '200');
-    expect(traced.find((e) => e.step === 'admin' && e.grantId === grant.id)?.detail).toMatchObject({ action: 'revoke', by: expect.stringContaining('oauth-admin (server stopped)') });
+    const traced = await cliJson<ActivityEntry[]>(dataDir, 'activity', '--limit', '200');
+    expect(traced.find((e) => e.step === 'admin' && e.grantId === grant.id)?.detail).toMatchObject({
+      action: 'revoke',
+      by: expect.stringContaining('oauth-admin (server stopped)'),
+    });
   });
 
   it('diagnose reports configuration errors with their fix when the server cannot start', async () => {
     const broken = tempDataDir();
     const options = testOptions({ access_token_lifetime: 60 });
-    delete (options.clients as Array<Record<string, unknown>>)[0].client_secret;
+    delete defined((options.clients as Array<Record<string, unknown>>)[0], 'the first client').client_secret;
     writeFileSync(path.join(broken, 'options.json'), JSON.stringify(options));
     const r = await cli(broken, 'diagnose');
     expect(r.code).toBe(1);
@@ -326,7 +373,7 @@ describe('with the server stopped', () => {
     expect(flat).toContain(`Fix: edit ${path.join(broken, 'options.json')}`);
     expect(flat).toContain('✗ configuration access_token_lifetime: must be at least 360');
     expect(flat).toContain('Alexa refuses tokens that live less than 360 seconds');
-    const status = await cliJson<Record<string, any>>(broken, 'status');
+    const status = await cliJson<StatusReport>(broken, 'status');
     expect(status.configProblems).toHaveLength(2);
   });
 
@@ -345,7 +392,10 @@ describe('in the image', () => {
     const dockerfile = readFileSync(path.join(__dirname, '..', '..', 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^COPY rootfs \/$/m);
     expect(readFileSync(wrapper, 'utf8')).toContain('exec node "${ADDON_APP_DIR:-/app}/dist/cli/oauth-admin.js" "$@"');
-    const run = spawnSync(wrapper, ['--help'], { env: { PATH: process.env.PATH, ADDON_APP_DIR: path.join(__dirname, '..', '..') }, encoding: 'utf8' });
+    const run = spawnSync(wrapper, ['--help'], {
+      env: { PATH: process.env.PATH, ADDON_APP_DIR: path.join(__dirname, '..', '..') },
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('usage: oauth-admin');
   });
