@@ -186,19 +186,23 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
     );
   });
 
+  /** A revoke form that failed its CSRF check (or lacks its confirmation): nothing is revoked, the page says why. */
+  const refuseStaleForm = async (req: Request, res: Response) =>
+    sendHtml(
+      res,
+      403,
+      messagePage(
+        await pageContext(req, res),
+        'accounts',
+        'Nothing was revoked',
+        'This form has expired or did not come from this page. Go back, reload the page and try again.',
+      ),
+    );
+
   app.post('/accounts/revoke-all', form, async (req, res) => {
     const prefix = ingressPrefix(req);
     if (!checkForm(req, res) || (req.body as Record<string, unknown>).confirm !== 'revoke-all') {
-      sendHtml(
-        res,
-        403,
-        messagePage(
-          await pageContext(req, res),
-          'accounts',
-          'Nothing was revoked',
-          'This form has expired or did not come from this page. Go back, reload the page and try again.',
-        ),
-      );
+      await refuseStaleForm(req, res);
       return;
     }
     const result = await revokeAll(ctx, actor(req));
@@ -213,16 +217,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
   app.post('/accounts/:id/revoke', form, async (req, res) => {
     const prefix = ingressPrefix(req);
     if (!checkForm(req, res)) {
-      sendHtml(
-        res,
-        403,
-        messagePage(
-          await pageContext(req, res),
-          'accounts',
-          'Nothing was revoked',
-          'This form has expired or did not come from this page. Go back, reload the page and try again.',
-        ),
-      );
+      await refuseStaleForm(req, res);
       return;
     }
     let id: string;
