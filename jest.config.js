@@ -1,4 +1,8 @@
-/** Tests run against the TypeScript sources; servers they spawn run the compiled dist/ (npm test builds first). */
+/**
+ * Tests run against the TypeScript sources; servers they spawn run the compiled dist/ (npm test builds first).
+ * ts-jest only transpiles (tsconfig's isolatedModules): `npm test` type-checks everything with tsc before jest, once,
+ * instead of a TypeScript program in every worker (~200 MB each, which made Jest report workers failing to exit).
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],

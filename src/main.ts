@@ -108,7 +108,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     log.warn('no one can log in to link an account: add a user under Configuration → users, or enable Home Assistant login (auth_api)');
   }
   const startedAt = Date.now();
-  const app = createApp(
+  const publicApp = createApp(
     {
       config,
       store,
@@ -136,11 +136,12 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const admin = await startAdmin({ context: adminContext, listen: options.admin });
 
   const server: Server = (await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
+    const s = publicApp.app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
     s.once('listening', () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
     await admin.stop();
+    publicApp.shutdown();
     metrics.stop();
     notifier.close();
     folder.close();
@@ -170,7 +171,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   };
   const purgeTimer = setInterval(purge, PURGE_INTERVAL_MS);
   purgeTimer.unref();
-  setTimeout(purge, 30_000).unref();
+  const firstPurge = setTimeout(purge, 30_000);
+  firstPurge.unref();
 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -197,12 +199,14 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(purgeTimer);
+        clearTimeout(firstPurge);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const force = setTimeout(() => server.closeAllConnections(), 10_000);
         await closed;
         clearTimeout(force);
         await admin.stop();
+        publicApp.shutdown();
         metrics.stop();
         await trace.close();
         try {

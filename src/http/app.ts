@@ -32,7 +32,7 @@ import type { Metrics } from '../ops/metrics';
 import { isStoreError } from '../store/faults';
 import { errorPage } from './pages/oauth-pages';
 import { FormLimiters, refuseLocked, storeFailure } from './form-endpoint';
-import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout } from './rate-limits';
+import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout, lockoutFacts } from './rate-limits';
 import { requestTiming } from './request-timing';
 import { requestContext } from './request-context';
 import { untrusted } from '../log/untrusted';
@@ -61,7 +61,13 @@ function redirectOrigins(config: Pick<Config, 'clients'>): string[] {
 /** The JSON endpoints: their errors are RFC 6749 §5.2 JSON, not HTML pages. */
 const isTokenPath = (req: Request) => ['/alexa/token', '/alexa/revoke', '/alexa/introspect'].includes(req.path);
 
-export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> = DEFAULT_RATE_LIMITS): express.Express {
+/** The app, and what stops the timers it started (the server's stop() calls it after closing the listener). */
+export interface PublicApp {
+  app: express.Express;
+  shutdown(): void;
+}
+
+export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> = DEFAULT_RATE_LIMITS): PublicApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false);
@@ -106,13 +112,7 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
         ip: req.ip,
         username: lockout.limiter === 'login-user' ? lockout.target : undefined,
         kind: 'rate_limited',
-        facts: {
-          limiter: lockout.limiter,
-          target: lockout.target,
-          retryAfter: lockout.retryAfterSeconds,
-          lockoutStarted: report.first,
-          refusedSinceLastReport: report.refusedSinceLast,
-        },
+        facts: lockoutFacts(lockout, report),
         cause: describeLockout(lockout, settings),
       });
     }
@@ -226,5 +226,5 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
         ),
       );
   });
-  return app;
+  return { app, shutdown: () => limits.shutdown() };
 }

@@ -12,7 +12,7 @@ import { FAILURE_OUTCOME, TraceRecorder, TracedEvent } from '../oauth/failures';
 import { TokenOutcome, TokenRequestFacts, TokenRequestInput } from '../oauth/token-endpoint';
 import { isStoreError } from '../store/faults';
 import { sendOAuthError } from './oauth-responses';
-import { Lockout, LockoutReporter, RateLimitSettings, describeLockout } from './rate-limits';
+import { Lockout, LockoutReporter, RateLimitSettings, describeLockout, lockoutFacts } from './rate-limits';
 import { requestBasic } from './request-context';
 
 /** What every form endpoint needs: the trace for one entry per request, the log for the unexpected. */
@@ -106,11 +106,7 @@ export function refuseLocked({
       grantType: request.grantType,
       kind: 'rate_limited',
       facts: {
-        limiter: lockout.limiter,
-        target: lockout.target,
-        retryAfter: lockout.retryAfterSeconds,
-        lockoutStarted: report.first,
-        refusedSinceLastReport: report.refusedSinceLast,
+        ...lockoutFacts(lockout, report),
         // What the refused request would have got, for the operator (never sent to the client).
         wouldHaveBeen: failure ? `${failure.code} (${failure.kind})` : 'not a success',
       },

@@ -32,10 +32,11 @@
  *   request from res.locals.
  */
 import type { Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { MemoryStore, ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { usernameLockKey } from '../config/username';
 import { unmapIPv4 } from '../log/client-address';
 import { namedClientId } from '../oauth/basic-auth';
+import type { FailureFacts, LimiterName } from '../oauth/failures';
 import { requestBasic } from './request-context';
 
 export interface RateLimitSettings {
@@ -55,7 +56,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   tokenFailuresPerClient: 100,
 };
 
-export type LimiterName = 'login-ip' | 'login-user' | 'token-ip' | 'token-client';
+export type { LimiterName };
 
 /** A limit a request ran into. */
 export interface Lockout {
@@ -92,8 +93,9 @@ interface LimiterSpec {
   onLimited: (req: Request, res: Response, next: () => void, lockout: Lockout) => void;
 }
 
-function limiter(spec: LimiterSpec): RateLimitRequestHandler {
+function limiter(spec: LimiterSpec, store: MemoryStore): RateLimitRequestHandler {
   return rateLimit({
+    store,
     windowMs: spec.windowMs,
     limit: spec.limit,
     skipSuccessfulRequests: true,
@@ -133,6 +135,8 @@ export interface RateLimits {
   tokenPerIp: RateLimitRequestHandler;
   /** Runs after the body is parsed (it reads client_id from it). */
   tokenPerClient: RateLimitRequestHandler;
+  /** Stops the stores' reset timers (a stopped server must leave nothing behind in the process). */
+  shutdown(): void;
 }
 
 /**
@@ -149,8 +153,16 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
     (res.locals.lockouts ??= []).push(lockout);
     next();
   };
+  // One store per limiter, kept so shutdown() can stop their timers (express-rate-limit's default store is unreachable).
+  const stores: MemoryStore[] = [];
+  const make = (spec: LimiterSpec) => {
+    const store = new MemoryStore();
+    stores.push(store);
+    return limiter(spec, store);
+  };
   return {
-    loginPerIp: limiter({
+    shutdown: () => stores.forEach((store) => store.shutdown()),
+    loginPerIp: make({
       name: 'login-ip',
       limit: settings.loginFailuresPerIp,
       windowMs,
@@ -159,7 +171,7 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
       headers: true,
       onLimited: hard,
     }),
-    loginPerUser: limiter({
+    loginPerUser: make({
       name: 'login-user',
       limit: settings.loginFailuresPerUser,
       windowMs,
@@ -168,7 +180,7 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
       headers: false,
       onLimited: hard,
     }),
-    tokenPerIp: limiter({
+    tokenPerIp: make({
       name: 'token-ip',
       limit: settings.tokenFailuresPerIp,
       windowMs,
@@ -177,7 +189,7 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
       headers: true,
       onLimited: soft,
     }),
-    tokenPerClient: limiter({
+    tokenPerClient: make({
       name: 'token-client',
       limit: settings.tokenFailuresPerClient,
       windowMs,
@@ -228,6 +240,17 @@ export class LockoutReporter {
     entry.refused++;
     return undefined;
   }
+}
+
+/** The trace facts of a reported lockout refusal (login form and token endpoints alike). */
+export function lockoutFacts(lockout: Lockout, report: { first: boolean; refusedSinceLast: number }): FailureFacts['rate_limited'] {
+  return {
+    limiter: lockout.limiter,
+    target: lockout.target,
+    retryAfter: lockout.retryAfterSeconds,
+    lockoutStarted: report.first,
+    refusedSinceLastReport: report.refusedSinceLast,
+  };
 }
 
 /** Words for the operator: which limit, on what, and for how long. */

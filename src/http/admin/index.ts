@@ -64,9 +64,12 @@ export function adminListenFromEnv(env: NodeJS.ProcessEnv, inAddon: boolean): Ad
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections(), 5000);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 5000).unref();
   });
 }
 

@@ -593,11 +593,12 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   } catch (err) {
     openFailed(err);
   }
+  let deferredCheck: NodeJS.Timeout | undefined;
   if (conn && lastIntegrityCheck === 0) {
-    const deferred = setTimeout(() => {
+    deferredCheck = setTimeout(() => {
       if (!closed && lastIntegrityCheck === 0) quickCheck();
     }, DEFERRED_CHECK_MS);
-    deferred.unref();
+    deferredCheck.unref();
   }
 
   return {
@@ -620,7 +621,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     close() {
       if (closed) return;
       closed = true;
-      if (retryTimer) clearTimeout(retryTimer);
+      clearTimeout(retryTimer);
+      clearTimeout(deferredCheck);
       const c = conn;
       conn = undefined;
       try {
