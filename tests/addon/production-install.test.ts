@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../addon/manifest';
 import { introspectAsResourceServer, linkAccount, refresh, TokenBody } from '../helpers/alexa-client';
-import { testOptions } from '../helpers/test-server';
+import { killServer, testOptions } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
 import { waitForHealthy } from './helpers';
 
@@ -97,10 +97,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  if (server && server.child.exitCode === null && server.child.signalCode === null) {
-    server.child.kill('SIGKILL');
-    await server.exited;
-  }
+  await killServer(server);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

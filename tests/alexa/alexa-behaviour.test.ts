@@ -29,7 +29,16 @@ import {
   refreshPublic,
 } from '../helpers/alexa-client';
 import { RunningServer } from '../../src/main';
-import { ServerProcess, readFlowTrace, spawnServer, startInProcess, tempDataDir, testOptions, waitForTrace } from '../helpers/test-server';
+import {
+  ServerProcess,
+  killServer,
+  readFlowTrace,
+  spawnServer,
+  startInProcess,
+  tempDataDir,
+  testOptions,
+  waitForTrace,
+} from '../helpers/test-server';
 import { sleep } from '../helpers/wait';
 import { seededRandom } from '../helpers/seeded-random';
 
@@ -129,10 +138,7 @@ describe('(c) a lost response', () => {
 describe('(d) restarts between refreshes', () => {
   let proc: ServerProcess | undefined;
   afterEach(async () => {
-    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    }
+    await killServer(proc);
     proc = undefined;
   });
 

@@ -108,7 +108,7 @@ export interface ServerProcess {
   port: number;
   child: ChildProcess;
   output(): string;
-  /** Resolves with the exit code. */
+  /** Resolves with the exit code once the process is gone and its output pipes are closed. */
   exited: Promise<number | null>;
 }
 
@@ -117,6 +117,16 @@ const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 export interface SpawnOptions {
   /** false: resolve once /health answers at all (a server started on a faulty store answers 503). */
   healthy?: boolean;
+}
+
+/**
+ * Sends SIGKILL to a server that still runs and waits until it is gone: a test file must not end with a child
+ * process (and its pipes) alive, or the Jest worker that ran it cannot exit.
+ */
+export async function killServer(proc: Pick<ServerProcess, 'child' | 'exited'> | undefined): Promise<void> {
+  if (!proc) return;
+  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+  await proc.exited;
 }
 
 /**
@@ -138,7 +148,7 @@ export async function spawnServer(
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   let ready: { port: number } | 'exited';
   try {
     ready = await eventually(
@@ -158,6 +168,7 @@ export async function spawnServer(
     );
   } catch (err) {
     child.kill('SIGKILL');
+    await exited;
     throw new Error(`${(err as Error).message}:\n${out}`, { cause: err });
   }
   if (ready === 'exited') throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${out}`);

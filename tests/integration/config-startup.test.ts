@@ -6,7 +6,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Browser, linkInBrowser, tokenRequest } from '../helpers/alexa-client';
-import { ServerProcess, runToExit, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { ServerProcess, killServer, runToExit, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { defined } from '../helpers/defined';
 
 function dataDirWith(options: string | Record<string, unknown>): string {
@@ -78,9 +78,7 @@ describe('a bad options.json stops the server', () => {
 
 describe('no options.json outside the add-on', () => {
   let proc: ServerProcess | undefined;
-  afterEach(() => {
-    if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
-  });
+  afterEach(() => killServer(proc));
 
   it('writes local defaults (mode 0600, secrets not logged), starts, and links with them', async () => {
     const dataDir = tempDataDir();

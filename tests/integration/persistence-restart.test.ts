@@ -8,7 +8,16 @@ import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { openDataFolder } from '../../src/data-folder';
 import { TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh, revoke } from '../helpers/alexa-client';
-import { CLIENT_SECRET, ServerProcess, spawnServer, startInProcess, tempDataDir, testOptions, waitForOutput } from '../helpers/test-server';
+import {
+  CLIENT_SECRET,
+  ServerProcess,
+  killServer,
+  spawnServer,
+  startInProcess,
+  tempDataDir,
+  testOptions,
+  waitForOutput,
+} from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
 
 /**
@@ -43,8 +52,8 @@ async function startRequestInFlight(port: number, body: string): Promise<{ finis
 }
 
 let proc: ServerProcess | undefined;
-afterEach(() => {
-  if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
+afterEach(async () => {
+  await killServer(proc);
   proc = undefined;
 });
 

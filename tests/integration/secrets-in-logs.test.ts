@@ -24,7 +24,16 @@ import {
   tokenRequest,
 } from '../helpers/alexa-client';
 import { FlowEntry } from '../../src/log/flow-trace';
-import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import {
+  ALEXA_REDIRECT,
+  CLIENT_SECRET,
+  OWNER,
+  ServerProcess,
+  killServer,
+  spawnServer,
+  tempDataDir,
+  testOptions,
+} from '../helpers/test-server';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -138,9 +147,7 @@ beforeAll(async () => {
     .map((l) => JSON.parse(l) as FlowEntry);
 });
 
-afterAll(() => {
-  if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
-});
+afterAll(() => killServer(proc));
 
 /** The secrets found in `text`, whole or as any 12-character piece (a prefix in a log line is a leak too). */
 function leaked(text: string): string[] {

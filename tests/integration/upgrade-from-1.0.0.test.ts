@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { introspectAsResourceServer, refresh, tokenRequest } from '../helpers/alexa-client';
 import { sqlAll } from '../helpers/sqlite';
-import { ServerProcess, spawnServer, tempDataDir } from '../helpers/test-server';
+import { ServerProcess, killServer, spawnServer, tempDataDir } from '../helpers/test-server';
 import { eventually, sleep } from '../helpers/wait';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'data-1.0.0');
@@ -37,8 +37,8 @@ const tables = (file: string) =>
   sqlAll(file, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`, { readOnly: true }).map((r) => String(r.name));
 
 let proc: ServerProcess | undefined;
-afterEach(() => {
-  if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
+afterEach(async () => {
+  await killServer(proc);
   proc = undefined;
 });
 

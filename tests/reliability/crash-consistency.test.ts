@@ -9,8 +9,8 @@
  */
 import path from 'node:path';
 import { TokenBody, exchangeCode, introspectOnce, issueCode, linkAccount, refreshOnce } from '../helpers/alexa-client';
-import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
-import { integrityCheckCli, killHard, records, sleep, stopGracefully } from './helpers';
+import { ServerProcess, killServer, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { integrityCheckCli, records, sleep, stopGracefully } from './helpers';
 import { seededRandom } from '../helpers/seeded-random';
 
 jest.setTimeout(240_000);
@@ -112,7 +112,7 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
     })();
 
     await sleep(150 + Math.floor(random() * 750));
-    await killHard(proc);
+    await killServer(proc);
     dead = true;
     await Promise.all([...refreshers, linker]);
 

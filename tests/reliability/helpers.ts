@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sqlAll } from '../helpers/sqlite';
-import { ServerProcess } from '../helpers/test-server';
+import { ServerProcess, killServer } from '../helpers/test-server';
 
 export { eventually, sleep } from '../helpers/wait';
 
@@ -40,13 +40,6 @@ export function records<T>(file: string, prefix: string): Map<string, T> {
   return new Map(rows.map((r) => [String(r.key).slice(`${prefix}:`.length), (JSON.parse(String(r.value)) as { value: T }).value]));
 }
 
-/** Sends SIGKILL and waits for the process to be gone. */
-export async function killHard(proc: ServerProcess): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  proc.child.kill('SIGKILL');
-  await within(proc.exited, 10_000, undefined);
-}
-
 export async function stopGracefully(proc: ServerProcess | undefined): Promise<void> {
   if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   proc.child.kill('SIGTERM');
@@ -55,7 +48,7 @@ export async function stopGracefully(proc: ServerProcess | undefined): Promise<v
     15_000,
     false,
   );
-  if (!done) await killHard(proc);
+  if (!done) await killServer(proc);
 }
 
 /** A tmpfs of `size` (e.g. '4m') under /tmp, or undefined when this machine does not allow mounting. */

@@ -22,8 +22,8 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { holdWriteLock } from '../helpers/sqlite';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspectOnce, linkAccount, refreshOnce } from '../helpers/alexa-client';
-import { ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
-import { chattrWorks, eventually, health, killHard, mountTmpfs, setImmutable, stopGracefully } from './helpers';
+import { ServerProcess, killServer, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { chattrWorks, eventually, health, mountTmpfs, setImmutable, stopGracefully } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -370,6 +370,6 @@ describe('the database file deleted while the server runs', () => {
     );
     await expectRecovered(proc.url);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
-    await killHard(proc);
+    await killServer(proc);
   });
 });
