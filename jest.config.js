@@ -17,4 +17,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!oauth4webapi/)'],
   testTimeout: 60000,
   maxWorkers: 2,
+  // Each test file loads the server's modules afresh and a worker's heap keeps growing across files (to ~700 MB
+  // over a run); a worker that large takes longer than Jest's 500 ms to exit at the end, which Jest reports as a
+  // worker that "failed to exit gracefully". Recycling a worker past this size keeps every exit quick.
+  workerIdleMemoryLimit: '300MB',
 };

@@ -36,7 +36,7 @@ import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimi
 import { requestTiming } from './request-timing';
 import { requestContext } from './request-context';
 import { untrusted } from '../log/untrusted';
-import { pageSecurityHeaders } from './security-headers';
+import { apiSecurityHeaders, pageSecurityHeaders } from './security-headers';
 import { AuthorizeDeps, createAuthorizeRoutes } from './routes/authorize';
 import { HealthDeps, createHealthRoutes } from './routes/health';
 import { MetadataDeps, createMetadataRoutes } from './routes/metadata';
@@ -59,7 +59,8 @@ function redirectOrigins(config: Pick<Config, 'clients'>): string[] {
 }
 
 /** The JSON endpoints: their errors are RFC 6749 §5.2 JSON, not HTML pages. */
-const isTokenPath = (req: Request) => ['/alexa/token', '/alexa/revoke', '/alexa/introspect'].includes(req.path);
+const TOKEN_PATHS = new Set(['/alexa/token', '/alexa/revoke', '/alexa/introspect']);
+const isTokenPath = (req: Request) => TOKEN_PATHS.has(req.path);
 
 /** The app, and what stops the timers it started (the server's stop() calls it after closing the listener). */
 export interface PublicApp {
@@ -75,7 +76,9 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
 
   app.use(requestContext);
   if (deps.metrics) app.use(requestTiming(deps.metrics));
-  app.use(pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps.config) }));
+  const pageHeaders = pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps.config) });
+  const apiHeaders = apiSecurityHeaders();
+  app.use((req, res, next) => (isTokenPath(req) ? apiHeaders : pageHeaders)(req, res, next));
   app.use(cookieParser());
 
   // Headers from a peer outside trusted_proxies are ignored (Express's trust proxy); say so once, naming the fix.

@@ -25,7 +25,12 @@ export function requestContext(req: Request, res: Response, next: NextFunction):
   res.locals.requestId = randomUUID();
   const incoming = req.get('x-request-id');
   if (incoming) res.locals.clientRequestId = untrusted(incoming, 64);
-  res.locals.nonce = randomBytes(16).toString('base64');
+  // Drawn when a page or its CSP header first needs it: JSON answers never do.
+  let nonce: string | undefined;
+  Object.defineProperty(res.locals, 'nonce', {
+    get: () => (nonce ??= randomBytes(16).toString('base64')),
+    enumerable: true,
+  });
   res.set('X-Request-Id', res.locals.requestId);
   next();
 }

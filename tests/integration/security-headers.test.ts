@@ -115,6 +115,20 @@ it.each(responses)('helmet headers on %s', async (_what, make) => {
   expectHelmetHeaders(await make());
 });
 
+it.each(['/alexa/token', '/alexa/revoke', '/alexa/introspect'])('%s answers JSON under a policy that allows nothing', async (endpoint) => {
+  const res = await fetch(`${server.url}${endpoint}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'token=x',
+  });
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const policy = csp(res);
+  expect(policy.get('default-src')).toBe("'none'");
+  expect(policy.get('form-action')).toBe("'none'");
+  expect(policy.has('style-src')).toBe(false);
+  expect(res.headers.get('content-security-policy')).not.toContain('nonce-');
+});
+
 describe('the pages', () => {
   it("allow no script at all and only the page's own nonce-tagged style", async () => {
     const res = await new Browser(server.url).request(authorizeUrl(alexaAuthorize()));

@@ -88,6 +88,11 @@ export interface StoreOptions extends StoreEvents {
 }
 
 interface Statements {
+  // Transaction control, prepared once: exec() would parse the SQL again for every decision.
+  beginWrite: StatementSync;
+  beginRead: StatementSync;
+  commit: StatementSync;
+  rollback: StatementSync;
   get: StatementSync;
   put: StatementSync;
   del: StatementSync;
@@ -380,6 +385,10 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         return copy;
       });
       const sql: Statements = {
+        beginWrite: db.prepare('BEGIN IMMEDIATE'),
+        beginRead: db.prepare('BEGIN'),
+        commit: db.prepare('COMMIT'),
+        rollback: db.prepare('ROLLBACK'),
         get: db.prepare(`SELECT value FROM ${TABLE} WHERE key = ? AND (expires IS NULL OR expires > ?)`),
         put: db.prepare(
           `INSERT INTO ${TABLE} (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires`,
@@ -490,17 +499,17 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       (c) => {
         // BEGIN IMMEDIATE takes the write lock up front: two writers (this server and the CLI) never both read
         // and then both write. A read-only unit uses a deferred transaction: one snapshot, no lock.
-        c.db.exec(write ? 'BEGIN IMMEDIATE' : 'BEGIN');
+        (write ? c.sql.beginWrite : c.sql.beginRead).run();
         let result: T;
         try {
           result = work(txFor(c, write));
         } catch (err) {
-          if (c.db.isTransaction) c.db.exec('ROLLBACK');
+          if (c.db.isTransaction) c.sql.rollback.run();
           // A statement's failure (or a record that does not parse) is a storage fault to classify; anything else
           // the work threw is passed on as is.
           throw sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
         }
-        c.db.exec('COMMIT');
+        c.sql.commit.run();
         return result;
       },
       probing,
