@@ -279,7 +279,7 @@ describe('a damaged database file', () => {
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
   });
 
-  it('a large file (checked just after start-up, by the first health probe or the deferred check, not before) with a damaged page: found within seconds', async () => {
+  it('a large file (checked just after start-up by the deferred check, not before it nor by the first health probes) with a damaged page: found within seconds', async () => {
     const { dataDir, tokens } = await preparedDataDir();
     const file = path.join(dataDir, DB);
     // Grow the file past the size checked before opening (16 MiB) with rows of another kind.

@@ -5,7 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Ajv from 'ajv';
 import { ConfigError, loadConfigFile, problemLine, validateOptions } from '../../src/config/load-config';
+import { optionsSchema, validatedSchema } from '../../src/config/options-schema';
 import { tempDataDir, testOptions } from '../helpers/test-server';
 
 const FIX = 'set it in the add-on Configuration tab';
@@ -50,6 +52,13 @@ const ISSUE_EXAMPLE = {
   trusted_proxies: [],
   log_level: 'info',
 };
+
+// The server compiles the schema without checking it against the meta-schema (start-up time): this does, once.
+it('the options schema is a valid JSON Schema', () => {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  expect(ajv.validateSchema(validatedSchema(optionsSchema))).toBe(true);
+  expect(ajv.errors ?? null).toBeNull();
+});
 
 describe('accepted', () => {
   it('the example options.json of the issue, mapped to the typed Config', () => {

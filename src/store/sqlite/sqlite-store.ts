@@ -263,6 +263,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = retryMs;
   let lastIntegrityCheck = 0;
+  /** Set while the check of a large file, deferred from opening to just after start-up, is pending. */
+  let deferredCheck: NodeJS.Timeout | undefined;
 
   const describe = (kind: StoreFault, detail: string): string => {
     const lead = `the database ${file} cannot be read or written`;
@@ -530,7 +532,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     }
     const moved = conn && fileMoved(conn);
     if (moved) setFault('missing', moved);
-    const integrityDue = fault?.kind === 'damaged' || Date.now() - lastIntegrityCheck >= integrityEveryMs;
+    // A pending deferred check is not run again here: the first health probes after start-up stay quick.
+    const integrityDue = fault?.kind === 'damaged' || (deferredCheck === undefined && Date.now() - lastIntegrityCheck >= integrityEveryMs);
     if (!conn || (fault && REOPEN_AFTER.has(fault.kind))) {
       if (!reopen(true)) return status();
     } else if (integrityDue && !quickCheck()) {
@@ -602,9 +605,9 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   } catch (err) {
     openFailed(err);
   }
-  let deferredCheck: NodeJS.Timeout | undefined;
   if (conn && lastIntegrityCheck === 0) {
     deferredCheck = setTimeout(() => {
+      deferredCheck = undefined;
       if (!closed && lastIntegrityCheck === 0) quickCheck();
     }, DEFERRED_CHECK_MS);
     deferredCheck.unref();
