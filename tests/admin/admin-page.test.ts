@@ -273,3 +273,17 @@ describe('screenshots (test-artifacts/admin)', () => {
     }
   });
 });
+
+describe('Not found', () => {
+  it('answers without the count of linked accounts (a wrong path reads nothing from the store); the pages show it', async () => {
+    await link();
+    const missing = await fetch(`${proxy.base}/no-such-page`);
+    expect(missing.status).toBe(404);
+    const html = await missing.text();
+    expect(html).toContain('There is no admin page at /no-such-page');
+    expect(html).not.toContain('class="pill"');
+    const active = server.deps.grants.storage.read((tx) => tx.grants.list()).filter((g) => g.revokedAt === undefined).length;
+    expect(active).toBeGreaterThan(0);
+    expect(await (await fetch(`${proxy.base}/`)).text()).toContain(`<span class="pill">${active}</span>`);
+  });
+});

@@ -109,7 +109,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
   });
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 8 });
 
-  async function pageContext(req: Request, res: Response): Promise<PageContext> {
+  async function pageContext(req: Request, res: Response): Promise<PageContext & { activeCount: number }> {
     const active = await listGrants(ctx);
     return {
       prefix: ingressPrefix(req),
@@ -119,6 +119,11 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
       activeCount: active.length,
       now: Date.now(),
     };
+  }
+
+  /** The page frame without anything read from the store: the not-found and error pages. */
+  function bareContext(req: Request, res: Response): PageContext {
+    return { prefix: ingressPrefix(req), nonce: res.locals.nonce ?? '', csrf: '', version: ctx.version, now: Date.now() };
   }
 
   /** A POSTed admin form must carry our token and must not come from another site. */
@@ -255,8 +260,9 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
     );
   });
 
-  app.use(async (req, res) => {
-    sendHtml(res, 404, messagePage(await pageContext(req, res), 'status', 'Not found', `There is no admin page at ${req.path}.`));
+  // Not found: no store read (listing every link to count them), whoever sends a wrong path however often.
+  app.use((req, res) => {
+    sendHtml(res, 404, messagePage(bareContext(req, res), 'status', 'Not found', `There is no admin page at ${req.path}.`));
   });
 
   app.use((err: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
@@ -264,12 +270,11 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
       err instanceof AdminError ? err.status : typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) ctx.log?.error('admin page error', { path: req.path, error: err.stack ?? String(err) });
     if (res.headersSent) return;
-    const prefix = ingressPrefix(req);
     sendHtml(
       res,
       status,
       messagePage(
-        { prefix, nonce: res.locals.nonce ?? '', csrf: '', version: ctx.version, activeCount: 0, now: Date.now() },
+        bareContext(req, res),
         'status',
         status === 500 ? 'Something went wrong' : 'Bad request',
         status === 500 ? 'The admin page could not be built; the add-on log has the details.' : err.message,

@@ -15,7 +15,8 @@ export interface PageContext {
   nonce: string;
   csrf: string;
   version: string;
-  activeCount: number;
+  /** Active links, shown beside the tab; left out on the not-found and error pages, which do not read the store. */
+  activeCount?: number;
   now: number;
 }
 
@@ -199,7 +200,7 @@ function layout(ctx: PageContext, tab: Tab, title: string, body: SafeHtml): stri
         <div class="bar"><span class="brand">${ICON} Alexa account linking</span><span class="version">v${ctx.version}</span></div>
         <nav class="tabs" aria-label="Sections">
           ${link('status', '/', 'Status')}
-          ${link('accounts', '/accounts', 'Linked accounts', html`<span class="pill">${ctx.activeCount}</span>`)}
+          ${link('accounts', '/accounts', 'Linked accounts', ctx.activeCount === undefined ? '' : html`<span class="pill">${ctx.activeCount}</span>`)}
           ${link('activity', '/activity', 'Activity')}
         </nav>
       </header>
