@@ -505,13 +505,15 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         let result: T;
         try {
           result = work(txFor(c, write));
+          c.sql.commit.run();
         } catch (err) {
+          // A failed COMMIT (a full disk, an I/O error) may leave the transaction open: close it too, or the next
+          // BEGIN on this connection would fail.
           if (c.db.isTransaction) c.sql.rollback.run();
           // A statement's failure (or a record that does not parse) is a storage fault to classify; anything else
           // the work threw is passed on as is.
           throw sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
         }
-        c.sql.commit.run();
         return result;
       },
       probing,
