@@ -89,7 +89,12 @@ it('a distributed flood rotates the general trace away, but the replay stays in 
   }
   const failures = await cliJson<Array<{ kind?: string; outcome: string }>>(dataDir, 'activity', '--failures');
   expect(hasReplay(failures)).toBe(true);
-  expect(failures.length).toBeGreaterThanOrEqual(50); // the flood is listed too, the replay is not pushed out by it
+  // The flood is listed too (the CLI shows 50 by default), as much of it as the two 64 KiB trace files still hold:
+  // at least one full file of capped entries (< 2 KiB each), fewer than 50 when a rotation has just emptied the
+  // newer file. The replay is not pushed out by it.
+  const floodOnDisk = readTrace(dataDir, { failuresOnly: true }).filter((e) => e.step === 'authorize').length;
+  expect(floodOnDisk).toBeGreaterThanOrEqual(32);
+  expect(failures.filter((e) => e.kind !== 'code_replay').length).toBeGreaterThanOrEqual(Math.min(49, floodOnDisk));
 });
 
 it('one client flooding: its repeated failures are coalesced, the trace stays small and keeps the replay', async () => {
