@@ -123,13 +123,13 @@ export interface PurgeCost {
   ms: number;
   /** The longest batch: how long a request waits behind one step of the server's background purge. */
   worstBatchMs: number;
-  /** One batch when nothing has expired (what the hourly purge costs on a healthy store). */
+  /** One step over the first rows when nothing there has expired. */
   nothingToPurgeMs: number;
   /** PRAGMA quick_check on a fresh read-only connection: what start-up and /health (once a minute) run on the file. */
   quickCheckMs: number;
 }
 
-/** The server's background purge (batches of PURGE_BATCH rows, as main.ts runs it), timed in-process two days on. */
+/** The server's background purge (steps of PURGE_BATCH rows in key order, as main.ts runs it), timed in-process two days on. */
 export function purgeCost(dataDir: string, options: Record<string, unknown>, batch = 500): PurgeCost {
   const file = path.join(dataDir, 'oauth.sqlite');
   const t = process.hrtime.bigint();
@@ -145,16 +145,19 @@ export function purgeCost(dataDir: string, options: Record<string, unknown>, bat
     let batches = 0;
     let worst = 0;
     const t0 = process.hrtime.bigint();
-    for (let n = batch; n === batch; batches++) {
+    let after: string | undefined;
+    do {
       if (batches % 100 === 0) checkDeadline('the end of the purge');
       const tb = process.hrtime.bigint();
-      n = b.folder.store.purgeExpired(batch);
+      const step = b.folder.store.purgeStep(after, batch);
       worst = Math.max(worst, Number(process.hrtime.bigint() - tb) / 1e6);
-      removed += n;
-    }
+      removed += step.removed;
+      after = step.next;
+      batches++;
+    } while (after !== undefined);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const t1 = process.hrtime.bigint();
-    b.folder.store.purgeExpired(batch);
+    b.folder.store.purgeStep(undefined, batch);
     const nothingToPurgeMs = Number(process.hrtime.bigint() - t1) / 1e6;
     return { removed, batches, ms, worstBatchMs: worst, nothingToPurgeMs, quickCheckMs };
   } finally {

@@ -324,9 +324,12 @@ export function report(r: Results): string {
   ];
   if (r.purge) {
     other.push(
-      [`background purge, two days later: ${r.purge.removed} expired rows in ${r.purge.batches} batches of 500`, `${f0(r.purge.ms)} ms`],
-      ['longest purge batch (a request waits behind it at most this long)', `${f1(r.purge.worstBatchMs)} ms`],
-      ['purge batch with nothing expired', `${f2(r.purge.nothingToPurgeMs)} ms`],
+      [
+        `background purge, two days later: ${r.purge.removed} expired rows, in ${r.purge.batches} steps of 500 rows looked at`,
+        `${f0(r.purge.ms)} ms`,
+      ],
+      ['longest purge step (a request waits behind it at most this long)', `${f1(r.purge.worstBatchMs)} ms`],
+      ['purge step over 500 rows with nothing expired', `${f2(r.purge.nothingToPurgeMs)} ms`],
       [`PRAGMA quick_check of the large store (start-up; /health at most once a minute)`, `${f0(r.purge.quickCheckMs)} ms`],
     );
   }

@@ -34,7 +34,7 @@ export { VERSION } from './version';
 export { resolveDataDir } from './config/data-dir';
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
-/** Expired rows deleted per purge step; each step is a short transaction, so requests never wait long behind it. */
+/** Rows looked at per purge step (the expired among them are deleted); requests never wait long behind a step. */
 const PURGE_BATCH = 500;
 
 export interface StartOptions {
@@ -155,15 +155,18 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
 
-  // Expired rows are deleted a batch at a time, yielding to requests between batches (a long downtime can leave
-  // hundreds of thousands).
+  // The purge walks the table a window of rows at a time, deleting the expired ones and yielding to requests between
+  // steps (a long downtime can leave hundreds of thousands).
   const purge = async () => {
     let removed = 0;
     try {
-      for (let n = PURGE_BATCH; n === PURGE_BATCH; removed += n) {
-        n = store.purgeExpired(PURGE_BATCH);
+      let after: string | undefined;
+      do {
+        const step = store.purgeStep(after, PURGE_BATCH);
+        removed += step.removed;
+        after = step.next;
         await new Promise((resolve) => setImmediate(resolve));
-      }
+      } while (after !== undefined);
       if (removed > 0) log.debug('purged expired records', { removed });
     } catch (err) {
       log.warn('could not purge expired records', { error: String(err) });

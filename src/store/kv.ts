@@ -34,11 +34,21 @@ export interface Kv {
   transaction<T>(work: (tx: KvTx) => T): T;
   /** A read-only unit of work: sees one consistent snapshot, takes no write lock. */
   read<T>(work: (tx: KvTx) => T): T;
-  /** Deletes up to `limit` expired rows; returns how many. */
-  purgeExpired(limit: number): number;
+  /**
+   * One step of the background purge: looks at up to `limit` rows in key order after `after` (from the first row
+   * when undefined) and deletes the expired ones among them. Walking the table needs no index on the expiry, which
+   * every write (each refresh writes four or five rows) would otherwise have to keep up to date.
+   */
+  purgeStep(after: string | undefined, limit: number): PurgeStep;
 }
 
-/** The envelope Keyv writes; the store keeps `expires` in a column of its own too, for the purge index. */
+export interface PurgeStep {
+  removed: number;
+  /** Where the next step starts; undefined once the last row was looked at. */
+  next?: string;
+}
+
+/** The envelope Keyv writes; the store keeps `expires` in a column of its own too, for the purge. */
 export function encodeRow(value: unknown, expires: number | undefined): string {
   return JSON.stringify(expires === undefined ? { value } : { value, expires });
 }

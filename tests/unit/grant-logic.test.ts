@@ -65,7 +65,7 @@ function faultyKv(inner: Kv): { kv: Kv; arm(n: number): void; disarm(): void; wr
     kv: {
       transaction: (work) => inner.transaction((tx) => work(wrap(tx))),
       read: (work) => inner.read(work),
-      purgeExpired: (n) => inner.purgeExpired(n),
+      purgeStep: (after, n) => inner.purgeStep(after, n),
     },
     arm: (n) => {
       writes = 0;

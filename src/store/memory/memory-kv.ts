@@ -62,16 +62,20 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { size(): num
   return {
     transaction: (work) => unit(work, true),
     read: (work) => unit(work, false),
-    purgeExpired(limit) {
+    purgeStep(after, limit) {
+      const window = [...rows.keys()]
+        .filter((key) => after === undefined || key > after)
+        .sort()
+        .slice(0, limit);
       let removed = 0;
-      for (const [key, s] of rows) {
-        if (removed >= limit) break;
-        if (!live(s)) {
+      for (const key of window) {
+        const s = rows.get(key);
+        if (s && !live(s)) {
           rows.delete(key);
           removed++;
         }
       }
-      return removed;
+      return { removed, next: window.length === limit ? window[window.length - 1] : undefined };
     },
     size: () => rows.size,
   };

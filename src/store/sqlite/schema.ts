@@ -1,7 +1,7 @@
 /**
  * The database's layout, and the upgrade from release 1.0.0 (Keyv over @keyv/sqlite 4: table `keyv`, keys
  * `oauth:<kind>:<id>`). Version 2 is one table `kv` in Keyv's envelope with the expiry in a column of its own,
- * so the purge finds expired rows by index instead of parsing JSON; PRAGMA user_version says which layout a file has.
+ * so the purge finds expired rows without parsing JSON; PRAGMA user_version says which layout a file has.
  *
  * The upgrade is one transaction: it commits whole or not at all, so a kill -9 in the middle leaves the 1.0.0
  * table as it was and the next start simply runs it again. Before it, a copy of the 1.0.0 file is made beside it.
@@ -27,8 +27,21 @@ const tableExists = (db: DatabaseSync, name: string): boolean =>
 
 function createSchema(db: DatabaseSync): void {
   db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER) WITHOUT ROWID`);
-  db.exec(`CREATE INDEX IF NOT EXISTS ${TABLE}_expires ON ${TABLE} (expires) WHERE expires IS NOT NULL`);
   db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+}
+
+/**
+ * Files written before 1.1.0's last changes have an index on the expiry for the purge, which now walks the table
+ * by key instead: the index only made every write dearer (a third of the pages a refresh wrote). Dropping it
+ * changes no data, so the layout version stays; an older 1.1.0 reading such a file purges without the index.
+ * Best effort: on a file that cannot be written now, a later start drops it.
+ */
+function dropExpiryIndex(db: DatabaseSync): void {
+  try {
+    db.exec(`DROP INDEX IF EXISTS ${TABLE}_expires`);
+  } catch {
+    /* the store reports what is wrong with the file when it writes */
+  }
 }
 
 /**
@@ -37,7 +50,10 @@ function createSchema(db: DatabaseSync): void {
  */
 export function prepareSchema(db: DatabaseSync, log: SchemaLog | undefined, now: number, backup: () => string | undefined): void {
   const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
-  if (version === SCHEMA_VERSION) return;
+  if (version === SCHEMA_VERSION) {
+    dropExpiryIndex(db);
+    return;
+  }
   if (version > SCHEMA_VERSION) {
     throw new SchemaError(
       `the database was written by a newer release of this add-on (layout ${version}, this release reads ${SCHEMA_VERSION}); nothing was changed: update the add-on again, or restore the backup made before the downgrade`,

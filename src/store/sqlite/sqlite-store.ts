@@ -2,7 +2,7 @@
  * The one persistent store: SQLite in DATA_DIR through Node's built-in `node:sqlite` (synchronous: no thread-pool
  * hop per statement, no native module to compile in the image). WAL, so readers never wait for the writer and a
  * backup can copy while the server writes; a busy timeout, so the CLI or a backup holding the lock briefly makes a
- * request wait instead of fail; an index on the expiry column for the background purge.
+ * request wait instead of fail; the expiry in a column of its own, for the background purge.
  *
  * Storage faults are part of the design:
  * - Every SQLite failure becomes a StoreError naming the fault (locked, full, read_only, io, damaged, missing,
@@ -97,7 +97,8 @@ interface Statements {
   put: StatementSync;
   del: StatementSync;
   scan: StatementSync;
-  purge: StatementSync;
+  purgeWindow: StatementSync;
+  purgeRange: StatementSync;
 }
 
 interface Connection {
@@ -399,7 +400,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         scan: db.prepare(
           `SELECT key, value, expires FROM ${TABLE} WHERE key >= ? AND key < ? AND (expires IS NULL OR expires > ?) ORDER BY key`,
         ),
-        purge: db.prepare(`DELETE FROM ${TABLE} WHERE key IN (SELECT key FROM ${TABLE} WHERE expires <= ? LIMIT ?)`),
+        // The purge walks the table by key, a window of rows at a time (store/kv.ts purgeStep).
+        purgeWindow: db.prepare(
+          `SELECT max(key) AS last, count(*) AS n FROM (SELECT key FROM ${TABLE} WHERE key > ? ORDER BY key LIMIT ?)`,
+        ),
+        purgeRange: db.prepare(`DELETE FROM ${TABLE} WHERE key > ? AND key <= ? AND expires <= ?`),
       };
       hadDatabase = true;
       return { ino: statSync(file).ino, db, sql };
@@ -619,7 +624,14 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     file,
     transaction,
     read: (work) => unit(false, work),
-    purgeExpired: (limit) => run(true, (c) => Number(c.sql.purge.run(now(), limit).changes)),
+    purgeStep: (after, limit) =>
+      run(true, (c) => {
+        const from = after ?? '';
+        const window = c.sql.purgeWindow.get(from, limit) as { last: string | null; n: number };
+        if (window.last === null) return { removed: 0 };
+        const removed = Number(c.sql.purgeRange.run(from, window.last, now()).changes);
+        return { removed, next: window.n === limit ? window.last : undefined };
+      }),
     check,
     status,
     integrityCheck,
