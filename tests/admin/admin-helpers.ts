@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { RateLimitSettings } from '../../src/http/rate-limits';
 import { RunningServer } from '../../src/main';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 import { startInProcess } from '../helpers/test-server';
 
 export const INGRESS_PREFIX = '/api/hassio_ingress/Xk3tQ9vRtestTOKEN';
@@ -120,22 +121,12 @@ export async function startIngressProxy(adminUrl: string, fromAddress = PROXY_AD
   };
 }
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** Debian's Chromium with a fresh profile. */
 export async function launchBrowser(colorScheme: 'light' | 'dark' = 'light'): Promise<BrowserContext> {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(path.join(tmpdir(), 'maoauth-chromium-'));
   return chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     colorScheme,

@@ -16,20 +16,14 @@ import path from 'node:path';
 import { BrowserContext, Page, chromium } from 'playwright-core';
 import { RunningServer } from '../../src/main';
 import { TokenBody, alexaAuthorize, authorizeUrl, pkcePair, tokenRequest } from '../helpers/alexa-client';
+import { CHROMIUM, CHROMIUM_ARGS as HEADLESS_ARGS } from '../helpers/chromium';
 import { ALEXA_REDIRECT, OWNER, startInProcess } from '../helpers/test-server';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 const ALEXA_ORIGIN = new URL(ALEXA_REDIRECT).origin;
 
 const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+  ...HEADLESS_ARGS,
   // Belt and braces for "no network": every host name except our loopback server fails to resolve.
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
 ];

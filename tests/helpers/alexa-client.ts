@@ -441,17 +441,21 @@ export async function refreshOnce(baseUrl: string, refreshToken: string, timeout
 // ---------------------------------------------------------------------------------------------------------------
 // Revocation and introspection
 
-/** POST /alexa/revoke (RFC 7009) as a client (Alexa over Basic unless told otherwise). */
-export async function revoke(
-  baseUrl: string,
-  token: string,
-  auth: Credentials = 'basic',
-  clientId = ALEXA.clientId,
-  secret = CLIENT_SECRET,
-  init: RequestInit = {},
-): Promise<Response> {
-  return clientPost(`${baseUrl}/alexa/revoke`, { token }, auth, clientId, secret, init);
-}
+/** A token at a token-management endpoint, with a client's credentials (Alexa over Basic unless told otherwise). */
+const tokenPoster =
+  (endpoint: '/alexa/revoke' | '/alexa/introspect') =>
+  (
+    baseUrl: string,
+    token: string,
+    auth: Credentials = 'basic',
+    clientId = ALEXA.clientId,
+    secret = CLIENT_SECRET,
+    init: RequestInit = {},
+  ): Promise<Response> =>
+    clientPost(`${baseUrl}${endpoint}`, { token }, auth, clientId, secret, init);
+
+/** POST /alexa/revoke (RFC 7009) as a client. */
+export const revoke = tokenPoster('/alexa/revoke');
 
 /** Music Assistant at POST /alexa/introspect (RFC 7662), with the resource-server credential: any token. */
 export async function introspectAsResourceServer(baseUrl: string, token: string, init: RequestInit = {}): Promise<Response> {
@@ -459,16 +463,7 @@ export async function introspectAsResourceServer(baseUrl: string, token: string,
 }
 
 /** POST /alexa/introspect with any credentials (a client's own, for its own tokens; the resource server's, wrong ones). */
-export async function introspectAsClient(
-  baseUrl: string,
-  token: string,
-  auth: Credentials = 'basic',
-  clientId = ALEXA.clientId,
-  secret = CLIENT_SECRET,
-  init: RequestInit = {},
-): Promise<Response> {
-  return clientPost(`${baseUrl}/alexa/introspect`, { token }, auth, clientId, secret, init);
-}
+export const introspectAsClient = tokenPoster('/alexa/introspect');
 
 export interface Introspection {
   active: boolean;
