@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { listeningPorts } from '../tests/helpers/listening-ports';
 import { ROOT, sleep } from './settings';
 
 const children = new Set<ChildProcess>();
@@ -31,45 +32,6 @@ export function tempFolder(label: string, options?: Record<string, unknown>): st
 export function removeFolder(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
   tempDirs.delete(dir);
-}
-
-/**
- * The TCP ports a process listens on (Linux): the socket inodes among its open files, matched against the LISTEN
- * rows of /proc/<pid>/net/tcp and tcp6. Empty while it is not listening yet. Servers are started on port 0 and
- * found this way, so no port is chosen here and then taken by another process before the server binds it.
- */
-export function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  let fds: string[];
-  try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return [];
-  }
-  for (const fd of fds) {
-    try {
-      const socket = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (socket?.[1] !== undefined) inodes.add(socket[1]);
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['tcp', 'tcp6']) {
-    let rows: string[];
-    try {
-      rows = fs.readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1);
-    } catch {
-      continue;
-    }
-    for (const row of rows) {
-      // sl local_address rem_address st ... inode: st 0A is LISTEN; local_address is HEXADDR:HEXPORT
-      const [, local, , state, , , , , , inode] = row.trim().split(/\s+/);
-      const port = local?.split(':')[1];
-      if (state === '0A' && inode !== undefined && inodes.has(inode) && port !== undefined) ports.push(parseInt(port, 16));
-    }
-  }
-  return ports;
 }
 
 /** GET on 127.0.0.1: the status (0 when nothing answered) and the start of the body. */

@@ -4,7 +4,7 @@
  * itself and the test reads the port it got: no port is chosen first and bound later by someone else.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { RateLimitSettings } from '../../src/http/rate-limits';
 import { AdminListenOptions } from '../../src/http/admin';
 import { RunningServer, start } from '../../src/main';
 import { SupervisorApi } from '../../src/ops/notifications';
+import { listeningPorts } from './listening-ports';
 import { eventually } from './wait';
 import { defined } from './defined';
 
@@ -173,44 +174,6 @@ export async function spawnServer(
   }
   if (ready === 'exited') throw new Error(`server exited with ${child.exitCode ?? child.signalCode}:\n${out}`);
   return { url: `http://127.0.0.1:${ready.port}`, port: ready.port, child, output: () => out, exited };
-}
-
-/**
- * The TCP ports a process listens on (Linux): the socket inodes among its open files, matched against the LISTEN
- * rows of /proc/<pid>/net/tcp and tcp6. Empty while it is not listening yet (or has exited).
- */
-export function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return [];
-  }
-  for (const fd of fds) {
-    try {
-      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (socket?.[1] !== undefined) inodes.add(socket[1]);
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['tcp', 'tcp6']) {
-    let rows: string[];
-    try {
-      rows = readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1);
-    } catch {
-      continue;
-    }
-    for (const row of rows) {
-      // sl local_address rem_address st ... inode: st 0A is LISTEN; local_address is HEXADDR:HEXPORT
-      const [, local, , state, , , , , , inode] = row.trim().split(/\s+/);
-      const port = local?.split(':')[1];
-      if (state === '0A' && inode !== undefined && inodes.has(inode) && port !== undefined) ports.push(parseInt(port, 16));
-    }
-  }
-  return ports;
 }
 
 let nextOffset = Math.floor(Math.random() * 500);
