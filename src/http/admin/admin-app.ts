@@ -111,14 +111,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
 
   async function pageContext(req: Request, res: Response): Promise<PageContext & { activeCount: number }> {
     const active = await listGrants(ctx);
-    return {
-      prefix: ingressPrefix(req),
-      nonce: res.locals.nonce,
-      csrf: csrf.token(),
-      version: ctx.version,
-      activeCount: active.length,
-      now: Date.now(),
-    };
+    return { ...bareContext(req, res), csrf: csrf.token(), activeCount: active.length };
   }
 
   /** The page frame without anything read from the store: the not-found and error pages. */
