@@ -29,6 +29,16 @@ function isUnsafe(c: number): boolean {
   );
 }
 
+/** Fits `max` and holds nothing the loop below would escape (no unsafe character, no surrogate at all). */
+function isSafeAsIs(s: string, max: number): boolean {
+  if (s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c & 0xf800) === 0xd800 || isUnsafe(c)) return false;
+  }
+  return true;
+}
+
 const hex = (c: number, width: number) => c.toString(16).padStart(width, '0');
 const SHORT: Record<number, string> = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r' };
 const escapeUnit = (c: number) => SHORT[c] ?? (c < 0x100 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`);
@@ -39,6 +49,8 @@ const escapeUnit = (c: number) => SHORT[c] ?? (c < 0x100 ? `\\x${hex(c, 2)}` : `
  */
 export function untrusted(value: unknown, max: number = UNTRUSTED_MAX): string {
   const s = text(value);
+  // Almost every value is already safe and short: returned as it is, without building a copy piece by piece.
+  if (isSafeAsIs(s, max)) return s;
   // Room kept for the marker, sized for the largest N this input can produce.
   const reserve = `…[+${s.length}]`.length;
   const budget = Math.max(0, max - reserve);

@@ -45,6 +45,16 @@ describe('untrusted()', () => {
     expect(untrusted('y'.repeat(10_000)).length).toBeLessThanOrEqual(UNTRUSTED_MAX);
   });
 
+  it('returns a value with nothing to escape as it is, and escapes every code unit as the full pass does', () => {
+    const plain = 'client amazon-alexa: https://layla.amazon.com/api/skill/link/M2XXXX?x=1 é 😀'.slice(0, 64);
+    expect(untrusted(plain, 64)).toBe(plain);
+    // A trailing \n forces the full pass: both ways must agree on every UTF-16 code unit.
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      expect(untrusted(ch)).toBe(untrusted(`${ch}\n`).slice(0, -2));
+    }
+  });
+
   it("the CLI's last guard lets its own colour codes through and nothing else", () => {
     expect(terminalSafe('\x1b[31mred\x1b[0m')).toBe('\x1b[31mred\x1b[0m');
     expect(terminalSafe('a\x1b[2Jb\x1b]52;c;x\x07\u009b1m\u202e')).toBe('a\\x1b[2Jb\\x1b]52;c;x\\x07\\u009b1m\\u202e');
