@@ -53,7 +53,7 @@ const ISSUE_EXAMPLE = {
   log_level: 'info',
 };
 
-// The server compiles the schema without checking it against the meta-schema (start-up time): this does, once.
+// The server runs code generated from the schema (src/config/options-validator.ts); this checks the schema itself.
 it('the options schema is a valid JSON Schema', () => {
   const ajv = new Ajv({ allErrors: true, strict: true });
   expect(ajv.validateSchema(validatedSchema(optionsSchema))).toBe(true);
