@@ -377,6 +377,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       // NORMAL in WAL mode survives a process crash (kill -9) with every committed write; only a power cut can
       // lose the last transactions, and never corrupts the database.
       db.exec('PRAGMA synchronous = NORMAL');
+      // A WAL that a burst grew is cut back to 4 MiB once it has been checkpointed and starts over.
+      db.exec('PRAGMA journal_size_limit = 4194304');
       prepareSchema(db, log, now(), () => {
         // Copied under a temporary name and renamed: a kill -9 during the copy never leaves a partial "backup".
         const copy = path.join(dataDir, 'oauth-1.0.0.sqlite');
