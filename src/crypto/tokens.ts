@@ -1,25 +1,41 @@
 /** Random tokens, their storage hashes and log fingerprints. Raw tokens exist only in responses and requests. */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Random bytes are drawn from the CSPRNG a block at a time and each byte is handed out once: a call into OpenSSL
+ * costs ~7 µs, two per refresh, where slicing a block costs 0.1 µs (Node's randomUUID() caches the same way). The
+ * block is small, so a memory dump would show few tokens not yet issued.
+ */
+const POOL_BYTES = 1024;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolAt = POOL_BYTES;
 
 /** 256 bits of entropy, base64url: unguessable and URL-safe (RFC 6749 §10.10). */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  if (bytes > POOL_BYTES) return randomBytes(bytes).toString('base64url');
+  if (poolAt + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const token = pool.toString('base64url', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return token;
 }
 
 /** What the store is keyed by: SHA-256 of the token, so a copy of the database grants nothing. */
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 /** A short, non-reversible tag that lets an operator match log lines about the same secret. */
 export function fingerprint(secret: string | undefined): string {
   if (secret === undefined || secret === '') return '(none)';
-  return `#${createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 8)}`;
+  return `#${hash('sha256', secret, 'hex').slice(0, 8)}`;
 }
 
 /** Constant-time string comparison; compares hashes so unequal lengths leak nothing either. */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
+  const ha = hash('sha256', a, 'buffer');
+  const hb = hash('sha256', b, 'buffer');
   return timingSafeEqual(ha, hb) && a.length === b.length;
 }
