@@ -118,6 +118,9 @@ const MAIN = path.join(__dirname, '..', '..', 'dist', 'main.js');
 export interface SpawnOptions {
   /** false: resolve once /health answers at all (a server started on a faulty store answers 503). */
   healthy?: boolean;
+  /** Another copy of the built server to run (default: this repository's dist/main.js), and node options before it. */
+  main?: string;
+  nodeArgs?: string[];
 }
 
 /**
@@ -142,7 +145,7 @@ export async function spawnServer(
   spawnOpts: SpawnOptions = {},
 ): Promise<ServerProcess> {
   if (options) writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(options));
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...(spawnOpts.nodeArgs ?? []), spawnOpts.main ?? MAIN], {
     env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
