@@ -163,6 +163,8 @@ export interface WordsContext {
 }
 
 const CONFIG = words('the add-on Configuration tab');
+// A plain string, not template text: dist/main.js stays ASCII only (tests/addon/server-bundle.test.ts).
+const ACCOUNT_LINKING = words('Build → Account Linking');
 const RELINK = words('The user links again in the Alexa app (Skills → Your Skills → the skill → Link Account).');
 
 const client = (id: string | undefined): Text => (id ? t`client ${id}` : words('the client'));
@@ -212,7 +214,7 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     title: 'Alexa linking failed: unknown client ID',
     happened: t`A request came with the client ID ${valueOr(e.clientId, '(none)')}, which is not configured here (configured: ${ctx.clients.map((c) => c.clientId).join(', ') || '(none)'}).`,
     why: words('Client IDs must match exactly, including upper and lower case.'),
-    fix: t`Make "Your Client ID" in the Alexa developer console (Build → Account Linking) equal to ${'client_id'} under ${'clients'} in ${CONFIG}, then link again. If you never set up such a client, someone probed the server and there is nothing to do.`,
+    fix: t`Make "Your Client ID" in the Alexa developer console (${ACCOUNT_LINKING}) equal to ${'client_id'} under ${'clients'} in ${CONFIG}, then link again. If you never set up such a client, someone probed the server and there is nothing to do.`,
   }),
   client_secret_mismatch: (e) => ({
     title: 'Alexa linking failed: wrong client secret',
@@ -225,7 +227,7 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
           : words('.')),
     ],
     why: words('The Alexa console and this add-on must hold the same secret; Alexa sends it with every token request.'),
-    fix: t`Make "Your Secret" in the Alexa developer console (Build → Account Linking) and ${'client_secret'} of ${client(e.clientId)} in ${CONFIG} the same value, then link again.`,
+    fix: t`Make "Your Secret" in the Alexa developer console (${ACCOUNT_LINKING}) and ${'client_secret'} of ${client(e.clientId)} in ${CONFIG} the same value, then link again.`,
   }),
   client_secret_missing: (e) => ({
     title: 'Alexa linking failed: client secret missing',

@@ -34,7 +34,7 @@ function item(n: NoticeRecord, now: number): SafeHtml {
       <p class="problem"><strong>Why:</strong> ${textHtml(n.why)}</p>
       <p class="fix"><strong>What to do:</strong> ${textHtml(n.fix)}</p>
       <p class="who">
-        ${DELIVERY[n.delivery]}${n.problem ? html`: ${n.problem}` : ''}${n.repeats ? html` · happened ${n.repeats} more time${n.repeats === 1 ? '' : 's'} since, not notified again within the hour` : ''}
+        ${DELIVERY[n.delivery]}${n.problem ? html`: ${n.problem}` : ''}${n.repeats ? html` &middot; happened ${n.repeats} more time${n.repeats === 1 ? '' : 's'} since, not notified again within the hour` : ''}
       </p>
     </div>
   </li>`;

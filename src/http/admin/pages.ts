@@ -198,7 +198,7 @@ function layout(ctx: PageContext, tab: Tab, title: string, body: SafeHtml): stri
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="robots" content="noindex" />
-      <title>${title} · Alexa account linking</title>
+      <title>${title} &middot; Alexa account linking</title>
       <style nonce="${ctx.nonce}">
         ${new SafeHtml(STYLE)}
       </style>
@@ -214,7 +214,8 @@ function layout(ctx: PageContext, tab: Tab, title: string, body: SafeHtml): stri
       </header>
       <main>${body}</main>
       <footer>
-        Music Assistant Alexa OAuth · times shown in the add-on's time zone · <a href="${ctx.prefix}/metrics">Prometheus metrics</a>
+        Music Assistant Alexa OAuth &middot; times shown in the add-on's time zone &middot;
+        <a href="${ctx.prefix}/metrics">Prometheus metrics</a>
       </footer>
       <script nonce="${ctx.nonce}">
         ${new SafeHtml(COPY_SCRIPT)};
@@ -276,17 +277,19 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
   const consoleCard = alexa
     ? html`<section class="card" aria-labelledby="console-h">
         <h2 id="console-h">Alexa developer console</h2>
-        <p class="sub">Paste these into your skill: <strong>Build → Account Linking</strong>, with “Auth Code Grant”.</p>
+        <p class="sub">Paste these into your skill: <strong>Build &rarr; Account Linking</strong>, with &ldquo;Auth Code Grant&rdquo;.</p>
         ${alexa.publicUrlSet ? '' : html`<p class="callout warn"><strong>public_url is not set.</strong> The addresses below show a placeholder: set <code class="inline">public_url</code> in the add-on Configuration tab to the https address Alexa reaches this add-on at. Until then the issuer, the published addresses and whether login cookies are marked Secure are taken from each request's headers (behind a proxy, only from one listed in trusted_proxies).</p>`}
         <div class="values">
           ${copyValue('Web Authorization URI', alexa.authorizationUri)} ${copyValue('Access Token URI', alexa.accessTokenUri)}
           ${alexa.clients.map((c) => copyValue(alexa.clients.length > 1 ? `Your Client ID (${c.clientType})` : 'Your Client ID', c.clientId))}
-          ${plainValue('Your Secret', html`The <code class="inline">client_secret</code> you set under Configuration → clients (never shown here).`)}
+          ${plainValue('Your Secret', html`The <code class="inline">client_secret</code> you set under Configuration &rarr; clients (never shown here).`)}
           ${copyValue('Authentication Scheme', alexa.authenticationScheme, '“Credentials in request body” works too.')}
           ${alexa.clients.flatMap((c) => c.scopes.map((scope) => copyValue(alexa.clients.length > 1 ? `Scope (${c.clientId})` : 'Scope', scope)))}
           ${copyValue('Default Access Token Expiration Time (seconds)', String(alexa.defaultAccessTokenExpiration))}
         </div>
-        <p class="sub">The console's three “Alexa Redirect URLs” must each be listed under Configuration → clients → redirect_uris.</p>
+        <p class="sub">
+          The console's three &ldquo;Alexa Redirect URLs&rdquo; must each be listed under Configuration &rarr; clients &rarr; redirect_uris.
+        </p>
       </section>`
     : html`<section class="card">
         <h2>Alexa developer console</h2>
@@ -423,7 +426,7 @@ export function accountsPage(ctx: PageContext, grants: GrantView[], revoked: Gra
             <h2 id="danger-h">Revoke all links</h2>
             <p class="sub">For a suspected breach: ends every link, unredeemed code and login session. Everyone has to link again.</p>
           </div>
-          <a class="button danger" href="${ctx.prefix}/accounts/revoke-all">Revoke all…</a>
+          <a class="button danger" href="${ctx.prefix}/accounts/revoke-all">Revoke all&hellip;</a>
         </div>
       </section>
       ${

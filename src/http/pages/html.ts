@@ -51,7 +51,7 @@ export function page(title: string, nonce: string, body: SafeHtml): string {
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="robots" content="noindex" />
-      <title>${title} · Music Assistant</title>
+      <title>${title} &middot; Music Assistant</title>
       <style nonce="${nonce}">
         ${new SafeHtml(STYLE)}
       </style>

@@ -48,7 +48,7 @@ export function loginPage(ctx: FormContext & { error?: string; username?: string
 }
 
 export function consentPage(ctx: FormContext & { username: string; scopes: string[]; redirectHost: string }): string {
-  const items = ctx.scopes.map((s) => html`<li><strong>${s}</strong>${SCOPE_WORDS[s] ? html` — ${SCOPE_WORDS[s]}` : ''}</li>`);
+  const items = ctx.scopes.map((s) => html`<li><strong>${s}</strong>${SCOPE_WORDS[s] ? html` &mdash; ${SCOPE_WORDS[s]}` : ''}</li>`);
   return page(
     'Approve',
     ctx.nonce,
