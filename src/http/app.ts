@@ -71,6 +71,9 @@ export interface PublicApp {
 export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> = DEFAULT_RATE_LIMITS): PublicApp {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: every answer is either no-store (tokens, /health) or different each time (pages carry a nonce), so
+  // Express's SHA-1 of every body would never save a transfer.
+  app.set('etag', false);
   app.set('trust proxy', deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false);
   app.set('query parser', false); // parameters are read raw, so repeats are seen and refused
 
@@ -133,9 +136,10 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   });
   const formLimiters: FormLimiters = { perIp: limits.tokenPerIp, perClient: limits.tokenPerClient, settings, reporter };
 
+  // The token endpoints first: Alexa's refreshes and the resource server's introspections are most requests.
+  app.use(createTokenRoutes(deps, formLimiters));
   app.use(createHealthRoutes(deps));
   app.use(createMetadataRoutes(deps));
-  app.use(createTokenRoutes(deps, formLimiters));
   app.use(createAuthorizeRoutes(deps, [limits.loginPerIp, limits.loginPerUser]));
 
   app.use((req, res) => {
