@@ -71,8 +71,8 @@ export interface PublicApp {
 export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> = DEFAULT_RATE_LIMITS): PublicApp {
   const app = express();
   app.disable('x-powered-by');
-  // No ETag: every answer is either no-store (tokens, /health) or different each time (pages carry a nonce), so
-  // Express's SHA-1 of every body would never save a transfer.
+  // No ETag: answers are no-store (tokens, /health) or differ each time (pages carry a nonce), so Express's SHA-1 of
+  // every body would never save a transfer; only the metadata may be cached, for 5 minutes, and is 1 KB.
   app.set('etag', false);
   app.set('trust proxy', deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false);
   app.set('query parser', false); // parameters are read raw, so repeats are seen and refused

@@ -1,7 +1,7 @@
 /**
  * dist/main.js is one file: `npm run build` bundles the compiled server and its dependencies with esbuild, so a
  * start reads and compiles one file instead of resolving and loading some 300 modules (docs/benchmark.md: start to
- * healthy about 140 ms sooner). Run from a folder holding only that file and package.json, with a preload that
+ * healthy about 100 ms sooner). Run from a folder holding only that file and package.json, with a preload that
  * refuses to load anything but Node's built-in modules, it must still serve everything a link needs.
  */
 import { expect } from '@jest/globals';

@@ -114,7 +114,7 @@ const responses: Array<[string, () => Promise<Response>]> = [
 it.each(responses)('helmet headers on %s', async (_what, make) => {
   const res = await make();
   expectHelmetHeaders(res);
-  // Every answer is no-store or carries a fresh nonce: an ETag could never match, so none is computed.
+  // These answers are no-store or carry a fresh nonce: an ETag could never match, so none is computed.
   expect(res.headers.get('etag')).toBeNull();
 });
 
