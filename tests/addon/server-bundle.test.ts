@@ -5,7 +5,7 @@
  * refuses to load anything but Node's built-in modules, it must still serve everything a link needs.
  */
 import { expect } from '@jest/globals';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../addon/manifest';
@@ -50,6 +50,8 @@ describe('dist/main.js, the bundled server', () => {
     const source = readFileSync(path.join(REPO_ROOT, 'dist', 'main.js'), 'latin1');
     const found = [...source.matchAll(/[\x80-\xff]+/g)].slice(0, 5).map((m) => source.slice(Math.max(0, m.index - 60), m.index + 20));
     expect(found).toEqual([]);
+    // tsc's map was for the file the bundle replaced: kept beside it, it would point debuggers at the wrong code.
+    expect(existsSync(path.join(REPO_ROOT, 'dist', 'main.js.map'))).toBe(false);
   });
 
   it('needs no module besides the ones built into Node.js: it links, refreshes, introspects and shows the admin page', async () => {
