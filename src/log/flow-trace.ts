@@ -65,6 +65,13 @@ export const securityEventFiles = (dataDir: string): string[] => jsonlFiles(data
 
 const SWEEP_INTERVAL_MS = 60_000;
 
+/**
+ * Successes Alexa and a resource server repeat all day (a refresh an hour per link, an introspection per voice
+ * request): each is in the trace, but in the add-on log only at log_level debug, where it would otherwise bury
+ * the lines that need the operator (a link made, anything that failed) and cost a formatted line per request.
+ */
+const isRoutine = (e: FlowEntry) => e.step === 'introspect' || (e.step === 'token' && e.grantType === 'refresh_token');
+
 export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOptions = {}): FlowTrace {
   const now = opts.now ?? Date.now;
   const { security, coalesceAfter, now: _now, ...traceLimits } = opts;
@@ -78,9 +85,10 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   const logLine = (entry: FlowEntry) => {
     const { requestId, step, outcome, clientId, grantType, error, kind, cause, username, grantId } = entry;
     const context = { requestId, clientId, grantType, username, grantId, error, kind };
-    if (outcome === 'ok') log.info(`${step} ok`, context);
-    else if (outcome === 'security') log.warn(`SECURITY ${step}: ${cause ?? error}`, context);
-    else log.warn(`${step} failed: ${cause ?? error}`, context);
+    if (outcome === 'security') log.warn(`SECURITY ${step}: ${cause ?? error}`, context);
+    else if (outcome !== 'ok') log.warn(`${step} failed: ${cause ?? error}`, context);
+    else if (isRoutine(entry)) log.debug(`${step} ok`, context);
+    else log.info(`${step} ok`, context);
   };
   const writeTrace = (entries: FlowEntry[]) => {
     if (closed || entries.length === 0) return;

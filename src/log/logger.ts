@@ -50,11 +50,20 @@ const lineFormat = winston.format.printf((info) => {
   return `${text(timestamp)} ${text(level).toUpperCase().padEnd(5)} ${text(message)}${context ? ` ${context}` : ''}`;
 });
 
+const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
 export function createLogger(level: LogLevel, silent = false): Logger {
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level,
     silent,
     format: winston.format.combine(redactFormat(), untrustedFormat(), winston.format.timestamp(), lineFormat),
     transports: [new winston.transports.Console()],
   });
+  // winston runs the whole format chain (redaction, escaping, the line) before its transport drops a message below
+  // the level, so a debug line at level info cost as much as a written one: the level is checked first.
+  for (const name of LEVELS) {
+    const write = logger[name].bind(logger) as (...args: unknown[]) => Logger;
+    logger[name] = ((...args: unknown[]) => (logger.isLevelEnabled(name) ? write(...args) : logger)) as winston.LeveledLogMethod;
+  }
+  return logger;
 }
