@@ -61,9 +61,12 @@ export function createLogger(level: LogLevel, silent = false): Logger {
   });
   // winston runs the whole format chain (redaction, escaping, the line) before its transport drops a message below
   // the level, so a debug line at level info cost as much as a written one: the level is checked first.
+  // `this` is passed on, so a child logger (Object.create of this one) still writes with its own metadata.
   for (const name of LEVELS) {
-    const write = logger[name].bind(logger) as (...args: unknown[]) => Logger;
-    logger[name] = ((...args: unknown[]) => (logger.isLevelEnabled(name) ? write(...args) : logger)) as winston.LeveledLogMethod;
+    const write = logger[name] as (this: Logger | undefined, ...args: unknown[]) => Logger;
+    logger[name] = function (this: Logger | undefined, ...args: unknown[]) {
+      return logger.isLevelEnabled(name) ? write.apply(this, args) : (this ?? logger);
+    } as winston.LeveledLogMethod;
   }
   return logger;
 }

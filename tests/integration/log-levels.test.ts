@@ -86,4 +86,13 @@ describe('a line below the level', () => {
     await eventually('the debug line', () => lineOf(lines, /DEBUG +now at the level clientId=amazon-alexa/), 5_000, 10);
     expect(lineOf(lines, /below the level/)).toBeUndefined();
   });
+
+  it('a child logger keeps its own metadata, and its level checks too', async () => {
+    const { log, lines } = capturedLogger('info');
+    const child = log.child({ component: 'purge' });
+    child.debug('child below the level');
+    child.info('child at the level');
+    await eventually('the child line', () => lineOf(lines, /INFO +child at the level component=purge/), 5_000, 10);
+    expect(lineOf(lines, /child below the level/)).toBeUndefined();
+  });
 });
