@@ -11,6 +11,7 @@
 import { JsonlLimits, PruneResult, createJsonlFile, jsonlFiles } from './jsonl-file';
 import { Logger } from './logger';
 import { redact } from './redact';
+import { ROUTINE_SUMMARY_MS, RoutineTally, isRoutine } from './routine-successes';
 import { FailureCoalescer, FlowEntry, FlowEvent, SecurityEventPolicy, entryLine, isSecurityEvent, safeEntry } from './trace-policy';
 
 export type { FlowEntry, FlowEvent, FlowOutcome, FlowStep } from './trace-policy';
@@ -56,6 +57,8 @@ export interface FlowTraceOptions extends Partial<JsonlLimits> {
   security?: Partial<JsonlLimits>;
   /** Failures of one kind from one source written per minute before the rest are counted (default 20). */
   coalesceAfter?: number;
+  /** How often the add-on log counts the routine successes it does not write one by one (default an hour). */
+  routineSummaryMs?: number;
 }
 
 /** The trace files in dataDir, newest first: flow-trace.jsonl, flow-trace1.jsonl, flow-trace2.jsonl, ... */
@@ -65,21 +68,15 @@ export const securityEventFiles = (dataDir: string): string[] => jsonlFiles(data
 
 const SWEEP_INTERVAL_MS = 60_000;
 
-/**
- * Successes Alexa and a resource server repeat all day (a refresh an hour per link, an introspection per voice
- * request): each is in the trace, but in the add-on log only at log_level debug, where it would otherwise bury
- * the lines that need the operator (a link made, anything that failed) and cost a formatted line per request.
- */
-const isRoutine = (e: FlowEntry) => e.step === 'introspect' || (e.step === 'token' && e.grantType === 'refresh_token');
-
 export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOptions = {}): FlowTrace {
   const now = opts.now ?? Date.now;
-  const { security, coalesceAfter, now: _now, ...traceLimits } = opts;
+  const { security, coalesceAfter, routineSummaryMs, now: _now, ...traceLimits } = opts;
   const trace = createJsonlFile(dataDir, FLOW_TRACE_NAME, log, { ...TRACE_LIMITS, ...traceLimits }, now);
   const securityFile = createJsonlFile(dataDir, SECURITY_EVENTS_NAME, log, { ...SECURITY_LIMITS, ...security }, now);
   const coalescer = new FailureCoalescer(now, coalesceAfter);
   const policy = new SecurityEventPolicy(now);
   const listeners = new Set<(entry: FlowEntry) => void>();
+  const routine = new RoutineTally(now);
   let closed = false;
 
   const logLine = (entry: FlowEntry) => {
@@ -87,8 +84,14 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
     const context = { requestId, clientId, grantType, username, grantId, error, kind };
     if (outcome === 'security') log.warn(`SECURITY ${step}: ${cause ?? error}`, context);
     else if (outcome !== 'ok') log.warn(`${step} failed: ${cause ?? error}`, context);
-    else if (isRoutine(entry)) log.debug(`${step} ok`, context);
-    else log.info(`${step} ok`, context);
+    else if (isRoutine(entry)) {
+      routine.count(entry);
+      log.debug(`${step} ok`, context);
+    } else log.info(`${step} ok`, context);
+  };
+  const summariseRoutine = () => {
+    const line = routine.take();
+    if (line) log.info(line);
   };
   const writeTrace = (entries: FlowEntry[]) => {
     if (closed || entries.length === 0) return;
@@ -104,6 +107,8 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   };
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   timer.unref();
+  const summaryTimer = setInterval(summariseRoutine, routineSummaryMs ?? ROUTINE_SUMMARY_MS);
+  summaryTimer.unref();
 
   return {
     record(event) {
@@ -131,9 +136,11 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
     },
     close: async () => {
       clearInterval(timer);
+      clearInterval(summaryTimer);
       // What was counted but not yet summarised is written before the files close.
       writeTrace(coalescer.sweep(true));
       writeSecurity(policy.sweep(true));
+      summariseRoutine();
       closed = true;
       await Promise.all([trace.close(), securityFile.close()]);
     },

@@ -1,16 +1,18 @@
 /**
  * What the add-on log shows at each log_level. At info: a link made (the code exchanged), a revocation, every
- * failure. Alexa's refreshes (one an hour per link) and the resource server's introspections (one per voice
- * request) only at debug; the flow trace keeps each of them at every level. And a line below the level costs
- * nothing: winston would otherwise redact and format it before dropping it.
+ * failure, and one line an hour counting Alexa's refreshes (one an hour per link) and the resource server's
+ * introspections (one per voice request), which are written one by one only at debug; the flow trace keeps each of
+ * them at every level. And a line below the level costs nothing: winston would otherwise redact and format it
+ * before dropping it.
  */
 import { expect } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import winston from 'winston';
 import { LogLevel } from '../../src/config/config';
+import { createFlowTrace } from '../../src/log/flow-trace';
 import { Logger, createLogger } from '../../src/log/logger';
 import { introspectAsResourceServer, linkAccount, refresh, refreshOk, revoke } from '../helpers/alexa-client';
-import { startInProcess, waitForTrace } from '../helpers/test-server';
+import { startInProcess, tempDataDir, waitForTrace } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
 
 /** Our logger (its formats and level checks) with its lines collected instead of written to stdout. */
@@ -54,6 +56,8 @@ describe('which successes reach the add-on log', () => {
     expect(lineOf(lines, /token ok .*grantType=refresh_token/)).toBeUndefined();
     expect(lineOf(lines, /introspect ok/)).toBeUndefined();
     expect(lines.filter((l) => / DEBUG /.test(l))).toEqual([]);
+    // Counted instead, in the line the server writes as it stops (and every hour): the failed refresh is not.
+    await eventually('the count of routine successes', () => lineOf(lines, /INFO +1 refresh and 1 introspection succeeded since \S+Z$/));
   });
 
   it('at debug: each refresh and introspection too, as debug lines naming the grant', async () => {
@@ -61,6 +65,35 @@ describe('which successes reach the add-on log', () => {
     expect(lineOf(lines, /INFO +token ok .*grantType=authorization_code/)).toBeDefined();
     expect(lineOf(lines, /DEBUG +token ok .*grantType=refresh_token .*grantId=\S+/)).toBeDefined();
     expect(lineOf(lines, /DEBUG +introspect ok .*grantId=\S+/)).toBeDefined();
+  });
+});
+
+describe('the count of routine successes', () => {
+  it('is one info line per interval, naming what succeeded since when, and starts over after it', async () => {
+    const { log, lines } = capturedLogger('info');
+    let clock = Date.parse('2026-12-02T10:00:00.000Z');
+    const trace = createFlowTrace(tempDataDir(), log, { now: () => clock, routineSummaryMs: 50 });
+    try {
+      const ok = { requestId: 'r', outcome: 'ok' as const };
+      for (let i = 0; i < 3; i++) trace.record({ ...ok, step: 'token', grantType: 'refresh_token' });
+      for (let i = 0; i < 2; i++) trace.record({ ...ok, step: 'introspect' });
+      trace.record({ ...ok, step: 'token', grantType: 'authorization_code' });
+      clock = Date.parse('2026-12-02T11:00:00.000Z');
+      const first = '3 refreshes and 2 introspections succeeded since 2026-12-02T10:00:00.000Z';
+      await eventually('the first count', () => lineOf(lines, new RegExp(`INFO +${first}$`)), 5_000, 10);
+
+      trace.record({ ...ok, step: 'introspect' });
+      await eventually(
+        'the second count',
+        () => lineOf(lines, /INFO +1 introspection succeeded since 2026-12-02T11:00:00.000Z$/),
+        5_000,
+        10,
+      );
+      expect(lines.filter((l) => l.includes('succeeded since'))).toHaveLength(2);
+      expect(lineOf(lines, /INFO +token ok .*grantType=authorization_code/)).toBeDefined();
+    } finally {
+      await trace.close();
+    }
   });
 });
 
