@@ -6,6 +6,7 @@
  */
 import winston from 'winston';
 import { LogLevel } from '../config/config';
+import { LOG_LEVELS } from '../config/options-schema';
 import { fingerprint } from '../crypto/tokens';
 import { isSecretKey, redact } from './redact';
 import { untrusted, untrustedTree } from './untrusted';
@@ -50,8 +51,6 @@ const lineFormat = winston.format.printf((info) => {
   return `${text(timestamp)} ${text(level).toUpperCase().padEnd(5)} ${text(message)}${context ? ` ${context}` : ''}`;
 });
 
-const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
-
 export function createLogger(level: LogLevel, silent = false): Logger {
   const logger = winston.createLogger({
     level,
@@ -62,7 +61,7 @@ export function createLogger(level: LogLevel, silent = false): Logger {
   // winston runs the whole format chain (redaction, escaping, the line) before its transport drops a message below
   // the level, so a debug line at level info cost as much as a written one: the level is checked first.
   // `this` is passed on, so a child logger (Object.create of this one) still writes with its own metadata.
-  for (const name of LEVELS) {
+  for (const name of LOG_LEVELS) {
     const write = logger[name] as (this: Logger | undefined, ...args: unknown[]) => Logger;
     logger[name] = function (this: Logger | undefined, ...args: unknown[]) {
       return logger.isLevelEnabled(name) ? write.apply(this, args) : (this ?? logger);
