@@ -1,4 +1,5 @@
 /** The bench's results (bench/results.json), the issue's targets, and the tables printed at the end. */
+import type { AgedFolderResult } from './aged-folder';
 import type { PurgeCost } from './fill';
 import type { HeaderParseRow } from './header-parse';
 import type { RunResult } from './load';
@@ -97,6 +98,8 @@ export interface Results {
   baseline?: BaselineResult | Failed;
   hostile?: HostileResult | Failed;
   headerParse?: HeaderParseRow[] | Failed;
+  /** A folder whose trace files are at their bounds, as after months (bench/aged-folder.ts). */
+  aged?: AgedFolderResult | Failed;
   targets: Target[];
   totalSeconds: number;
 }
@@ -175,11 +178,14 @@ export function targets(r: Results): Target[] {
       `median ${f0(r.large.coldStart.medianMs)} ms, least ${f0(r.large.coldStart.minMs)} ms ` +
       `(median (least): empty folder ${start(r.coldStartEmpty)} ms, bare Express ${start(r.ceiling.coldStart)} ms)`,
   });
-  const idle = stores.map((s) => s.memory.idle);
+  const aged = r.aged && !failed(r.aged) ? r.aged : undefined;
+  const idle = [...stores.map((s) => s.memory.idle), ...(aged ? [aged.idle] : [])];
   out.push({
     name: 'RSS idle < 60 MB',
     met: Math.max(...idle.map((m) => m.rssMB)) < 60,
-    detail: `${idle.map((m) => f1(m.rssMB)).join(' / ')} MB (private part ${idle.map((m) => f1(m.anonMB)).join(' / ')} MB)`,
+    detail:
+      `${idle.map((m) => f1(m.rssMB)).join(' / ')} MB (private part ${idle.map((m) => f1(m.anonMB)).join(' / ')} MB)` +
+      (aged ? '; the last with its trace files full, as after months' : ''),
   });
   const peak = stores.map((s) => s.memory.afterLoad.hwmMB);
   out.push({ name: 'RSS under load < 100 MB', met: Math.max(...peak) < 100, detail: `peak (VmHWM) ${peak.map(f1).join(' / ')} MB` });
@@ -322,6 +328,15 @@ export function report(r: Results): string {
     ],
     ['RSS of the bare-Express ceiling after all its load (private part)', `${mem(r.ceiling.memory)} MB`],
   ];
+  if (r.aged && !failed(r.aged)) {
+    const a = r.aged;
+    const what = `a folder as after months, its trace files full (${f1(a.traceBytes / 1048576)} MiB)`;
+    other.push(
+      [`${what}: start to healthy, median (least) of ${a.start.samplesMs.length}`, `${start(a.start)} ms`],
+      [`${what}: RSS idle (private part)`, `${mem(a.idle)} MB`],
+      [`${what}: RSS after the admin overview and Activity were opened (private part)`, `${mem(a.afterAdmin)} MB`],
+    );
+  } else if (failed(r.aged)) other.push(['a folder as after months', `failed: ${r.aged.error}`]);
   if (r.purge) {
     other.push(
       [

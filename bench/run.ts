@@ -20,6 +20,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AgedFolderResult, measureAgedFolder } from './aged-folder';
 import { CodeGrant, FilledTokens, PurgeCost, fillGrants, issueCodes, openBenchFolder, purgeCost } from './fill';
 import { headerParseFigures } from './header-parse';
 import { linkOverHttp } from './http-link';
@@ -557,6 +558,15 @@ async function main(): Promise<void> {
     }
   }
 
+  let aged: AgedFolderResult | { error: string };
+  log('a folder as after months: its trace files at their bounds ...');
+  try {
+    aged = await measureAgedFolder(startOurs, Math.min(S.starts, 3));
+  } catch (err) {
+    aged = { error: errorText(err) };
+    log(`aged-folder figure failed: ${aged.error}`);
+  }
+
   const results: Results = {
     node: process.version,
     cores: os.cpus().length,
@@ -583,6 +593,7 @@ async function main(): Promise<void> {
     baseline,
     hostile,
     headerParse,
+    aged,
     targets: [],
     totalSeconds: 0,
   };

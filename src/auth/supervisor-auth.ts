@@ -8,6 +8,7 @@
  * Answers: 200 {"result":"ok"} when Home Assistant accepts the credentials; a wrong password is 401 on current
  * Supervisors and 400 {"result":"error"} on older ones; 403 means this add-on may not use the API.
  */
+import { LocalRequestFailed, sendLocal } from '../ops/local-http';
 import { PasswordCheck } from './user-authenticator';
 
 export interface SupervisorAuthOptions {
@@ -46,21 +47,17 @@ export function createSupervisorAuth(opts: SupervisorAuthOptions): PasswordCheck
       let status: number;
       let body: string;
       try {
-        const res = await fetch(url, {
+        ({ status, text: body } = await sendLocal(url, {
           method: 'POST',
           headers: { 'X-Supervisor-Token': opts.token, 'Content-Type': 'application/json' },
           body: JSON.stringify({ username, password }),
-          redirect: 'error',
           signal: AbortSignal.timeout(timeoutMs),
-        });
-        status = res.status;
-        body = await res.text();
+        }));
       } catch (err) {
-        const e = err as Error & { cause?: { code?: string } };
-        if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+        if (err instanceof LocalRequestFailed && err.reason === 'aborted') {
           return { unavailable: `${where} did not answer the login check within ${timeoutMs} ms` };
         }
-        const code = e.cause?.code ?? e.message;
+        const code = err instanceof LocalRequestFailed ? (err.code ?? err.message) : String(err);
         return { unavailable: `${where} could not be reached for the login check (${code})` };
       }
 

@@ -6,9 +6,11 @@
  * rewriting a file it holds open would race its buffered writes). The flow trace and the security events are
  * two of these, each with its own bounds.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { appendFile, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { appendFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { findLine } from './jsonl-lines';
 import { Logger } from './logger';
 
 export interface PruneResult {
@@ -119,30 +121,31 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
     for (const f of jsonlFiles(dataDir, name)) {
       const info = await stat(f).catch(() => undefined);
       if (!info) continue;
-      if (info.mtimeMs < cutoff) {
-        // Nothing was written to it since the cutoff: every entry in it is older.
-        const lines = (await readFile(f, 'utf8')).split('\n').filter((l) => l.trim() !== '').length;
+      // Nothing was written to a file since its mtime: one last written before the cutoff holds older entries
+      // only. In another, entries are in time order: the older ones are the lines before the first one inside
+      // the window, and a file that starts inside it is left as it is after reading its first line.
+      const allOlder = info.mtimeMs < cutoff;
+      let older = 0;
+      const inside = await findLine(f, (line) => {
+        if (!allOlder && entryTime(line) >= cutoff) return true;
+        older++;
+        return false;
+      });
+      if (allOlder) {
         await unlink(f);
         result.removedFiles++;
-        result.removedEntries += lines;
+        result.removedEntries += older;
         if (f === file) size = 0;
         continue;
       }
-      const text = await readFile(f, 'utf8');
-      const lines = text.split('\n').filter((l) => l.trim() !== '');
-      // Entries are in time order: keep everything from the first one inside the window.
-      const firstInside = lines.findIndex((l) => entryTime(l) >= cutoff);
-      const keepFrom = firstInside < 0 ? lines.length : firstInside;
-      if (keepFrom === 0) continue;
-      const kept = lines
-        .slice(keepFrom)
-        .map((l) => `${l}\n`)
-        .join('');
+      if (older === 0) continue;
       const tmp = `${f}.tmp`;
-      await writeFile(tmp, kept, 'utf8');
+      if (inside) await pipeline(createReadStream(f, { start: inside.start }), createWriteStream(tmp));
+      else await writeFile(tmp, '');
+      const keptBytes = (await stat(tmp)).size;
       await rename(tmp, f); // atomic: a reader sees the old or the new file, never half of one
-      result.removedEntries += keepFrom;
-      if (f === file) size = Buffer.byteLength(kept);
+      result.removedEntries += older;
+      if (f === file) size = keptBytes;
     }
     if (result.removedEntries > 0) log.debug(`${name}: pruned old entries`, { ...result, maxAgeDays: limits.maxAgeMs / 86_400_000 });
     return result;

@@ -192,7 +192,7 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
     health,
     dataDir: ctx.dataDir,
     store: { file: ctx.store.file, bytes: ctx.store.sizeBytes() },
-    trace: traceInfo(ctx.dataDir),
+    trace: await traceInfo(ctx.dataDir),
     publicUrl: ctx.config?.publicUrl,
     listeners: rt?.listeners ?? {},
     grants: { active: all.filter((g) => g.status === 'active').length, revoked: all.filter((g) => g.status === 'revoked').length },
@@ -332,7 +332,7 @@ export interface ActivityQuery {
 /** The recent flow trace and security events, newest first, each failure with its explanation and fix. */
 export async function activity(ctx: AdminContext, q: ActivityQuery = {}): Promise<ActivityEntry[]> {
   await ctx.trace?.flush();
-  const entries = readActivity(ctx.dataDir, { failuresOnly: q.failuresOnly, limit: q.limit ?? 200, since: q.sinceMs });
+  const entries = await readActivity(ctx.dataDir, { failuresOnly: q.failuresOnly, limit: q.limit ?? 200, since: q.sinceMs });
   return entries.map((e) => {
     const explanation = explain(e, { config: ctx.config });
     return explanation ? { ...e, explanation } : e;
@@ -344,5 +344,5 @@ export async function hourlyChart(ctx: AdminContext, hours: number): Promise<Hou
   await ctx.trace?.flush();
   const now = Date.now();
   const since = now - hours * 3600_000;
-  return hourlyActivity(readActivity(ctx.dataDir, { since }), now, hours);
+  return hourlyActivity(await readActivity(ctx.dataDir, { since }), now, hours);
 }

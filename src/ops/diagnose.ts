@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { TRACE_LIMITS } from '../log/flow-trace';
 import { explain } from './explain';
 import { AdminContext } from './admin-service';
+import { LocalRequestFailed, sendLocal } from './local-http';
 import { readActivity, traceInfo } from './trace-reader';
 
 export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
@@ -234,8 +235,8 @@ function storeFindings(ctx: AdminContext): Finding[] {
   return out;
 }
 
-function traceFindings(ctx: AdminContext): Finding[] {
-  const info = traceInfo(ctx.dataDir);
+async function traceFindings(ctx: AdminContext): Promise<Finding[]> {
+  const info = await traceInfo(ctx.dataDir);
   const bound = formatBytes(TRACE_LIMITS.maxBytes * TRACE_LIMITS.maxFiles);
   return [
     {
@@ -249,10 +250,10 @@ function traceFindings(ctx: AdminContext): Finding[] {
 
 async function probe(url: string): Promise<string | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    const res = await sendLocal(new URL(url), { signal: AbortSignal.timeout(3000) });
     return res.status === 200 ? undefined : `answered ${res.status}`;
   } catch (err) {
-    return (err as Error).cause ? String((err as Error & { cause: unknown }).cause) : String(err);
+    return err instanceof LocalRequestFailed ? (err.code ?? err.message) : String(err);
   }
 }
 
@@ -342,10 +343,10 @@ function clockFindings(ctx: AdminContext): Finding[] {
   return out;
 }
 
-function failureFindings(ctx: AdminContext, windowMs: number): Finding[] {
+async function failureFindings(ctx: AdminContext, windowMs: number): Promise<Finding[]> {
   const area = 'recent failures';
   const since = Date.now() - windowMs;
-  const failures = readActivity(ctx.dataDir, { since, failuresOnly: true });
+  const failures = await readActivity(ctx.dataDir, { since, failuresOnly: true });
   const days = Math.round(windowMs / 86_400_000);
   if (failures.length === 0) return [{ area, level: 'ok', title: `No failures in the last ${days > 1 ? `${days} days` : '24 hours'}` }];
   // Per kind, its first entry in the list (the latest) and how many there are.
@@ -376,10 +377,10 @@ export async function diagnose(ctx: AdminContext, opts: DiagnoseOptions): Promis
     ...configFindings(ctx, opts),
     ...(ctx.config ? publicUrlFindings(ctx.config.publicUrl) : []),
     ...storeFindings(ctx),
-    ...traceFindings(ctx),
+    ...(await traceFindings(ctx)),
     ...(await listenerFindings(ctx, opts)),
     ...clockFindings(ctx),
-    ...failureFindings(ctx, opts.failureWindowMs ?? 7 * 86_400_000),
+    ...(await failureFindings(ctx, opts.failureWindowMs ?? 7 * 86_400_000)),
   ];
   const counts = { ok: 0, info: 0, warn: 0, error: 0 };
   for (const f of findings) counts[f.level]++;

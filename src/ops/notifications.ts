@@ -26,6 +26,7 @@ import {
   identify,
   wordsFor,
 } from './notification-causes';
+import { LocalRequestFailed, LocalSend, sendLocal } from './local-http';
 import { Text, cleanValue, finishText, toMarkdown, words } from './notice-text';
 
 export const DEFAULT_SUPERVISOR_URL = 'http://supervisor';
@@ -87,7 +88,7 @@ export interface NotifierDeps {
   secrets: readonly string[];
   log: NotifierLog;
   now?: () => number;
-  fetch?: typeof fetch;
+  send?: LocalSend;
   throttleMs?: number;
   timeoutMs?: number;
 }
@@ -155,7 +156,7 @@ function describeAnswer(status: number, body: string): string {
 
 export function createNotifier(deps: NotifierDeps): Notifier {
   const now = deps.now ?? Date.now;
-  const send = deps.fetch ?? fetch;
+  const send = deps.send ?? sendLocal;
   const throttleMs = deps.throttleMs ?? DEFAULT_THROTTLE_MS;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const supervisor = deps.enabled ? deps.supervisor : undefined;
@@ -221,22 +222,19 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         method: 'POST',
         headers: { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ title: record.title, message: record.message, notification_id: record.notificationId }),
-        redirect: 'error',
         signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closing.signal]),
       });
-      const body = await res.text();
-      if (!res.ok) return failed(record, describeAnswer(res.status, body));
+      if (res.status < 200 || res.status > 299) return failed(record, describeAnswer(res.status, res.text));
       record.delivery = 'delivered';
       if (deliveryProblem !== undefined) deps.log.info('Home Assistant notifications are delivered again');
       deliveryProblem = undefined;
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
       if (closing.signal.aborted) return failed(record, 'the server stopped before Home Assistant answered', true);
       failed(
         record,
-        e.name === 'TimeoutError' || e.name === 'AbortError'
+        err instanceof LocalRequestFailed && err.reason === 'aborted'
           ? `Home Assistant did not answer within ${timeoutMs} ms (through the Supervisor at ${url.origin})`
-          : `the Supervisor at ${url.origin} cannot be reached (${e.cause?.code ?? e.message})`,
+          : `the Supervisor at ${url.origin} cannot be reached (${err instanceof LocalRequestFailed ? (err.code ?? err.message) : String(err)})`,
       );
     }
   }

@@ -3,8 +3,9 @@
  * Entries are made safe again as they are read (safeEntry is idempotent): files written by older versions held
  * request data raw, and whatever is in the file, the page and the terminal get escaped, capped text.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { FlowEntry, securityEventFiles, traceFiles } from '../log/flow-trace';
+import { findLine, linesFromEnd } from '../log/jsonl-lines';
 import { safeEntry } from '../log/trace-policy';
 
 export interface TraceQuery {
@@ -16,30 +17,27 @@ export interface TraceQuery {
   limit?: number;
 }
 
-function parseLines(text: string): FlowEntry[] {
-  const entries: FlowEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const entry = JSON.parse(line) as FlowEntry;
-      if (entry && typeof entry.ts === 'string' && typeof entry.step === 'string' && typeof entry.outcome === 'string')
-        entries.push(safeEntry(entry));
-    } catch {
-      // a line being written right now, or a damaged one: skip it
-    }
+/** The line's entry, made safe; undefined for a line being written right now or a damaged one. */
+function parseEntry(line: string): FlowEntry | undefined {
+  try {
+    const entry = JSON.parse(line) as FlowEntry;
+    if (entry && typeof entry.ts === 'string' && typeof entry.step === 'string' && typeof entry.outcome === 'string')
+      return safeEntry(entry);
+  } catch {
+    /* skipped */
   }
-  return entries;
+  return undefined;
 }
 
 export const isFailure = (e: { outcome: string }) => e.outcome === 'error' || e.outcome === 'security';
 
 /** Entries matching the query, newest first. Files are read newest first and reading stops once enough are found. */
-export function readTrace(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+export function readTrace(dataDir: string, query: TraceQuery = {}): Promise<FlowEntry[]> {
   return readFiles(traceFiles(dataDir), query);
 }
 
 /** The security events matching the query, newest first. */
-export function readSecurityEvents(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+export function readSecurityEvents(dataDir: string, query: TraceQuery = {}): Promise<FlowEntry[]> {
   return readFiles(securityEventFiles(dataDir), query);
 }
 
@@ -51,11 +49,11 @@ const identity = (e: FlowEntry) => `${e.ts}|${e.requestId}|${e.step}|${e.outcome
  * which up to half are kept for the newest security events: however many failures a flood wrote since, a
  * recorded code replay stays in the list (Activity, `oauth-admin activity --failures`).
  */
-export function readActivity(dataDir: string, query: TraceQuery = {}): FlowEntry[] {
+export async function readActivity(dataDir: string, query: TraceQuery = {}): Promise<FlowEntry[]> {
   const newestFirst = (a: FlowEntry, b: FlowEntry) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0);
-  const security = readSecurityEvents(dataDir, query);
+  const security = await readSecurityEvents(dataDir, query);
   const securityIds = new Set(security.map(identity));
-  const others = readTrace(dataDir, query).filter((e) => !securityIds.has(identity(e)));
+  const others = (await readTrace(dataDir, query)).filter((e) => !securityIds.has(identity(e)));
   const limit = query.limit ?? Infinity;
   if (security.length + others.length <= limit) return [...security, ...others].sort(newestFirst);
   const reserved = security.slice(0, Math.floor(limit / 2));
@@ -63,29 +61,23 @@ export function readActivity(dataDir: string, query: TraceQuery = {}): FlowEntry
   return [...reserved, ...rest].sort(newestFirst);
 }
 
-function readFiles(files: string[], query: TraceQuery): FlowEntry[] {
+/** Each file is read from its end, newest entry first, and no further than the query needs. */
+async function readFiles(files: string[], query: TraceQuery): Promise<FlowEntry[]> {
   const out: FlowEntry[] = [];
   const limit = query.limit ?? Infinity;
   for (const file of files) {
-    let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      for await (const line of linesFromEnd(file)) {
+        const e = parseEntry(line);
+        if (!e) continue;
+        if (query.since !== undefined && Date.parse(e.ts) < query.since) return out;
+        if (query.failuresOnly && !isFailure(e)) continue;
+        out.push(e);
+        if (out.length >= limit) return out;
+      }
     } catch {
       continue; // rotated away between listing and reading
     }
-    const entries = parseLines(text).reverse();
-    let reachedSince = false;
-    for (const e of entries) {
-      const t = Date.parse(e.ts);
-      if (query.since !== undefined && t < query.since) {
-        reachedSince = true;
-        break;
-      }
-      if (query.failuresOnly && !isFailure(e)) continue;
-      out.push(e);
-      if (out.length >= limit) return out;
-    }
-    if (reachedSince) break;
   }
   return out;
 }
@@ -96,8 +88,8 @@ export interface TraceFilesInfo {
   oldest?: string;
 }
 
-export function traceInfo(dataDir: string): TraceFilesInfo {
-  const files = traceFiles(dataDir);
+/** The flow trace's size on disk: a stat of each file, for every metrics scrape. */
+export function traceBytes(dataDir: string, files = traceFiles(dataDir)): number {
   let bytes = 0;
   for (const f of files) {
     try {
@@ -106,19 +98,18 @@ export function traceInfo(dataDir: string): TraceFilesInfo {
       /* rotated away */
     }
   }
-  let oldest: string | undefined;
+  return bytes;
+}
+
+/** Files, size and the oldest entry: the first valid line of the oldest file, read up to that line only. */
+export async function traceInfo(dataDir: string): Promise<TraceFilesInfo> {
+  const files = traceFiles(dataDir);
+  const bytes = traceBytes(dataDir, files);
   for (const f of [...files].reverse()) {
-    try {
-      const first = parseLines(readFileSync(f, 'utf8'))[0];
-      if (first) {
-        oldest = first.ts;
-        break;
-      }
-    } catch {
-      /* rotated away */
-    }
+    const first = await findLine(f, (line) => parseEntry(line) !== undefined).catch(() => undefined); // rotated away
+    if (first) return { files: files.length, bytes, oldest: parseEntry(first.line)?.ts };
   }
-  return { files: files.length, bytes, oldest };
+  return { files: files.length, bytes };
 }
 
 export interface HourBucket {

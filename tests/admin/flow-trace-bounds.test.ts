@@ -2,11 +2,23 @@
  * Log hygiene: the flow trace stays bounded by size (rotation into a fixed number of files) and by age (entries
  * older than the limit are dropped at start-up and every hour), with no cron and no lost entries in between.
  */
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { FLOW_TRACE_FILE, createFlowTrace, traceFiles } from '../../src/log/flow-trace';
-import { createLogger } from '../../src/log/logger';
-import { readTrace } from '../../src/ops/trace-reader';
+import { createJsonlFile } from '../../src/log/jsonl-file';
+import { Logger, createLogger } from '../../src/log/logger';
+import { readTrace, traceInfo } from '../../src/ops/trace-reader';
 import { tempDataDir } from '../helpers/test-server';
 
 const quiet = createLogger('error', true);
@@ -16,7 +28,7 @@ function line(ts: number, requestId: string): string {
   return `${JSON.stringify({ ts: new Date(ts).toISOString(), requestId, step: 'token', outcome: 'ok' })}\n`;
 }
 
-const ids = (dataDir: string) => readTrace(dataDir).map((e) => e.requestId);
+const ids = async (dataDir: string) => (await readTrace(dataDir)).map((e) => e.requestId);
 
 it('rotates by size into at most maxFiles files, newest first, each about maxBytes', async () => {
   const dataDir = tempDataDir();
@@ -31,7 +43,7 @@ it('rotates by size into at most maxFiles files, newest first, each about maxByt
   expect(files.map((f) => path.basename(f))).toEqual(['flow-trace.jsonl', 'flow-trace1.jsonl', 'flow-trace2.jsonl']);
   for (const f of files) expect(statSync(f).size).toBeLessThan(2000 + 2000); // one batch past the limit at most
   // the newest entries survive, in order, and nothing in between is lost
-  const kept = ids(dataDir);
+  const kept = await ids(dataDir);
   expect(kept[0]).toBe('r200');
   expect(kept.length).toBeLessThan(150); // the oldest were dropped with the oldest file
   const numbers = kept.map((id) => Number(id.slice(1)));
@@ -54,8 +66,86 @@ it('drops entries older than maxAge from the live file and deletes rotated files
   await trace.close();
 
   expect(existsSync(path.join(dataDir, 'flow-trace2.jsonl'))).toBe(false);
-  expect(ids(dataDir)).toEqual(['now', 'yesterday', 'ten-days']);
+  expect(await ids(dataDir)).toEqual(['now', 'yesterday', 'ten-days']);
   expect(readFileSync(path.join(dataDir, FLOW_TRACE_FILE), 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+});
+
+it('pruning keeps the entries inside the window byte for byte and reads a file that starts inside it no further', async () => {
+  const dataDir = tempDataDir();
+  const now = Date.now();
+  const at = (name: string) => path.join(dataDir, name);
+  // The live file: 3,000 entries from 40 days ago (over 64 KiB, with multi-byte text: the cut is past the first
+  // chunk read), then recent ones, a damaged line and a blank one among them.
+  const old = Array.from({ length: 3000 }, (_, i) => line(now - 40 * DAY + i, `old${i}-été-😀`)).join('');
+  const recent = `${line(now - DAY, 'first-inside-ü')}{"ts": damaged\n\n${line(now - 1000, 'last')}`;
+  writeFileSync(at(FLOW_TRACE_FILE), old + recent);
+  // A rotated file that starts inside the window, with a damaged line and an old-looking entry after its first:
+  // entries are in time order, so it is not read past its first line, nor rewritten. It is made 3 GiB long (a
+  // sparse file: no disk used), which no whole-file read could take.
+  const untouched = `${line(now - 2 * DAY, 'two-days')}not json\n${line(now - 50 * DAY, 'out-of-order')}`;
+  writeFileSync(at('flow-trace1.jsonl'), untouched);
+  truncateSync(at('flow-trace1.jsonl'), 3 * 1024 ** 3);
+  const lastWritten = new Date(now - DAY);
+  utimesSync(at('flow-trace1.jsonl'), lastWritten, lastWritten);
+  // A rotated file last written before the cutoff: deleted, its entries counted.
+  writeFileSync(at('flow-trace2.jsonl'), Array.from({ length: 5 }, (_, i) => line(now - 45 * DAY + i, `ancient${i}`)).join(''));
+  utimesSync(at('flow-trace2.jsonl'), new Date(now - 45 * DAY), new Date(now - 45 * DAY));
+
+  const pruned: unknown[] = [];
+  const warned: string[] = [];
+  const log = {
+    debug: (_m: string, meta: unknown) => pruned.push(meta),
+    info() {},
+    warn: (m: string) => warned.push(m),
+    error() {},
+  } as unknown as Logger;
+  const file = createJsonlFile(dataDir, 'flow-trace', log, { maxBytes: 10 * 1024 * 1024, maxFiles: 5, maxAgeMs: 30 * DAY }, () => now);
+  await file.prune(); // after the start-up prune, which did the work: this one finds nothing
+  await file.close();
+
+  expect(readFileSync(at(FLOW_TRACE_FILE), 'utf8')).toBe(recent);
+  const head = Buffer.alloc(Buffer.byteLength(untouched));
+  const fd = openSync(at('flow-trace1.jsonl'), 'r');
+  readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  expect(head.toString('utf8')).toBe(untouched);
+  expect(statSync(at('flow-trace1.jsonl'))).toMatchObject({ size: 3 * 1024 ** 3, mtimeMs: lastWritten.getTime() });
+  expect(existsSync(at('flow-trace2.jsonl'))).toBe(false);
+  expect(pruned).toEqual([{ removedEntries: 3005, removedFiles: 1, maxAgeDays: 30 }]);
+  expect(warned).toEqual([]);
+});
+
+it('a file whose every entry is older, but written since, is emptied; the oldest entry shown is the first valid one', async () => {
+  const dataDir = tempDataDir();
+  const now = Date.now();
+  writeFileSync(path.join(dataDir, FLOW_TRACE_FILE), line(now - 40 * DAY, 'a') + line(now - 39 * DAY, 'b'));
+  writeFileSync(path.join(dataDir, 'flow-trace1.jsonl'), `{"ts": damaged\n${line(now - 3 * DAY, 'oldest-valid')}${line(now - DAY, 'c')}`);
+  const trace = createFlowTrace(dataDir, quiet, { maxAgeMs: 30 * DAY });
+  await trace.prune();
+  await trace.close();
+  expect(readFileSync(path.join(dataDir, FLOW_TRACE_FILE), 'utf8')).toBe('');
+  expect(await traceInfo(dataDir)).toEqual({
+    files: 2,
+    bytes: statSync(path.join(dataDir, 'flow-trace1.jsonl')).size,
+    oldest: new Date(now - 3 * DAY).toISOString(),
+  });
+});
+
+it('the Activity reads each file from its end, no further than its limit or its since', async () => {
+  const dataDir = tempDataDir();
+  const now = Date.now();
+  const live = path.join(dataDir, FLOW_TRACE_FILE);
+  // 3 GiB before the newest entries (a sparse file here): no whole-file read could take it. The older file and
+  // that gap are never reached: 20 entries are enough for the limit, and the since stops at the 30th.
+  writeFileSync(path.join(dataDir, 'flow-trace1.jsonl'), line(now - 5 * DAY, 'older-file'));
+  writeFileSync(live, '');
+  truncateSync(live, 3 * 1024 ** 3);
+  appendFileSync(live, `\n${Array.from({ length: 40 }, (_, i) => line(now - (40 - i) * 60_000, `m${i}`)).join('')}`);
+
+  const newest = (await readTrace(dataDir, { limit: 20 })).map((e) => e.requestId);
+  expect(newest).toEqual(Array.from({ length: 20 }, (_, i) => `m${39 - i}`));
+  const lastHalfHour = (await readTrace(dataDir, { since: now - 30.5 * 60_000 })).map((e) => e.requestId);
+  expect(lastHalfHour).toEqual(Array.from({ length: 30 }, (_, i) => `m${39 - i}`));
 });
 
 it('an entry recorded while pruning runs is kept (appends and pruning share one queue)', async () => {
@@ -70,7 +160,7 @@ it('an entry recorded while pruning runs is kept (appends and pruning share one 
   for (let i = 0; i < 50; i++) trace.record({ requestId: `during${i}`, step: 'token', outcome: 'ok' });
   await pruning;
   await trace.close();
-  const kept = ids(dataDir);
+  const kept = await ids(dataDir);
   expect(kept).toHaveLength(51);
   expect(kept[kept.length - 1]).toBe('recent');
   expect(kept.filter((id) => id.startsWith('during'))).toHaveLength(50);

@@ -6,6 +6,7 @@ import { expect } from '@jest/globals';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { NOTIFIED_KINDS, NotificationEvent, eventFromTrace } from '../../src/ops/notification-causes';
+import { LocalSend } from '../../src/ops/local-http';
 import { Notifier, NotifierDeps, createNotifier } from '../../src/ops/notifications';
 import { eventually } from '../helpers/wait';
 
@@ -27,13 +28,13 @@ interface Posted {
   body: { title: string; message: string; notification_id: string };
 }
 
-function fakeHomeAssistant(status = 200): { fetch: typeof fetch; posted: Posted[] } {
+function fakeHomeAssistant(status = 200): { send: LocalSend; posted: Posted[] } {
   const posted: Posted[] = [];
-  const fake = ((url: URL | string, init?: RequestInit) => {
-    posted.push({ url: url.toString(), body: JSON.parse(typeof init?.body === 'string' ? init.body : 'null') as Posted['body'] });
-    return Promise.resolve(new Response(status === 200 ? '[]' : '', { status, headers: { 'Content-Type': 'application/json' } }));
-  }) as typeof fetch;
-  return { fetch: fake, posted };
+  const send: LocalSend = (url, init) => {
+    posted.push({ url: url.toString(), body: JSON.parse(init?.body ?? 'null') as Posted['body'] });
+    return Promise.resolve({ status, text: status === 200 ? '[]' : '' });
+  };
+  return { send, posted };
 }
 
 const silent = { warn: () => undefined, info: () => undefined };
@@ -91,7 +92,7 @@ describe('database faults and recoveries', () => {
 
   it('a recovery replaces the fault notice (same notification_id), and is not sent for a fault never shown', async () => {
     const ha = fakeHomeAssistant();
-    const n = notifier({ fetch: ha.fetch });
+    const n = notifier({ send: ha.send });
     n.notify(recovered);
     n.notify(fault);
     n.notify(recovered);
@@ -105,7 +106,7 @@ describe('database faults and recoveries', () => {
 
   it('a fault again within the window is sent when the window ends, unless it recovers first', async () => {
     const ha = fakeHomeAssistant();
-    const n = notifier({ fetch: ha.fetch, throttleMs: 200 });
+    const n = notifier({ send: ha.send, throttleMs: 200 });
     n.notify(fault);
     n.notify(recovered);
     n.notify(fault); // held: Home Assistant says "works again" until the window ends
@@ -124,7 +125,7 @@ describe('what is never sent', () => {
       [{ enabled: false }, 'off'],
     ] as const) {
       const ha = fakeHomeAssistant();
-      const n = notifier({ ...deps, fetch: ha.fetch });
+      const n = notifier({ ...deps, send: ha.send });
       n.notify({ cause: 'code_replay', clientId: 'amazon-alexa' });
       expect(ha.posted).toEqual([]);
       expect(n.recent()).toEqual([expect.objectContaining({ cause: 'code_replay', delivery })]);
@@ -134,7 +135,7 @@ describe('what is never sent', () => {
   it('no part of a secret, even one a long value would cut in half', async () => {
     const secret = 'S3CRET-value-of-the-console-0123456789';
     const ha = fakeHomeAssistant();
-    const n = notifier({ fetch: ha.fetch, secrets: [secret] });
+    const n = notifier({ send: ha.send, secrets: [secret] });
     n.notify({ cause: 'unknown_client', clientId: `${'x'.repeat(190)}${secret}` });
     n.notify({ cause: 'storage_fault', fault: 'io', reason: `error near ${secret}` });
     await n.settled();
@@ -143,10 +144,10 @@ describe('what is never sent', () => {
     expect(text).toContain('[a configu'); // the replacement itself may be cut, never the secret
   });
 
-  it('a notifier whose fetch throws at once still never throws to the caller', async () => {
+  it('a notifier whose request throws at once still never throws to the caller', async () => {
     const warnings: string[] = [];
     const n = notifier({
-      fetch: () => {
+      send: () => {
         throw new Error('boom');
       },
       log: { warn: (m: string) => warnings.push(m), info: () => undefined },

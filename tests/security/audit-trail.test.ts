@@ -79,10 +79,10 @@ it('a distributed flood rotates the general trace away, but the replay stays in 
     await recordReplay(server.url, dataDir);
     await flood(server.url, 700, true);
     await server.deps.trace.flush();
-    expect(hasReplay(readTrace(dataDir))).toBe(false); // the flood did rotate it out of the general trace
-    expect(hasReplay(readSecurityEvents(dataDir))).toBe(true);
+    expect(hasReplay(await readTrace(dataDir))).toBe(false); // the flood did rotate it out of the general trace
+    expect(hasReplay(await readSecurityEvents(dataDir))).toBe(true);
     // Each entry of the flood is capped: 14 KB of request data became well under 2 KB on disk.
-    const lines = readTrace(dataDir, { limit: 50 });
+    const lines = await readTrace(dataDir, { limit: 50 });
     for (const e of lines) expect(JSON.stringify(e).length).toBeLessThan(2048);
   } finally {
     await server.stop();
@@ -92,7 +92,7 @@ it('a distributed flood rotates the general trace away, but the replay stays in 
   // The flood is listed too (the CLI shows 50 by default), as much of it as the two 64 KiB trace files still hold:
   // at least one full file of capped entries (< 2 KiB each), fewer than 50 when a rotation has just emptied the
   // newer file. The replay is not pushed out by it.
-  const floodOnDisk = readTrace(dataDir, { failuresOnly: true }).filter((e) => e.step === 'authorize').length;
+  const floodOnDisk = (await readTrace(dataDir, { failuresOnly: true })).filter((e) => e.step === 'authorize').length;
   expect(floodOnDisk).toBeGreaterThanOrEqual(32);
   expect(failures.filter((e) => e.kind !== 'code_replay').length).toBeGreaterThanOrEqual(Math.min(49, floodOnDisk));
 });
@@ -108,7 +108,7 @@ it('one client flooding: its repeated failures are coalesced, the trace stays sm
     await server.stop();
     throw err;
   }
-  const entries = readTrace(dataDir);
+  const entries = await readTrace(dataDir);
   expect(hasReplay(entries)).toBe(true);
   const flooded = entries.filter((e) => e.step === 'authorize' && e.kind === 'unknown_client');
   expect(flooded.length).toBeLessThanOrEqual(20 * 3 + 3); // at most 20 a minute, plus a summary a minute
@@ -153,7 +153,7 @@ it('89 days of anonymous security events at full speed never push a recorded rep
     if (hour % (24 * 7) === 0) await trace.prune(); // the hourly prune, weekly here to keep the test quick
   }
   await trace.close();
-  const events = readSecurityEvents(dataDir);
+  const events = await readSecurityEvents(dataDir);
   expect(hasReplay(events)).toBe(true);
   const bytes = securityEventFiles(dataDir).reduce((n, f) => n + statSync(f).size, 0);
   expect(bytes).toBeLessThan(SECURITY_LIMITS.maxBytes * (SECURITY_LIMITS.maxFiles - 1));

@@ -22,7 +22,7 @@ import {
   revokeGrants,
   status,
 } from '../../ops/admin-service';
-import { traceInfo } from '../../ops/trace-reader';
+import { traceBytes } from '../../ops/trace-reader';
 
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 const CHART_HOURS = 7 * 24;
@@ -245,7 +245,7 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
           activeGrants: all.length - revoked,
           revokedGrants: revoked,
           storeBytes: ctx.store.sizeBytes(),
-          traceBytes: traceInfo(ctx.dataDir).bytes,
+          traceBytes: traceBytes(ctx.dataDir),
           storeOk: health.ok,
         },
         { version: ctx.version, startedAt: ctx.runtime?.startedAt ?? Date.now() },
