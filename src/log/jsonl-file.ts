@@ -6,7 +6,7 @@
  * rewriting a file it holds open would race its buffered writes). The flow trace and the security events are
  * two of these, each with its own bounds.
  */
-import { createReadStream, createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -63,6 +63,21 @@ function entryTime(line: string): number {
   }
 }
 
+/** Whether the file's last byte is not a newline (false for a missing or empty file). */
+function endsMidLine(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const { size } = fstatSync(fd);
+    const last = Buffer.alloc(1);
+    return size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 export function createJsonlFile(dataDir: string, name: string, log: Logger, limits: JsonlLimits, now: () => number): JsonlFile {
   const maxFiles = Math.max(1, limits.maxFiles);
   const numbered = (n: number) => path.join(dataDir, n === 0 ? `${name}.jsonl` : `${name}${n}.jsonl`);
@@ -72,12 +87,15 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
   let scheduled = false;
   let closed = false;
   let failing = false;
+  /** The file may end in a partial line: after a failed append, or a kill -9 or power cut during one. */
+  let midLine = endsMidLine(file);
   let queue: Promise<unknown> = Promise.resolve();
 
   // Diagnostic files: a full disk must not take the OAuth server down with them.
   const failed = (err: unknown) => {
     if (!failing) log.warn(`${name} cannot be written`, { error: String(err) });
     failing = true;
+    midLine = true;
   };
   function enqueue<T>(op: () => Promise<T>): Promise<T | undefined> {
     const next = queue.then(op).catch((err) => {
@@ -106,11 +124,12 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
     const lines = pending;
     pending = [];
     if (lines.length === 0) return;
-    // After a failed append (e.g. a full disk) the file may end in a partial line: start on a fresh one, so the
-    // damage stays one unreadable line instead of swallowing this entry too (readers skip blank lines).
-    const data = (failing ? '\n' : '') + lines.join('');
+    // Start on a fresh line after a partial one, so the damage stays one unreadable line instead of swallowing
+    // this entry too (readers skip blank lines).
+    const data = (midLine ? '\n' : '') + lines.join('');
     await appendFile(file, data, 'utf8');
     failing = false;
+    midLine = false;
     size += Buffer.byteLength(data);
     if (size >= limits.maxBytes) await rotate();
   }
@@ -145,7 +164,10 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
       const keptBytes = (await stat(tmp)).size;
       await rename(tmp, f); // atomic: a reader sees the old or the new file, never half of one
       result.removedEntries += older;
-      if (f === file) size = keptBytes;
+      if (f === file) {
+        size = keptBytes;
+        midLine = endsMidLine(file); // the tail is kept as it was, a partial last line included
+      }
     }
     if (result.removedEntries > 0) log.debug(`${name}: pruned old entries`, { ...result, maxAgeDays: limits.maxAgeMs / 86_400_000 });
     return result;

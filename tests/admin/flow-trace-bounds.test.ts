@@ -176,3 +176,15 @@ it('redacts secrets as before: only fingerprints reach the file', async () => {
   expect(text).not.toContain('raw-refresh-456');
   expect(text).toMatch(/"code":"#[0-9a-f]{8}"/);
 });
+
+it('an entry appended after a partial last line (a kill during an append) starts on a line of its own', async () => {
+  const dataDir = tempDataDir();
+  const now = Date.now();
+  const live = path.join(dataDir, FLOW_TRACE_FILE);
+  writeFileSync(live, `${line(now - 60_000, 'before')}{"ts":"${new Date(now - 1000).toISOString()}","requestId":"cut-o`);
+  const trace = createFlowTrace(dataDir, quiet);
+  trace.record({ requestId: 'after-restart', step: 'token', outcome: 'ok' });
+  await trace.close();
+  expect(await ids(dataDir)).toEqual(['after-restart', 'before']);
+  expect(readFileSync(live, 'utf8').split('\n').filter(Boolean)).toHaveLength(3); // the partial line stays, apart
+});
