@@ -61,24 +61,32 @@ export async function readActivity(dataDir: string, query: TraceQuery = {}): Pro
   return [...reserved, ...rest].sort(newestFirst);
 }
 
-/** Each file is read from its end, newest entry first, and no further than the query needs. */
-async function readFiles(files: string[], query: TraceQuery): Promise<FlowEntry[]> {
-  const out: FlowEntry[] = [];
-  const limit = query.limit ?? Infinity;
+/**
+ * Visits the files' entries newest first, each file read from its end: up to the first entry before `since`, or
+ * until `visit` says enough.
+ */
+async function eachEntry(files: string[], since: number | undefined, visit: (e: FlowEntry) => 'more' | 'enough'): Promise<void> {
   for (const file of files) {
     try {
       for await (const line of linesFromEnd(file)) {
         const e = parseEntry(line);
         if (!e) continue;
-        if (query.since !== undefined && Date.parse(e.ts) < query.since) return out;
-        if (query.failuresOnly && !isFailure(e)) continue;
-        out.push(e);
-        if (out.length >= limit) return out;
+        if (since !== undefined && Date.parse(e.ts) < since) return;
+        if (visit(e) === 'enough') return;
       }
     } catch {
       continue; // rotated away between listing and reading
     }
   }
+}
+
+async function readFiles(files: string[], query: TraceQuery): Promise<FlowEntry[]> {
+  const out: FlowEntry[] = [];
+  const limit = query.limit ?? Infinity;
+  await eachEntry(files, query.since, (e) => {
+    if (!query.failuresOnly || isFailure(e)) out.push(e);
+    return out.length >= limit ? 'enough' : 'more';
+  });
   return out;
 }
 
@@ -119,19 +127,26 @@ export interface HourBucket {
   failures: number;
 }
 
-/** Tokens issued (successful token requests) and failures per hour, oldest hour first, ending with the current one. */
-export function hourlyActivity(entries: FlowEntry[], now: number, hours: number): HourBucket[] {
+/**
+ * Tokens issued (successful token requests) and failures per hour, oldest hour first, ending with the current one.
+ * Counted while the files are read: a week of a busy trace is tens of thousands of entries, none of them kept.
+ */
+export async function hourlyActivity(dataDir: string, now: number, hours: number): Promise<HourBucket[]> {
   const hour = 3600_000;
   const current = Math.floor(now / hour) * hour;
   const first = current - (hours - 1) * hour;
   const buckets: HourBucket[] = Array.from({ length: hours }, (_, i) => ({ start: first + i * hour, tokens: 0, failures: 0 }));
-  for (const e of entries) {
-    const t = Date.parse(e.ts);
-    if (!(t >= first) || t >= current + hour) continue;
-    const b = buckets[Math.floor((t - first) / hour)];
-    if (b === undefined) continue;
+  const count = (e: FlowEntry): 'more' => {
+    const b = buckets[Math.floor((Date.parse(e.ts) - first) / hour)];
+    if (b === undefined) return 'more'; // after the current hour (a clock set back), or unreadable
     if (isFailure(e)) b.failures++;
     else if (e.step === 'token' && e.outcome === 'ok') b.tokens++;
-  }
+    return 'more';
+  };
+  // A security event is in both files until a flood rotates it out of the trace: it is counted once.
+  const security = await readSecurityEvents(dataDir, { since: first });
+  const counted = new Set(security.map(identity));
+  security.forEach(count);
+  await eachEntry(traceFiles(dataDir), first, (e) => (counted.has(identity(e)) ? 'more' : count(e)));
   return buckets;
 }

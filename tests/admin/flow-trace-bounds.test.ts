@@ -18,7 +18,7 @@ import path from 'node:path';
 import { FLOW_TRACE_FILE, createFlowTrace, traceFiles } from '../../src/log/flow-trace';
 import { createJsonlFile } from '../../src/log/jsonl-file';
 import { Logger, createLogger } from '../../src/log/logger';
-import { readTrace, traceInfo } from '../../src/ops/trace-reader';
+import { hourlyActivity, readTrace, traceInfo } from '../../src/ops/trace-reader';
 import { tempDataDir } from '../helpers/test-server';
 
 const quiet = createLogger('error', true);
@@ -187,4 +187,37 @@ it('an entry appended after a partial last line (a kill during an append) starts
   await trace.close();
   expect(await ids(dataDir)).toEqual(['after-restart', 'before']);
   expect(readFileSync(live, 'utf8').split('\n').filter(Boolean)).toHaveLength(3); // the partial line stays, apart
+});
+
+it('the hourly chart counts each entry once, in its hour', async () => {
+  const dataDir = tempDataDir();
+  const hour = 3_600_000;
+  const now = Date.UTC(2026, 11, 2, 15, 30);
+  const at = (hoursAgo: number, minute = 10) => Date.UTC(2026, 11, 2, 15 - hoursAgo, minute);
+  const entry = (ts: number, requestId: string, outcome: string, step = 'token') =>
+    `${JSON.stringify({ ts: new Date(ts).toISOString(), requestId, step, outcome })}\n`;
+  // In the trace: tokens and failures over three hours, one entry before the window, and a replay that is also
+  // (as every security event, until a flood rotates it away) in the security events: counted once.
+  const replay = entry(at(1, 20), 'replay', 'security');
+  writeFileSync(
+    path.join(dataDir, 'flow-trace1.jsonl'),
+    entry(at(5), 'too-old', 'ok') + entry(at(2), 't1', 'ok') + entry(at(2, 40), 'f1', 'error'),
+  );
+  writeFileSync(
+    path.join(dataDir, FLOW_TRACE_FILE),
+    entry(at(1), 't2', 'ok') +
+      replay +
+      entry(at(1, 30), 'authorize-ok', 'ok', 'authorize') +
+      entry(at(0), 't3', 'ok') +
+      entry(at(0, 20), 't4', 'ok'),
+  );
+  writeFileSync(path.join(dataDir, 'security-events.jsonl'), replay + entry(at(0, 25), 'flood-only', 'security'));
+
+  const buckets = await hourlyActivity(dataDir, now, 3);
+  expect(buckets).toEqual([
+    { start: at(2, 0), tokens: 1, failures: 1 },
+    { start: at(1, 0), tokens: 1, failures: 1 },
+    { start: at(0, 0), tokens: 2, failures: 1 },
+  ]);
+  expect(buckets[0]!.start).toBe(now - 2.5 * hour);
 });
