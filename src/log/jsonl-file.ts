@@ -154,7 +154,10 @@ export function createJsonlFile(dataDir: string, name: string, log: Logger, limi
         await unlink(f);
         result.removedFiles++;
         result.removedEntries += older;
-        if (f === file) size = 0;
+        if (f === file) {
+          size = 0;
+          midLine = false;
+        }
         continue;
       }
       if (older === 0) continue;
