@@ -6,11 +6,11 @@ import { ALEXA_REDIRECT_HOSTS } from '../config/alexa';
 import { statfsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { TRACE_LIMITS } from '../log/flow-trace';
+import { FlowEntry, TRACE_LIMITS } from '../log/flow-trace';
 import { explain } from './explain';
 import { AdminContext } from './admin-service';
 import { LocalRequestFailed, sendLocal } from './local-http';
-import { readActivity, traceInfo } from './trace-reader';
+import { eachActivityEntry, isFailure, traceInfo } from './trace-reader';
 
 export type FindingLevel = 'ok' | 'info' | 'warn' | 'error';
 
@@ -346,19 +346,22 @@ function clockFindings(ctx: AdminContext): Finding[] {
 async function failureFindings(ctx: AdminContext, windowMs: number): Promise<Finding[]> {
   const area = 'recent failures';
   const since = Date.now() - windowMs;
-  const failures = await readActivity(ctx.dataDir, { since, failuresOnly: true });
-  const days = Math.round(windowMs / 86_400_000);
-  if (failures.length === 0) return [{ area, level: 'ok', title: `No failures in the last ${days > 1 ? `${days} days` : '24 hours'}` }];
-  // Per kind, its first entry in the list (the latest) and how many there are.
-  const byKind = new Map<string, { latest: (typeof failures)[number]; count: number }>();
-  for (const f of failures) {
+  // Per kind, its latest entry and how many there are, counted while the files are read.
+  const byKind = new Map<string, { latest: FlowEntry; count: number }>();
+  await eachActivityEntry(ctx.dataDir, since, (f) => {
+    if (!isFailure(f)) return;
     const key = f.kind ?? f.error ?? 'other';
     const seen = byKind.get(key);
-    if (seen) seen.count++;
-    else byKind.set(key, { latest: f, count: 1 });
-  }
+    if (!seen) byKind.set(key, { latest: f, count: 1 });
+    else {
+      seen.count++;
+      if (f.ts > seen.latest.ts) seen.latest = f;
+    }
+  });
+  const days = Math.round(windowMs / 86_400_000);
+  if (byKind.size === 0) return [{ area, level: 'ok', title: `No failures in the last ${days > 1 ? `${days} days` : '24 hours'}` }];
   return [...byKind.entries()]
-    .sort((a, b) => b[1].count - a[1].count)
+    .sort((a, b) => b[1].count - a[1].count || (a[1].latest.ts < b[1].latest.ts ? 1 : a[1].latest.ts > b[1].latest.ts ? -1 : 0))
     .map(([kind, { latest, count }]) => {
       const why = explain(latest, { config: ctx.config })!;
       return {

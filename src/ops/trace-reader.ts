@@ -90,6 +90,21 @@ async function readFiles(files: string[], query: TraceQuery): Promise<FlowEntry[
   return out;
 }
 
+/**
+ * Visits the security events and the trace's other entries at or after `since`, each once (a security event is in
+ * both files until a flood rotates it out of the trace), without keeping the trace's: a week of a busy or flooded
+ * trace is tens of thousands of entries. Not in time order.
+ */
+export async function eachActivityEntry(dataDir: string, since: number, visit: (e: FlowEntry) => void): Promise<void> {
+  const security = await readSecurityEvents(dataDir, { since });
+  const seen = new Set(security.map(identity));
+  security.forEach(visit);
+  await eachEntry(traceFiles(dataDir), since, (e) => {
+    if (!seen.has(identity(e))) visit(e);
+    return 'more';
+  });
+}
+
 export interface TraceFilesInfo {
   files: number;
   bytes: number;
@@ -127,26 +142,18 @@ export interface HourBucket {
   failures: number;
 }
 
-/**
- * Tokens issued (successful token requests) and failures per hour, oldest hour first, ending with the current one.
- * Counted while the files are read: a week of a busy trace is tens of thousands of entries, none of them kept.
- */
+/** Tokens issued (successful token requests) and failures per hour, oldest hour first, ending with the current one. */
 export async function hourlyActivity(dataDir: string, now: number, hours: number): Promise<HourBucket[]> {
   const hour = 3600_000;
   const current = Math.floor(now / hour) * hour;
   const first = current - (hours - 1) * hour;
   const buckets: HourBucket[] = Array.from({ length: hours }, (_, i) => ({ start: first + i * hour, tokens: 0, failures: 0 }));
-  const count = (e: FlowEntry): 'more' => {
+  const count = (e: FlowEntry) => {
     const b = buckets[Math.floor((Date.parse(e.ts) - first) / hour)];
-    if (b === undefined) return 'more'; // after the current hour (a clock set back), or unreadable
+    if (b === undefined) return; // after the current hour (a clock set back), or unreadable
     if (isFailure(e)) b.failures++;
     else if (e.step === 'token' && e.outcome === 'ok') b.tokens++;
-    return 'more';
   };
-  // A security event is in both files until a flood rotates it out of the trace: it is counted once.
-  const security = await readSecurityEvents(dataDir, { since: first });
-  const counted = new Set(security.map(identity));
-  security.forEach(count);
-  await eachEntry(traceFiles(dataDir), first, (e) => (counted.has(identity(e)) ? 'more' : count(e)));
+  await eachActivityEntry(dataDir, first, count);
   return buckets;
 }
