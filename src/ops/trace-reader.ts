@@ -128,9 +128,10 @@ export function traceBytes(dataDir: string, files = traceFiles(dataDir)): number
 export async function traceInfo(dataDir: string): Promise<TraceFilesInfo> {
   const files = traceFiles(dataDir);
   const bytes = traceBytes(dataDir, files);
+  let first: FlowEntry | undefined;
   for (const f of [...files].reverse()) {
-    const first = await findLine(f, (line) => parseEntry(line) !== undefined).catch(() => undefined); // rotated away
-    if (first) return { files: files.length, bytes, oldest: parseEntry(first.line)?.ts };
+    await findLine(f, (line) => (first = parseEntry(line)) !== undefined).catch(() => undefined); // rotated away
+    if (first) return { files: files.length, bytes, oldest: first.ts };
   }
   return { files: files.length, bytes };
 }
