@@ -35,4 +35,27 @@ export default tseslint.config(
     files: ['rootfs/**/*.js', 'rootfs/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly' } },
   },
+  // The peer benchmark (bench/peer, npm run bench:peer): plain Node scripts. The .mjs files are ES modules.
+  {
+    files: ['bench/peer/**/*.js', 'bench/peer/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        performance: 'readonly',
+        setTimeout: 'readonly',
+        fetch: 'readonly',
+        URL: 'readonly',
+        URLSearchParams: 'readonly',
+        AbortSignal: 'readonly',
+      },
+    },
+  },
+  // run.js is CommonJS (bench/peer/package.json has no "type"; sourceType 'commonjs' defines require and module):
+  // require is how it loads modules, the compiled bench's included, so no-require-imports does not apply to it.
+  {
+    files: ['bench/peer/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -106,10 +106,10 @@ it('the store syncs its own WAL after a write transaction, and not after a read'
   const dir = folder();
   const synced: string[] = [];
   const real = fs.fdatasync;
-  jest.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
+  jest.spyOn(fs, 'fdatasync').mockImplementation((fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
     synced.push(fileOf(fd) ?? '(closed)');
     real(fd, done);
-  }));
+  });
   const store = openSqliteStore(dir);
   try {
     // Opening wrote the schema: those commits are SQLite's own, before the flusher exists.
