@@ -211,7 +211,16 @@ export function refreshChains(tokens: string[]): RefreshChains {
     check(status, body, context) {
       if (context.token !== undefined) inFlight.delete(context.token);
       if (status !== 200) return false;
-      queue.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+      let answer: { access_token?: unknown; refresh_token?: unknown };
+      try {
+        answer = JSON.parse(body) as typeof answer;
+      } catch {
+        return false;
+      }
+      // A success carries an access token and a new refresh token: one not rotated would end its chain unnoticed.
+      if (typeof answer.access_token !== 'string' || typeof answer.refresh_token !== 'string') return false;
+      if (answer.refresh_token === context.token) return false;
+      queue.push(answer.refresh_token);
       return true;
     },
     settle() {

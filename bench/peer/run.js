@@ -58,7 +58,7 @@ for (const m of ['proc', 'fill', 'load', 'settings']) {
 }
 const { tempFolder, spawnUntilHealthy, memory } = require(path.join(B, 'proc.js'));
 const { openBenchFolder, fillGrants } = require(path.join(B, 'fill.js'));
-const { load } = require(path.join(B, 'load.js'));
+const { load, refreshChains, introspections, fixed } = require(path.join(B, 'load.js'));
 const S = require(path.join(B, 'settings.js'));
 
 const env = process.env;
@@ -82,69 +82,6 @@ const hardStop = setTimeout(() => {
   process.exit(3); // proc.js kills every child and removes the temp folders on exit
 }, CFG.deadlineS * 1000);
 hardStop.unref();
-
-// ---------- Sources (what each request carries, and the check of each answer) ----------
-
-/**
- * Refresh chains with a strict check, for our server and the peer alike: each request presents the newest refresh
- * token of its grant; the answer must be 200 JSON with an access token and a new (rotated) refresh token, which
- * goes to the back of the queue. Grants are taken in turn, so no two requests race on one grant.
- */
-function strictRefreshChains(tokens) {
-  let queue = tokens.slice();
-  let head = 0;
-  const inFlight = new Set();
-  return {
-    next(context) {
-      const token = queue[head];
-      if (token === undefined) return undefined;
-      head++;
-      if (head > 100_000) {
-        queue = queue.slice(head);
-        head = 0;
-      }
-      context.token = token;
-      inFlight.add(token);
-      return S.form({ grant_type: 'refresh_token', refresh_token: token });
-    },
-    check(status, body, context) {
-      inFlight.delete(context.token);
-      if (status !== 200) return false;
-      let json;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        return false;
-      }
-      if (typeof json.access_token !== 'string' || typeof json.refresh_token !== 'string') return false;
-      if (json.refresh_token === context.token) return false; // not rotated
-      queue.push(json.refresh_token);
-      return true;
-    },
-    settle() {
-      for (const t of inFlight) queue.push(t);
-      inFlight.clear();
-    },
-  };
-}
-
-/** Introspection of access tokens round robin; every answer must be 200 JSON with active: true. */
-function strictIntrospections(tokens) {
-  let i = 0;
-  return {
-    next: () => S.form({ token: tokens[i++ % tokens.length], token_type_hint: 'access_token' }),
-    check(status, body) {
-      if (status !== 200) return false;
-      try {
-        return JSON.parse(body).active === true;
-      } catch {
-        return false;
-      }
-    },
-  };
-}
-
-const fixed = (body) => ({ next: () => body, check: (status) => status === 200 });
 
 // ---------- One measured run ----------
 
@@ -233,19 +170,19 @@ async function phase(n) {
         ceiling: {
           path: '/alexa/token',
           headers: S.CLIENT_HEADERS,
-          source: fixed(S.form({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) })),
+          source: fixed(S.form({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) }), (status) => status === 200),
         },
-        ours: { path: '/alexa/token', headers: S.CLIENT_HEADERS, source: strictRefreshChains(ours.tokens.refresh.slice(half)) },
-        peer: { path: '/token', headers: S.CLIENT_HEADERS, source: strictRefreshChains(peer.tokens.refresh.slice(half)) },
+        ours: { path: '/alexa/token', headers: S.CLIENT_HEADERS, source: refreshChains(ours.tokens.refresh.slice(half)) },
+        peer: { path: '/token', headers: S.CLIENT_HEADERS, source: refreshChains(peer.tokens.refresh.slice(half)) },
       },
       introspection: {
         ceiling: {
           path: '/alexa/introspect',
           headers: S.RS_HEADERS,
-          source: fixed(S.form({ token: 'x'.repeat(43), token_type_hint: 'access_token' })),
+          source: fixed(S.form({ token: 'x'.repeat(43), token_type_hint: 'access_token' }), (status) => status === 200),
         },
-        ours: { path: '/alexa/introspect', headers: S.RS_HEADERS, source: strictIntrospections(ours.tokens.access.slice(0, half)) },
-        peer: { path: '/token/introspection', headers: S.RS_HEADERS, source: strictIntrospections(peer.tokens.access.slice(0, half)) },
+        ours: { path: '/alexa/introspect', headers: S.RS_HEADERS, source: introspections(ours.tokens.access.slice(0, half)) },
+        peer: { path: '/token/introspection', headers: S.RS_HEADERS, source: introspections(peer.tokens.access.slice(0, half)) },
       },
     };
 
