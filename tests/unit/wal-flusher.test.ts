@@ -1,10 +1,11 @@
 /**
  * The WAL is synced on the thread pool after commits (src/store/sqlite/wal-flusher.ts): one sync at a time, the
- * commits made during a sync covered by one more, the descriptor closed only once its sync has ended, and nothing
- * at all when the WAL cannot be opened. The store calls it after every write transaction, with Node's fdatasync.
+ * commits made during a sync covered by one more, the descriptor closed only once its sync has ended, and a WAL
+ * that cannot be opened tried again only a minute later. The store calls it, with Node's fdatasync, after every
+ * write transaction that wrote something, and closes its descriptor when it closes or reopens its connection.
  */
 import { afterEach, expect, jest } from '@jest/globals';
-import fs, { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { copyFileSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SyncFile, flushWalInBackground } from '../../src/store/sqlite/wal-flusher';
@@ -16,8 +17,9 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A new folder under its real path: /proc/self/fd shows a descriptor's file with every link resolved. */
 function folder(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'maoauth-walsync-'));
+  const dir = mkdtempSync(path.join(realpathSync(tmpdir()), 'maoauth-walsync-'));
   dirs.push(dir);
   return dir;
 }
@@ -29,6 +31,17 @@ function fileOf(fd: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How many descriptors of this process are open on `file`, deleted since or not (SQLite deletes its WAL at close). */
+function descriptorsOn(file: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => [file, `${file} (deleted)`].includes(fileOf(Number(fd)) ?? '')).length;
+}
+
+/** Waits, at most 5 s, until `done()` holds: a real background sync ends when the disk says so. */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /** A sync that is held until the test ends it, recording what it was given. */
@@ -88,17 +101,31 @@ it('closes the descriptor only after the sync running at close has ended, and sy
   expect(calls).toHaveLength(1);
 });
 
-it('a WAL that cannot be opened is left to the checkpoints: no sync, no error, no retry per commit', () => {
-  const dir = folder();
+it('a WAL that cannot be opened is left to the checkpoints for a minute, then opened again: no error, no retry per commit', () => {
+  const dir = path.join(folder(), 'later');
+  const wal = path.join(dir, 'oauth.sqlite-wal');
   const open = jest.spyOn(fs, 'openSync');
   const { calls, sync } = heldSync();
-  const flusher = flushWalInBackground(path.join(dir, 'missing', 'oauth.sqlite-wal'), sync);
+  let clock = 0;
+  const flusher = flushWalInBackground(wal, sync, () => clock);
   expect(() => {
     flusher.committed();
     flusher.committed();
   }).not.toThrow();
   expect(calls).toHaveLength(0);
   expect(open).toHaveBeenCalledTimes(1);
+
+  // The WAL can be opened again (say, descriptors were freed), but the next try waits for its minute.
+  fs.mkdirSync(dir);
+  writeFileSync(wal, 'wal');
+  clock = 59_000;
+  flusher.committed();
+  expect(calls).toHaveLength(0);
+  clock = 60_000;
+  flusher.committed();
+  expect(calls).toHaveLength(1);
+  expect(calls[0]?.file).toBe(wal);
+  calls[0]?.end();
   flusher.close();
 });
 
@@ -121,4 +148,46 @@ it('the store syncs its own WAL after a write transaction, and not after a read'
   } finally {
     store.close();
   }
+});
+
+it('a write transaction that changed nothing syncs nothing: a refused request commits an empty one', () => {
+  const dir = folder();
+  const synced: number[] = [];
+  jest.spyOn(fs, 'fdatasync').mockImplementation((fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
+    synced.push(fd);
+    done(null);
+  });
+  const store = openSqliteStore(dir);
+  try {
+    store.transaction((tx) => tx.get('grant:none'));
+    expect(synced).toEqual([]);
+    store.transaction((tx) => tx.delete('grant:none'));
+    expect(synced).toHaveLength(1);
+  } finally {
+    store.close();
+  }
+});
+
+it('the store closes its WAL descriptor when it closes, and the old one when it reopens its connection', async () => {
+  const dir = folder();
+  const file = path.join(dir, 'oauth.sqlite');
+  const wal = `${file}-wal`;
+  const store = openSqliteStore(dir);
+  try {
+    store.transaction((tx) => tx.put('grant:one', { id: 'one' }));
+    // SQLite's own descriptor and the flusher's.
+    expect(descriptorsOn(wal)).toBe(2);
+
+    // Another file under the database's name: the store reports it and opens a fresh connection on it.
+    copyFileSync(file, `${file}.copy`);
+    renameSync(`${file}.copy`, file);
+    expect(() => store.transaction((tx) => tx.put('grant:two', { id: 'two' }))).toThrow();
+    expect(store.check().ok).toBe(true);
+    await until(() => descriptorsOn(wal) === 2);
+    expect(descriptorsOn(wal)).toBe(2);
+  } finally {
+    store.close();
+  }
+  await until(() => descriptorsOn(wal) === 0);
+  expect(descriptorsOn(wal)).toBe(0);
 });

@@ -469,7 +469,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     }
   }
 
-  function txFor(c: Connection, writable: boolean): KvTx {
+  /** `written.any` turns true at the unit's first put or delete. */
+  function txFor(c: Connection, writable: boolean, written: { any: boolean }): KvTx {
     const refuse = () => {
       throw new Error('read(): a read-only unit of work cannot write');
     };
@@ -479,8 +480,18 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         if (row === undefined && fault?.kind === 'damaged') throw new StoreError('damaged', fault.reason);
         return row === undefined ? undefined : decodeRow<T>(row.value);
       },
-      put: writable ? (key, value, expires) => void c.sql.put.run(key, encodeRow(value, expires), expires ?? null) : refuse,
-      delete: writable ? (key) => void c.sql.del.run(key) : refuse,
+      put: writable
+        ? (key, value, expires) => {
+            written.any = true;
+            c.sql.put.run(key, encodeRow(value, expires), expires ?? null);
+          }
+        : refuse,
+      delete: writable
+        ? (key) => {
+            written.any = true;
+            c.sql.del.run(key);
+          }
+        : refuse,
       scan: <T>(prefix: string) =>
         (c.sql.scan.all(prefix, `${prefix}\uffff`, now()) as Array<{ key: string; value: string; expires: number | null }>).map(
           (r): KvRow<T> => ({ key: r.key, value: decodeRow<T>(r.value), expires: r.expires ?? undefined }),
@@ -515,11 +526,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         // BEGIN IMMEDIATE takes the write lock up front: two writers (this server and the CLI) never both read
         // and then both write. A read-only unit uses a deferred transaction: one snapshot, no lock.
         (write ? c.sql.beginWrite : c.sql.beginRead).run();
+        const written = { any: false };
         let result: T;
         try {
-          result = work(txFor(c, write));
+          result = work(txFor(c, write, written));
           c.sql.commit.run();
-          if (write) c.wal.committed();
         } catch (err) {
           // A failed COMMIT (a full disk, an I/O error) may leave the transaction open: close it too, or the next
           // BEGIN on this connection would fail.
@@ -528,6 +539,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
           // the work threw is passed on as is.
           throw sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
         }
+        // Only a unit that wrote has anything to sync: a refused request commits an empty transaction.
+        if (written.any) c.wal.committed();
         return result;
       },
       probing,

@@ -22,10 +22,13 @@ export interface WalFlusher {
 
 export type SyncFile = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
 
-export function flushWalInBackground(walFile: string, sync: SyncFile = fdatasync): WalFlusher {
+/** After the WAL could not be opened (say, out of descriptors), the checkpoints alone sync it for this long. */
+const OPEN_RETRY_MS = 60_000;
+
+export function flushWalInBackground(walFile: string, sync: SyncFile = fdatasync, now: () => number = Date.now): WalFlusher {
   let fd: number | undefined;
-  /** Set when the WAL cannot be opened: SQLite's checkpoints sync it, as without this module. */
-  let unavailable = false;
+  /** When opening the WAL may be tried again after it failed; until then, SQLite's checkpoints sync it alone. */
+  let openRetryAt = 0;
   let unsynced = false;
   let running = false;
   let closing = false;
@@ -42,12 +45,13 @@ export function flushWalInBackground(walFile: string, sync: SyncFile = fdatasync
 
   const start = (): void => {
     if (fd === undefined) {
+      if (now() < openRetryAt) return;
       try {
         // Opened at the first commit, when the WAL surely exists. Read-only is enough for fdatasync on Linux, and
         // this descriptor can never write to the WAL.
         fd = openSync(walFile, 'r');
       } catch {
-        unavailable = true;
+        openRetryAt = now() + OPEN_RETRY_MS;
         return;
       }
     }
@@ -62,7 +66,7 @@ export function flushWalInBackground(walFile: string, sync: SyncFile = fdatasync
 
   return {
     committed() {
-      if (closing || unavailable) return;
+      if (closing) return;
       unsynced = true;
       if (!running) start();
     },
