@@ -378,7 +378,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       db.exec('PRAGMA journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash (kill -9) with every committed write; only a power cut can
       // lose the last transactions, and never corrupts the database. The WAL is synced in the background after
-      // each commit (wal-flusher.ts): a power cut loses at most the commits made since the last sync began.
+      // each commit that wrote (wal-flusher.ts): a power cut loses at most the commits since the last sync began.
       db.exec('PRAGMA synchronous = NORMAL');
       // A WAL that a burst grew is cut back to 4 MiB once it has been checkpointed and starts over.
       db.exec('PRAGMA journal_size_limit = 4194304');

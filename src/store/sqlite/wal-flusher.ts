@@ -14,7 +14,7 @@
 import { closeSync, fdatasync, openSync } from 'node:fs';
 
 export interface WalFlusher {
-  /** A write transaction committed: sync the WAL now, or when the sync already running ends. */
+  /** A transaction that wrote committed: sync the WAL now, or when the sync already running ends. */
   committed(): void;
   /** Closes the WAL's descriptor, once a running sync has ended. */
   close(): void;
