@@ -157,7 +157,7 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   });
 
   // Body-parser and unexpected errors: a clean 4xx/5xx in the right format, never a stack trace.
-  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+  app.use(async (err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (isStoreError(err)) {
       // The store has logged the fault once; the page says to retry, never that the link is gone.
       if (res.headersSent) return;
@@ -194,10 +194,15 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
       });
     if (res.headersSent) return;
     if (isTokenPath(req)) {
-      if (res.locals.lockouts?.length && status < 500) {
-        // A locked address sending unreadable bodies is refused like any other failing request.
-        refuseLocked({ trace: deps.trace, limiters: formLimiters, req, res, step: 'token', lockouts: res.locals.lockouts });
-        return;
+      if (status < 500) {
+        // An unreadable body counts against the address (the client it names is in the body), and a locked
+        // address sending them is refused like any other failing request.
+        const lockout = await limits.tokenPerIp.lockout(req, res);
+        limits.tokenPerIp.fail(req, res);
+        if (lockout) {
+          refuseLocked({ trace: deps.trace, limiters: formLimiters, req, res, step: 'token', lockouts: [lockout] });
+          return;
+        }
       }
       const parser = err.type ?? 'error';
       const error: OAuthError = new InvalidRequest(

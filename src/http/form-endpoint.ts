@@ -12,7 +12,7 @@ import { FAILURE_OUTCOME, TraceRecorder, TracedEvent } from '../oauth/failures';
 import { TokenOutcome, TokenRequestFacts, TokenRequestInput } from '../oauth/token-endpoint';
 import { isStoreError } from '../store/faults';
 import { sendOAuthError } from './oauth-responses';
-import { Lockout, LockoutReporter, RateLimitSettings, describeLockout, lockoutFacts } from './rate-limits';
+import { FailureLimit, Lockout, LockoutReporter, RateLimitSettings, describeLockout, lockoutFacts } from './rate-limits';
 import { requestBasic } from './request-context';
 
 /** What every form endpoint needs: the trace for one entry per request, the log for the unexpected. */
@@ -38,12 +38,22 @@ export type FormHandler = (input: TokenRequestInput, req: Request) => TokenOutco
 
 export const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 });
 
-/** The limiters of the token endpoints: per IP before the body is read, per named client after. */
+/** The failure limits of the token endpoints: per client address and per configured client named. */
 export interface FormLimiters {
-  perIp: RequestHandler;
-  perClient: RequestHandler;
+  perIp: FailureLimit;
+  perClient: FailureLimit;
   settings: RateLimitSettings;
   reporter: LockoutReporter;
+}
+
+/** The locks a parsed token-endpoint request runs into. */
+async function lockoutsOf(limiters: FormLimiters, req: Request, res: Response): Promise<Lockout[]> {
+  const lockouts: Lockout[] = [];
+  for (const limit of [limiters.perIp, limiters.perClient]) {
+    const lockout = await limit.lockout(req, res);
+    if (lockout) lockouts.push(lockout);
+  }
+  return lockouts;
 }
 
 /**
@@ -126,8 +136,15 @@ function notAForm(req: Request): OAuthError {
 }
 
 export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: FormLimiters, handle: FormHandler): RequestHandler[] {
-  const run: RequestHandler = (req: Request, res: Response) => {
+  const run: RequestHandler = async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
+    const lockouts = await lockoutsOf(limiters, req, res);
+    // Only failures count: a 4xx, the 429 of a locked request included; never a 5xx (our fault, say a database
+    // outage, which must not lock Alexa out while it retries).
+    const countFailure = () => {
+      limiters.perIp.fail(req, res);
+      limiters.perClient.fail(req, res);
+    };
     const params = (req.body ?? {}) as Record<string, string | string[]>;
     const base = {
       requestId: res.locals.requestId,
@@ -137,7 +154,6 @@ export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: F
       redirectUri: typeof params.redirect_uri === 'string' ? params.redirect_uri.slice(0, 2048) : undefined,
     };
     const elapsed = () => Number((process.hrtime.bigint() - started) / 1000n) / 1000;
-    const lockouts = res.locals.lockouts ?? [];
     const outcome: TokenOutcome<FormEndpointResult> = req.is('application/x-www-form-urlencoded')
       ? handle({ params, basic: requestBasic(req, res) }, req)
       : { request: {}, ok: false, error: notAForm(req) };
@@ -145,10 +161,10 @@ export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: F
     if (outcome.ok) {
       const result = outcome.result;
       if (lockouts.length > 0 && result.provesPossession === false) {
+        countFailure();
         refuseLocked({ trace: deps.trace, limiters, req, res, step, lockouts, request, startedNs: started });
         return;
       }
-      if (lockouts.length > 0) res.removeHeader('Retry-After');
       res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(result.body);
       deps.trace.record({
         ...base,
@@ -173,6 +189,7 @@ export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: F
         requestId: base.requestId,
         error: err instanceof Error ? err.stack : String(err),
       });
+    if (error.status < 500) countFailure();
     // A server-side failure (503) is not the client's: it is never turned into a lockout refusal.
     if (lockouts.length > 0 && error.status < 500) {
       refuseLocked({ trace: deps.trace, limiters, req, res, step, lockouts, request, failure: error, startedNs: started });
@@ -190,7 +207,7 @@ export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: F
       detail: { authScheme: request.authScheme, status: error.status, ms: elapsed() },
     });
   };
-  return [limiters.perIp, formBody, limiters.perClient, run];
+  return [formBody, run];
 }
 
 /** A database failure (or an unexpected error) as the 503 the client gets: retry, never "your grant is gone". */

@@ -216,6 +216,34 @@ describe('code and token guessing', () => {
   });
 });
 
+describe('unreadable bodies at the token endpoint', () => {
+  it('count against the address like any failure; the locked address still refreshes with a valid token', async () => {
+    const server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { tokenFailuresPerIp: 3, tokenFailuresPerClient: 1000 },
+    });
+    try {
+      const alexa = await linkAccount(server.url);
+      // Over the 16 KB body limit: refused by the body parser, before any handler reads it.
+      const tooLarge = async (ip: string) =>
+        (
+          await fetch(`${server.url}/alexa/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+            body: `grant_type=refresh_token&refresh_token=${'x'.repeat(20_000)}`,
+          })
+        ).status;
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push(await tooLarge('198.51.100.40'));
+      expect(statuses).toEqual([413, 413, 413, 429]);
+      expect(await tooLarge('198.51.100.41')).toBe(413);
+      expect((await refreshAs(server.url, '198.51.100.40', alexa.refresh_token)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe("a database outage is not the client's failure", () => {
   it('Alexa retrying through 503s is not locked out when the database comes back', async () => {
     const server = await startInProcess({ rateLimits: { tokenFailuresPerIp: 2, tokenFailuresPerClient: 2 } });
