@@ -216,6 +216,22 @@ describe('code and token guessing', () => {
   });
 });
 
+describe('a burst of guesses sent at once', () => {
+  it('gets exactly the limit of answers from one address; the rest are 429', async () => {
+    const server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { tokenFailuresPerIp: 4, tokenFailuresPerClient: 1000 },
+    });
+    try {
+      const statuses = await Promise.all(Array.from({ length: 16 }, (_, i) => guessSecret(server.url, '198.51.100.50', `guess${i}`)));
+      const count = (status: number) => statuses.filter((s) => s.status === status).length;
+      expect({ answered: count(401), refused: count(429) }).toEqual({ answered: 4, refused: 12 });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('unreadable bodies at the token endpoint', () => {
   it('count against the address like any failure; the locked address still refreshes with a valid token', async () => {
     const server = await startInProcess({
