@@ -6,6 +6,8 @@
  *   answered normally only when it succeeds outright (valid secret and valid grant), otherwise 429 whatever was
  *   wrong (no oracle for the secret); so Alexa's refreshes and a fresh link go through during an attack;
  * - behind a trusted proxy the real client IP (X-Forwarded-For) is the key;
+ * - a failure counts once it is decided, before the next request is read: a burst sent at once gets exactly the
+ *   limit's worth of answers, and unreadable bodies count against the address too;
  * - a database outage (5xx) never counts as a failure;
  * - every lockout is in the flow trace (kind rate_limited, read by the admin page) and in the log, once per lock
  *   rather than once per refused request.
