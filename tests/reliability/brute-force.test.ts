@@ -13,6 +13,7 @@
  *   rather than once per refused request.
  */
 import { expect } from '@jest/globals';
+import { RateLimitSettings } from '../../src/http/rate-limits';
 import { RunningServer } from '../../src/main';
 import {
   ALEXA,
@@ -61,6 +62,16 @@ const refreshAs = (url: string, ip: string, refreshToken: string) =>
 
 async function failLogin(url: string, ip: string, username: string, password = 'wrong password'): Promise<number> {
   return (await attemptLogin(url, { username, password }, from(ip).headers)).status;
+}
+
+/** A server of its own behind the trusted proxy (loopback), with these limits, for one test. */
+async function withServer(rateLimits: Partial<RateLimitSettings>, test: (server: RunningServer) => Promise<void>): Promise<void> {
+  const server = await startInProcess({ options: testOptions({ trusted_proxies: ['loopback'] }), rateLimits });
+  try {
+    await test(server);
+  } finally {
+    await server.stop();
+  }
 }
 
 const rateLimited = (dataDir: string) => readFlowTrace(dataDir).filter((e) => e.kind === 'rate_limited');
@@ -219,28 +230,17 @@ describe('code and token guessing', () => {
 });
 
 describe('a burst of guesses sent at once', () => {
-  it('gets exactly the limit of answers from one address; the rest are 429', async () => {
-    const server = await startInProcess({
-      options: testOptions({ trusted_proxies: ['loopback'] }),
-      rateLimits: { tokenFailuresPerIp: 4, tokenFailuresPerClient: 1000 },
-    });
-    try {
+  it('gets exactly the limit of answers from one address; the rest are 429', () =>
+    withServer({ tokenFailuresPerIp: 4, tokenFailuresPerClient: 1000 }, async (server) => {
       const statuses = await Promise.all(Array.from({ length: 16 }, (_, i) => guessSecret(server.url, '198.51.100.50', `guess${i}`)));
       const count = (status: number) => statuses.filter((s) => s.status === status).length;
       expect({ answered: count(401), refused: count(429) }).toEqual({ answered: 4, refused: 12 });
-    } finally {
-      await server.stop();
-    }
-  });
+    }));
 });
 
 describe('unreadable bodies at the token endpoint', () => {
-  it('count against the address like any failure; the locked address still refreshes with a valid token', async () => {
-    const server = await startInProcess({
-      options: testOptions({ trusted_proxies: ['loopback'] }),
-      rateLimits: { tokenFailuresPerIp: 3, tokenFailuresPerClient: 1000 },
-    });
-    try {
+  it('count against the address like any failure; the locked address still refreshes with a valid token', () =>
+    withServer({ tokenFailuresPerIp: 3, tokenFailuresPerClient: 1000 }, async (server) => {
       const alexa = await linkAccount(server.url);
       // Over the 16 KB body limit: refused by the body parser, before any handler reads it.
       const tooLarge = async (ip: string) =>
@@ -256,10 +256,7 @@ describe('unreadable bodies at the token endpoint', () => {
       expect(statuses).toEqual([413, 413, 413, 429]);
       expect(await tooLarge('198.51.100.41')).toBe(413);
       expect((await refreshAs(server.url, '198.51.100.40', alexa.refresh_token)).status).toBe(200);
-    } finally {
-      await server.stop();
-    }
-  });
+    }));
 });
 
 describe("a database outage is not the client's failure", () => {
