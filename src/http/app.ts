@@ -60,7 +60,11 @@ function redirectOrigins(config: Pick<Config, 'clients'>): string[] {
 
 /** The JSON endpoints: their errors are RFC 6749 §5.2 JSON, not HTML pages. */
 const TOKEN_PATHS = new Set(['/alexa/token', '/alexa/revoke', '/alexa/introspect']);
-const isTokenPath = (req: Request) => TOKEN_PATHS.has(req.path);
+/** As the router matches them (not case-sensitive, one trailing slash allowed): "/ALEXA/TOKEN/" is the token endpoint. */
+const isTokenPath = (req: Request) => {
+  const path = req.path.toLowerCase();
+  return TOKEN_PATHS.has(path.endsWith('/') ? path.slice(0, -1) : path);
+};
 
 /** The app, and what stops the timers it started (the server's stop() calls it after closing the listener). */
 export interface PublicApp {
@@ -157,7 +161,7 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   });
 
   // Body-parser and unexpected errors: a clean 4xx/5xx in the right format, never a stack trace.
-  app.use(async (err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (isStoreError(err)) {
       // The store has logged the fault once; the page says to retry, never that the link is gone.
       if (res.headersSent) return;
@@ -197,7 +201,7 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
       if (status < 500) {
         // An unreadable body counts against the address (the client it names is in the body), and a locked
         // address sending them is refused like any other failing request.
-        const lockout = await limits.tokenPerIp.lockout(req, res);
+        const lockout = limits.tokenPerIp.lockout(req, res);
         limits.tokenPerIp.fail(req, res);
         if (lockout) {
           refuseLocked({ trace: deps.trace, limiters: formLimiters, req, res, step: 'token', lockouts: [lockout] });

@@ -47,10 +47,10 @@ export interface FormLimiters {
 }
 
 /** The locks a parsed token-endpoint request runs into. */
-async function lockoutsOf(limiters: FormLimiters, req: Request, res: Response): Promise<Lockout[]> {
+function lockoutsOf(limiters: FormLimiters, req: Request, res: Response): Lockout[] {
   const lockouts: Lockout[] = [];
   for (const limit of [limiters.perIp, limiters.perClient]) {
-    const lockout = await limit.lockout(req, res);
+    const lockout = limit.lockout(req, res);
     if (lockout) lockouts.push(lockout);
   }
   return lockouts;
@@ -136,9 +136,10 @@ function notAForm(req: Request): OAuthError {
 }
 
 export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: FormLimiters, handle: FormHandler): RequestHandler[] {
-  const run: RequestHandler = async (req: Request, res: Response) => {
+  // Synchronous from the check of the locks to the count of a failure (rate-limits.ts FailureLimit).
+  const run: RequestHandler = (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
-    const lockouts = await lockoutsOf(limiters, req, res);
+    const lockouts = lockoutsOf(limiters, req, res);
     // Only failures count: a 4xx, the 429 of a locked request included; never a 5xx (our fault, say a database
     // outage, which must not lock Alexa out while it retries).
     const countFailure = () => {

@@ -13,6 +13,7 @@
  *   rather than once per refused request.
  */
 import { expect } from '@jest/globals';
+import { connect } from 'node:net';
 import { RateLimitSettings } from '../../src/http/rate-limits';
 import { RunningServer } from '../../src/main';
 import {
@@ -62,6 +63,29 @@ const refreshAs = (url: string, ip: string, refreshToken: string) =>
 
 async function failLogin(url: string, ip: string, username: string, password = 'wrong password'): Promise<number> {
   return (await attemptLogin(url, { username, password }, from(ip).headers)).status;
+}
+
+/** POSTs to /alexa/token written at once on one connection, from `ip` (X-Forwarded-For): their statuses in order. */
+function pipelined(port: number, ip: string, bodies: readonly string[]): Promise<number[]> {
+  const requests = bodies.map(
+    (body) =>
+      `POST /alexa/token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: ${ip}\r\n` +
+      `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const statuses = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    const socket = connect(port, '127.0.0.1', () => socket.write(requests.join('')));
+    socket.setTimeout(20_000, () => socket.destroy(new Error(`timed out after ${statuses().length} answers`)));
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+      if (statuses().length === bodies.length) {
+        socket.end();
+        resolve(statuses());
+      }
+    });
+    socket.on('error', reject);
+  });
 }
 
 /** A server of its own behind the trusted proxy (loopback), with these limits, for one test. */
@@ -236,6 +260,21 @@ describe('a burst of guesses sent at once', () => {
       const count = (status: number) => statuses.filter((s) => s.status === status).length;
       expect({ answered: count(401), refused: count(429) }).toEqual({ answered: 4, refused: 12 });
     }));
+
+  it('pipelined on one connection, with bodies or without, gets the same: the limit of answers, then 429', () =>
+    withServer({ tokenFailuresPerIp: 4, tokenFailuresPerClient: 1000 }, async (server) => {
+      const guess = (i: number) => `grant_type=refresh_token&refresh_token=r${i}&client_id=${ALEXA.clientId}&client_secret=guess${i}`;
+      const withBodies = Array.from({ length: 10 }, (_, i) => guess(i));
+      // An empty POST passes the body parser at once: its check and its count are in the same turn as the next one's.
+      const empty = Array.from({ length: 10 }, () => '');
+      for (const [ip, bodies, failure] of [
+        ['198.51.100.60', withBodies, 401],
+        ['198.51.100.61', empty, 401],
+      ] as const) {
+        const statuses = await pipelined(server.port, ip, bodies);
+        expect(statuses).toEqual([...Array<number>(4).fill(failure), ...Array<number>(6).fill(429)]);
+      }
+    }));
 });
 
 describe('unreadable bodies at the token endpoint', () => {
@@ -243,18 +282,20 @@ describe('unreadable bodies at the token endpoint', () => {
     withServer({ tokenFailuresPerIp: 3, tokenFailuresPerClient: 1000 }, async (server) => {
       const alexa = await linkAccount(server.url);
       // Over the 16 KB body limit: refused by the body parser, before any handler reads it.
-      const tooLarge = async (ip: string) =>
+      const tooLarge = async (ip: string, path: string) =>
         (
-          await fetch(`${server.url}/alexa/token`, {
+          await fetch(`${server.url}${path}`, {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
             body: `grant_type=refresh_token&refresh_token=${'x'.repeat(20_000)}`,
           })
         ).status;
+      // Every spelling the router takes for an endpoint counts: case and a trailing slash do not matter to it.
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push(await tooLarge('198.51.100.40'));
+      for (const path of ['/alexa/token', '/ALEXA/TOKEN', '/alexa/introspect/', '/Alexa/Revoke/'])
+        statuses.push(await tooLarge('198.51.100.40', path));
       expect(statuses).toEqual([413, 413, 413, 429]);
-      expect(await tooLarge('198.51.100.41')).toBe(413);
+      expect(await tooLarge('198.51.100.41', '/ALEXA/TOKEN/')).toBe(413);
       expect((await refreshAs(server.url, '198.51.100.40', alexa.refresh_token)).status).toBe(200);
     }));
 });
