@@ -74,9 +74,12 @@ export interface Lockout {
 /** Hard lock: answer the request (429). */
 export type LimitedHandler = (req: Request, res: Response, lockout: Lockout) => void;
 
+/** Whole seconds until `resetMs` (at least 1): the Retry-After of a lock that ends then. */
+const secondsUntil = (resetMs: number, now = Date.now()): number => Math.max(1, Math.ceil((resetMs - now) / 1000));
+
 function retryAfter(req: Request, windowMs: number): number {
   const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-  return Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
+  return secondsUntil(reset?.getTime() ?? Date.now() + windowMs);
 }
 
 interface LimiterSpec {
@@ -156,10 +159,11 @@ export class FailureLimit {
     // are then one synchronous step, so no request (pipelined ones included) is checked before every request
     // decided ahead of it has been counted.
     const hits = this.store.current.get(counted.key) ?? this.store.previous.get(counted.key);
+    if (!hits || hits.totalHits < this.limit) return undefined;
     const now = Date.now();
-    const reset = hits?.resetTime?.getTime() ?? now;
-    if (!hits || hits.totalHits < this.limit || reset <= now) return undefined;
-    return { limiter: this.name, target: counted.target, retryAfterSeconds: Math.max(1, Math.ceil((reset - now) / 1000)) };
+    const reset = hits.resetTime.getTime();
+    if (reset <= now) return undefined;
+    return { limiter: this.name, target: counted.target, retryAfterSeconds: secondsUntil(reset, now) };
   }
 
   /** Counts the request as a failure, at once. */
