@@ -3,7 +3,7 @@
  * the benchmark call; running this file directly reads the environment (DATA_DIR, PORT, HOST) and handles signals.
  */
 import { lstatSync } from 'node:fs';
-import { Server } from 'node:http';
+import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -136,7 +136,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const admin = await startAdmin({ context: adminContext, listen: options.admin });
 
   const server: Server = (await new Promise((resolve, reject) => {
-    const s = publicApp.app.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
+    const s = createServer(publicApp.listener).listen(options.port ?? 8096, options.host ?? '0.0.0.0');
     s.once('listening', () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {

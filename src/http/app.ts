@@ -23,7 +23,8 @@
  *   failure recorded as data, never patterns over its text.
  */
 import cookieParser from 'cookie-parser';
-import express, { NextFunction, Request, Response } from 'express';
+import express, { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { RequestListener } from 'node:http';
 import { Config } from '../config/config';
 import { Logger } from '../log/logger';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
@@ -32,6 +33,7 @@ import type { Metrics } from '../ops/metrics';
 import { isStoreError } from '../store/faults';
 import { errorPage } from './pages/oauth-pages';
 import { FormLimiters, refuseLocked, storeFailure } from './form-endpoint';
+import { dispatchFixedPosts, routePath } from './fixed-posts';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout, lockoutFacts } from './rate-limits';
 import { requestTiming } from './request-timing';
 import { requestContext } from './request-context';
@@ -61,14 +63,11 @@ function redirectOrigins(config: Pick<Config, 'clients'>): string[] {
 /** The JSON endpoints: their errors are RFC 6749 §5.2 JSON, not HTML pages. */
 const TOKEN_PATHS = new Set(['/alexa/token', '/alexa/revoke', '/alexa/introspect']);
 /** As the router matches them (not case-sensitive, one trailing slash allowed): "/ALEXA/TOKEN/" is the token endpoint. */
-const isTokenPath = (req: Request) => {
-  const path = req.path.toLowerCase();
-  return TOKEN_PATHS.has(path.endsWith('/') ? path.slice(0, -1) : path);
-};
+const isTokenPath = (req: Request) => TOKEN_PATHS.has(routePath(req.path));
 
-/** The app, and what stops the timers it started (the server's stop() calls it after closing the listener). */
+/** The server's request listener, and what stops the timers it started (stop() calls it after closing the listener). */
 export interface PublicApp {
-  app: express.Express;
+  listener: RequestListener;
   shutdown(): void;
 }
 
@@ -81,17 +80,15 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   app.set('trust proxy', deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false);
   app.set('query parser', false); // parameters are read raw, so repeats are seen and refused
 
-  app.use(requestContext);
-  if (deps.metrics) app.use(requestTiming(deps.metrics));
+  // Every request's first steps; the token endpoints' POSTs take the same ones, bar the cookies they never read.
+  const context: RequestHandler[] = [requestContext, ...(deps.metrics ? [requestTiming(deps.metrics)] : [])];
   const pageHeaders = pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps.config) });
   const apiHeaders = apiSecurityHeaders();
-  app.use((req, res, next) => (isTokenPath(req) ? apiHeaders : pageHeaders)(req, res, next));
-  app.use(cookieParser());
 
   // Headers from a peer outside trusted_proxies are ignored (Express's trust proxy); say so once, naming the fix.
   let warnedAboutProxy = false;
   let warnedAboutProto = false;
-  app.use((req, _res, next) => {
+  const proxyWarnings: RequestHandler = (req, _res, next) => {
     if (!warnedAboutProxy && req.get('x-forwarded-for') && deps.config.trustedProxies.length === 0) {
       warnedAboutProxy = true;
       deps.log.warn(
@@ -105,7 +102,11 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
       );
     }
     next();
-  });
+  };
+  app.use(...context);
+  app.use((req, res, next) => (isTokenPath(req) ? apiHeaders : pageHeaders)(req, res, next));
+  app.use(cookieParser());
+  app.use(proxyWarnings);
 
   const settings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...rateLimits };
   const reporter = new LockoutReporter();
@@ -141,7 +142,10 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   const formLimiters: FormLimiters = { perIp: limits.tokenPerIp, perClient: limits.tokenPerClient, settings, reporter };
 
   // The token endpoints first: Alexa's refreshes and the resource server's introspections are most requests.
-  app.use(createTokenRoutes(deps, formLimiters));
+  const tokenRoutes = createTokenRoutes(deps, formLimiters);
+  const tokenRouter = Router();
+  for (const [path, handlers] of tokenRoutes) tokenRouter.post(path, ...handlers);
+  app.use(tokenRouter);
   app.use(createHealthRoutes(deps));
   app.use(createMetadataRoutes(deps));
   app.use(createAuthorizeRoutes(deps, [limits.loginPerIp, limits.loginPerUser]));
@@ -161,7 +165,7 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   });
 
   // Body-parser and unexpected errors: a clean 4xx/5xx in the right format, never a stack trace.
-  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+  const onError = (err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (isStoreError(err)) {
       // The store has logged the fault once; the page says to retry, never that the link is gone.
       if (res.headersSent) return;
@@ -241,6 +245,12 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
           status === 500 ? 'The server could not complete this step; the add-on log has the details.' : 'The request could not be read.',
         ),
       );
-  });
-  return { app, shutdown: () => limits.shutdown() };
+  };
+  app.use(onError);
+
+  // The same routes, without the router, for their POSTs (fixed-posts.ts): most requests are Alexa's refreshes and
+  // the resource server's introspections.
+  const fixedPosts = new Map<string, RequestHandler[]>();
+  for (const [path, handlers] of tokenRoutes) fixedPosts.set(path, [...context, apiHeaders, proxyWarnings, ...handlers]);
+  return { listener: dispatchFixedPosts(app, fixedPosts, onError as ErrorRequestHandler), shutdown: () => limits.shutdown() };
 }

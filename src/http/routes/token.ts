@@ -1,5 +1,5 @@
 /** POST /alexa/token, /alexa/revoke and /alexa/introspect: HTTP <-> the oauth/ handlers. */
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { InvalidClient } from '../../oauth/errors';
 import { handleTokenRequest, runTokenRequest } from '../../oauth/token-endpoint';
 import { IntrospectionCaller, introspectToken, requireToken, revokeToken } from '../../oauth/token-management';
@@ -15,13 +15,14 @@ export interface TokenRouteDeps extends FormEndpointDeps {
   config: Pick<Config, 'publicUrl' | 'resourceServers'>;
 }
 
-export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters): Router {
-  const router = Router();
+/** The token endpoints' POST routes, path -> handlers (app.ts serves them with and without Express's router). */
+export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters): Map<string, RequestHandler[]> {
+  const routes = new Map<string, RequestHandler[]>();
   const { grants, clients } = deps;
 
-  router.post(
+  routes.set(
     '/alexa/token',
-    ...formEndpoint(deps, 'token', limiters, (input) =>
+    formEndpoint(deps, 'token', limiters, (input) =>
       runTokenRequest(input, (request) => {
         const { issued, detail } = handleTokenRequest(grants, clients, request);
         return {
@@ -36,9 +37,9 @@ export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters):
     ),
   );
 
-  router.post(
+  routes.set(
     '/alexa/revoke',
-    ...formEndpoint(deps, 'revoke', limiters, (input) =>
+    formEndpoint(deps, 'revoke', limiters, (input) =>
       runTokenRequest(input, ({ params, credentials }) => {
         const client = clients.authenticate(credentials);
         const result = revokeToken(grants, client, requireToken(params));
@@ -52,9 +53,9 @@ export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters):
     ),
   );
 
-  router.post(
+  routes.set(
     '/alexa/introspect',
-    ...formEndpoint(deps, 'introspect', limiters, (input, req) =>
+    formEndpoint(deps, 'introspect', limiters, (input, req) =>
       runTokenRequest(input, ({ params, credentials }) => {
         const resourceServer = authenticateResourceServer(credentials, deps.config.resourceServers);
         let caller: IntrospectionCaller;
@@ -85,5 +86,5 @@ export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters):
     ),
   );
 
-  return router;
+  return routes;
 }
