@@ -14,5 +14,7 @@ app_dir="${ADDON_APP_DIR:-/app}"
 
 cd "${app_dir}"
 # A 2 MiB young generation keeps the server under ~120 MB RSS under load on a Raspberry Pi, at no measured
-# throughput cost (bench/: 877 vs 861 refreshes/s); Node reads this flag only from its command line.
-exec node --max-semi-space-size=2 "${app_dir}/dist/main.js"
+# throughput cost (bench/: 877 vs 861 refreshes/s). One V8 worker thread (Node's default is four) for its background
+# GC and compiling: 2-5% less CPU per request and 3 MB less RSS under load (docs/benchmark.md); the add-on's load is
+# a few requests a minute. Node reads these flags only from its command line.
+exec node --max-semi-space-size=2 --v8-pool-size=1 "${app_dir}/dist/main.js"

@@ -72,7 +72,7 @@ const CFG = {
   deadlineS: num('DEADLINE_S', 1500),
 };
 const OUR_MAIN = path.join(PINNED_DIST, 'main.js');
-const OUR_FLAGS = ['--max-semi-space-size=2']; // what run.sh starts the add-on with
+const OUR_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1']; // what run.sh starts the add-on with
 const PEER_MAIN = path.join(__dirname, 'peer-server.mjs');
 
 const t0 = Date.now();

@@ -244,7 +244,7 @@ describe('Dockerfile', () => {
     const runSh = readFileSync(SCRIPTS['run.sh'], 'utf8');
     expect(runSh).toContain('app_dir="${ADDON_APP_DIR:-/app}"');
     expect(runSh).toContain(`export PORT="\${PORT:-${port}}"`);
-    expect(runSh).toMatch(/^exec node --max-semi-space-size=2 "\$\{app_dir\}\/dist\/main\.js"$/m);
+    expect(runSh).toMatch(/^exec node --max-semi-space-size=2 --v8-pool-size=1 "\$\{app_dir\}\/dist\/main\.js"$/m);
     expect(readFileSync(SCRIPTS['oauth-admin'], 'utf8')).toContain('"${ADDON_APP_DIR:-/app}/dist/cli/oauth-admin.js"');
     // The backup hook needs nothing but the image's node (no sqlite3 shell is installed).
     const backup = readFileSync(SCRIPTS['oauth-backup'], 'utf8');

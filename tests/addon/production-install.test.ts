@@ -150,7 +150,7 @@ describe('the production install the image makes', () => {
     writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(testOptions({ log_level: 'info' })));
     // run.sh's command line, from the app folder the image uses as WORKDIR, with the image's NODE_ENV; both
     // listeners on port 0, their ports read from the lines the server logs at info level once it listens.
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', path.join(app, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--v8-pool-size=1', path.join(app, 'dist', 'main.js')], {
       cwd: app,
       env: cleanEnv({
         DATA_DIR: dataDir,

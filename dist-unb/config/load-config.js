@@ -1,0 +1,389 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.ConfigError = void 0;
+exports.problemLine = problemLine;
+exports.validateOptions = validateOptions;
+exports.loadConfigFile = loadConfigFile;
+exports.jsonErrorText = jsonErrorText;
+exports.jsonErrorPosition = jsonErrorPosition;
+/**
+ * options.json -> Config. Every problem names the option path, what is wrong and the fix (as data: the log
+ * writes each as one line, diagnose as a finding), so the operator knows exactly which field of the
+ * Configuration tab to change.
+ */
+const alexa_1 = require("./alexa");
+const node_fs_1 = require("node:fs");
+const node_net_1 = require("node:net");
+const config_1 = require("./config");
+const options_schema_1 = require("./options-schema");
+const options_validator_1 = require("./options-validator");
+const username_1 = require("./username");
+/** A problem as one log line: "option: problem; fix". */
+function problemLine(p) {
+    return `${p.option}: ${p.problem}${p.fix ? `; ${p.fix}` : ''}`;
+}
+class ConfigError extends Error {
+    problems;
+    constructor(problems) {
+        super(`invalid configuration:\n${problems.map((p) => `  ${problemLine(p)}`).join('\n')}`);
+        this.problems = problems;
+    }
+}
+exports.ConfigError = ConfigError;
+// ajv's code for options-schema.ts, generated ahead of time (tests/helpers/options-validator-source.ts): loading
+// ajv's compiler and compiling the schema took ~70 ms of every start and of every `oauth-admin` run.
+const validateShape = options_validator_1.validate;
+/** Express's named address ranges, accepted alongside IPs and CIDRs in trusted_proxies. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** `clients/0/client_secret` -> `clients[0].client_secret` */
+function optionPath(instancePath, extra) {
+    const parts = instancePath.split('/').filter(Boolean);
+    if (extra)
+        parts.push(extra);
+    return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || '(top level)';
+}
+function describeAjvError(e, fix) {
+    const leaf = e.instancePath
+        .split('/')
+        .filter((p) => !/^\d+$/.test(p))
+        .pop() ?? '';
+    const hint = options_schema_1.OPTION_HINTS[leaf];
+    const tail = hint ? `${hint}; ${fix}` : fix;
+    const option = optionPath(e.instancePath);
+    switch (e.keyword) {
+        case 'required':
+            return { option: optionPath(e.instancePath, String(e.params.missingProperty)), problem: 'required but missing', fix };
+        case 'additionalProperties':
+            return {
+                option: optionPath(e.instancePath, String(e.params.additionalProperty)),
+                problem: 'unknown option (misspelt, or from another version)',
+                fix: 'remove it or correct its name',
+            };
+        case 'enum':
+            return { option, problem: `must be one of ${e.params.allowedValues.join(', ')}`, fix };
+        case 'minimum':
+        case 'maximum':
+            return { option, problem: `must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${e.params.limit}`, fix: tail };
+        case 'minLength':
+            return { option, problem: `must be at least ${e.params.limit} characters`, fix: tail };
+        case 'minItems':
+            return { option, problem: `must list at least ${e.params.limit} entr${e.params.limit === 1 ? 'y' : 'ies'}`, fix };
+        default:
+            return { option, problem: String(e.message), fix: tail };
+    }
+}
+function isTrustedProxyEntry(entry) {
+    if (PROXY_NAMES.has(entry))
+        return true;
+    const [addr = '', bits, ...rest] = entry.split('/');
+    if (rest.length > 0 || (0, node_net_1.isIP)(addr) === 0)
+        return false;
+    if (bits === undefined)
+        return true;
+    const max = (0, node_net_1.isIP)(addr) === 4 ? 32 : 128;
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+function checkRedirectUri(uri, option, problems, warnings) {
+    let url;
+    try {
+        url = new URL(uri);
+    }
+    catch {
+        problems.push({
+            option,
+            problem: `"${uri}" is not an absolute URL`,
+            fix: 'copy the exact Redirect URL from the Alexa console (Account Linking section)',
+        });
+        return;
+    }
+    if (url.hash || uri.includes('#')) {
+        problems.push({ option, problem: 'a redirect URI must not contain a fragment (#)', fix: 'remove it' });
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.host.replace(/:\d+$/, '')))) {
+        problems.push({
+            option,
+            problem: `"${uri}" must use https (plain http is allowed only for localhost)`,
+            fix: 'copy the https URL from the Alexa console',
+        });
+    }
+    if ((0, alexa_1.isAlexaHost)(url.hostname) && !(0, alexa_1.hasAlexaLinkPath)(url.pathname)) {
+        warnings.push({
+            option,
+            problem: `"${uri}" is on an Alexa host but is not of the form https://${url.hostname}/api/skill/link/<vendor id>`,
+            fix: 'Alexa will not send it, copy the Redirect URLs from the Alexa console',
+        });
+    }
+}
+/** public_url as the server uses it: without the trailing slash. */
+const normalPublicUrl = (raw) => new URL(raw).href.replace(/\/+$/, '');
+function checkPublicUrl(raw, problems, warnings) {
+    const option = 'public_url';
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        problems.push({
+            option,
+            problem: `"${raw}" is not an absolute URL`,
+            fix: 'set it to the https address Alexa reaches this add-on at, e.g. https://ha.example.com',
+        });
+        return;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        problems.push({ option, problem: 'must start with https://', fix: 'set it to the https address Alexa reaches this add-on at' });
+        return;
+    }
+    if (url.search || url.hash || url.username || url.password) {
+        problems.push({
+            option,
+            problem: 'must not contain a query, fragment or credentials',
+            fix: 'set it to just the scheme, host and optional path prefix',
+        });
+        return;
+    }
+    if (url.protocol !== 'https:') {
+        warnings.push({ option, problem: `"${raw}" is not https`, fix: 'Alexa accepts only https Authorization and Access Token URIs' });
+    }
+}
+/** Each problem once (the schema and the checks beyond it may find the same one). */
+function distinct(problems) {
+    const seen = new Set();
+    return problems.filter((p) => {
+        const line = problemLine(p);
+        if (seen.has(line))
+            return false;
+        seen.add(line);
+        return true;
+    });
+}
+const isRecord = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arrayOf = (v) => (Array.isArray(v) ? v : []);
+/**
+ * The checks beyond the schema (secrets per client type, URLs, duplicates). They run whether or not the shape
+ * is right, so one start-up reports every problem at once; values whose shape the schema refused are skipped.
+ */
+function checkOptions(options, fix) {
+    const problems = [];
+    const warnings = [];
+    const seenClients = new Set();
+    arrayOf(options.clients).forEach((c, i) => {
+        if (!isRecord(c))
+            return;
+        const at = `clients[${i}]`;
+        if (typeof c.client_id === 'string') {
+            if (seenClients.has(c.client_id))
+                problems.push({
+                    option: `${at}.client_id`,
+                    problem: `"${c.client_id}" is listed twice`,
+                    fix: 'give each client its own client_id',
+                });
+            seenClients.add(c.client_id);
+        }
+        const secret = typeof c.client_secret === 'string' && c.client_secret !== '' ? c.client_secret : undefined;
+        if (c.client_type === 'confidential' && !secret) {
+            problems.push({ option: `${at}.client_secret`, problem: 'required when client_type is confidential', fix });
+        }
+        if (c.client_type === 'public' && secret) {
+            problems.push({
+                option: `${at}.client_secret`,
+                problem: 'a public client has no secret',
+                fix: 'remove it, or set client_type to confidential (Alexa always sends a secret, so use confidential for an Alexa skill)',
+            });
+        }
+        if (secret && secret.length < 16) {
+            warnings.push({
+                option: `${at}.client_secret`,
+                problem: `only ${secret.length} characters`,
+                fix: 'a secret of 32 random characters or more resists guessing',
+            });
+        }
+        const seenUris = new Set();
+        arrayOf(c.redirect_uris).forEach((uri, j) => {
+            if (typeof uri !== 'string' || uri === '')
+                return;
+            const where = `${at}.redirect_uris[${j}]`;
+            if (seenUris.has(uri))
+                warnings.push({ option: where, problem: `"${uri}" is listed twice` });
+            seenUris.add(uri);
+            checkRedirectUri(uri, where, problems, warnings);
+        });
+    });
+    const seenUsers = new Set();
+    arrayOf(options.users).forEach((u, i) => {
+        if (!isRecord(u) || typeof u.username !== 'string')
+            return;
+        if (seenUsers.has(u.username))
+            problems.push({ option: `users[${i}].username`, problem: `"${u.username}" is listed twice`, fix: 'keep one entry per user' });
+        seenUsers.add(u.username);
+    });
+    const haAllowed = new Set();
+    arrayOf(options.ha_allowed_users).forEach((u, i) => {
+        if (typeof u !== 'string' || u === '')
+            return;
+        const name = (0, username_1.haUsername)(u);
+        const option = `ha_allowed_users[${i}]`;
+        if (name === '')
+            problems.push({ option, problem: 'is only white space', fix: 'write a Home Assistant username, or remove the entry' });
+        else if (haAllowed.has(name))
+            warnings.push({ option, problem: `"${name}" is listed twice (Home Assistant ignores case and surrounding spaces)` });
+        else
+            haAllowed.add(name);
+    });
+    arrayOf(options.trusted_proxies).forEach((p, i) => {
+        if (typeof p === 'string' && p !== '' && !isTrustedProxyEntry(p)) {
+            problems.push({
+                option: `trusted_proxies[${i}]`,
+                problem: `"${p}" is not an IP address, a CIDR range (e.g. 172.30.32.0/23) or one of loopback, linklocal, uniquelocal`,
+                fix: 'correct it',
+            });
+        }
+    });
+    arrayOf(options.resource_servers).forEach((r, i) => {
+        if (isRecord(r) && typeof r.id === 'string' && seenClients.has(r.id)) {
+            problems.push({
+                option: `resource_servers[${i}].id`,
+                problem: `"${r.id}" is also a client_id`,
+                fix: 'give the resource server its own id',
+            });
+        }
+    });
+    if (typeof options.public_url === 'string' && options.public_url !== '')
+        checkPublicUrl(options.public_url, problems, warnings);
+    return { problems, warnings };
+}
+/** The Config of options that passed every check. */
+function toConfig(options) {
+    return {
+        publicUrl: options.public_url ? normalPublicUrl(options.public_url) : undefined,
+        users: (options.users ?? []).map((u) => ({ username: u.username, password: u.password })),
+        // Home Assistant's spelling of each name, each once (checkOptions refused names of white space only).
+        haAllowedUsers: [...new Set((options.ha_allowed_users ?? []).map(username_1.haUsername))],
+        clients: options.clients.map((c) => ({
+            clientId: c.client_id,
+            clientType: c.client_type,
+            clientSecret: c.client_secret || undefined,
+            redirectUris: [...new Set(c.redirect_uris)],
+            scopes: [...new Set(c.scopes ?? [])],
+        })),
+        accessTokenLifetime: options.access_token_lifetime ?? config_1.DEFAULTS.access_token_lifetime,
+        authCodeLifetime: options.auth_code_lifetime ?? config_1.DEFAULTS.auth_code_lifetime,
+        refreshTokenIdleLifetime: options.refresh_token_idle_lifetime ?? config_1.DEFAULTS.refresh_token_idle_lifetime,
+        refreshTokenGraceGenerations: options.refresh_token_grace_generations ?? config_1.DEFAULTS.refresh_token_grace_generations,
+        refreshTokenGracePeriod: options.refresh_token_grace_period ?? config_1.DEFAULTS.refresh_token_grace_period,
+        trustedProxies: options.trusted_proxies ?? [],
+        logLevel: options.log_level ?? config_1.DEFAULTS.log_level,
+        resourceServers: (options.resource_servers ?? []).map((r) => ({ id: r.id, secret: r.secret })),
+        notifications: options.notifications ?? config_1.DEFAULTS.notifications,
+    };
+}
+/**
+ * Validate parsed options (already JSON). `fix` says where the operator edits them. The schema and the checks
+ * beyond it both run, so one start-up reports every problem at once instead of revealing them one restart at a
+ * time; only options that pass both become a Config.
+ */
+function validateOptions(raw, fix) {
+    const shapeOk = validateShape(raw);
+    const shapeProblems = shapeOk ? [] : (validateShape.errors ?? []).map((e) => describeAjvError(e, fix));
+    if (!isRecord(raw))
+        throw new ConfigError(distinct(shapeProblems));
+    const { problems, warnings } = checkOptions(raw, fix);
+    const all = distinct([...shapeProblems, ...problems]);
+    if (!shapeOk || all.length > 0)
+        throw new ConfigError(all);
+    return { warnings, config: toConfig(raw) };
+}
+/** Read and validate an options file. JSON syntax errors name the line and column. */
+function loadConfigFile(path, fix) {
+    let bytes;
+    try {
+        bytes = (0, node_fs_1.readFileSync)(path);
+    }
+    catch (err) {
+        const code = err.code ?? String(err);
+        throw new ConfigError([{ option: path, problem: `cannot be read (${code}${READ_ERRORS[code] ? `: ${READ_ERRORS[code]}` : ''})`, fix }]);
+    }
+    let text;
+    try {
+        // A password saved in Latin-1 would otherwise become U+FFFD, and its owner could never log in, without a word.
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, ''); // editors on Windows add a BOM
+    }
+    catch {
+        throw new ConfigError([
+            { option: path, problem: 'not valid UTF-8 (it was saved in another encoding)', fix: `save it as UTF-8; ${fix}` },
+        ]);
+    }
+    let raw;
+    try {
+        raw = JSON.parse(text);
+    }
+    catch (err) {
+        if (text.trim() === '') {
+            throw new ConfigError([
+                { option: path, problem: 'the file is empty', fix: `it must hold a JSON object with at least "clients"; ${fix}` },
+            ]);
+        }
+        const position = jsonErrorPosition(text, String(err.message));
+        let where = '';
+        if (position !== undefined) {
+            const before = text.slice(0, position);
+            where = ` at line ${before.split('\n').length}, column ${position - before.lastIndexOf('\n')}`;
+        }
+        throw new ConfigError([{ option: path, problem: `not valid JSON${where} (${jsonErrorText(String(err.message))})`, fix }]);
+    }
+    return validateOptions(raw, fix);
+}
+const READ_ERRORS = {
+    EISDIR: 'it is a directory, not a file',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ELOOP: 'too many symbolic links',
+    EIO: 'I/O error reading the disk',
+    ENOTDIR: 'a part of its path is a file, not a folder (check DATA_DIR)',
+};
+/**
+ * V8's JSON.parse message without the excerpt of the file it may quote ("Unexpected token 's', ..."secret": s3cr"...
+ * is not valid JSON"): the options file holds passwords and secrets, and this line goes to the log.
+ */
+function jsonErrorText(message) {
+    const m = /^Unexpected token .*?, .* is not valid JSON$/s.exec(message);
+    return m ? 'unexpected character' : message.replace(/\s+/g, ' ').slice(0, 200);
+}
+/**
+ * Where the JSON goes wrong. V8 names the position for most errors but not for "Unexpected token"; then the
+ * shortest prefix of the text that fails for a reason other than ending early ends at the offending character.
+ */
+function jsonErrorPosition(text, message) {
+    const at = /position (\d+)/.exec(message);
+    if (at)
+        return Number(at[1]);
+    if (/end of JSON input/.test(message))
+        return text.trimEnd().length;
+    const failsInside = (n) => {
+        try {
+            JSON.parse(text.slice(0, n));
+            return false;
+        }
+        catch (err) {
+            const msg = String(err.message);
+            if (/end of JSON input/.test(msg))
+                return false;
+            const pos = /position (\d+)/.exec(msg);
+            return !pos || Number(pos[1]) < n;
+        }
+    };
+    if (!failsInside(text.length))
+        return undefined;
+    let lo = 0;
+    let hi = text.length;
+    while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (failsInside(mid))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return Math.max(0, lo - 1);
+}
+//# sourceMappingURL=load-config.js.map

@@ -1,0 +1,117 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.OPTION_HINTS = exports.optionsSchema = exports.LOG_LEVELS = exports.OPTION_KEYS = void 0;
+exports.validatedSchema = validatedSchema;
+exports.OPTION_KEYS = [
+    'public_url',
+    'users',
+    'ha_allowed_users',
+    'clients',
+    'access_token_lifetime',
+    'auth_code_lifetime',
+    'refresh_token_idle_lifetime',
+    'refresh_token_grace_generations',
+    'refresh_token_grace_period',
+    'trusted_proxies',
+    'log_level',
+    'resource_servers',
+    'notifications',
+];
+exports.LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
+/**
+ * `nullable: true` is how JSONSchemaType types an optional property (T | undefined); it is no part of what is
+ * validated (see validatedSchema).
+ */
+exports.optionsSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['clients'],
+    properties: {
+        public_url: { type: 'string', nullable: true },
+        users: {
+            type: 'array',
+            nullable: true,
+            items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['username', 'password'],
+                properties: {
+                    username: { type: 'string', minLength: 1, maxLength: 128 },
+                    password: { type: 'string', minLength: 8, maxLength: 1024 },
+                },
+            },
+        },
+        ha_allowed_users: { type: 'array', nullable: true, items: { type: 'string', minLength: 1, maxLength: 128 } },
+        clients: {
+            type: 'array',
+            minItems: 1,
+            items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['client_id', 'client_type', 'redirect_uris'],
+                properties: {
+                    client_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+                    client_type: { type: 'string', enum: ['public', 'confidential'] },
+                    client_secret: { type: 'string', nullable: true },
+                    redirect_uris: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+                    scopes: { type: 'array', nullable: true, items: { type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$' } },
+                },
+            },
+        },
+        access_token_lifetime: { type: 'integer', nullable: true, minimum: 360, maximum: 86400 },
+        auth_code_lifetime: { type: 'integer', nullable: true, minimum: 30, maximum: 600 },
+        refresh_token_idle_lifetime: { type: 'integer', nullable: true, minimum: 86400, maximum: 315360000 },
+        refresh_token_grace_generations: { type: 'integer', nullable: true, minimum: 2, maximum: 50 },
+        refresh_token_grace_period: { type: 'integer', nullable: true, minimum: 3600, maximum: 7776000 },
+        trusted_proxies: { type: 'array', nullable: true, items: { type: 'string', minLength: 1 } },
+        log_level: { type: 'string', nullable: true, enum: exports.LOG_LEVELS },
+        resource_servers: {
+            type: 'array',
+            nullable: true,
+            items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['id', 'secret'],
+                properties: {
+                    id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+                    secret: { type: 'string', minLength: 16, maxLength: 1024 },
+                },
+            },
+        },
+        notifications: { type: 'boolean', nullable: true },
+    },
+};
+/**
+ * The schema ajv runs: a schema without what JSONSchemaType needs only for typing. `nullable: true` types an
+ * optional property, but options.json never holds null (the Supervisor leaves an unset option out) and the
+ * validated options promise none, so null stays refused; a `type` beside an `enum` would add "must be string" to
+ * "must be one of ...", which says it all.
+ */
+function validatedSchema(schema) {
+    const out = {};
+    for (const [keyword, value] of Object.entries(schema)) {
+        if (keyword === 'nullable' || (keyword === 'type' && 'enum' in schema))
+            continue;
+        out[keyword] = value;
+    }
+    if (schema.items)
+        out.items = validatedSchema(schema.items);
+    if (schema.properties)
+        out.properties = Object.fromEntries(Object.entries(schema.properties).map(([name, node]) => [name, validatedSchema(node)]));
+    return out;
+}
+/** Why each bound exists, and what to do: used to turn ajv's terse messages into an operator's fix. */
+exports.OPTION_HINTS = {
+    access_token_lifetime: 'Alexa refuses tokens that live less than 360 seconds; use 3600',
+    auth_code_lifetime: 'codes should live a few minutes (RFC 6749 §4.1.2 recommends at most 600); use 300',
+    refresh_token_idle_lifetime: 'how long a link survives without use, in seconds; at least one day, default 34560000 (400 days)',
+    refresh_token_grace_generations: 'how many earlier refresh tokens of a confidential client (Alexa) stay valid after newer ones were issued: 2 to 50, default 10',
+    refresh_token_grace_period: 'how long, in seconds, an earlier refresh token of a confidential client stays valid: 3600 (an hour) to 7776000 (90 days), default 1209600 (14 days)',
+    password: 'use a passphrase of at least 8 characters',
+    client_id: 'printable ASCII without spaces, as entered in the Alexa console, e.g. amazon-alexa',
+    scopes: 'scope names are printable ASCII without spaces, quotes or backslashes, e.g. music.read',
+    log_level: 'one of error, warn, info, debug',
+    ha_allowed_users: 'Home Assistant usernames (the name you log in with, not the display name), e.g. [owner]; empty lets any Home Assistant user approve',
+    secret: 'a resource server secret needs at least 16 characters; generate a random one',
+};
+//# sourceMappingURL=options-schema.js.map

@@ -1,0 +1,118 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.CODE_RECORD_GRACE_MS = void 0;
+exports.exchangeCode = exchangeCode;
+const tokens_1 = require("../../crypto/tokens");
+const errors_1 = require("../errors");
+const grant_deps_1 = require("../grant-deps");
+const pkce_1 = require("../pkce");
+/** Kept this long past expiry so a late or replayed code is recognised and explained, not just "unknown". */
+exports.CODE_RECORD_GRACE_MS = 24 * 3600 * 1000;
+/** The checks of a code that is the client's, unspent and in time: redirect_uri and PKCE (RFC 7636 §4.6). */
+function verifyRequest(record, params) {
+    const sentUri = params.redirect_uri;
+    if ((record.redirectUriGiven || sentUri !== undefined) && sentUri !== record.redirectUri) {
+        return new errors_1.InvalidGrant('redirect_uri does not match the authorization request', {
+            kind: 'redirect_uri_mismatch',
+            facts: { asked: sentUri, authorized: record.redirectUri },
+            debug: `token request redirect_uri ${sentUri === undefined ? 'is missing' : `"${sentUri}"`} but the authorization request used "${record.redirectUri}"; they must be identical byte for byte`,
+        });
+    }
+    const verifier = params.code_verifier;
+    if (record.codeChallenge !== undefined) {
+        if (verifier === undefined || verifier === '') {
+            return new errors_1.InvalidGrant('code_verifier is missing', {
+                kind: 'pkce_missing',
+                facts: {},
+                debug: 'the authorization request sent a code_challenge, so the token request must send code_verifier',
+            });
+        }
+        if (!(0, pkce_1.isValidPkceValue)(verifier) || !(0, pkce_1.verifyS256)(verifier, record.codeChallenge)) {
+            const facts = { verifierFingerprint: (0, tokens_1.fingerprint)(verifier), storedChallenge: record.codeChallenge, verifierS256: (0, pkce_1.s256)(verifier) };
+            return new errors_1.InvalidGrant('PKCE verification failed', {
+                kind: 'pkce_mismatch',
+                facts,
+                debug: `code_verifier ${facts.verifierFingerprint} does not match: stored code_challenge ${facts.storedChallenge}, S256(code_verifier) ${facts.verifierS256}`,
+            });
+        }
+    }
+    else if (verifier !== undefined) {
+        return new errors_1.InvalidGrant('code_verifier sent but the authorization request had no code_challenge', {
+            kind: 'pkce_downgrade',
+            facts: {},
+            debug: 'a code_verifier for a code issued without code_challenge is a PKCE downgrade attempt (RFC 9700 §4.8.2)',
+        });
+    }
+    return undefined;
+}
+function exchangeCode(deps, client, params) {
+    if (params.code === undefined || params.code === '') {
+        throw new errors_1.InvalidRequest('code is missing', {
+            kind: 'code_missing',
+            facts: {},
+            debug: 'grant_type=authorization_code without a code parameter',
+        });
+    }
+    const code = params.code;
+    const hash = (0, tokens_1.tokenHash)(code);
+    const outcome = deps.storage.transaction((tx) => {
+        const record = tx.codes.find(hash);
+        const now = deps.now();
+        if (!record) {
+            const codeFingerprint = (0, tokens_1.fingerprint)(code);
+            return new errors_1.InvalidGrant('invalid authorization code', {
+                kind: 'code_unknown',
+                facts: { codeFingerprint },
+                debug: `code ${codeFingerprint} is unknown (never issued, or older than a day)`,
+            });
+        }
+        if (record.clientId !== client.clientId) {
+            return new errors_1.InvalidGrant('code was issued to another client', {
+                kind: 'code_client_mismatch',
+                facts: { issuedTo: record.clientId, presentedBy: client.clientId },
+                debug: `code was issued to "${record.clientId}" but redeemed by "${client.clientId}"`,
+            });
+        }
+        if (record.consumedAt !== undefined) {
+            (0, grant_deps_1.revokeGrantIn)(deps, tx, record.grantId, 'authorization code replayed');
+            const facts = {
+                codeFingerprint: (0, tokens_1.fingerprint)(code),
+                grantId: record.grantId,
+                redeemedSecondsAgo: Math.round((now - record.consumedAt) / 1000),
+            };
+            return new errors_1.InvalidGrant('authorization code already used', {
+                kind: 'code_replay',
+                facts,
+                debug: `code ${facts.codeFingerprint} was already redeemed ${facts.redeemedSecondsAgo} s ago; grant ${facts.grantId} and every token issued from it are revoked (RFC 9700 §4.5)`,
+            });
+        }
+        if (now > record.expiresAt) {
+            const age = Math.round((now - record.issuedAt) / 1000);
+            return new errors_1.InvalidGrant('authorization code expired', {
+                kind: 'code_expired',
+                facts: { ageSeconds: age, lifetimeSeconds: deps.lifetimes.authCode },
+                debug: `code is ${age} s old and auth_code_lifetime is ${deps.lifetimes.authCode} s; the token request came too late (if the user was quick, check this machine's clock: a skewed clock makes codes expire early)`,
+            });
+        }
+        const refused = verifyRequest(record, params);
+        if (refused)
+            return refused;
+        const grant = {
+            id: record.grantId,
+            clientId: record.clientId,
+            username: record.username,
+            scopes: record.scopes,
+            createdAt: now,
+            refreshCount: 0,
+            refresh: { live: [], previous: [], generation: 0 },
+        };
+        const { issued, refreshHash } = (0, grant_deps_1.mintTokens)(deps, tx, grant, record.scopes);
+        tx.grants.save({ ...grant, refresh: { ...grant.refresh, live: [refreshHash] } }, (0, grant_deps_1.grantExpiry)(deps));
+        tx.codes.consume(hash, record, now, Math.max(record.expiresAt + exports.CODE_RECORD_GRACE_MS, now + 1000));
+        return issued;
+    });
+    if (outcome instanceof errors_1.OAuthError)
+        throw outcome;
+    return outcome;
+}
+//# sourceMappingURL=authorization-code.js.map

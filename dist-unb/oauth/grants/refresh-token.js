@@ -1,0 +1,119 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.refreshTokens = refreshTokens;
+const tokens_1 = require("../../crypto/tokens");
+const errors_1 = require("../errors");
+const grant_deps_1 = require("../grant-deps");
+const scopes_1 = require("../scopes");
+const refresh_policy_1 = require("./refresh-policy");
+function refreshTokens(deps, client, params) {
+    const presented = params.refresh_token;
+    if (presented === undefined || presented === '') {
+        throw new errors_1.InvalidRequest('refresh_token is missing', {
+            kind: 'refresh_missing',
+            facts: {},
+            debug: 'grant_type=refresh_token without a refresh_token parameter',
+        });
+    }
+    const hash = (0, tokens_1.tokenHash)(presented);
+    const fp = (0, tokens_1.fingerprint)(presented);
+    const outcome = deps.storage.transaction((tx) => {
+        const token = tx.tokens.find(hash);
+        if (!token || token.kind !== 'refresh') {
+            return new errors_1.InvalidGrant('invalid refresh token', {
+                kind: 'refresh_unknown',
+                facts: { tokenFingerprint: fp, idleLifetimeSeconds: deps.lifetimes.refreshIdle },
+                debug: `refresh token ${fp} is unknown: never issued here, superseded longer ago than the grace window, or unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s)`,
+            });
+        }
+        const now = deps.now();
+        if (token.expiresAt <= now) {
+            return new errors_1.InvalidGrant('refresh token expired', {
+                kind: 'refresh_expired',
+                facts: { tokenFingerprint: fp, idleLifetimeSeconds: deps.lifetimes.refreshIdle },
+                debug: `refresh token ${fp} was unused for longer than refresh_token_idle_lifetime (${deps.lifetimes.refreshIdle} s); the user must link again`,
+            });
+        }
+        const grant = tx.grants.find(token.grantId);
+        if (!grant) {
+            return new errors_1.InvalidGrant('invalid refresh token', {
+                kind: 'grant_missing',
+                facts: { tokenFingerprint: fp, grantId: token.grantId },
+                debug: `the grant ${token.grantId} of refresh token ${fp} no longer exists (idle longer than refresh_token_idle_lifetime)`,
+            });
+        }
+        // The client first: another client's token must not let it learn or change anything about the grant.
+        if (grant.clientId !== client.clientId) {
+            return new errors_1.InvalidGrant('refresh token was issued to another client', {
+                kind: 'refresh_client_mismatch',
+                facts: { issuedTo: grant.clientId, presentedBy: client.clientId },
+                debug: `refresh token of "${grant.clientId}" presented by "${client.clientId}"`,
+            });
+        }
+        if (grant.revokedAt !== undefined) {
+            const facts = {
+                grantId: grant.id,
+                username: grant.username,
+                revokedAt: new Date(grant.revokedAt).toISOString(),
+                reason: grant.revokedReason,
+            };
+            return new errors_1.InvalidGrant('the grant has been revoked', {
+                kind: 'grant_revoked',
+                facts,
+                debug: `grant ${grant.id} of ${grant.username} was revoked at ${facts.revokedAt} (${grant.revokedReason}); the user must link again`,
+            });
+        }
+        const where = (0, refresh_policy_1.standing)(grant.refresh, hash, client.clientType, deps.grace, now);
+        if (where.is === 'reuse') {
+            (0, grant_deps_1.revokeGrantIn)(deps, tx, grant.id, `refresh token reuse by ${client.clientId}`);
+            return new errors_1.InvalidGrant('refresh token has already been used', {
+                kind: 'refresh_reuse',
+                facts: { tokenFingerprint: fp, grantId: grant.id, username: grant.username, clientId: client.clientId },
+                debug: `refresh token ${fp} of grant ${grant.id} (${grant.username}) was presented after a newer token from it had been rotated: possible token theft (public client "${client.clientId}", rotation with reuse detection), the grant is revoked and the user must link again`,
+            });
+        }
+        if (where.is === 'too_old') {
+            const supersededSecondsAgo = where.supersededAt === undefined ? undefined : Math.round((now - where.supersededAt) / 1000);
+            const when = supersededSecondsAgo === undefined
+                ? 'before the grace window'
+                : `${where.behind} generation(s) back, superseded ${supersededSecondsAgo} s ago`;
+            return new errors_1.InvalidGrant('refresh token has been superseded', {
+                kind: 'refresh_superseded',
+                facts: {
+                    tokenFingerprint: fp,
+                    grantId: grant.id,
+                    username: grant.username,
+                    ...(supersededSecondsAgo === undefined ? {} : { behind: where.behind, supersededSecondsAgo }),
+                    graceGenerations: deps.grace.generations,
+                    gracePeriodSeconds: deps.grace.periodSeconds,
+                },
+                debug: `refresh token ${fp} of grant ${grant.id} (${grant.username}) was superseded ${when}, outside the grace window (${deps.grace.generations} generations, ${deps.grace.periodSeconds} s: refresh_token_grace_generations / refresh_token_grace_period); the grant itself stays valid with its newer tokens`,
+            });
+        }
+        let accessScopes;
+        try {
+            accessScopes = (0, scopes_1.narrowScopes)((0, scopes_1.parseScope)(params.scope), grant.scopes);
+        }
+        catch (err) {
+            if (err instanceof errors_1.OAuthError)
+                return err;
+            throw err;
+        }
+        const { issued, refreshHash } = (0, grant_deps_1.mintTokens)(deps, tx, grant, accessScopes);
+        const rotation = (0, refresh_policy_1.rotate)(grant.refresh, hash, where.is, refreshHash, client.clientType, deps.grace, now);
+        for (const h of rotation.superseded) {
+            const record = tx.tokens.find(h);
+            if (record)
+                tx.tokens.expireAt(h, record, now + deps.grace.periodSeconds * 1000);
+        }
+        for (const h of rotation.dropped)
+            tx.tokens.remove(h);
+        const updated = { ...grant, lastRefreshAt: now, refreshCount: grant.refreshCount + 1, refresh: rotation.state };
+        tx.grants.save(updated, (0, grant_deps_1.grantExpiry)(deps));
+        return { issued, presented: where.is, behind: where.is === 'grace' ? where.behind : undefined };
+    });
+    if (outcome instanceof errors_1.OAuthError)
+        throw outcome;
+    return outcome;
+}
+//# sourceMappingURL=refresh-token.js.map

@@ -1,0 +1,141 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.createMetrics = createMetrics;
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 4.5, 10];
+/** Public routes by path; anything else is "other". */
+const ROUTES = new Set([
+    '/alexa/authorize',
+    '/alexa/login',
+    '/alexa/consent',
+    '/alexa/token',
+    '/alexa/revoke',
+    '/alexa/introspect',
+    '/health',
+    '/.well-known/oauth-authorization-server',
+    '/alexa/.well-known/oauth-authorization-server',
+]);
+const KIND = /^[a-z][a-z0-9_]{0,48}$/;
+function escapeLabel(value) {
+    return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+function labelText(labels) {
+    const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+    return parts.length ? `{${parts.join(',')}}` : '';
+}
+function num(n) {
+    return Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : '-Inf';
+}
+class Counter {
+    name;
+    help;
+    values = new Map();
+    constructor(name, help) {
+        this.name = name;
+        this.help = help;
+    }
+    inc(labels = {}, by = 1) {
+        const key = JSON.stringify(labels);
+        const entry = this.values.get(key) ?? { labels, value: 0 };
+        entry.value += by;
+        this.values.set(key, entry);
+    }
+    get(labels = {}) {
+        return this.values.get(JSON.stringify(labels))?.value ?? 0;
+    }
+    render() {
+        const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+        for (const { labels, value } of this.values.values())
+            lines.push(`${this.name}${labelText(labels)} ${num(value)}`);
+        return lines;
+    }
+}
+class Histogram {
+    name;
+    help;
+    buckets;
+    series = new Map();
+    constructor(name, help, buckets) {
+        this.name = name;
+        this.help = help;
+        this.buckets = buckets;
+    }
+    observe(labels, value) {
+        const key = JSON.stringify(labels);
+        const s = this.series.get(key) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+        this.buckets.forEach((le, i) => {
+            if (value <= le)
+                s.counts[i] = (s.counts[i] ?? 0) + 1;
+        });
+        s.sum += value;
+        s.count++;
+        this.series.set(key, s);
+    }
+    render() {
+        const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+        for (const s of this.series.values()) {
+            this.buckets.forEach((le, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(le) })} ${s.counts[i]}`));
+            lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`);
+            lines.push(`${this.name}_sum${labelText(s.labels)} ${num(s.sum)}`);
+            lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`);
+        }
+        return lines;
+    }
+}
+function createMetrics(trace) {
+    const tokens = new Counter('maoauth_tokens_issued_total', 'Token responses issued (access + refresh token pairs), by grant type.');
+    const failures = new Counter('maoauth_failures_total', 'Failed steps of the OAuth flow, by step, failure kind (the cause) and outcome (error or security).');
+    const events = new Counter('maoauth_flow_events_total', 'Flow-trace entries, by step and outcome.');
+    const requests = new Counter('maoauth_http_requests_total', 'Requests to the public OAuth listener, by route and status class.');
+    const latency = new Histogram('maoauth_http_request_duration_seconds', 'Time to answer a request on the public OAuth listener, by route (Alexa allows 4.5 s at /alexa/token).', LATENCY_BUCKETS);
+    const metrics = {
+        count(entry) {
+            const step = String(entry.step);
+            events.inc({ step, outcome: entry.outcome });
+            if (entry.outcome === 'ok') {
+                if (step === 'token')
+                    tokens.inc({ grant_type: entry.grantType === 'refresh_token' ? 'refresh_token' : 'authorization_code' });
+                return;
+            }
+            const kind = typeof entry.kind === 'string' && KIND.test(entry.kind) ? entry.kind : 'other';
+            failures.inc({ step, kind, outcome: entry.outcome });
+        },
+        observeRequest(path, status, seconds) {
+            const route = ROUTES.has(path) ? path : 'other';
+            latency.observe({ route }, seconds);
+            requests.inc({ route, status: `${Math.floor(status / 100)}xx` });
+        },
+        render(g, info) {
+            const gauge = (name, help, value, labels = {}) => [
+                `# HELP ${name} ${help}`,
+                `# TYPE ${name} gauge`,
+                `${name}${labelText(labels)} ${num(value)}`,
+            ];
+            return ([
+                ...gauge('maoauth_info', 'Version of the add-on.', 1, { version: info.version }),
+                ...gauge('maoauth_start_time_seconds', 'When the server started, seconds since the epoch.', Math.floor(info.startedAt / 1000)),
+                ...gauge('maoauth_active_grants', 'Linked accounts (grants) that are not revoked or expired.', g.activeGrants),
+                ...gauge('maoauth_revoked_grants', 'Revoked grants still kept for reuse detection.', g.revokedGrants),
+                ...gauge('maoauth_store_ok', '1 when the database can be written and read back.', g.storeOk ? 1 : 0),
+                ...gauge('maoauth_store_bytes', 'Size of the database files.', g.storeBytes),
+                ...gauge('maoauth_flow_trace_bytes', 'Size of the flow-trace files.', g.traceBytes),
+                ...tokens.render(),
+                ...failures.render(),
+                ...events.render(),
+                ...requests.render(),
+                ...latency.render(),
+            ].join('\n') + '\n');
+        },
+        tokensIssued: (grantType) => grantType
+            ? tokens.get({ grant_type: grantType })
+            : tokens.get({ grant_type: 'authorization_code' }) + tokens.get({ grant_type: 'refresh_token' }),
+        failures: (kind) => ['error', 'security'].reduce((sum, outcome) => sum +
+            ['authorize', 'login', 'consent', 'token', 'revoke', 'introspect', 'admin'].reduce((s, step) => s + failures.get({ step, kind, outcome }), 0), 0),
+        stop: () => undefined,
+    };
+    if (trace) {
+        const unsubscribe = trace.subscribe((e) => metrics.count(e));
+        metrics.stop = () => void unsubscribe();
+    }
+    return metrics;
+}
+//# sourceMappingURL=metrics.js.map
