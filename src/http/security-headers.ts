@@ -3,7 +3,7 @@
  * where we say, and framing is decided per app (the OAuth pages: never; the admin page: only by Home Assistant,
  * which shows Ingress pages in an iframe of its own origin, also ours through Ingress).
  */
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 
 export interface PageSecurity {
@@ -15,10 +15,35 @@ export interface PageSecurity {
 }
 
 /**
+ * The headers a helmet middleware sets, recorded once. Only for a configuration with nothing per request (no nonce,
+ * no function directive): every response then gets the same headers.
+ */
+function recordedHeaders(middleware: RequestHandler): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
+  let done = false;
+  middleware({} as Request, recorder as unknown as Response, () => (done = true));
+  if (!done || headers.length === 0) throw new Error('helmet did not set its headers synchronously');
+  return headers;
+}
+
+/**
  * The JSON endpoints (token, revocation, introspection) render nothing: the same helmet headers with a fixed policy
- * that allows nothing, so no nonce is drawn for them (Alexa's refreshes are most of the traffic).
+ * that allows nothing, so no nonce is drawn for them (Alexa's refreshes are most of the traffic). helmet makes them
+ * once, at start: running its twelve middlewares on every request cost 4% of an introspection's CPU.
  */
 export function apiSecurityHeaders(): RequestHandler {
+  const headers = recordedHeaders(apiHelmet());
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
+function apiHelmet(): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,

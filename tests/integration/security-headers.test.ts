@@ -118,6 +118,21 @@ it.each(responses)('helmet headers on %s', async (_what, make) => {
   expect(res.headers.get('etag')).toBeNull();
 });
 
+/** Every header helmet sets by default, bar the policy (which differs between pages and JSON answers). */
+const HELMET_HEADERS = [
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
 it.each(['/alexa/token', '/alexa/revoke', '/alexa/introspect'])('%s answers JSON under a policy that allows nothing', async (endpoint) => {
   const res = await fetch(`${server.url}${endpoint}`, {
     method: 'POST',
@@ -125,6 +140,12 @@ it.each(['/alexa/token', '/alexa/revoke', '/alexa/introspect'])('%s answers JSON
     body: 'token=x',
   });
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  // helmet's headers, made once for these answers, are the ones it sets on a page, each once.
+  const page = await new Browser(server.url).request(authorizeUrl(alexaAuthorize()));
+  for (const name of HELMET_HEADERS) {
+    expect([name, res.headers.get(name)]).toEqual([name, page.headers.get(name)]);
+    expect([name, res.headers.get(name)]).not.toEqual([name, null]);
+  }
   const policy = csp(res);
   expect(policy.get('default-src')).toBe("'none'");
   expect(policy.get('form-action')).toBe("'none'");
