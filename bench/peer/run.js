@@ -23,8 +23,8 @@
 //
 // Not part of `npm test` or CI: it needs oidc-provider and keyv installed into bench/peer/node_modules (this folder's
 // package.json and package-lock.json, pinned), which only `npm run bench:peer` does. It reads the compiled bench
-// modules in <repo>/dist-bench/bench read-only and writes only under bench/peer/results/ (git-ignored) and the system
-// temp dir (removed at exit).
+// modules in <repo>/dist-bench/bench read-only and writes only under bench/peer/results/ (git-ignored), the system
+// temp dir and <repo>/dist-bench/ (git-ignored; both removed at exit).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -35,9 +35,12 @@ const B = path.resolve(__dirname, '../../dist-bench/bench');
 
 // The build under test is copied at start (OUR_DIST, default <repo>/dist) so that a rebuild of <repo>/dist
 // during the run cannot change the server between rounds; the fill loads its modules from the same copy (BENCH_DIST).
+// The copy sits inside the repository, so that those modules find the project's node_modules (from the system temp
+// dir, the options validator's require of ajv's runtime fails).
 const crypto = require('node:crypto');
 const SOURCE_DIST = path.resolve(process.env.OUR_DIST || path.join(REPO, 'dist'));
-const PINNED_DIST = fs.mkdtempSync(path.join(os.tmpdir(), 'peer-bench-dist-'));
+fs.mkdirSync(path.join(REPO, 'dist-bench'), { recursive: true });
+const PINNED_DIST = fs.mkdtempSync(path.join(REPO, 'dist-bench', 'peer-dist-'));
 fs.cpSync(SOURCE_DIST, PINNED_DIST, { recursive: true });
 process.on('exit', () => fs.rmSync(PINNED_DIST, { recursive: true, force: true }));
 process.env.BENCH_DIST = PINNED_DIST;
