@@ -36,15 +36,13 @@ it('writes the lines of one turn together, in order, once the turn is over', asy
   const { dir, file } = open();
   await file.flush(); // the start-up prune has run
   const appends = jest.spyOn(fs, 'appendFileSync');
-  // Three callbacks of one turn, as the requests answered in one poll of the sockets: microtasks run between them.
-  await new Promise<void>((resolve) => {
-    setTimeout(() => file.append([line(1)]), 0);
-    setTimeout(() => file.append([line(2), line(3)]), 0);
-    setTimeout(() => {
-      file.append([line(4)]);
-      resolve();
-    }, 0);
-  });
+  // Appends with microtasks run between them, as between the requests answered in one poll of the sockets.
+  file.append([line(1)]);
+  await Promise.resolve();
+  file.append([line(2), line(3)]);
+  await Promise.resolve();
+  await Promise.resolve();
+  file.append([line(4)]);
   expect(appends).not.toHaveBeenCalled();
   await file.flush();
   expect(appends).toHaveBeenCalledTimes(1);
