@@ -15,6 +15,8 @@ app_dir="${ADDON_APP_DIR:-/app}"
 cd "${app_dir}"
 # A 2 MiB young generation keeps the server under ~120 MB RSS under load on a Raspberry Pi, at no measured
 # throughput cost (bench/: 877 vs 861 refreshes/s). One V8 worker thread (Node's default is four) for its background
-# GC and compiling: 2-5% less CPU per request and 3 MB less RSS under load (docs/benchmark.md); the add-on's load is
-# a few requests a minute. Node reads these flags only from its command line.
-exec node --max-semi-space-size=2 --v8-pool-size=1 "${app_dir}/dist/main.js"
+# GC: 2-5% less CPU per request and 3 MB less RSS under load. Hot functions are optimised on the main thread, not
+# that worker: a worker's compiler memory stays in its own malloc arena, 20 MB more RSS under load for no measured
+# throughput (docs/benchmark.md); the add-on's load is a few requests a minute, its code turns hot once.
+# Node reads these flags only from its command line; the bench and the tests read them from this line.
+exec node --max-semi-space-size=2 --v8-pool-size=1 --no-concurrent-recompilation "${app_dir}/dist/main.js"

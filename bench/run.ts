@@ -10,7 +10,7 @@
  *   BENCH_REPEAT=2         measured runs per figure (alternating with the other servers; the best is kept)
  *   BENCH_CONNECTIONS=16   connection counts, e.g. 1,16     BENCH_STARTS=5         cold starts per folder
  *   BENCH_CODE_RATE=1500   codes issued per second of a code-exchange run (more: the pool lasts longer)
- *   BENCH_NODE_FLAGS='--max-semi-space-size=2 --v8-pool-size=1'  node options of our server (run.sh's)
+ *   BENCH_NODE_FLAGS='--opt ...'  node options of our server (default: those of run.sh's exec line)
  *   BENCH_CPU_PROF=dir     run our servers under --cpu-prof  BENCH_DIST=dir        another build of the same API
  *   BENCH_BASELINE=dir     another build (dir/dist/main.js), filled over HTTP; BENCH_BASELINE_NODE=its node binary;
  *   BENCH_BASELINE_GRANTS  (default BENCH_SMALL)            BENCH_HOSTILE=0        skip the hostile-header figures

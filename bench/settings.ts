@@ -3,6 +3,7 @@
  * the load generator presents. Defaults are the sizes docs/benchmark.md's figures were made with.
  */
 import path from 'node:path';
+import { runShNodeFlags } from '../addon/run-sh';
 
 const env = process.env;
 const num = (name: string, dflt: number): number => {
@@ -45,7 +46,8 @@ export const SETTINGS = {
   /** Codes issued per second of a code-exchange run (more than the server can redeem, so the pool does not run dry). */
   codeRate: num('BENCH_CODE_RATE', 1500),
   /** Node options for our server; by default those run.sh starts the add-on with. */
-  nodeFlags: (env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2 --v8-pool-size=1').split(' ').filter(Boolean),
+  nodeFlags:
+    env.BENCH_NODE_FLAGS === undefined ? runShNodeFlags(path.join(ROOT, 'run.sh')) : env.BENCH_NODE_FLAGS.split(' ').filter(Boolean),
   cpuProfileDir: env.BENCH_CPU_PROF ? path.resolve(env.BENCH_CPU_PROF) : undefined,
   out: path.resolve(env.BENCH_OUT || path.join(ROOT, 'bench', 'results.json')),
   /** Hard bound on the whole run. */

@@ -75,7 +75,6 @@ const CFG = {
   deadlineS: num('DEADLINE_S', 1500),
 };
 const OUR_MAIN = path.join(PINNED_DIST, 'main.js');
-const OUR_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1']; // what run.sh starts the add-on with
 const PEER_MAIN = path.join(__dirname, 'peer-server.mjs');
 
 const t0 = Date.now();
@@ -164,7 +163,7 @@ async function phase(n) {
   const servers = {};
   try {
     servers.ceiling = await spawnUntilHealthy({ args: [S.BARE_EXPRESS], env: {} });
-    servers.ours = await spawnUntilHealthy({ args: [...OUR_FLAGS, OUR_MAIN], env: { DATA_DIR: ours.dir, ADMIN_PORT: '0' } });
+    servers.ours = await spawnUntilHealthy({ args: [...S.SETTINGS.nodeFlags, OUR_MAIN], env: { DATA_DIR: ours.dir, ADMIN_PORT: '0' } });
     servers.peer = await spawnUntilHealthy({ args: [PEER_MAIN], env: { DATA_DIR: peer.dir }, cwd: __dirname });
     const idle = Object.fromEntries(Object.entries(servers).map(([k, s]) => [k, memory(s.pid)]));
 

@@ -13,6 +13,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { loadManifest, loadYaml, REPO_ROOT } from '../../addon/manifest';
+import { runShNodeFlags } from '../../addon/run-sh';
 import { defined } from '../helpers/defined';
 import { text } from '../../src/log/text';
 
@@ -244,7 +245,7 @@ describe('Dockerfile', () => {
     const runSh = readFileSync(SCRIPTS['run.sh'], 'utf8');
     expect(runSh).toContain('app_dir="${ADDON_APP_DIR:-/app}"');
     expect(runSh).toContain(`export PORT="\${PORT:-${port}}"`);
-    expect(runSh).toMatch(/^exec node --max-semi-space-size=2 --v8-pool-size=1 "\$\{app_dir\}\/dist\/main\.js"$/m);
+    expect(runShNodeFlags(SCRIPTS['run.sh'])).toEqual(['--max-semi-space-size=2', '--v8-pool-size=1', '--no-concurrent-recompilation']);
     expect(readFileSync(SCRIPTS['oauth-admin'], 'utf8')).toContain('"${ADDON_APP_DIR:-/app}/dist/cli/oauth-admin.js"');
     // The backup hook needs nothing but the image's node (no sqlite3 shell is installed).
     const backup = readFileSync(SCRIPTS['oauth-backup'], 'utf8');

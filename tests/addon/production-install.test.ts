@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../addon/manifest';
+import { runShNodeFlags } from '../../addon/run-sh';
 import { introspectAsResourceServer, linkAccount, refresh, TokenBody } from '../helpers/alexa-client';
 import { killServer, testOptions } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
@@ -150,7 +151,7 @@ describe('the production install the image makes', () => {
     writeFileSync(path.join(dataDir, 'options.json'), JSON.stringify(testOptions({ log_level: 'info' })));
     // run.sh's command line, from the app folder the image uses as WORKDIR, with the image's NODE_ENV; both
     // listeners on port 0, their ports read from the lines the server logs at info level once it listens.
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--v8-pool-size=1', path.join(app, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, [...runShNodeFlags(path.join(REPO_ROOT, 'run.sh')), path.join(app, 'dist', 'main.js')], {
       cwd: app,
       env: cleanEnv({
         DATA_DIR: dataDir,
