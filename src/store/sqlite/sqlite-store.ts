@@ -44,6 +44,8 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 const PROBE_KEY = 'health:probe';
 /** Files up to this size are integrity-checked before the store opens; larger ones just after (see connect). */
 const DEEP_CHECK_AT_OPEN_BYTES = 16 * 1024 * 1024;
+/** Bytes per page of a new database file (see connect). */
+export const PAGE_SIZE = 8192;
 /** How soon after start-up a large file gets its integrity check. */
 const DEFERRED_CHECK_MS = 1000;
 /** Larger than any record the server writes: when the disk is nearly full the probe fails first. */
@@ -375,6 +377,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     }
     const db = new DatabaseSync(file, { timeout: busyTimeoutMs });
     try {
+      // A new file gets 8 KiB pages; an existing one keeps its own (SQLite fixes the size with the first page). A
+      // grant lists its earlier refresh tokens (refresh_token_grace_generations, 10 by default): about 1.2 KB, more
+      // than a 4 KiB page of a WITHOUT ROWID table keeps in place (1 KB), so every refresh also read and rewrote an
+      // overflow page, and the free-list pages with it (docs/benchmark.md).
+      db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
       db.exec('PRAGMA journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash (kill -9) with every committed write; only a power cut can
       // lose the last transactions, and never corrupts the database. The WAL is synced in the background after
