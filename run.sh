@@ -13,10 +13,10 @@ app_dir="${ADDON_APP_DIR:-/app}"
 "${ADDON_BACKUP_BIN:-/usr/local/bin/oauth-backup}" restore
 
 cd "${app_dir}"
-# A 2 MiB young generation keeps the server under ~120 MB RSS under load on a Raspberry Pi, at no measured
-# throughput cost (bench/: 877 vs 861 refreshes/s). One V8 worker thread (Node's default is four) for its background
-# GC: 2-5% less CPU per request and 3 MB less RSS under load. Hot functions are optimised on the main thread, not
-# that worker: a worker's compiler memory stays in its own malloc arena, 20 MB more RSS under load for no measured
-# throughput (docs/benchmark.md); the add-on's load is a few requests a minute, its code turns hot once.
-# Node reads these flags only from its command line; the bench and the tests read them from this line.
+# Node reads these options only from its command line; the bench and the tests read them from this line.
+# --max-semi-space-size=2: a 2 MiB young generation, about 20 MB less RSS under load for 3-5% more CPU per request.
+# --v8-pool-size=1: one V8 worker thread (Node's default is four) for the background GC: 2-5% less CPU per request.
+# --no-concurrent-recompilation: hot functions are optimised on the main thread. On the worker, the compiler's
+# memory stayed in that thread's malloc arena: 20 MB more RSS under load, for no measured throughput.
+# docs/benchmark.md has the measurements; the add-on's load is a few requests a minute, its code turns hot once.
 exec node --max-semi-space-size=2 --v8-pool-size=1 --no-concurrent-recompilation "${app_dir}/dist/main.js"

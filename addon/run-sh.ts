@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 /** run.sh's last line: `exec node <options> "${app_dir}/dist/main.js"`. */
-const EXEC_LINE = /^exec node((?: --[a-z0-9-]+(?:=[^\s"]+)?)*) "\$\{app_dir\}\/dist\/main\.js"$/m;
+const EXEC_LINE = /^exec node((?: --[a-z0-9_-]+(?:=[^\s"]+)?)*) "\$\{app_dir\}\/dist\/main\.js"$/m;
 
 export function runShNodeFlags(runSh: string): string[] {
   const line = EXEC_LINE.exec(readFileSync(runSh, 'utf8'));

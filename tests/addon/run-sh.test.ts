@@ -26,6 +26,10 @@ describe('runShNodeFlags', () => {
     ]);
   });
 
+  it('accepts V8 spellings with underscores', () => {
+    expect(runShNodeFlags(runSh('exec node --max_semi_space_size=2 "${app_dir}/dist/main.js"'))).toEqual(['--max_semi_space_size=2']);
+  });
+
   it('returns no options for a bare exec line', () => {
     expect(runShNodeFlags(runSh('exec node "${app_dir}/dist/main.js"'))).toEqual([]);
   });
