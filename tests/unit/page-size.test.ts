@@ -2,6 +2,8 @@
  * A new database file has 8 KiB pages, so that a grant that lists its earlier refresh tokens (10 by default) fits
  * in its B-tree page. With 4 KiB pages such a record spilled to an overflow page: every refresh read it outside the
  * page cache and wrote it, with the free-list pages, again. A file that already exists keeps its page size.
+ * Either way, a checkpoint starts once the WAL holds 2 MiB of pages: the copy it makes on the event loop is as
+ * long with 8 KiB pages as with 4 KiB ones.
  */
 import { expect } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +11,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { DB_FILE, PAGE_SIZE, openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { CHECKPOINT_BYTES, DB_FILE, PAGE_SIZE, openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { TABLE } from '../../src/store/sqlite/schema';
 import { GrantRecord } from '../../src/store/records';
 
@@ -40,6 +42,16 @@ function grantAfterRotations(id: string, generations: number): GrantRecord {
       generation: generations,
     },
   };
+}
+
+/** A file with 4 KiB pages, as earlier builds made it. */
+function fileWith4KiBPages(dir: string): string {
+  const file = path.join(dir, DB_FILE);
+  const old = new DatabaseSync(file);
+  old.exec('PRAGMA page_size = 4096');
+  old.exec('PRAGMA journal_mode = WAL');
+  old.close();
+  return file;
 }
 
 /** What SQLite's dbstat table says about the pages of the table: how many are overflow pages. */
@@ -90,11 +102,7 @@ describe('page size of the database file', () => {
   it('a file made with 4 KiB pages keeps them, and its records, and takes writes', () => {
     const dir = tempDir();
     const file = path.join(dir, DB_FILE);
-    // A file with 4 KiB pages, as earlier builds made it, given one record by the store.
-    const old = new DatabaseSync(file);
-    old.exec('PRAGMA page_size = 4096');
-    old.exec('PRAGMA journal_mode = WAL');
-    old.close();
+    fileWith4KiBPages(dir);
     const seeded = openSqliteStore(dir);
     const grant = grantAfterRotations('kept', 10);
     seeded.transaction((tx) => tx.put(`grant:${grant.id}`, grant));
@@ -107,6 +115,30 @@ describe('page size of the database file', () => {
       expect(store.read((tx) => tx.get<GrantRecord>('grant:kept'))).toEqual(grant);
       store.transaction((tx) => tx.put('grant:new', grantAfterRotations('new', 10)));
       expect(store.read((tx) => tx.get<GrantRecord>('grant:new'))?.refresh.previous).toHaveLength(10);
+    } finally {
+      store.close();
+    }
+  });
+
+  it.each([
+    ['a new file (8 KiB pages)', 8192, (_dir: string) => undefined],
+    ['a file with 4 KiB pages', 4096, fileWith4KiBPages],
+  ])('%s is checkpointed once its WAL holds 2 MiB of pages', (_what, size, prepare) => {
+    const dir = tempDir();
+    prepare(dir);
+    const store = openSqliteStore(dir);
+    const file = path.join(dir, DB_FILE);
+    try {
+      expect(pageSize(file)).toBe(size);
+      // One small record per transaction, in key order: about one page each. Three times the 2 MiB of pages at
+      // 8 KiB, one and a half times at 4 KiB: with a bound counted in pages, not bytes, 8 KiB pages would grow the
+      // WAL to twice the bytes before its first checkpoint.
+      const frame = size + 24;
+      for (let i = 0; i < 750; i++) store.transaction((tx) => tx.put(`token:${String(i).padStart(4, '0')}`, { i }));
+      const walBytes = statSync(`${file}-wal`).size;
+      expect(walBytes).toBeLessThanOrEqual(32 + (CHECKPOINT_BYTES / size + 4) * frame);
+      expect(walBytes).toBeGreaterThan(CHECKPOINT_BYTES / 2);
+      expect(store.read((tx) => tx.get<{ i: number }>('token:0749'))?.i).toBe(749);
     } finally {
       store.close();
     }

@@ -46,6 +46,8 @@ const PROBE_KEY = 'health:probe';
 const DEEP_CHECK_AT_OPEN_BYTES = 16 * 1024 * 1024;
 /** Bytes per page of a new database file (see connect). */
 export const PAGE_SIZE = 8192;
+/** The WAL is checkpointed once it holds this many bytes of pages (see connect). */
+export const CHECKPOINT_BYTES = 2 * 1024 * 1024;
 /** How soon after start-up a large file gets its integrity check. */
 const DEFERRED_CHECK_MS = 1000;
 /** Larger than any record the server writes: when the disk is nearly full the probe fails first. */
@@ -390,9 +392,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       // A WAL that a burst grew is cut back to 4 MiB once it has been checkpointed and starts over.
       db.exec('PRAGMA journal_size_limit = 4194304');
       // A checkpoint runs inside the commit that crosses this many WAL pages, on the event loop: it copies them
-      // to the database file and syncs it. Half SQLite's default of 1000 halves the copy, the longest stall a
-      // refresh can meet (p99 at 20,000 and 100,000 grants 5-8 ms lower, req/s 2-5% lower; docs/benchmark.md).
-      db.exec('PRAGMA wal_autocheckpoint = 500');
+      // to the database file and syncs it. 2 MiB of pages, half SQLite's default of 1000 pages of 4 KiB, halves the
+      // copy, the longest stall a refresh can meet (p99 at 20,000 and 100,000 grants 5-8 ms lower, req/s 2-5%
+      // lower; with 8 KiB pages, 250 against 500 pages: p99 at 100,000 grants 18 against 22.5 ms; docs/benchmark.md).
+      const pageSize = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+      db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(1, Math.floor(CHECKPOINT_BYTES / pageSize))}`);
       prepareSchema(db, log, now(), () => {
         // Copied under a temporary name and renamed: a kill -9 during the copy never leaves a partial "backup".
         const copy = path.join(dataDir, 'oauth-1.0.0.sqlite');
