@@ -8,10 +8,10 @@ import express from 'express';
 const app = express();
 app.disable('x-powered-by');
 const body = {
-  access_token: 'A'.repeat(43),
+  access_token: `${'G'.repeat(22)}.${'A'.repeat(43)}`,
   token_type: 'Bearer',
   expires_in: 3600,
-  refresh_token: 'R'.repeat(43),
+  refresh_token: `${'G'.repeat(22)}.${'R'.repeat(43)}`,
   scope: 'music.read music.control',
 };
 const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 });

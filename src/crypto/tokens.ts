@@ -27,6 +27,30 @@ export function tokenHash(token: string): string {
   return hash('sha256', token, 'base64url');
 }
 
+/** A grant's id as the server makes them (and 1.0.0 made them): 22 characters of base64url. */
+const GRANT_ID = /^[\w-]{22}$/;
+/** An access or refresh token: its grant's id, a dot, then 256 random bits. */
+const GRANT_TOKEN = /^([\w-]{22})\.[\w-]{43}$/;
+
+/**
+ * A new access or refresh token: `<grant id>.<secret>`. The id is not secret (the admin page and the trace show
+ * it); it puts the records of a grant's tokens beside each other in the store (see tokenKey).
+ */
+export function grantToken(grantId: string): string {
+  return GRANT_ID.test(grantId) ? `${grantId}.${randomToken()}` : randomToken();
+}
+
+/**
+ * The store's key of an access or refresh token: `<grant id>/<SHA-256 of the whole token>` for a token that names
+ * its grant, the bare SHA-256 for one issued before tokens did. The store keeps its rows in key order, so a refresh
+ * (a new access and refresh token, the superseded one rewritten, the oldest deleted) writes one page of rows
+ * instead of four at random places. A made-up grant id only changes where the lookup looks.
+ */
+export function tokenKey(token: string): string {
+  const named = GRANT_TOKEN.exec(token);
+  return named ? `${named[1]}/${tokenHash(token)}` : tokenHash(token);
+}
+
 /** A short, non-reversible tag that lets an operator match log lines about the same secret. */
 export function fingerprint(secret: string | undefined): string {
   if (secret === undefined || secret === '') return '(none)';

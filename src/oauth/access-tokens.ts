@@ -1,5 +1,5 @@
 /** Validating a token of either kind: the record must exist, be unexpired, and its grant active. */
-import { tokenHash } from '../crypto/tokens';
+import { tokenKey } from '../crypto/tokens';
 import { GrantRecord, TokenRecord } from '../store/records';
 import { GrantDeps } from './grant-deps';
 import { standing } from './grants/refresh-policy';
@@ -13,9 +13,9 @@ export type TokenLookup = { active: true; found: ActiveToken } | { active: false
 
 /** Looks up any token without side effects; a refresh token is active exactly when a refresh with it would succeed. */
 export function lookupToken(deps: GrantDeps, raw: string): TokenLookup {
-  const hash = tokenHash(raw);
+  const key = tokenKey(raw);
   return deps.storage.read((tx): TokenLookup => {
-    const token = tx.tokens.find(hash);
+    const token = tx.tokens.find(key);
     const now = deps.now();
     if (!token) return { active: false, reason: 'unknown or expired token' };
     if (token.expiresAt <= now) return { active: false, reason: 'token expired' };
@@ -23,7 +23,7 @@ export function lookupToken(deps: GrantDeps, raw: string): TokenLookup {
     if (!grant) return { active: false, reason: 'grant no longer exists' };
     if (grant.revokedAt !== undefined) return { active: false, reason: `grant revoked (${grant.revokedReason})` };
     if (token.kind === 'refresh') {
-      const where = standing(grant.refresh, hash, deps.clientType(grant.clientId) ?? 'public', deps.grace, now).is;
+      const where = standing(grant.refresh, key, deps.clientType(grant.clientId) ?? 'public', deps.grace, now).is;
       if (where === 'reuse' || where === 'too_old') return { active: false, reason: 'refresh token superseded by rotation' };
     }
     return { active: true, found: { token, grant } };

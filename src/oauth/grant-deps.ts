@@ -1,5 +1,5 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
-import { fingerprint, randomToken, tokenHash } from '../crypto/tokens';
+import { fingerprint, grantToken, tokenKey } from '../crypto/tokens';
 import { ClientType } from '../config/config';
 import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
 
@@ -51,20 +51,20 @@ export function mintTokens(
   tx: OAuthTx,
   grant: GrantRecord,
   accessScopes: string[],
-): { issued: IssuedTokens; refreshHash: string } {
+): { issued: IssuedTokens; refreshKey: string } {
   const now = deps.now();
-  const access = randomToken();
-  const refresh = randomToken();
-  const refreshHash = tokenHash(refresh);
+  const access = grantToken(grant.id);
+  const refresh = grantToken(grant.id);
+  const refreshKey = tokenKey(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
-  tx.tokens.create(tokenHash(access), {
+  tx.tokens.create(tokenKey(access), {
     kind: 'access',
     grantId: grant.id,
     scopes: accessScopes,
     issuedAt: now,
     expiresAt: now + accessToken * 1000,
   });
-  tx.tokens.create(refreshHash, {
+  tx.tokens.create(refreshKey, {
     kind: 'refresh',
     grantId: grant.id,
     scopes: grant.scopes,
@@ -72,7 +72,7 @@ export function mintTokens(
     expiresAt: now + refreshIdle * 1000,
   });
   return {
-    refreshHash,
+    refreshKey,
     issued: {
       body: { access_token: access, token_type: 'Bearer', expires_in: accessToken, refresh_token: refresh, scope: accessScopes.join(' ') },
       grantId: grant.id,

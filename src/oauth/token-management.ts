@@ -3,7 +3,7 @@
  * unknown and foreign tokens, so probing them reveals nothing.
  */
 import { ClientConfig } from '../config/config';
-import { tokenHash } from '../crypto/tokens';
+import { tokenKey } from '../crypto/tokens';
 import { ActiveToken, lookupToken } from './access-tokens';
 import { InvalidRequest } from './errors';
 import { GrantDeps, revokeGrantIn } from './grant-deps';
@@ -29,7 +29,7 @@ export function revokeToken(deps: GrantDeps, client: ClientConfig, token: string
     deps.storage.transaction((tx) => revokeGrantIn(deps, tx, grant.id, `refresh token revoked by ${client.clientId} (RFC 7009)`));
     return { revoked: 'grant', grantId: grant.id };
   }
-  deps.storage.transaction((tx) => tx.tokens.remove(tokenHash(token)));
+  deps.storage.transaction((tx) => tx.tokens.remove(tokenKey(token)));
   return { revoked: 'access_token', grantId: grant.id };
 }
 

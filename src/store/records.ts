@@ -1,7 +1,8 @@
 /**
  * The records the server keeps, and the storage interfaces the protocol uses, one small interface per record kind
- * (after ory/fosite's handler/oauth2/storage.go). Codes and tokens are keyed by tokenHash(raw value), never by the
- * value itself. Every method is synchronous and runs inside one OAuthStorage transaction.
+ * (after ory/fosite's handler/oauth2/storage.go). Codes are keyed by tokenHash(raw value), access and refresh tokens
+ * by tokenKey(raw value) (their hash behind their grant's id), never by the value itself. Every method is synchronous
+ * and runs inside one OAuthStorage transaction.
  */
 import { Kv, KvTx } from './kv';
 
@@ -27,13 +28,14 @@ export interface CodeRecord {
 
 /** A refresh token superseded by a newer one, and when. */
 export interface SupersededToken {
+  /** Its tokenKey (the field keeps the name it had when keys were bare hashes). */
   hash: string;
   supersededAt: number;
 }
 
 /** Which refresh tokens of a grant are honoured (the rules: oauth/grants/refresh-policy.ts). */
 export interface RefreshState {
-  /** Hashes valid now: the newest token; for a public client also its racing siblings. */
+  /** Keys (tokenKey) valid now: the newest token; for a public client also its racing siblings. */
   live: string[];
   /** Public client: the token the live ones were issued from; presenting it again is a retry until one of them is rotated. */
   parent?: string;

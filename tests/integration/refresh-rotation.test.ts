@@ -6,10 +6,11 @@
 import { expect } from '@jest/globals';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { tokenHash } from '../../src/crypto/tokens';
+import { tokenKey } from '../../src/crypto/tokens';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import {
+  GRANT_TOKEN,
   TokenBody,
   introspection,
   linkAccount,
@@ -42,8 +43,8 @@ it('rotates: a new access and refresh token, the response shaped as RFC 6749 §5
   expect(res.headers.get('cache-control')).toBe('no-store');
   const next = (await res.json()) as TokenBody;
   expect(next).toEqual({
-    access_token: expect.stringMatching(/^[\w-]{43}$/),
-    refresh_token: expect.stringMatching(/^[\w-]{43}$/),
+    access_token: expect.stringMatching(GRANT_TOKEN),
+    refresh_token: expect.stringMatching(GRANT_TOKEN),
     token_type: 'Bearer',
     expires_in: 3600,
     scope: 'music.read music.control',
@@ -132,7 +133,7 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     const linked = await linkAccount(server.url);
     let current = linked;
     for (let i = 0; i < 48; i++) current = await refreshOk(server.url, current.refresh_token);
-    const grantId = server.deps.grants.storage.read((tx) => tx.tokens.find(tokenHash(current.refresh_token)))!.grantId;
+    const grantId = server.deps.grants.storage.read((tx) => tx.tokens.find(tokenKey(current.refresh_token)))!.grantId;
     const db = new DatabaseSync(path.join(server.dataDir, 'oauth.sqlite'), { readOnly: true });
     try {
       const rows = db.prepare(`SELECT value FROM kv WHERE key LIKE 'token:%'`).all() as Array<{ value: string }>;

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClientConfig, ClientType } from '../../src/config/config';
-import { randomToken, tokenHash } from '../../src/crypto/tokens';
+import { randomToken, tokenKey } from '../../src/crypto/tokens';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { Decision, PendingRequest, REPEAT_DECISION_WINDOW_MS, decide } from '../../src/oauth/authorization-flow';
 import { OAuthError } from '../../src/oauth/errors';
@@ -528,7 +528,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       const { chain, grantId } = linkAndChain(48);
       expect(w.refreshRecords(grantId)).toHaveLength(1 + generations);
       const kept = new Set(w.refreshRecords(grantId).map((r) => r.key.slice('token:'.length)));
-      expect(kept).toEqual(new Set(chain.slice(-1 - generations).map(tokenHash)));
+      expect(kept).toEqual(new Set(chain.slice(-1 - generations).map(tokenKey)));
       const g = w.grant(grantId)!;
       expect(g.refresh.previous).toHaveLength(generations);
       expect(g.refresh.generation).toBe(48);
@@ -537,7 +537,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
     it('after the period every superseded record is gone and the newest alone remains', () => {
       const { chain, grantId } = linkAndChain(3);
       w.advance(HOUR_S * 1000);
-      expect(w.refreshRecords(grantId).map((r) => r.key)).toEqual([`token:${tokenHash(chain[3]!)}`]);
+      expect(w.refreshRecords(grantId).map((r) => r.key)).toEqual([`token:${tokenKey(chain[3]!)}`]);
     });
   });
 

@@ -1,10 +1,12 @@
 /**
- * Random tokens come from a CSPRNG block that hands each byte out once (src/crypto/tokens.ts); the store's keys
- * are SHA-256 of the token, as 1.0.0 computed them, so links made before still refresh.
+ * Random tokens come from a CSPRNG block that hands each byte out once (src/crypto/tokens.ts). Access and refresh
+ * tokens name their grant, and the store keys them by that id and their SHA-256; a token without a grant id (1.0.0
+ * and earlier builds issued them) is keyed by its SHA-256 alone, as 1.0.0 computed it, so links made before still
+ * refresh.
  */
 import { expect } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { fingerprint, randomToken, safeEqual, tokenHash } from '../../src/crypto/tokens';
+import { fingerprint, grantToken, randomToken, safeEqual, tokenHash, tokenKey } from '../../src/crypto/tokens';
 
 it('tokens are base64url of the bytes asked for, and never repeat, across many refills of the block', () => {
   const seen = new Set<string>();
@@ -35,4 +37,54 @@ it('hashes and fingerprints are SHA-256 as stored by every earlier version', () 
   expect(safeEqual('secret-one', 'secret-one')).toBe(true);
   expect(safeEqual('secret-one', 'secret-two')).toBe(false);
   expect(safeEqual('secret', 'secret-longer')).toBe(false);
+});
+
+describe('access and refresh tokens name their grant', () => {
+  const grantId = randomToken(16).slice(0, 22);
+  const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('base64url');
+
+  it('a token is the grant id, a dot and 256 random bits; its key is the grant id and the hash of the whole token', () => {
+    const tokens = Array.from({ length: 50 }, () => grantToken(grantId));
+    expect(new Set(tokens).size).toBe(50);
+    for (const token of tokens) {
+      const [id, secret, ...rest] = token.split('.');
+      expect(id).toBe(grantId);
+      expect(rest).toEqual([]);
+      expect(Buffer.from(secret!, 'base64url')).toHaveLength(32);
+      expect(tokenKey(token)).toBe(`${grantId}/${sha256(token)}`);
+    }
+  });
+
+  it('tokens without a well-formed grant id are keyed by their hash alone, as before', () => {
+    const legacy = randomToken();
+    expect(tokenKey(legacy)).toBe(sha256(legacy));
+    expect(tokenKey(legacy)).toBe(tokenHash(legacy));
+    const secret = randomToken();
+    for (const token of [
+      `${grantId.slice(1)}.${secret}`, // id too short
+      `${grantId}x.${secret}`, // id too long
+      `${grantId}.${secret}x`, // secret too long
+      `${grantId}.${secret}.x`,
+      `${grantId.slice(0, 21)}/.${secret}`, // a slash could reach into another key
+      `${grantId}.${secret}\n`,
+      '',
+    ]) {
+      expect(tokenKey(token)).toBe(sha256(token));
+      expect(tokenKey(token)).not.toContain('/');
+    }
+  });
+
+  it('the same secret under another grant id is another key: a made-up id never finds a token', () => {
+    const token = grantToken(grantId);
+    const otherId = randomToken(16).slice(0, 22);
+    const forged = `${otherId}.${token.split('.')[1]}`;
+    expect(tokenKey(forged)).not.toBe(tokenKey(token));
+    expect(tokenKey(forged).split('/')[1]).not.toBe(tokenKey(token).split('/')[1]);
+  });
+
+  it('a grant id the server did not make gets a token without one', () => {
+    const token = grantToken('not/a-grant-id');
+    expect(token).toMatch(/^[\w-]{43}$/);
+    expect(tokenKey(token)).toBe(sha256(token));
+  });
 });

@@ -116,8 +116,8 @@ export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: Code
       refreshCount: 0,
       refresh: { live: [], previous: [], generation: 0 },
     };
-    const { issued, refreshHash } = mintTokens(deps, tx, grant, record.scopes);
-    tx.grants.save({ ...grant, refresh: { ...grant.refresh, live: [refreshHash] } }, grantExpiry(deps));
+    const { issued, refreshKey } = mintTokens(deps, tx, grant, record.scopes);
+    tx.grants.save({ ...grant, refresh: { ...grant.refresh, live: [refreshKey] } }, grantExpiry(deps));
     tx.codes.consume(hash, record, now, Math.max(record.expiresAt + CODE_RECORD_GRACE_MS, now + 1000));
     return issued;
   });

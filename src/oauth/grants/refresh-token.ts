@@ -4,7 +4,7 @@
  * Reuse detection comes before the scope check, so a stale token learns nothing about the link from invalid_scope.
  */
 import { ClientConfig } from '../../config/config';
-import { fingerprint, tokenHash } from '../../crypto/tokens';
+import { fingerprint, tokenKey } from '../../crypto/tokens';
 import { GrantRecord } from '../../store/records';
 import { InvalidGrant, InvalidRequest, OAuthError } from '../errors';
 import { GrantDeps, IssuedTokens, grantExpiry, mintTokens, revokeGrantIn } from '../grant-deps';
@@ -33,10 +33,10 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
       debug: 'grant_type=refresh_token without a refresh_token parameter',
     });
   }
-  const hash = tokenHash(presented);
+  const key = tokenKey(presented);
   const fp = fingerprint(presented);
   const outcome = deps.storage.transaction((tx): RefreshOutcome | OAuthError => {
-    const token = tx.tokens.find(hash);
+    const token = tx.tokens.find(key);
     if (!token || token.kind !== 'refresh') {
       return new InvalidGrant('invalid refresh token', {
         kind: 'refresh_unknown',
@@ -81,7 +81,7 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
         debug: `grant ${grant.id} of ${grant.username} was revoked at ${facts.revokedAt} (${grant.revokedReason}); the user must link again`,
       });
     }
-    const where = standing(grant.refresh, hash, client.clientType, deps.grace, now);
+    const where = standing(grant.refresh, key, client.clientType, deps.grace, now);
     if (where.is === 'reuse') {
       revokeGrantIn(deps, tx, grant.id, `refresh token reuse by ${client.clientId}`);
       return new InvalidGrant('refresh token has already been used', {
@@ -116,8 +116,8 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
       if (err instanceof OAuthError) return err;
       throw err;
     }
-    const { issued, refreshHash } = mintTokens(deps, tx, grant, accessScopes);
-    const rotation = rotate(grant.refresh, hash, where.is, refreshHash, client.clientType, deps.grace, now);
+    const { issued, refreshKey } = mintTokens(deps, tx, grant, accessScopes);
+    const rotation = rotate(grant.refresh, key, where.is, refreshKey, client.clientType, deps.grace, now);
     for (const h of rotation.superseded) {
       const record = tx.tokens.find(h);
       if (record) tx.tokens.expireAt(h, record, now + deps.grace.periodSeconds * 1000);
