@@ -42,9 +42,8 @@ export function grantToken(grantId: string): string {
 
 /**
  * The store's key of an access or refresh token: `<grant id>/<SHA-256 of the whole token>` for a token that names
- * its grant, the bare SHA-256 for one issued before tokens did. The store keeps its rows in key order, so a refresh
- * (a new access and refresh token, the superseded one rewritten, the oldest deleted) writes one page of rows
- * instead of four at random places. A made-up grant id only changes where the lookup looks.
+ * its grant, the bare SHA-256 for one issued before tokens did. Its row then sits beside its grant's
+ * (store/records.ts). A made-up grant id only changes where the lookup looks.
  */
 export function tokenKey(token: string): string {
   const named = GRANT_TOKEN.exec(token);

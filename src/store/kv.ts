@@ -21,8 +21,11 @@ export interface KvTx {
   /** Inserts or replaces. */
   put(key: string, value: unknown, expires?: number): void;
   delete(key: string): void;
-  /** Every live row whose key starts with prefix, in key order (admin listings; never on a request path). */
-  scan<T>(prefix: string): Array<KvRow<T>>;
+  /**
+   * Every live row whose key starts with prefix, in key order (admin listings; never on a request path); with
+   * `keep`, only the rows whose key it keeps (the others are not decoded).
+   */
+  scan<T>(prefix: string, keep?: (key: string) => boolean): Array<KvRow<T>>;
 }
 
 export interface Kv {

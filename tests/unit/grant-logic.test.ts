@@ -59,7 +59,7 @@ function faultyKv(inner: Kv): { kv: Kv; arm(n: number): void; disarm(): void; wr
       if (++writes === armedAt) throw new Error(`injected failure at write ${writes}`);
       tx.delete(key);
     },
-    scan: <T>(prefix: string) => tx.scan<T>(prefix),
+    scan: <T>(prefix: string, keep?: (key: string) => boolean) => tx.scan<T>(prefix, keep),
   });
   return {
     kv: {
@@ -157,7 +157,7 @@ function world(backend: Backend, grace: RefreshGrace = GRACE) {
     /** Every live row: what "nothing changed" is compared on. */
     rows: (): Array<KvRow<unknown>> => kv.read((tx) => tx.scan('')),
     refreshRecords: (grantId: string) =>
-      kv.read((tx) => tx.scan<TokenRecord>('token:')).filter((r) => r.value.kind === 'refresh' && r.value.grantId === grantId),
+      kv.read((tx) => tx.scan<TokenRecord>(`grant:${grantId}/`)).filter((r) => r.value.kind === 'refresh' && r.value.grantId === grantId),
     active: (token: string) => lookupToken(deps, token).active,
   };
 }
@@ -527,7 +527,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       w.deps.grace.generations = generations;
       const { chain, grantId } = linkAndChain(48);
       expect(w.refreshRecords(grantId)).toHaveLength(1 + generations);
-      const kept = new Set(w.refreshRecords(grantId).map((r) => r.key.slice('token:'.length)));
+      const kept = new Set(w.refreshRecords(grantId).map((r) => r.key.slice('grant:'.length)));
       expect(kept).toEqual(new Set(chain.slice(-1 - generations).map(tokenKey)));
       const g = w.grant(grantId)!;
       expect(g.refresh.previous).toHaveLength(generations);
@@ -537,7 +537,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
     it('after the period every superseded record is gone and the newest alone remains', () => {
       const { chain, grantId } = linkAndChain(3);
       w.advance(HOUR_S * 1000);
-      expect(w.refreshRecords(grantId).map((r) => r.key)).toEqual([`token:${tokenKey(chain[3]!)}`]);
+      expect(w.refreshRecords(grantId).map((r) => r.key)).toEqual([`grant:${tokenKey(chain[3]!)}`]);
     });
   });
 

@@ -37,10 +37,10 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { size(): num
         remember(key);
         rows.delete(key);
       },
-      scan: <V>(prefix: string) => {
+      scan: <V>(prefix: string, keep?: (key: string) => boolean) => {
         const out: Array<KvRow<V>> = [];
         for (const [key, s] of [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-          if (key.startsWith(prefix) && live(s)) out.push({ key, value: decodeRow<V>(s.text), expires: s.expires });
+          if (key.startsWith(prefix) && live(s) && (!keep || keep(key))) out.push({ key, value: decodeRow<V>(s.text), expires: s.expires });
         }
         return out;
       },

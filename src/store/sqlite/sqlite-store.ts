@@ -507,10 +507,14 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
             c.sql.del.run(key);
           }
         : refuse,
-      scan: <T>(prefix: string) =>
-        (c.sql.scan.all(prefix, `${prefix}\uffff`, now()) as Array<{ key: string; value: string; expires: number | null }>).map(
-          (r): KvRow<T> => ({ key: r.key, value: decodeRow<T>(r.value), expires: r.expires ?? undefined }),
-        ),
+      scan: <T>(prefix: string, keep?: (key: string) => boolean) => {
+        const rows = c.sql.scan.all(prefix, `${prefix}\uffff`, now()) as Array<{ key: string; value: string; expires: number | null }>;
+        const out: Array<KvRow<T>> = [];
+        for (const r of rows) {
+          if (!keep || keep(r.key)) out.push({ key: r.key, value: decodeRow<T>(r.value), expires: r.expires ?? undefined });
+        }
+        return out;
+      },
     };
   }
 
