@@ -29,12 +29,12 @@ export function tokenHash(token: string): string {
 
 /** A grant's id as the server makes them (and 1.0.0 made them): 22 characters of base64url. */
 const GRANT_ID = /^[\w-]{22}$/;
-/** An access or refresh token: its grant's id, a dot, then 256 random bits. */
+/** A refresh token: its grant's id, a dot, then 256 random bits. */
 const GRANT_TOKEN = /^([\w-]{22})\.[\w-]{43}$/;
 
 /**
- * A new access or refresh token: `<grant id>.<secret>`. The id is not secret (the admin page and the trace show
- * it); it puts the records of a grant's tokens beside each other in the store (see tokenKey).
+ * A new refresh token: `<grant id>.<secret>`. The id is not secret (the admin page and the trace show it); it puts
+ * the token's record beside its grant's in the store (see tokenKey).
  */
 export function grantToken(grantId: string): string {
   return GRANT_ID.test(grantId) ? `${grantId}.${randomToken()}` : randomToken();
@@ -42,8 +42,9 @@ export function grantToken(grantId: string): string {
 
 /**
  * The store's key of an access or refresh token: `<grant id>/<SHA-256 of the whole token>` for a token that names
- * its grant, the bare SHA-256 for one issued before tokens did. Its row then sits beside its grant's
- * (store/records.ts). A made-up grant id only changes where the lookup looks.
+ * its grant, the bare SHA-256 for any other (access tokens, and refresh tokens issued before they named their
+ * grant). Its row then sits beside its grant's (store/records.ts). A made-up grant id only changes where the lookup
+ * looks.
  */
 export function tokenKey(token: string): string {
   const named = GRANT_TOKEN.exec(token);

@@ -1,5 +1,5 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
-import { fingerprint, grantToken, tokenKey } from '../crypto/tokens';
+import { fingerprint, grantToken, randomToken, tokenKey } from '../crypto/tokens';
 import { ClientType } from '../config/config';
 import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
 
@@ -53,7 +53,8 @@ export function mintTokens(
   accessScopes: string[],
 ): { issued: IssuedTokens; refreshKey: string } {
   const now = deps.now();
-  const access = grantToken(grant.id);
+  // Access tokens are keyed by their hash alone, refresh tokens under their grant (store/records.ts).
+  const access = randomToken();
   const refresh = grantToken(grant.id);
   const refreshKey = tokenKey(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;

@@ -4,10 +4,12 @@
  * by tokenKey(raw value) (their hash behind their grant's id), never by the value itself. Every method is synchronous
  * and runs inside one OAuthStorage transaction.
  *
- * A token that names its grant has its row under the grant's, `grant:<grant id>/<hash>`: the store keeps rows in key
- * order, so a grant and its tokens share a B-tree page, and a refresh (the grant rewritten, a new access and refresh
- * token, the superseded one rewritten, the oldest deleted) writes that one page, where rows at random keys were five
- * pages. A token without a grant id (1.0.0 issued them) keeps its row at `token:<hash>`.
+ * A refresh token names its grant and has its row under the grant's, `grant:<grant id>/<hash>`: the store keeps rows
+ * in key order, so a grant and its refresh tokens (at most the live ones and the grace window's) share a B-tree page,
+ * and a refresh (the grant rewritten, a new refresh token, the superseded one rewritten, the oldest deleted) writes
+ * that page and the new access token's, where rows at random keys were five pages. Access tokens keep their rows at
+ * `token:<hash>`: one is issued per refresh and lives its whole lifetime, so a client that refreshes often would
+ * pile hundreds of them into its grant's pages. So do refresh tokens issued before they named their grant.
  */
 import { Kv, KvTx } from './kv';
 

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { openDataFolder } from '../../src/data-folder';
-import { GRANT_TOKEN, TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh, revoke } from '../helpers/alexa-client';
+import { REFRESH_TOKEN, TokenBody, basicAuth, introspectAsResourceServer, linkAccount, refresh, revoke } from '../helpers/alexa-client';
 import {
   CLIENT_SECRET,
   ServerProcess,
@@ -74,7 +74,7 @@ it('SIGTERM finishes the in-flight request and exits 0; after a restart every ea
   const raw = await inFlight.finish();
   expect(raw).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
   const second = JSON.parse(raw.slice(raw.lastIndexOf('\r\n\r\n') + 4)) as TokenBody;
-  expect(second.refresh_token).toMatch(GRANT_TOKEN);
+  expect(second.refresh_token).toMatch(REFRESH_TOKEN);
   expect(await proc.exited).toBe(0);
   expect(proc.output()).toContain('stopped cleanly');
 

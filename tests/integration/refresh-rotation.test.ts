@@ -10,7 +10,8 @@ import { tokenKey } from '../../src/crypto/tokens';
 import { RunningServer } from '../../src/main';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import {
-  GRANT_TOKEN,
+  ACCESS_TOKEN,
+  REFRESH_TOKEN,
   TokenBody,
   introspection,
   linkAccount,
@@ -43,8 +44,8 @@ it('rotates: a new access and refresh token, the response shaped as RFC 6749 §5
   expect(res.headers.get('cache-control')).toBe('no-store');
   const next = (await res.json()) as TokenBody;
   expect(next).toEqual({
-    access_token: expect.stringMatching(GRANT_TOKEN),
-    refresh_token: expect.stringMatching(GRANT_TOKEN),
+    access_token: expect.stringMatching(ACCESS_TOKEN),
+    refresh_token: expect.stringMatching(REFRESH_TOKEN),
     token_type: 'Bearer',
     expires_in: 3600,
     scope: 'music.read music.control',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import {
   Browser,
-  GRANT_TOKEN,
+  REFRESH_TOKEN,
   TokenBody,
   alexaAuthorize,
   basicAuth,
@@ -44,9 +44,9 @@ const keep = (name: string, value: string | undefined | null): string => {
   if (value) secrets.set(name, value);
   return value ?? '';
 };
-/** An access or refresh token: its secret is what follows the grant id, which the log and the trace name grants by. */
-const keepToken = (name: string, token: string): void => {
-  expect(token).toMatch(GRANT_TOKEN);
+/** A refresh token: its secret is what follows the grant id, which the log and the trace name grants by. */
+const keepRefreshToken = (name: string, token: string): void => {
+  expect(token).toMatch(REFRESH_TOKEN);
   keep(name, token.slice(token.indexOf('.') + 1));
 };
 
@@ -114,8 +114,8 @@ beforeAll(async () => {
 
   // The good exchange, then a replay of the code (revokes).
   const first = (await (await exchangeCode(url, code, verifier, {}, 'body')).json()) as TokenBody;
-  keepToken('access token 1', first.access_token);
-  keepToken('refresh token 1', first.refresh_token);
+  keep('access token 1', first.access_token);
+  keepRefreshToken('refresh token 1', first.refresh_token);
   await exchangeCode(url, code, verifier);
 
   // A second link: refresh, refresh again, an earlier token again (honoured), then revocation and a refresh after it.
@@ -124,17 +124,17 @@ beforeAll(async () => {
   const redirect2 = await linkInBrowser(new Browser(url), alexaAuthorize({ code_challenge: c2, code_challenge_method: 'S256' }));
   const code2 = keep('code 2', redirect2.searchParams.get('code'));
   const second = (await (await exchangeCode(url, code2, v2)).json()) as TokenBody;
-  keepToken('access token 2', second.access_token);
-  keepToken('refresh token 2', second.refresh_token);
+  keep('access token 2', second.access_token);
+  keepRefreshToken('refresh token 2', second.refresh_token);
   const third = (await (await refresh(url, second.refresh_token, 'body')).json()) as TokenBody;
-  keepToken('access token 3', third.access_token);
-  keepToken('refresh token 3', third.refresh_token);
+  keep('access token 3', third.access_token);
+  keepRefreshToken('refresh token 3', third.refresh_token);
   const fourth = (await (await refresh(url, third.refresh_token)).json()) as TokenBody;
-  keepToken('access token 4', fourth.access_token);
-  keepToken('refresh token 4', fourth.refresh_token);
+  keep('access token 4', fourth.access_token);
+  keepRefreshToken('refresh token 4', fourth.refresh_token);
   const fifth = (await (await refresh(url, second.refresh_token)).json()) as TokenBody;
-  keepToken('access token 5', fifth.access_token);
-  keepToken('refresh token 5', fifth.refresh_token);
+  keep('access token 5', fifth.access_token);
+  keepRefreshToken('refresh token 5', fifth.refresh_token);
   await revoke(url, fifth.refresh_token);
   await refresh(url, fourth.refresh_token);
 

@@ -1,8 +1,8 @@
 /**
- * Random tokens come from a CSPRNG block that hands each byte out once (src/crypto/tokens.ts). Access and refresh
- * tokens name their grant, and the store keys them by that id and their SHA-256; a token without a grant id (1.0.0
- * and earlier builds issued them) is keyed by its SHA-256 alone, as 1.0.0 computed it, so links made before still
- * refresh.
+ * Random tokens come from a CSPRNG block that hands each byte out once (src/crypto/tokens.ts). Refresh tokens name
+ * their grant, and the store keys them by that id and their SHA-256; a token without a grant id (access tokens, and
+ * refresh tokens from 1.0.0 and earlier builds) is keyed by its SHA-256 alone, as 1.0.0 computed it, so links made
+ * before still refresh.
  */
 import { expect } from '@jest/globals';
 import { createHash } from 'node:crypto';
@@ -39,7 +39,7 @@ it('hashes and fingerprints are SHA-256 as stored by every earlier version', () 
   expect(safeEqual('secret', 'secret-longer')).toBe(false);
 });
 
-describe('access and refresh tokens name their grant', () => {
+describe('refresh tokens name their grant', () => {
   const grantId = randomToken(16).slice(0, 22);
   const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('base64url');
 
@@ -55,7 +55,7 @@ describe('access and refresh tokens name their grant', () => {
     }
   });
 
-  it('tokens without a well-formed grant id are keyed by their hash alone, as before', () => {
+  it('tokens without a well-formed grant id (access tokens, older refresh tokens) are keyed by their hash alone', () => {
     const legacy = randomToken();
     expect(tokenKey(legacy)).toBe(sha256(legacy));
     expect(tokenKey(legacy)).toBe(tokenHash(legacy));
