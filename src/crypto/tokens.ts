@@ -36,7 +36,7 @@ const GRANT_TOKEN = /^([\w-]{22})\.[\w-]{43}$/;
  * A new refresh token: `<grant id>.<secret>`. The id is not secret (the admin page and the trace show it); it puts
  * the token's record beside its grant's in the store (see tokenKey).
  */
-export function grantToken(grantId: string): string {
+export function refreshTokenFor(grantId: string): string {
   return GRANT_ID.test(grantId) ? `${grantId}.${randomToken()}` : randomToken();
 }
 

@@ -1,5 +1,5 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
-import { fingerprint, grantToken, randomToken, tokenKey } from '../crypto/tokens';
+import { fingerprint, randomToken, refreshTokenFor, tokenKey } from '../crypto/tokens';
 import { ClientType } from '../config/config';
 import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
 
@@ -55,7 +55,7 @@ export function mintTokens(
   const now = deps.now();
   // Access tokens are keyed by their hash alone, refresh tokens under their grant (store/records.ts).
   const access = randomToken();
-  const refresh = grantToken(grant.id);
+  const refresh = refreshTokenFor(grant.id);
   const refreshKey = tokenKey(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
   tx.tokens.create(tokenKey(access), {

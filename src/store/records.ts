@@ -1,8 +1,8 @@
 /**
  * The records the server keeps, and the storage interfaces the protocol uses, one small interface per record kind
  * (after ory/fosite's handler/oauth2/storage.go). Codes are keyed by tokenHash(raw value), access and refresh tokens
- * by tokenKey(raw value) (their hash behind their grant's id), never by the value itself. Every method is synchronous
- * and runs inside one OAuthStorage transaction.
+ * by tokenKey(raw value) (a refresh token's hash behind its grant's id), never by the value itself. Every method is
+ * synchronous and runs inside one OAuthStorage transaction.
  *
  * A refresh token names its grant and has its row under the grant's, `grant:<grant id>/<hash>`: the store keeps rows
  * in key order, so a grant and its refresh tokens (at most the live ones and the grace window's) share a B-tree page,

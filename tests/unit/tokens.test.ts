@@ -6,7 +6,7 @@
  */
 import { expect } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { fingerprint, grantToken, randomToken, safeEqual, tokenHash, tokenKey } from '../../src/crypto/tokens';
+import { fingerprint, randomToken, refreshTokenFor, safeEqual, tokenHash, tokenKey } from '../../src/crypto/tokens';
 
 it('tokens are base64url of the bytes asked for, and never repeat, across many refills of the block', () => {
   const seen = new Set<string>();
@@ -44,7 +44,7 @@ describe('refresh tokens name their grant', () => {
   const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('base64url');
 
   it('a token is the grant id, a dot and 256 random bits; its key is the grant id and the hash of the whole token', () => {
-    const tokens = Array.from({ length: 50 }, () => grantToken(grantId));
+    const tokens = Array.from({ length: 50 }, () => refreshTokenFor(grantId));
     expect(new Set(tokens).size).toBe(50);
     for (const token of tokens) {
       const [id, secret, ...rest] = token.split('.');
@@ -75,7 +75,7 @@ describe('refresh tokens name their grant', () => {
   });
 
   it('the same secret under another grant id is another key: a made-up id never finds a token', () => {
-    const token = grantToken(grantId);
+    const token = refreshTokenFor(grantId);
     const otherId = randomToken(16).slice(0, 22);
     const forged = `${otherId}.${token.split('.')[1]}`;
     expect(tokenKey(forged)).not.toBe(tokenKey(token));
@@ -83,7 +83,7 @@ describe('refresh tokens name their grant', () => {
   });
 
   it('a grant id the server did not make gets a token without one', () => {
-    const token = grantToken('not/a-grant-id');
+    const token = refreshTokenFor('not/a-grant-id');
     expect(token).toMatch(/^[\w-]{43}$/);
     expect(tokenKey(token)).toBe(sha256(token));
   });
