@@ -21,17 +21,12 @@ import { Kv, KvRow, KvTx } from '../../src/store/kv';
 import { createMemoryKv } from '../../src/store/memory/memory-kv';
 import { GrantRecord, TokenRecord, createOAuthStorage } from '../../src/store/records';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { ALEXA_CONFIG } from '../helpers/client-configs';
 
 const T0 = Date.parse('2031-03-01T00:00:00Z');
 const HOUR_S = 3600;
 
-const ALEXA: ClientConfig = {
-  clientId: 'amazon-alexa',
-  clientType: 'confidential',
-  clientSecret: 'alexa-console-secret-0123456789abcdef',
-  redirectUris: ['https://layla.amazon.com/api/skill/link/M2TESTVENDOR'],
-  scopes: ['music.read', 'music.control'],
-};
+const ALEXA = ALEXA_CONFIG;
 const APP: ClientConfig = {
   clientId: 'public-app',
   clientType: 'public',

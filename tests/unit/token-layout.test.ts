@@ -5,12 +5,12 @@
  * deletes the oldest there, and writes a new access token (keyed by its hash: a grant would otherwise gather one
  * per refresh for an hour): two or three pages, where rows keyed by the token's hash alone were five pages anywhere
  * in the file.
- */ import { expect } from '@jest/globals';
+ */
+import { expect } from '@jest/globals';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { ClientConfig } from '../../src/config/config';
 import { randomToken, tokenKey } from '../../src/crypto/tokens';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { decide } from '../../src/oauth/authorization-flow';
@@ -19,14 +19,9 @@ import { exchangeCode } from '../../src/oauth/grants/authorization-code';
 import { refreshTokens } from '../../src/oauth/grants/refresh-token';
 import { TokenRecord, createOAuthStorage } from '../../src/store/records';
 import { DB_FILE, PAGE_SIZE, SqliteStore, openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { ALEXA_CONFIG } from '../helpers/client-configs';
 
-const ALEXA: ClientConfig = {
-  clientId: 'amazon-alexa',
-  clientType: 'confidential',
-  clientSecret: 'alexa-console-secret-0123456789abcdef',
-  redirectUris: ['https://layla.amazon.com/api/skill/link/M2TESTVENDOR'],
-  scopes: ['music.read', 'music.control'],
-};
+const ALEXA = ALEXA_CONFIG;
 const GRANTS = 200;
 /** Past the 10 earlier generations the grant keeps: every refresh then also deletes the oldest token's row. */
 const ROTATIONS_BEFORE = 12;
