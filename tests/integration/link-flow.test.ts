@@ -5,10 +5,10 @@ import { lookupToken } from '../../src/oauth/access-tokens';
 import { ALEXA_REDIRECT, startInProcess } from '../helpers/test-server';
 import {
   ACCESS_TOKEN,
-  REFRESH_TOKEN,
   AuthStyle,
   Browser,
   PUBLIC_REDIRECT,
+  REFRESH_TOKEN,
   TokenBody,
   alexaAuthorize,
   authorizeUrl,

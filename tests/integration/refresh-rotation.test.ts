@@ -137,7 +137,7 @@ describe('a confidential client (Alexa): earlier generations stay valid within t
     const grantId = server.deps.grants.storage.read((tx) => tx.tokens.find(tokenKey(current.refresh_token)))!.grantId;
     const db = new DatabaseSync(path.join(server.dataDir, 'oauth.sqlite'), { readOnly: true });
     try {
-      // Every token row of the database, wherever it sits (under its grant's row, or at token:<hash> for 1.0.0's).
+      // Every token row, wherever it sits: a refresh token under its grant's row, others at token:<hash>.
       const rows = db.prepare(`SELECT value FROM kv WHERE key LIKE 'token:%' OR key LIKE 'grant:%/%'`).all() as Array<{ value: string }>;
       const refreshRecords = rows
         .map((r) => (JSON.parse(r.value) as { value: { kind?: string; grantId?: string } }).value)

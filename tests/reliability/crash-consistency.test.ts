@@ -118,7 +118,7 @@ it(`survives ${ROUNDS} kill -9 under load with nothing lost, nothing half writte
 
     // With the server dead: the file is intact and no grant is half written.
     expect({ round, integrity: integrityCheckCli(db), context }).toEqual({ round, integrity: 'ok', context });
-    // A token that names its grant has its row under the grant's (grant:<id>/<hash>), an older one at token:<hash>.
+    // A refresh token has its row under its grant's (grant:<id>/<hash>); access tokens and 1.0.0's are at token:<hash>.
     const grants = new Map([...records<{ refresh: { live: string[] } }>(db, 'grant')].filter(([id]) => !id.includes('/')));
     const tokens = new Map([
       ...records<{ kind: string; grantId: string }>(db, 'token'),
