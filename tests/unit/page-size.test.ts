@@ -101,8 +101,7 @@ describe('page size of the database file', () => {
 
   it('a file made with 4 KiB pages keeps them, and its records, and takes writes', () => {
     const dir = tempDir();
-    const file = path.join(dir, DB_FILE);
-    fileWith4KiBPages(dir);
+    const file = fileWith4KiBPages(dir);
     const seeded = openSqliteStore(dir);
     const grant = grantAfterRotations('kept', 10);
     seeded.transaction((tx) => tx.put(`grant:${grant.id}`, grant));
