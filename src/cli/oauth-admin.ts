@@ -17,6 +17,7 @@ import { resolveDataDir } from '../config/data-dir';
 import { AdminApi, CliError, connect } from './admin-api';
 import { Style, localTime, pairs, shown, style, table, terminalSafe, wrap } from './format';
 import { text } from '../log/text';
+import { COALESCED } from '../log/trace-policy';
 
 const USAGE = `usage: oauth-admin <command> [options]
 
@@ -209,11 +210,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
             const what = shown(
               e.explanation
                 ? e.explanation.title
-                : e.step === 'token'
-                  ? `tokens issued (${e.grantType ?? '?'})`
-                  : e.step === 'admin'
-                    ? text(e.detail?.action ?? 'admin action')
-                    : 'ok',
+                : e.requestId === COALESCED
+                  ? (e.cause ?? 'counted, not listed one by one')
+                  : e.step === 'token'
+                    ? `tokens issued (${e.grantType ?? '?'})`
+                    : e.step === 'admin'
+                      ? text(e.detail?.action ?? 'admin action')
+                      : 'ok',
             );
             io.out(
               `${localTime(e.ts, true)}  ${mark} ${shown(e.step, 16).padEnd(10)} ${what}${who ? st.dim(`  ${who}`) : ''}${e.kind ? st.dim(`  [${shown(e.kind, 64)}]`) : ''}`,

@@ -12,7 +12,16 @@ import { JsonlLimits, PruneResult, createJsonlFile, jsonlFiles } from './jsonl-f
 import { Logger } from './logger';
 import { redact } from './redact';
 import { ROUTINE_SUMMARY_MS, RoutineTally, isRoutine } from './routine-successes';
-import { FailureCoalescer, FlowEntry, FlowEvent, SecurityEventPolicy, entryLine, isSecurityEvent, safeEntry } from './trace-policy';
+import {
+  COALESCED,
+  FlowEntry,
+  FlowEvent,
+  SecurityEventPolicy,
+  TraceCoalescer,
+  entryLine,
+  isSecurityEvent,
+  safeEntry,
+} from './trace-policy';
 
 export type { FlowEntry, FlowEvent, FlowOutcome, FlowStep } from './trace-policy';
 export type { PruneResult } from './jsonl-file';
@@ -57,6 +66,8 @@ export interface FlowTraceOptions extends Partial<JsonlLimits> {
   security?: Partial<JsonlLimits>;
   /** Failures of one kind from one source written per minute before the rest are counted (default 20). */
   coalesceAfter?: number;
+  /** Routine successes of one step and client written per minute before the rest are counted (default 30). */
+  routineCoalesceAfter?: number;
   /** How often the add-on log counts the routine successes it does not write one by one (default an hour). */
   routineSummaryMs?: number;
 }
@@ -70,10 +81,10 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOptions = {}): FlowTrace {
   const now = opts.now ?? Date.now;
-  const { security, coalesceAfter, routineSummaryMs, now: _now, ...traceLimits } = opts;
+  const { security, coalesceAfter, routineCoalesceAfter, routineSummaryMs, now: _now, ...traceLimits } = opts;
   const trace = createJsonlFile(dataDir, FLOW_TRACE_NAME, log, { ...TRACE_LIMITS, ...traceLimits }, now);
   const securityFile = createJsonlFile(dataDir, SECURITY_EVENTS_NAME, log, { ...SECURITY_LIMITS, ...security }, now);
-  const coalescer = new FailureCoalescer(now, coalesceAfter);
+  const coalescer = new TraceCoalescer(now, coalesceAfter, routineCoalesceAfter);
   const policy = new SecurityEventPolicy(now);
   const listeners = new Set<(entry: FlowEntry) => void>();
   const routine = new RoutineTally(now);
@@ -84,10 +95,9 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
     const context = { requestId, clientId, grantType, username, grantId, error, kind };
     if (outcome === 'security') log.warn(`SECURITY ${step}: ${cause ?? error}`, context);
     else if (outcome !== 'ok') log.warn(`${step} failed: ${cause ?? error}`, context);
-    else if (isRoutine(entry)) {
-      routine.count(entry);
-      log.debug(`${step} ok`, context);
-    } else log.info(`${step} ok`, context);
+    else if (requestId === COALESCED) log.debug(`${step} ok: ${cause}`, context);
+    else if (isRoutine(entry)) log.debug(`${step} ok`, context);
+    else log.info(`${step} ok`, context);
   };
   const summariseRoutine = () => {
     const line = routine.take();
@@ -113,6 +123,8 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   return {
     record(event) {
       const entry = safeEntry(redact({ ts: new Date(now()).toISOString(), ...event }) as FlowEntry);
+      // Every routine success counts in the hourly line, written to the trace or counted there.
+      if (entry.outcome === 'ok' && isRoutine(entry)) routine.count(entry);
       writeTrace(coalescer.admit(entry));
       if (isSecurityEvent(entry)) writeSecurity(policy.admit(entry));
       for (const listener of listeners) {

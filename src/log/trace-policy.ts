@@ -2,9 +2,9 @@
  * What the flow trace keeps, so that no anonymous flood can grow it without bound or push out what matters:
  * - every entry is made safe and small first (safeEntry): request data capped and escaped, one line of at most
  *   MAX_LINE_BYTES;
- * - the general trace coalesces repeated failures (and security events) of one kind from one source
- *   (FailureCoalescer): the first few each minute are written, the rest are counted into one summary line, and
- *   the add-on log follows the same decision;
+ * - the general trace coalesces repeated failures (and security events) of one kind from one source, and routine
+ *   successes of one client (TraceCoalescer): the first few each minute are written, the rest are counted into one
+ *   summary line, and the add-on log follows the same decision;
  * - security events (outcome security, and admin actions) are also kept in a file of their own with its own
  *   bounds (SecurityEventPolicy). Events only a credential holder can cause (a code replay needs a real code)
  *   are kept one by one; those any anonymous client can cause (lockouts, forged forms, refused admin
@@ -13,6 +13,7 @@
  *   for longer than its age bound (see SECURITY_LIMITS): a recorded replay leaves by age, never by a flood.
  */
 import { addressBucket, unmapIPv4 } from './client-address';
+import { isRoutine } from './routine-successes';
 import { UNTRUSTED_MAX, untrusted, untrustedTree } from './untrusted';
 
 export type FlowStep = 'authorize' | 'login' | 'consent' | 'token' | 'revoke' | 'introspect' | 'admin';
@@ -89,6 +90,13 @@ export function entryLine(entry: FlowEntry, maxBytes = MAX_LINE_BYTES): string {
   return `${JSON.stringify(minimal)}\n`;
 }
 
+/** The requestId of a summary line, which stands for the requests it counted. */
+export const COALESCED = 'coalesced';
+
+/** How many requests an entry stands for: a summary line counts those it summarises. */
+export const requestsIn = (e: Pick<FlowEntry, 'requestId' | 'detail'>): number =>
+  e.requestId === COALESCED && typeof e.detail?.coalesced === 'number' ? e.detail.coalesced : 1;
+
 interface Window {
   start: number;
   written: number;
@@ -98,23 +106,33 @@ interface Window {
 }
 
 /**
- * Repeated failures of one kind from one source (an IPv4 address, an IPv6 /56): the first `perWindow` each
- * window are written; the rest are counted, and one summary line says how many when the window is over.
+ * Repeats the trace writes a few of each window and counts the rest, one summary line per window saying how many:
+ * - failures of one kind from one source (an IPv4 address, an IPv6 /56): `perWindow` (default 20) a minute;
+ * - routine successes (isRoutine: a refresh, an introspection) of one step and client: `routinePerWindow`
+ *   (default 30) a minute. Alexa refreshes each link about once an hour and a resource server introspects once per
+ *   voice request, so a household never reaches it; a client or resource server stuck in a loop would otherwise
+ *   rotate the link flows and failures the operator needs out of the trace within minutes, and cost a line per
+ *   request. Each success is still counted by the listeners and the add-on log's hourly line.
  */
-export class FailureCoalescer {
+export class TraceCoalescer {
   private readonly windows = new Map<string, Window>();
   constructor(
     private readonly now: () => number,
     private readonly perWindow = 20,
+    private readonly routinePerWindow = 30,
     private readonly windowMs = 60_000,
     private readonly maxKeys = 10_000,
   ) {}
 
   /** Entries to write for this one: none (counted), or it, possibly after the summary of an ended window. */
   admit(entry: FlowEntry): FlowEntry[] {
-    if (entry.outcome === 'ok') return [entry];
+    const routine = entry.outcome === 'ok';
+    if (routine && !isRoutine(entry)) return [entry];
     const now = this.now();
-    const key = `${addressBucket(entry.ip ?? '')}|${entry.step}|${entry.kind ?? entry.error ?? ''}`;
+    // Routine keys start with "ok", failure keys with an address bucket: the two never meet.
+    const key = routine
+      ? `ok|${entry.step}|${entry.grantType ?? ''}|${entry.clientId ?? ''}`
+      : `${addressBucket(entry.ip ?? '')}|${entry.step}|${entry.kind ?? entry.error ?? ''}`;
     const out: FlowEntry[] = [];
     let w = this.windows.get(key);
     if (w && now - w.start >= this.windowMs) {
@@ -127,7 +145,7 @@ export class FailureCoalescer {
       w = { start: now, written: 0, counted: 0 };
       this.windows.set(key, w);
     }
-    if (w.written < this.perWindow) {
+    if (w.written < (routine ? this.routinePerWindow : this.perWindow)) {
       w.written++;
       out.push(entry);
     } else {
@@ -152,19 +170,33 @@ export class FailureCoalescer {
   private summary(w: Window): FlowEntry[] {
     if (w.counted === 0 || !w.sample) return [];
     const s = w.sample;
+    const seconds = Math.round(this.windowMs / 1000);
+    const common = {
+      ts: new Date(this.now()).toISOString(),
+      requestId: COALESCED,
+      step: s.step,
+      outcome: s.outcome,
+      clientId: s.clientId,
+      detail: { coalesced: w.counted, windowStart: new Date(w.start).toISOString() },
+    };
+    if (s.outcome === 'ok') {
+      const what = s.step === 'introspect' ? 'introspections' : `${s.grantType ?? s.step} requests`;
+      return [
+        {
+          ...common,
+          grantType: s.grantType,
+          cause: `${w.counted} more successful ${what} by ${s.clientId ?? 'one client'} within ${seconds} s were counted, not recorded one by one`,
+        },
+      ];
+    }
     return [
       {
-        ts: new Date(this.now()).toISOString(),
-        requestId: 'coalesced',
-        step: s.step,
-        outcome: s.outcome,
+        ...common,
         ip: s.ip,
-        clientId: s.clientId,
         error: s.error,
         kind: s.kind,
         facts: s.facts,
-        cause: `${w.counted} more failure(s) like this one (${s.kind ?? s.error ?? 'failure'}) from ${s.ip ?? 'one source'} within ${Math.round(this.windowMs / 1000)} s were counted, not recorded one by one; the last one written: ${s.cause ?? ''}`,
-        detail: { coalesced: w.counted, windowStart: new Date(w.start).toISOString() },
+        cause: `${w.counted} more failure(s) like this one (${s.kind ?? s.error ?? 'failure'}) from ${s.ip ?? 'one source'} within ${seconds} s were counted, not recorded one by one; the last one written: ${s.cause ?? ''}`,
       },
     ];
   }
@@ -236,7 +268,7 @@ export class SecurityEventPolicy {
     return [
       {
         ts: new Date(this.now()).toISOString(),
-        requestId: 'coalesced',
+        requestId: COALESCED,
         step: a.sample.step,
         outcome: 'security',
         kind: 'security_events_coalesced',

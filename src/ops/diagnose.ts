@@ -7,6 +7,7 @@ import { statfsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { FlowEntry, TRACE_LIMITS } from '../log/flow-trace';
+import { requestsIn } from '../log/trace-policy';
 import { explain } from './explain';
 import { AdminContext } from './admin-service';
 import { LocalRequestFailed, sendLocal } from './local-http';
@@ -352,9 +353,9 @@ async function failureFindings(ctx: AdminContext, windowMs: number): Promise<Fin
     if (!isFailure(f)) return;
     const key = f.kind ?? f.error ?? 'other';
     const seen = byKind.get(key);
-    if (!seen) byKind.set(key, { latest: f, count: 1 });
+    if (!seen) byKind.set(key, { latest: f, count: requestsIn(f) });
     else {
-      seen.count++;
+      seen.count += requestsIn(f);
       if (f.ts > seen.latest.ts) seen.latest = f;
     }
   });

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { FlowEntry, securityEventFiles, traceFiles } from '../log/flow-trace';
 import { findLine, linesFromEnd } from '../log/jsonl-lines';
-import { safeEntry } from '../log/trace-policy';
+import { requestsIn, safeEntry } from '../log/trace-policy';
 
 export interface TraceQuery {
   /** Only entries at or after this time (ms). */
@@ -152,8 +152,9 @@ export async function hourlyActivity(dataDir: string, now: number, hours: number
   const count = (e: FlowEntry) => {
     const b = buckets[Math.floor((Date.parse(e.ts) - first) / hour)];
     if (b === undefined) return; // after the current hour (a clock set back), or unreadable
-    if (isFailure(e)) b.failures++;
-    else if (e.step === 'token' && e.outcome === 'ok') b.tokens++;
+    // A summary line of the trace's coalescing stands for the requests it counted.
+    if (isFailure(e)) b.failures += requestsIn(e);
+    else if (e.step === 'token' && e.outcome === 'ok') b.tokens += requestsIn(e);
   };
   await eachActivityEntry(dataDir, first, count);
   return buckets;

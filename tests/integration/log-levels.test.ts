@@ -1,8 +1,8 @@
 /**
  * What the add-on log shows at each log_level. At info: a link made (the code exchanged), a revocation, every
  * failure, and one line an hour counting Alexa's refreshes (one an hour per link) and the resource server's
- * introspections (one per voice request), which are written one by one only at debug; the flow trace keeps each of
- * them at every level. And a line below the level costs nothing: winston would otherwise redact and format it
+ * introspections (one per voice request), which are written one by one only at debug; the flow trace keeps them at
+ * every level (the first 30 of each client a minute one by one: routine-coalescing.test.ts). And a line below the level costs nothing: winston would otherwise redact and format it
  * before dropping it.
  */
 import { expect } from '@jest/globals';

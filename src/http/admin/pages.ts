@@ -8,6 +8,7 @@ import { DiagnoseReport, Finding, formatBytes } from '../../ops/diagnose';
 import { ActivityEntry, GrantView, StatusReport } from '../../ops/admin-service';
 import { HourBucket } from '../../ops/trace-reader';
 import { text } from '../../log/text';
+import { COALESCED } from '../../log/trace-policy';
 
 export interface PageContext {
   /** Ingress prefix ('' when reached directly). */
@@ -492,6 +493,9 @@ const STEP_WORDS: Record<string, string> = {
 
 function okHeadline(e: ActivityEntry): string {
   const d = e.detail ?? {};
+  // The trace's summary of routine successes it counted (log/trace-policy.ts TraceCoalescer).
+  if (e.requestId === COALESCED)
+    return `${text(d.coalesced ?? 0)} more ${e.step === 'introspect' ? 'token checks' : 'refreshes'}, counted, not listed one by one`;
   switch (e.step) {
     case 'authorize':
       return 'Linking started';
