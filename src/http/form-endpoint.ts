@@ -12,7 +12,7 @@ import { FAILURE_OUTCOME, TraceRecorder, TracedEvent } from '../oauth/failures';
 import { TokenOutcome, TokenRequestFacts, TokenRequestInput } from '../oauth/token-endpoint';
 import { isStoreError } from '../store/faults';
 import { sendOAuthError } from './oauth-responses';
-import { FailureLimit, Lockout, LockoutReporter, RateLimitSettings, describeLockout, lockoutFacts } from './rate-limits';
+import { FailureLimit, Lockout, LockoutReporter, RateLimitSettings, clientAddress, describeLockout, lockoutFacts } from './rate-limits';
 import { requestBasic } from './request-context';
 
 /** What every form endpoint needs: the trace for one entry per request, the log for the unexpected. */
@@ -36,7 +36,23 @@ export interface FormEndpointResult {
 /** An endpoint's work on the parsed form: its outcome, with what was learnt about the request (oauth/token-endpoint.ts). */
 export type FormHandler = (input: TokenRequestInput, req: Request) => TokenOutcome<FormEndpointResult>;
 
-export const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 });
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const formTyped = new WeakMap<Request, boolean>();
+
+/**
+ * Whether the request carries a form body, by Express's rule (req.is: the Content-Type, and a body at all), worked out
+ * once: the body parser asks before reading, the endpoint before answering.
+ */
+export function isForm(req: Request): boolean {
+  let typed = formTyped.get(req);
+  if (typed === undefined) {
+    typed = Boolean(req.is(FORM_TYPE));
+    formTyped.set(req, typed);
+  }
+  return typed;
+}
+
+export const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32, type: (req) => isForm(req as Request) });
 
 /** The failure limits of the token endpoints: per client address and per configured client named. */
 export interface FormLimiters {
@@ -151,11 +167,11 @@ export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: F
       requestId: res.locals.requestId,
       clientRequestId: res.locals.clientRequestId,
       step,
-      ip: req.ip,
+      ip: clientAddress(req),
       redirectUri: typeof params.redirect_uri === 'string' ? params.redirect_uri.slice(0, 2048) : undefined,
     };
     const elapsed = () => Number((process.hrtime.bigint() - started) / 1000n) / 1000;
-    const outcome: TokenOutcome<FormEndpointResult> = req.is('application/x-www-form-urlencoded')
+    const outcome: TokenOutcome<FormEndpointResult> = isForm(req)
       ? handle({ params, basic: requestBasic(req, res) }, req)
       : { request: {}, ok: false, error: notAForm(req) };
     const { request } = outcome;

@@ -114,8 +114,21 @@ function limiter(spec: LimiterSpec, store: MemoryStore): RateLimitRequestHandler
   });
 }
 
-/** The client's address as limits and people see it: IPv4-mapped IPv6 unmapped (see above). */
-export const clientAddress = (req: Request): string => unmapIPv4(req.ip ?? 'unknown');
+const addresses = new WeakMap<Request, string>();
+
+/**
+ * The client's address as limits and people see it: IPv4-mapped IPv6 unmapped (see above). Worked out once per
+ * request: req.ip parses X-Forwarded-For against trusted_proxies on every read, and a token request needs it for
+ * both limits and the trace.
+ */
+export function clientAddress(req: Request): string {
+  let address = addresses.get(req);
+  if (address === undefined) {
+    address = unmapIPv4(req.ip ?? 'unknown');
+    addresses.set(req, address);
+  }
+  return address;
+}
 const addressKey = (req: Request) => ipKeyGenerator(clientAddress(req));
 
 /** The client a token-endpoint request names, by the authenticator's own rule (oauth/basic-auth.ts). */
@@ -206,10 +219,10 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
     stores.push(store);
     return limiter(spec, store);
   };
-  const tokenPerIp = new FailureLimit('token-ip', settings.tokenFailuresPerIp, windowMs, (req) => ({
-    key: addressKey(req),
-    target: clientAddress(req),
-  }));
+  const tokenPerIp = new FailureLimit('token-ip', settings.tokenFailuresPerIp, windowMs, (req) => {
+    const address = clientAddress(req);
+    return { key: ipKeyGenerator(address), target: address };
+  });
   const tokenPerClient = new FailureLimit('token-client', settings.tokenFailuresPerClient, windowMs, (req, res) => {
     const id = requestClientId(req, res);
     return id !== undefined && targets.has(id) ? { key: `client:${id}`, target: id } : undefined;
