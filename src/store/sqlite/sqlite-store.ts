@@ -144,6 +144,9 @@ const CLEARED_BY_WRITE = new Set<StoreFault>(['locked', 'read_only', 'io']);
 /** While another program holds the lock, statements give up quickly: every queued request would wait in turn. */
 const LOCKED_BUSY_MS = 100;
 
+/** A read-only unit's record of writes: it never writes (txFor refuses). */
+const NOTHING_WRITTEN = { any: false };
+
 /** An error the unit of work itself threw: rolled back, then rethrown as it is (it is no storage fault). */
 class WorkFailed {
   constructor(readonly error: unknown) {}
@@ -272,6 +275,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   let lastIntegrityCheck = 0;
   /** Set while the check of a large file, deferred from opening to just after start-up, is pending. */
   let deferredCheck: NodeJS.Timeout | undefined;
+  /** The connection whose read transaction this turn of the event loop's reads share (see readUnit). */
+  let sharedRead: Connection | undefined;
 
   const describe = (kind: StoreFault, detail: string): string => {
     const lead = `the database ${file} cannot be read or written`;
@@ -439,6 +444,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   function reopen(deep: boolean): boolean {
     try {
       const fresh = connect(deep);
+      endSharedRead();
       const old = conn;
       conn = fresh;
       if (old) {
@@ -538,17 +544,63 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     }
   }
 
-  function unit<T>(write: boolean, work: (tx: KvTx) => T, probing = false): T {
+  /** Ends the read transaction this turn's reads share, if one is open. */
+  function endSharedRead(): void {
+    const c = sharedRead;
+    if (!c) return;
+    sharedRead = undefined;
+    try {
+      // Nothing was written in it: COMMIT only releases the snapshot (ROLLBACK would do the same).
+      if (c.db.isTransaction) c.sql.commit.run();
+    } catch {
+      // A read-only transaction has nothing to lose; a connection that fails here reports it at its next statement.
+    }
+  }
+
+  /**
+   * A read-only unit of work. Every read of one turn of the event loop shares one deferred transaction, ended once
+   * the turn's callbacks are done (setImmediate) or before anything else runs a statement on the connection (a
+   * write, the purge, a reopen, close). A transaction's first read takes a WAL read lock and its end releases it:
+   * two fcntl calls, system calls each, which with BEGIN and COMMIT cost an introspection about 20 of its 140 µs on
+   * this VM, while at 16 connections several requests are read in one turn (docs/benchmark.md). So a read sees
+   * the database as of the turn's first read: a commit by another program (the CLI) shows from the next turn on,
+   * as if it had come a moment later; this process's own writes end the shared transaction first, so a read
+   * always sees what this process committed before it. Decisions never rest on such a read: each is one write
+   * transaction, which reads inside its own BEGIN IMMEDIATE.
+   */
+  function readUnit<T>(work: (tx: KvTx) => T): T {
+    return run(false, (c) => {
+      if (sharedRead !== c) {
+        endSharedRead();
+        c.sql.beginRead.run();
+        sharedRead = c;
+        setImmediate(() => {
+          if (sharedRead === c) endSharedRead();
+        });
+      }
+      try {
+        return work(txFor(c, false, NOTHING_WRITTEN));
+      } catch (err) {
+        // As in writeUnit(): closed, then a storage fault is classified and anything else passed on as it is.
+        sharedRead = undefined;
+        if (c.db.isTransaction) c.sql.rollback.run();
+        throw sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
+      }
+    });
+  }
+
+  function writeUnit<T>(work: (tx: KvTx) => T, probing = false): T {
     return run(
-      write,
+      true,
       (c) => {
+        endSharedRead();
         // BEGIN IMMEDIATE takes the write lock up front: two writers (this server and the CLI) never both read
-        // and then both write. A read-only unit uses a deferred transaction: one snapshot, no lock.
-        (write ? c.sql.beginWrite : c.sql.beginRead).run();
+        // and then both write.
+        c.sql.beginWrite.run();
         const written = { any: false };
         let result: T;
         try {
-          result = work(txFor(c, write, written));
+          result = work(txFor(c, true, written));
           c.sql.commit.run();
         } catch (err) {
           // A failed COMMIT (a full disk, an I/O error) may leave the transaction open: close it too, or the next
@@ -568,7 +620,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
 
   /** Decisions throw OAuth errors as values to return, never through here; what does throw is rolled back and rethrown as is. */
   function transaction<T>(work: (tx: KvTx) => T): T {
-    return unit(true, work);
+    return writeUnit(work);
   }
 
   function check(opts: { write?: boolean } = {}): StoreHealth {
@@ -590,16 +642,12 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     if (opts.write === false) return status();
     const stamp = `${process.pid}-${Date.now()}`;
     try {
-      const back = unit(
-        true,
-        (tx) => {
-          tx.put(PROBE_KEY, { stamp, pad: PROBE_PAD }, now() + 60_000);
-          const read = tx.get<{ stamp?: string }>(PROBE_KEY);
-          tx.delete(PROBE_KEY);
-          return read;
-        },
-        true,
-      );
+      const back = writeUnit((tx) => {
+        tx.put(PROBE_KEY, { stamp, pad: PROBE_PAD }, now() + 60_000);
+        const read = tx.get<{ stamp?: string }>(PROBE_KEY);
+        tx.delete(PROBE_KEY);
+        return read;
+      }, true);
       if (back?.stamp !== stamp) {
         setFault('damaged', 'a probe record read back differently than it was written');
         return status();
@@ -664,9 +712,10 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   return {
     file,
     transaction,
-    read: (work) => unit(false, work),
+    read: readUnit,
     purgeStep: (after, limit) =>
       run(true, (c) => {
+        endSharedRead();
         const from = after ?? '';
         const window = c.sql.purgeWindow.get(from, limit) as { last: string | null; n: number };
         if (window.last === null) return { removed: 0 };
@@ -690,6 +739,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       closed = true;
       clearTimeout(retryTimer);
       clearTimeout(deferredCheck);
+      endSharedRead();
       const c = conn;
       conn = undefined;
       c?.wal.close();
