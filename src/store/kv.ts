@@ -35,7 +35,10 @@ export interface Kv {
    * grant) returns the refusal instead of throwing it.
    */
   transaction<T>(work: (tx: KvTx) => T): T;
-  /** A read-only unit of work: sees one consistent snapshot, takes no write lock. */
+  /**
+   * A read-only unit of work: sees one consistent snapshot, takes no write lock. The SQLite store shares the snapshot
+   * among the reads of one turn of the event loop; a write of this process ends it first (sqlite-store.ts readUnit).
+   */
   read<T>(work: (tx: KvTx) => T): T;
   /**
    * One step of the background purge: looks at up to `limit` rows in key order after `after` (from the first row
