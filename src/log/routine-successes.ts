@@ -1,8 +1,9 @@
 /**
  * Successes Alexa and a resource server repeat all day: a refresh an hour per link, an introspection per voice
- * request. Each is in the flow trace (beyond 30 a minute of one client, counted: trace-policy.ts); the add-on log writes each one only at log_level debug, where it would
- * otherwise bury the lines that need the operator (a link made, anything that failed) and cost a formatted line
- * per request. Instead one line an hour counts them, so the log at info still shows that the links are in use.
+ * request. Each is in the flow trace (beyond 30 a minute from one client, counted there: trace-policy.ts). The
+ * add-on log writes each one only at log_level debug, where it would otherwise bury the lines that need the
+ * operator (a link made, anything that failed) and cost a formatted line per request. Instead one line an hour
+ * counts them, so the log at info still shows that the links are in use.
  */
 import type { FlowEntry } from './trace-policy';
 

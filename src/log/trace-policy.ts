@@ -106,7 +106,8 @@ interface Window {
 }
 
 /**
- * Repeats the trace writes a few of each window and counts the rest, one summary line per window saying how many:
+ * Entries that repeat: the trace writes the first few of a kind each window and counts the rest, with one summary
+ * line per window saying how many:
  * - failures of one kind from one source (an IPv4 address, an IPv6 /56): `perWindow` (default 20) a minute;
  * - routine successes (isRoutine: a refresh, an introspection) of one step and client: `routinePerWindow`
  *   (default 30) a minute. Alexa refreshes each link about once an hour and a resource server introspects once per
