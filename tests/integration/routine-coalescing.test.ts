@@ -2,9 +2,12 @@
  * A client or resource server that repeats routine successes (refreshes, introspections) many times a minute: the
  * flow trace writes the first 30 of each step and client each minute and counts the rest into one summary line, so
  * a loop cannot rotate the link flows and failures out of the trace. Nothing is lost from the counts: the metrics,
- * the add-on log's hourly line and the admin page's hourly chart count every request.
+ * the add-on log's hourly line and the admin page's hourly chart count every request; the admin page's Activity and
+ * `oauth-admin activity` show a summary as one.
  */
 import { expect } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import winston from 'winston';
 import { createFlowTrace, FlowEntry } from '../../src/log/flow-trace';
@@ -14,6 +17,9 @@ import { hourlyActivity, readTrace } from '../../src/ops/trace-reader';
 import { introspectAsResourceServer, linkAccount, refreshOk } from '../helpers/alexa-client';
 import { RESOURCE_SERVER, startInProcess, tempDataDir } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
+import { PROXY_ADDRESS, rawRequest, startWithAdmin } from '../admin/admin-helpers';
+
+const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'oauth-admin.js');
 
 jest.setTimeout(60_000);
 
@@ -22,7 +28,7 @@ const isSummary = (e: FlowEntry) => e.requestId === COALESCED;
 const requests = (entries: FlowEntry[]) => entries.reduce((n, e) => n + requestsIn(e), 0);
 
 describe('routine successes repeated within a minute, on a real server', () => {
-  it('the trace keeps 30 of each step a minute and counts the rest; the metrics and the hourly chart count all', async () => {
+  it('the trace keeps 30 of each step a minute and counts the rest; the metrics and the hourly chart count all; the admin page and the CLI show the summaries', async () => {
     const server = await startInProcess();
     let linkGrant: string;
     try {
@@ -68,6 +74,23 @@ describe('routine successes repeated within a minute, on a real server', () => {
 
     const hours = await hourlyActivity(server.dataDir, Date.now(), 2);
     expect(hours.reduce((n, h) => n + h.tokens, 0)).toBe(46); // the link's tokens and 45 refreshes
+
+    // The admin page's Activity and `oauth-admin activity` show each summary as what it is.
+    const again = await startWithAdmin({ dataDir: server.dataDir });
+    try {
+      const page = await rawRequest(`${again.adminUrl}/activity`, { localAddress: PROXY_ADDRESS });
+      expect(page.status).toBe(200);
+      expect(page.body).toMatch(/\d+ more token checks, counted, not listed one by one/);
+      expect(page.body).toMatch(/\d+ more refreshes, counted, not listed one by one/);
+    } finally {
+      await again.stop();
+    }
+    const cli = spawnSync(process.execPath, [CLI, 'activity'], {
+      env: { PATH: process.env.PATH, DATA_DIR: server.dataDir },
+      encoding: 'utf8',
+    });
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toMatch(/\d+ more successful introspections by music-assistant within 60 s were counted/);
   });
 });
 
