@@ -152,6 +152,14 @@ class WorkFailed {
   constructor(readonly error: unknown) {}
 }
 
+/**
+ * What a unit of work throws once its transaction is closed: a statement's failure (or a record that does not parse)
+ * as it is, for run() to classify as a storage fault; anything else the work threw wrapped, to be passed on as is.
+ */
+function unitFailure(err: unknown): unknown {
+  return sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
+}
+
 /** A fault found while opening, before any StoreError exists: its kind and the concrete detail. */
 class OpenFault extends Error {
   constructor(
@@ -533,6 +541,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       const moved = fileMoved(c);
       if (moved) throw new StoreError('missing', setFault('missing', moved).reason);
       if (!probing && fault && (fault.kind === 'damaged' || fault.kind === 'missing')) throw new StoreError(fault.kind, fault.reason);
+      // A write (a transaction, a purge step) runs outside the turn's shared read, and so ends it (see readUnit).
+      endSharedRead();
     }
     try {
       const result = op(c);
@@ -581,10 +591,9 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       try {
         return work(txFor(c, false, NOTHING_WRITTEN));
       } catch (err) {
-        // As in writeUnit(): closed, then a storage fault is classified and anything else passed on as it is.
         sharedRead = undefined;
         if (c.db.isTransaction) c.sql.rollback.run();
-        throw sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
+        throw unitFailure(err);
       }
     });
   }
@@ -593,7 +602,6 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     return run(
       true,
       (c) => {
-        endSharedRead();
         // BEGIN IMMEDIATE takes the write lock up front: two writers (this server and the CLI) never both read
         // and then both write.
         c.sql.beginWrite.run();
@@ -606,9 +614,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
           // A failed COMMIT (a full disk, an I/O error) may leave the transaction open: close it too, or the next
           // BEGIN on this connection would fail.
           if (c.db.isTransaction) c.sql.rollback.run();
-          // A statement's failure (or a record that does not parse) is a storage fault to classify; anything else
-          // the work threw is passed on as is.
-          throw sqliteCode(err) !== undefined || err instanceof StoreError || err instanceof SyntaxError ? err : new WorkFailed(err);
+          throw unitFailure(err);
         }
         // Only a unit that wrote has anything to sync: a refused request commits an empty transaction.
         if (written.any) c.wal.committed();
@@ -715,7 +721,6 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     read: readUnit,
     purgeStep: (after, limit) =>
       run(true, (c) => {
-        endSharedRead();
         const from = after ?? '';
         const window = c.sql.purgeWindow.get(from, limit) as { last: string | null; n: number };
         if (window.last === null) return { removed: 0 };
