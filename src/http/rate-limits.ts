@@ -219,10 +219,10 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
     stores.push(store);
     return limiter(spec, store);
   };
-  const tokenPerIp = new FailureLimit('token-ip', settings.tokenFailuresPerIp, windowMs, (req) => {
-    const address = clientAddress(req);
-    return { key: ipKeyGenerator(address), target: address };
-  });
+  const tokenPerIp = new FailureLimit('token-ip', settings.tokenFailuresPerIp, windowMs, (req) => ({
+    key: addressKey(req),
+    target: clientAddress(req),
+  }));
   const tokenPerClient = new FailureLimit('token-client', settings.tokenFailuresPerClient, windowMs, (req, res) => {
     const id = requestClientId(req, res);
     return id !== undefined && targets.has(id) ? { key: `client:${id}`, target: id } : undefined;

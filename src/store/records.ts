@@ -110,12 +110,13 @@ export interface GrantStorage {
   list(): GrantRecord[];
 }
 
+/** Tokens by tokenKey. */
 export interface TokenStorage {
-  create(hash: string, record: TokenRecord): void;
-  find(hash: string): TokenRecord | undefined;
+  create(key: string, record: TokenRecord): void;
+  find(key: string): TokenRecord | undefined;
   /** Shortens a token's life (a superseded refresh token lives only through its grace window). */
-  expireAt(hash: string, record: TokenRecord, expires: number): void;
-  remove(hash: string): void;
+  expireAt(key: string, record: TokenRecord, expires: number): void;
+  remove(key: string): void;
 }
 
 export interface ConsentStorage {
