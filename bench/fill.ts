@@ -20,6 +20,7 @@ import type { DataFolder } from '../src/data-folder';
 import type * as FlowModule from '../src/oauth/authorization-flow';
 import type { ValidAuthorizeRequest } from '../src/oauth/authorize-request';
 import type * as CodeGrantModule from '../src/oauth/grants/authorization-code';
+import type * as RefreshModule from '../src/oauth/grants/refresh-token';
 import { DEADLINE, DIST, REDIRECT, SETTINGS, checkDeadline, log } from './settings';
 
 const requireFromBuild = createRequire(path.join(DIST, 'main.js'));
@@ -33,6 +34,7 @@ const { validateOptions } = loadFromBuild<typeof LoadConfigModule>('config/load-
 const { openDataFolder } = loadFromBuild<typeof DataFolderModule>('data-folder');
 const { startAuthorization, decide } = loadFromBuild<typeof FlowModule>('oauth/authorization-flow');
 const { exchangeCode } = loadFromBuild<typeof CodeGrantModule>('oauth/grants/authorization-code');
+const { refreshTokens } = loadFromBuild<typeof RefreshModule>('oauth/grants/refresh-token');
 
 export interface BenchFolder {
   folder: DataFolder;
@@ -127,6 +129,49 @@ export interface PurgeCost {
   nothingToPurgeMs: number;
   /** PRAGMA quick_check on a fresh read-only connection: what start-up and /health (once a minute) run on the file. */
   quickCheckMs: number;
+}
+
+export interface RefreshGrantCost {
+  refreshes: number;
+  /** CPU of this process per refresh (all its threads, the WAL's background syncs included), µs. */
+  cpuUsPerRefresh: number;
+}
+
+/**
+ * What the refresh grant costs alone, in this process: the token endpoint's refreshTokens (the lookup, the policy,
+ * the new tokens and their one transaction, with the checkpoints its commits run and the WAL's background syncs)
+ * along the chains of `tokens`, 16 between turns of the event loop as a server at 16 connections takes them; no
+ * HTTP, client authentication, limits or trace. After half a second of warm-up, for `seconds` (at most 200,000
+ * refreshes).
+ */
+export async function refreshGrantCost(b: BenchFolder, tokens: string[], seconds: number): Promise<RefreshGrantCost> {
+  const chains = tokens.slice();
+  if (chains.length === 0) throw new Error('the refresh-grant figure needs at least one refresh token');
+  let next = 0;
+  const turn = () => {
+    for (let k = 0; k < 16; k++) {
+      const at = next++ % chains.length;
+      const token = chains[at];
+      if (token === undefined) throw new Error(`no refresh token at ${at}`);
+      chains[at] = refreshTokens(b.folder.grants, b.client, { refresh_token: token }).issued.body.refresh_token;
+    }
+  };
+  const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const warmUntil = Date.now() + 500;
+  while (Date.now() < warmUntil) {
+    turn();
+    await yieldTurn();
+  }
+  const cpu = process.cpuUsage();
+  const until = Date.now() + seconds * 1000;
+  let refreshes = 0;
+  while (Date.now() < until && refreshes < 200_000) {
+    turn();
+    refreshes += 16;
+    await yieldTurn();
+  }
+  const used = process.cpuUsage(cpu);
+  return { refreshes, cpuUsPerRefresh: (used.user + used.system) / refreshes };
 }
 
 /** The server's background purge (steps of PURGE_BATCH rows in key order, as main.ts runs it), timed in-process two days on. */

@@ -1,7 +1,8 @@
 /**
  * npm run bench: builds the server and the bench, then measures the built server (node dist/main.js) against a
  * bare-Express ceiling in the same run, on a small and a large store filled through the server's own code paths;
- * optionally another build (BENCH_BASELINE) beside it. Prints tables and writes bench/results.json.
+ * optionally another build (BENCH_BASELINE) beside it; and, for the targets, the idle RSS of plain Node and of a
+ * bundled bare-Express app, and the refresh grant alone in-process. Prints tables and writes bench/results.json.
  * docs/benchmark.md says what each figure means.
  *
  * Environment knobs (defaults: the sizes of docs/benchmark.md's table):
@@ -21,9 +22,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AgedFolderResult, measureAgedFolder } from './aged-folder';
-import { CodeGrant, FilledTokens, PurgeCost, fillGrants, issueCodes, openBenchFolder, purgeCost } from './fill';
+import {
+  CodeGrant,
+  FilledTokens,
+  PurgeCost,
+  RefreshGrantCost,
+  fillGrants,
+  issueCodes,
+  openBenchFolder,
+  purgeCost,
+  refreshGrantCost,
+} from './fill';
 import { headerParseFigures } from './header-parse';
 import { linkOverHttp } from './http-link';
+import { IdleFloors, idleFloors } from './idle-floors';
 import { LoadOptions, RefreshChains, RunResult, Source, codeExchanges, describe, fixed, introspections, load, refreshChains } from './load';
 import { NO_MEMORY, Running, dbBytes, maxMemory, memory, removeFolder, spawnUntilHealthy, tempFolder } from './proc';
 import { BaselineResult, Block, ColdStart, Figures, HostileResult, Kind, Results, StoreResult, median, report, targets } from './report';
@@ -172,6 +184,18 @@ async function window(participants: Participant[]): Promise<void> {
     for (let i = 0; i < S.repeat; i++) {
       for (const p of i % 2 === 0 ? participants : [...participants].reverse()) await p.measure(c, i);
     }
+  }
+}
+
+/** refreshGrantCost on a store of its own, the size of the small one, filled as the others. */
+async function measureRefreshGrantCost(): Promise<RefreshGrantCost> {
+  const dir = tempFolder('refresh-grant', serverOptions());
+  const b = openBenchFolder(dir, serverOptions());
+  try {
+    return await refreshGrantCost(b, fillGrants(b, S.smallGrants, 'refresh grant').refresh, S.runSeconds);
+  } finally {
+    b.close();
+    removeFolder(dir);
   }
 }
 
@@ -524,6 +548,15 @@ async function main(): Promise<void> {
     `cold start medians: empty ${starts.empty.medianMs.toFixed(0)} ms, ${stores.map((st) => `${st.result.grants} grants ${st.result.coldStart.medianMs.toFixed(0)} ms`).join(', ')}, bare Express ${starts.bareExpress.medianMs.toFixed(0)} ms`,
   );
 
+  log('idle floors (plain Node, a bundled bare Express app) ...');
+  let floors: IdleFloors | { error: string };
+  try {
+    floors = await idleFloors();
+  } catch (err) {
+    floors = { error: errorText(err) };
+    log(`idle floors failed: ${floors.error}`);
+  }
+
   const ceiling = await Ceiling.start();
   let baseline: Results['baseline'];
   let ceilingMemory;
@@ -539,6 +572,15 @@ async function main(): Promise<void> {
     }
   } finally {
     ceilingMemory = await ceiling.stop();
+  }
+
+  log('the refresh grant alone, in-process ...');
+  let grantCost: RefreshGrantCost | { error: string };
+  try {
+    grantCost = await measureRefreshGrantCost();
+  } catch (err) {
+    grantCost = { error: errorText(err) };
+    log(`refresh-grant figure failed: ${grantCost.error}`);
   }
 
   let purge: PurgeCost | undefined;
@@ -594,6 +636,8 @@ async function main(): Promise<void> {
     hostile,
     headerParse,
     aged,
+    idleFloors: floors,
+    refreshGrantCost: grantCost,
     targets: [],
     totalSeconds: 0,
   };
