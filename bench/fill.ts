@@ -142,10 +142,10 @@ export interface RefreshGrantCost {
  * the new tokens and their one transaction, with the checkpoints its commits run and the WAL's background syncs)
  * along the chains of `tokens`, 16 between turns of the event loop as a server at 16 connections takes them; no
  * HTTP, client authentication, limits or trace. After half a second of warm-up, for `seconds` (at most 200,000
- * refreshes).
+ * refreshes). Each entry of `tokens` is then its chain's newest token, as the server issued it.
  */
 export async function refreshGrantCost(b: BenchFolder, tokens: string[], seconds: number): Promise<RefreshGrantCost> {
-  const chains = tokens.slice();
+  const chains = tokens;
   if (chains.length === 0) throw new Error('the refresh-grant figure needs at least one refresh token');
   let next = 0;
   const turn = () => {
