@@ -21,7 +21,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AgedFolderResult, measureAgedFolder } from './aged-folder';
+import { measureAgedFolder } from './aged-folder';
 import {
   CodeGrant,
   FilledTokens,
@@ -35,7 +35,7 @@ import {
 } from './fill';
 import { headerParseFigures } from './header-parse';
 import { linkOverHttp } from './http-link';
-import { IdleFloors, idleFloors } from './idle-floors';
+import { idleFloors } from './idle-floors';
 import { LoadOptions, RefreshChains, RunResult, Source, codeExchanges, describe, fixed, introspections, load, refreshChains } from './load';
 import { NO_MEMORY, Running, dbBytes, maxMemory, memory, removeFolder, spawnUntilHealthy, tempFolder } from './proc';
 import { BaselineResult, Block, ColdStart, Figures, HostileResult, Kind, Results, StoreResult, median, report, targets } from './report';
@@ -490,6 +490,17 @@ async function measureHostile(): Promise<HostileResult> {
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** A figure that may fail without ending the run: its error, logged, stands in its place in the results. */
+async function orError<T>(what: string, measure: () => T | Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await measure();
+  } catch (err) {
+    const error = errorText(err);
+    log(`${what} failed: ${error}`);
+    return { error };
+  }
+}
+
 async function main(): Promise<void> {
   const again = process.env.BENCH_REPORT;
   if (again) {
@@ -530,14 +541,7 @@ async function main(): Promise<void> {
       `stores of ${S.smallGrants} and ${S.largeGrants} grants; connections ${S.connections.join(',')}; ${S.repeat} x ${S.runSeconds} s per figure`,
   );
 
-  let headerParse: Results['headerParse'];
-  if (S.hostile) {
-    try {
-      headerParse = headerParseFigures();
-    } catch (err) {
-      headerParse = { error: errorText(err) };
-    }
-  }
+  const headerParse = S.hostile ? await orError('header-parse figure', headerParseFigures) : undefined;
   const small = prepareStore('small', S.smallGrants);
   const large = prepareStore('large', S.largeGrants);
   const stores = [small, large];
@@ -549,39 +553,21 @@ async function main(): Promise<void> {
   );
 
   log('idle floors (plain Node, a bundled bare Express app) ...');
-  let floors: IdleFloors | { error: string };
-  try {
-    floors = await idleFloors();
-  } catch (err) {
-    floors = { error: errorText(err) };
-    log(`idle floors failed: ${floors.error}`);
-  }
+  const floors = await orError('idle floors', idleFloors);
 
   const ceiling = await Ceiling.start();
   let baseline: Results['baseline'];
   let ceilingMemory;
   try {
     await measureStores(stores, ceiling);
-    if (S.baseline) {
-      try {
-        baseline = await measureBaseline(S.baseline, ceiling);
-      } catch (err) {
-        baseline = { error: errorText(err) };
-        log(`baseline failed: ${baseline.error}`);
-      }
-    }
+    const baselineDir = S.baseline;
+    if (baselineDir) baseline = await orError('baseline', () => measureBaseline(baselineDir, ceiling));
   } finally {
     ceilingMemory = await ceiling.stop();
   }
 
   log('the refresh grant alone, in-process ...');
-  let grantCost: RefreshGrantCost | { error: string };
-  try {
-    grantCost = await measureRefreshGrantCost();
-  } catch (err) {
-    grantCost = { error: errorText(err) };
-    log(`refresh-grant figure failed: ${grantCost.error}`);
-  }
+  const grantCost = await orError('refresh-grant figure', measureRefreshGrantCost);
 
   let purge: PurgeCost | undefined;
   if (S.largeGrants > 0) {
@@ -590,24 +576,10 @@ async function main(): Promise<void> {
   }
   for (const st of stores) removeFolder(st.dataDir);
 
-  let hostile: Results['hostile'];
-  if (S.hostile) {
-    try {
-      hostile = await measureHostile();
-    } catch (err) {
-      hostile = { error: errorText(err) };
-      log(`hostile-header figure failed: ${hostile.error}`);
-    }
-  }
+  const hostile = S.hostile ? await orError('hostile-header figure', measureHostile) : undefined;
 
-  let aged: AgedFolderResult | { error: string };
   log('a folder as after months: its trace files at their bounds ...');
-  try {
-    aged = await measureAgedFolder(startOurs, Math.min(S.starts, 3));
-  } catch (err) {
-    aged = { error: errorText(err) };
-    log(`aged-folder figure failed: ${aged.error}`);
-  }
+  const aged = await orError('aged-folder figure', () => measureAgedFolder(startOurs, Math.min(S.starts, 3)));
 
   const results: Results = {
     node: process.version,
