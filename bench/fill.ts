@@ -140,12 +140,11 @@ export interface RefreshGrantCost {
 /**
  * What the refresh grant costs alone, in this process: the token endpoint's refreshTokens (the lookup, the policy,
  * the new tokens and their one transaction, with the checkpoints its commits run and the WAL's background syncs)
- * along the chains of `tokens`, 16 between turns of the event loop as a server at 16 connections takes them; no
- * HTTP, client authentication, limits or trace. After half a second of warm-up, for `seconds` (at most 200,000
- * refreshes). Each entry of `tokens` is then its chain's newest token, as the server issued it.
+ * along `chains` (a refresh token each), 16 between turns of the event loop as a server at 16 connections takes
+ * them; no HTTP, client authentication, limits or trace. After half a second of warm-up, for `seconds` (at most
+ * 200,000 refreshes). Each entry of `chains` is then its chain's newest token, as the server issued it.
  */
-export async function refreshGrantCost(b: BenchFolder, tokens: string[], seconds: number): Promise<RefreshGrantCost> {
-  const chains = tokens;
+export async function refreshGrantCost(b: BenchFolder, chains: string[], seconds: number): Promise<RefreshGrantCost> {
   if (chains.length === 0) throw new Error('the refresh-grant figure needs at least one refresh token');
   let next = 0;
   const turn = () => {

@@ -167,7 +167,7 @@ export function targets(r: Results): Target[] {
         also,
     });
   };
-  // What the refresh share could at most be with everything but the store as cheap as the ceiling's whole request.
+  // The most the refresh share could be if all of a refresh but the grant cost what the ceiling's whole request does.
   const work = r.refreshGrantCost && !failed(r.refreshGrantCost) ? r.refreshGrantCost.cpuUsPerRefresh : undefined;
   const ceilingCpu = ceilingIn(r, 'refresh', c)?.cpuUsPerRequest;
   const grantBound =
