@@ -95,7 +95,10 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
     const context = { requestId, clientId, grantType, username, grantId, error, kind };
     if (outcome === 'security') log.warn(`SECURITY ${step}: ${cause ?? error}`, context);
     else if (outcome !== 'ok') log.warn(`${step} failed: ${cause ?? error}`, context);
-    else if (requestId === COALESCED) log.debug(`${step} ok: ${cause}`, context);
+    // A summary of routine successes is as routine as they are; one of successes anyone can cause, at info as they
+    // are, says how many more came from one source.
+    else if (requestId === COALESCED && isRoutine(entry)) log.debug(`${step} ok: ${cause}`, context);
+    else if (requestId === COALESCED) log.info(`${step} ok: ${cause}`, context);
     else if (isRoutine(entry)) log.debug(`${step} ok`, context);
     else log.info(`${step} ok`, context);
   };

@@ -2,9 +2,9 @@
  * What the flow trace keeps, so that no anonymous flood can grow it without bound or push out what matters:
  * - every entry is made safe and small first (safeEntry): request data capped and escaped, one line of at most
  *   MAX_LINE_BYTES;
- * - the general trace coalesces repeated failures (and security events) of one kind from one source, and routine
- *   successes of one client (TraceCoalescer): the first few each minute are written, the rest are counted into one
- *   summary line, and the add-on log follows the same decision;
+ * - the general trace coalesces repeated failures (and security events) of one kind from one source, successes
+ *   anyone can cause from one source, and routine successes of one client (TraceCoalescer): the first few each
+ *   minute are written, the rest are counted into one summary line, and the add-on log follows the same decision;
  * - security events (outcome security, and admin actions) are also kept in a file of their own with its own
  *   bounds (SecurityEventPolicy). Events only a credential holder can cause (a code replay needs a real code)
  *   are kept one by one; those any anonymous client can cause (lockouts, forged forms, refused admin
@@ -97,6 +97,21 @@ export const COALESCED = 'coalesced';
 export const requestsIn = (e: Pick<FlowEntry, 'requestId' | 'detail'>): number =>
   e.requestId === COALESCED && typeof e.detail?.coalesced === 'number' ? e.detail.coalesced : 1;
 
+/**
+ * Successes anyone can cause, as often as they like, with nothing secret: starting a link (the client id and redirect
+ * URI of a valid authorization request are public, and the answer is the login page) and a revocation that revoked
+ * nothing (RFC 7009 answers 200 for an unknown token, and a public client has no secret). Kept by source, as
+ * failures are, so that a flood of them cannot rotate the trace or fill the add-on log.
+ */
+export const isAnonymousSuccess = (e: Pick<FlowEntry, 'outcome' | 'step' | 'detail'>): boolean =>
+  e.outcome === 'ok' && (e.step === 'authorize' || (e.step === 'revoke' && e.detail?.revoked === 'nothing'));
+
+/** What a summary of anonymous successes counted, by step. */
+const ANONYMOUS_WHAT: Partial<Record<FlowStep, string>> = {
+  authorize: 'authorization requests',
+  revoke: 'revocations that revoked nothing',
+};
+
 interface Window {
   start: number;
   written: number;
@@ -108,7 +123,9 @@ interface Window {
 /**
  * Entries that repeat: the trace writes the first few of a kind each window and counts the rest, with one summary
  * line per window saying how many:
- * - failures of one kind from one source (an IPv4 address, an IPv6 /56): `perWindow` (default 20) a minute;
+ * - failures of one kind from one source (an IPv4 address, an IPv6 /56), and successes of one step that anyone can
+ *   cause (isAnonymousSuccess) from one source: `perWindow` (default 20) a minute. A household starts a link a few
+ *   times in a minute at most;
  * - routine successes (isRoutine: a refresh, an introspection) of one step and client: `routinePerWindow`
  *   (default 30) a minute. Alexa refreshes each link about once an hour and a resource server introspects once per
  *   voice request, so a household never reaches it; a client or resource server stuck in a loop would otherwise
@@ -127,13 +144,14 @@ export class TraceCoalescer {
 
   /** Entries to write for this one: none (counted), or it, possibly after the summary of an ended window. */
   admit(entry: FlowEntry): FlowEntry[] {
-    const routine = entry.outcome === 'ok';
-    if (routine && !isRoutine(entry)) return [entry];
+    const routine = entry.outcome === 'ok' && isRoutine(entry);
+    if (entry.outcome === 'ok' && !routine && !isAnonymousSuccess(entry)) return [entry];
     const now = this.now();
-    // Routine keys start with "ok", failure keys with an address bucket: the two never meet.
+    // Routine keys start with "ok", the others with an address bucket: the two never meet. By source, anonymous
+    // successes end in "ok", failures in their kind or error.
     const key = routine
       ? `ok|${entry.step}|${entry.grantType ?? ''}|${entry.clientId ?? ''}`
-      : `${addressBucket(entry.ip ?? '')}|${entry.step}|${entry.kind ?? entry.error ?? ''}`;
+      : `${addressBucket(entry.ip ?? '')}|${entry.step}|${entry.outcome === 'ok' ? 'ok' : (entry.kind ?? entry.error ?? '')}`;
     const out: FlowEntry[] = [];
     let w = this.windows.get(key);
     if (w && now - w.start >= this.windowMs) {
@@ -180,6 +198,16 @@ export class TraceCoalescer {
       clientId: s.clientId,
       detail: { coalesced: w.counted, windowStart: new Date(w.start).toISOString() },
     };
+    const anonymous = ANONYMOUS_WHAT[s.step];
+    if (s.outcome === 'ok' && anonymous) {
+      return [
+        {
+          ...common,
+          ip: s.ip,
+          cause: `${w.counted} more ${anonymous} from ${s.ip ?? 'one source'} within ${seconds} s were counted, not recorded one by one`,
+        },
+      ];
+    }
     if (s.outcome === 'ok') {
       const what = s.step === 'introspect' ? 'introspections' : `${s.grantType ?? s.step} requests`;
       return [

@@ -491,11 +491,19 @@ const STEP_WORDS: Record<string, string> = {
   admin: 'admin',
 };
 
+/** What the trace's summary of successes counted (log/trace-policy.ts TraceCoalescer), by step. */
+const COUNTED_WORDS: Partial<Record<string, string>> = {
+  introspect: 'token checks',
+  token: 'refreshes',
+  authorize: 'linking starts',
+  revoke: 'revocations that revoked nothing',
+};
+
 function okHeadline(e: ActivityEntry): string {
   const d = e.detail ?? {};
   // The trace's summary of routine successes it counted (log/trace-policy.ts TraceCoalescer).
   if (e.requestId === COALESCED)
-    return `${text(d.coalesced ?? 0)} more ${e.step === 'introspect' ? 'token checks' : 'refreshes'}, counted, not listed one by one`;
+    return `${text(d.coalesced ?? 0)} more ${COUNTED_WORDS[e.step] ?? 'requests'}, counted, not listed one by one`;
   switch (e.step) {
     case 'authorize':
       return 'Linking started';
