@@ -23,7 +23,7 @@ import {
   submitLogin,
   tokenRequest,
 } from '../helpers/alexa-client';
-import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, startInProcess } from '../helpers/test-server';
+import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, startInProcess, testOptions } from '../helpers/test-server';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -173,6 +173,23 @@ describe('RFC 9700 checklist', () => {
       });
       expect(meta.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
       expect(meta.scopes_supported).toEqual(expect.arrayContaining(['music.read', 'music.control']));
+    }
+  });
+
+  it("RFC 8414 §3.1: the path-suffixed form answers only for the issuer's own path", async () => {
+    expect((await fetch(`${server.url}/.well-known/oauth-authorization-server/whatever`)).status).toBe(404);
+    const withPath = await startInProcess({ options: testOptions({ public_url: 'https://ha.example.com/oauth' }) });
+    try {
+      const meta = await fetch(`${withPath.url}/.well-known/oauth-authorization-server/oauth`);
+      expect(meta.status).toBe(200);
+      expect(((await meta.json()) as { issuer?: string }).issuer).toBe('https://ha.example.com/oauth');
+      for (const other of ['/whatever', '/oauth/more', '/OAUTH'])
+        expect({ other, status: (await fetch(`${withPath.url}/.well-known/oauth-authorization-server${other}`)).status }).toEqual({
+          other,
+          status: 404,
+        });
+    } finally {
+      await withPath.stop();
     }
   });
 
