@@ -114,6 +114,17 @@ function checkRedirectUri(uri: string, option: string, problems: ConfigProblem[]
       fix: 'copy the https URL from the Alexa console',
     });
   }
+  // Redirect URIs are compared exactly (RFC 9700 §4.1.3), and clients send the scheme and host in lower case and
+  // leave a default port out: written any other way, this one would never match.
+  const authority = /^[^:/?#]+:\/\/[^/?#]*/.exec(uri)?.[0];
+  const canonical = `${url.protocol}//${url.host}`;
+  if (authority !== undefined && authority !== canonical && !url.username && !url.password) {
+    warnings.push({
+      option,
+      problem: `"${uri}" starts with "${authority}", which clients send as "${canonical}": compared exactly, it would never match`,
+      fix: `write it as "${canonical}${uri.slice(authority.length)}"`,
+    });
+  }
   if (isAlexaHost(url.hostname) && !hasAlexaLinkPath(url.pathname)) {
     warnings.push({
       option,
@@ -210,9 +221,18 @@ function checkOptions(options: Record<string, unknown>, fix: string): { problems
       });
     }
     const seenUris = new Set<string>();
-    arrayOf(c.redirect_uris).forEach((uri, j) => {
-      if (typeof uri !== 'string' || uri === '') return;
+    arrayOf(c.redirect_uris).forEach((raw, j) => {
+      if (typeof raw !== 'string' || raw === '') return;
       const where = `${at}.redirect_uris[${j}]`;
+      // No client can send spaces around a URI (pasted from the Alexa console, they come along): matched without.
+      const uri = raw.trim();
+      if (uri !== raw) {
+        warnings.push({
+          option: where,
+          problem: `"${raw}" has white space before or after it; it is matched without it`,
+          fix: 'remove the spaces in the add-on Configuration tab',
+        });
+      }
       if (seenUris.has(uri)) warnings.push({ option: where, problem: `"${uri}" is listed twice` });
       seenUris.add(uri);
       checkRedirectUri(uri, where, problems, warnings);
@@ -273,7 +293,7 @@ function toConfig(options: AddonOptions): Config {
       clientId: c.client_id,
       clientType: c.client_type,
       clientSecret: c.client_secret || undefined,
-      redirectUris: [...new Set(c.redirect_uris)],
+      redirectUris: [...new Set(c.redirect_uris.map((uri) => uri.trim()))],
       scopes: [...new Set(c.scopes ?? [])],
     })),
     accessTokenLifetime: options.access_token_lifetime ?? DEFAULTS.access_token_lifetime,

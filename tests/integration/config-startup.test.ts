@@ -5,8 +5,8 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Browser, linkInBrowser, tokenRequest } from '../helpers/alexa-client';
-import { ServerProcess, killServer, runToExit, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
+import { Browser, alexaAuthorize, linkInBrowser, tokenRequest } from '../helpers/alexa-client';
+import { ALEXA_REDIRECT, ServerProcess, killServer, runToExit, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { defined } from '../helpers/defined';
 
 function dataDirWith(options: string | Record<string, unknown>): string {
@@ -119,5 +119,27 @@ describe('no options.json outside the add-on', () => {
     // the next start keeps the same file and secrets
     proc = await spawnServer(dataDir);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(defaults);
+  });
+});
+
+describe('a redirect URI pasted with spaces around it', () => {
+  let proc: ServerProcess | undefined;
+  afterEach(() => killServer(proc));
+
+  it('starts with a warning naming it, and Alexa links with the URI as it sends it', async () => {
+    const options = testOptions();
+    const alexa = defined((options.clients as Array<Record<string, unknown>>)[0], 'the Alexa client');
+    alexa.redirect_uris = [` ${ALEXA_REDIRECT} `];
+    proc = await spawnServer(tempDataDir(), options);
+    expect(proc.output()).toMatch(
+      / WARN +configuration: clients\[0\]\.redirect_uris\[0\]: ".*" has white space before or after it; .*remove the spaces/,
+    );
+    const redirect = await linkInBrowser(new Browser(proc.url), alexaAuthorize({ redirect_uri: ALEXA_REDIRECT }));
+    const res = await tokenRequest(proc.url, {
+      grant_type: 'authorization_code',
+      code: redirect.searchParams.get('code')!,
+      redirect_uri: ALEXA_REDIRECT,
+    });
+    expect(res.status).toBe(200);
   });
 });

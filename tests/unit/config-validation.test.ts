@@ -121,6 +121,34 @@ describe('accepted', () => {
     );
   });
 
+  it('a redirect URI pasted with spaces around it is matched without them, with a warning naming it', () => {
+    const uri = 'https://layla.amazon.com/api/skill/link/M2TESTVENDOR';
+    const { config, warnings } = validateOptions(withClient({ redirect_uris: [` ${uri}\t`, `${uri} `] }), FIX);
+    expect(config.clients[0]?.redirectUris).toEqual([uri]);
+    expect(warnings.map(problemLine)).toEqual([
+      expect.stringMatching(/^clients\[0\]\.redirect_uris\[0\]: ".*" has white space before or after it; .*remove the spaces/),
+      expect.stringMatching(/^clients\[0\]\.redirect_uris\[1\]: ".*" has white space before or after it; /),
+      expect.stringMatching(/^clients\[0\]\.redirect_uris\[1\]: ".*" is listed twice/),
+    ]);
+  });
+
+  it.each([
+    ['an upper-case host', 'https://LAYLA.amazon.com/api/skill/link/M2X', 'https://layla.amazon.com'],
+    ['an upper-case scheme', 'HTTPS://layla.amazon.com/api/skill/link/M2X', 'https://layla.amazon.com'],
+    ['the default port', 'https://layla.amazon.com:443/api/skill/link/M2X', 'https://layla.amazon.com'],
+  ])('a redirect URI with %s is kept as written, with a warning giving the form clients send', (_what, uri, canonical) => {
+    const { config, warnings } = validateOptions(withClient({ redirect_uris: [uri] }), FIX);
+    expect(config.clients[0]?.redirectUris).toEqual([uri]);
+    expect(warnings.map(problemLine)).toEqual([
+      `clients[0].redirect_uris[0]: "${uri}" starts with "${uri.slice(0, uri.indexOf('/api'))}", which clients send as "${canonical}": compared exactly, it would never match; write it as "${canonical}/api/skill/link/M2X"`,
+    ]);
+  });
+
+  it('redirect URIs as clients send them raise no warning, loopback ports and IPv6 included', () => {
+    const uris = ['https://layla.amazon.com/api/skill/link/M2X', 'http://localhost:3000/cb', 'http://[::1]:8080/cb', 'http://127.0.0.1/cb'];
+    expect(validateOptions(withClient({ redirect_uris: uris }), FIX).warnings).toEqual([]);
+  });
+
   it('a short client secret is a warning, not an error', () => {
     const { warnings } = validateOptions(withClient({ client_secret: 'short' }), FIX);
     expect(warnings.map(problemLine)).toEqual([expect.stringMatching(/^clients\[0\]\.client_secret: only 5 characters/)]);
