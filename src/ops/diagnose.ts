@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { FlowEntry, TRACE_LIMITS } from '../log/flow-trace';
 import { requestsIn } from '../log/trace-policy';
+import { FAULT_FIX } from '../store/faults';
 import { explain } from './explain';
 import { AdminContext } from './admin-service';
 import { LocalRequestFailed, sendLocal } from './local-http';
@@ -174,6 +175,29 @@ export function publicUrlFindings(publicUrl: string | undefined): Finding[] {
   return out;
 }
 
+function integrityFinding(ctx: AdminContext, area: string): Finding {
+  try {
+    const problems = ctx.store.integrityCheck();
+    return problems.length === 1 && problems[0] === 'ok'
+      ? { area, level: 'ok', title: 'Database integrity check passed' }
+      : {
+          area,
+          level: 'error',
+          title: 'The database is damaged (PRAGMA integrity_check)',
+          detail: problems.slice(0, 5).join('; '),
+          fix: FAULT_FIX.damaged,
+        };
+  } catch (err) {
+    return {
+      area,
+      level: 'error',
+      title: 'The database integrity check could not run',
+      detail: String(err),
+      fix: "Run the check again in a minute; if it keeps failing, the add-on's Log tab says why.",
+    };
+  }
+}
+
 function storeFindings(ctx: AdminContext): Finding[] {
   const area = 'store';
   const out: Finding[] = [];
@@ -186,31 +210,11 @@ function storeFindings(ctx: AdminContext): Finding[] {
           level: 'error',
           title: 'The database cannot be read or written',
           detail: health.reason,
-          fix: 'Check free space on the Home Assistant host and restart the add-on; if it persists, restore /data from a backup.',
+          fix: FAULT_FIX[health.fault ?? 'io'],
         },
   );
-  try {
-    const problems = ctx.store.integrityCheck();
-    out.push(
-      problems.length === 1 && problems[0] === 'ok'
-        ? { area, level: 'ok', title: 'Database integrity check passed' }
-        : {
-            area,
-            level: 'error',
-            title: 'The database is damaged (PRAGMA integrity_check)',
-            detail: problems.slice(0, 5).join('; '),
-            fix: 'Restore the add-on from a Home Assistant backup (Settings → System → Backups); linked users may have to link again.',
-          },
-    );
-  } catch (err) {
-    out.push({
-      area,
-      level: 'error',
-      title: 'The database integrity check could not run',
-      detail: String(err),
-      fix: 'Restart the add-on; if it persists, restore /data from a backup.',
-    });
-  }
+  // Nothing to check in a file that is not there: the finding above says so.
+  if (health.fault !== 'missing') out.push(integrityFinding(ctx, area));
   try {
     const fs = statfsSync(ctx.dataDir);
     const free = fs.bavail * fs.bsize;
@@ -249,12 +253,12 @@ async function traceFindings(ctx: AdminContext): Promise<Finding[]> {
   ];
 }
 
-async function probe(url: string): Promise<string | undefined> {
+/** A GET on the local listener: the status it answered, or why nothing answered. */
+async function probe(url: string): Promise<{ status: number } | { error: string }> {
   try {
-    const res = await sendLocal(new URL(url), { signal: AbortSignal.timeout(3000) });
-    return res.status === 200 ? undefined : `answered ${res.status}`;
+    return { status: (await sendLocal(new URL(url), { signal: AbortSignal.timeout(3000) })).status };
   } catch (err) {
-    return err instanceof LocalRequestFailed ? (err.code ?? err.message) : String(err);
+    return { error: err instanceof LocalRequestFailed ? (err.code ?? err.message) : String(err) };
   }
 }
 
@@ -277,11 +281,24 @@ async function listenerFindings(ctx: AdminContext, opts: DiagnoseOptions): Promi
   const { oauth, admin, adminAllow } = running.listeners;
   if (oauth) {
     const health = `${oauth.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:')}/health`;
-    const problem = await probe(health);
+    const answer = await probe(health);
     out.push(
-      problem === undefined
-        ? { area, level: 'ok', title: `OAuth endpoints listening on ${oauth}` }
-        : { area, level: 'error', title: `OAuth listener ${oauth} does not answer /health`, detail: problem, fix: 'Restart the add-on.' },
+      'error' in answer || (answer.status !== 200 && answer.status !== 503)
+        ? {
+            area,
+            level: 'error',
+            title: `OAuth listener ${oauth} does not answer /health`,
+            detail: 'error' in answer ? answer.error : `answered ${answer.status}`,
+            fix: 'Restart the add-on.',
+          }
+        : answer.status === 503
+          ? // It answers: what /health reports is the database fault, which a restart may make worse (a missing file).
+            {
+              area,
+              level: 'warn',
+              title: `OAuth endpoints listening on ${oauth}; /health reports the database fault (see the database check)`,
+            }
+          : { area, level: 'ok', title: `OAuth endpoints listening on ${oauth}` },
     );
   }
   out.push(

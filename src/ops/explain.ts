@@ -12,6 +12,7 @@ import { Config } from '../config/config';
 import { describeMalformed, schemeWords } from '../oauth/client-auth';
 import { FailureFacts, FailureKind, LimiterName, isFailureKind } from '../oauth/failures';
 import { closestRedirectUri } from '../oauth/redirect-uri';
+import { FAULT_FIX, isStoreFault } from '../store/faults';
 
 export interface ExplainableEntry {
   step: string;
@@ -455,7 +456,7 @@ const EXPLAINERS = {
   store_unavailable: (e, facts) => ({
     title: 'Database unavailable',
     problem: `The database could not be read or written, so the request was answered "try again later" (never "invalid", which would unlink users): ${facts?.reason ?? e.cause ?? ''}`,
-    fix: 'Check free space on the Home Assistant host and the Status page; restart the add-on if it persists.',
+    fix: isStoreFault(facts?.fault) ? FAULT_FIX[facts.fault] : 'The Status page says what is wrong with the database now, and what to do.',
   }),
   introspect_public_client: () => ({
     title: 'Public client cannot introspect',

@@ -3,6 +3,26 @@
 /** `unopened`: not opened since start-up (or it cannot be: an upgrade that could not proceed, say). */
 export type StoreFault = 'locked' | 'full' | 'read_only' | 'io' | 'damaged' | 'missing' | 'unopened';
 
+/**
+ * What the operator does about each fault, for the admin page's checks and explanations (the fault's reason says
+ * what happened). A missing or damaged file is never fixed by a restart: a restart without the file starts an empty
+ * database, and every user would have to link again.
+ */
+export const FAULT_FIX: Record<StoreFault, string> = {
+  locked: 'Close the program holding the database (an sqlite3 shell, a backup tool, a second server); requests resume by themselves.',
+  full: 'Free space on the Home Assistant host; the add-on resumes by itself.',
+  read_only:
+    'Make the data folder writable again (a read-only remount usually means a disk error: check the host); the add-on resumes by itself.',
+  io: "Check the storage holding the add-on's data (the host's system log shows disk errors); if it persists, restore the add-on from a Home Assistant backup.",
+  damaged:
+    'Restore the add-on from a Home Assistant backup (Settings → System → Backups), which brings its database back; without one, users must link again.',
+  missing:
+    'Restore the add-on from a Home Assistant backup (Settings → System → Backups). It never starts an empty database in place of a missing one; to start over with no links instead, delete oauth.sqlite-created, oauth.sqlite-wal and oauth.sqlite-shm from its data folder.',
+  unopened: "Read the add-on's Log tab for why the database cannot be opened; the add-on keeps retrying.",
+};
+
+export const isStoreFault = (value: unknown): value is StoreFault => typeof value === 'string' && Object.hasOwn(FAULT_FIX, value);
+
 /** A store operation failed for a storage reason: the caller answers 503, never "not found" or invalid_grant. */
 export class StoreError extends Error {
   constructor(

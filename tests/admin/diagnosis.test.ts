@@ -2,6 +2,8 @@
  * Every failure of the seed guide, provoked for real over HTTP, then read back the way an operator reads it: the
  * explanation on the Activity page (and the CLI's API on the same data folder) and the diagnose report.
  */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { connect } from '../../src/cli/admin-api';
 import { DiagnoseReport, Finding, diagnose } from '../../src/ops/diagnose';
 import { ActivityEntry, activity } from '../../src/ops/admin-service';
@@ -363,6 +365,25 @@ describe('the diagnose report', () => {
       expect(explanation.problem).toContain('which is still the placeholder of the default configuration');
     } finally {
       await misconfigured.stop();
+    }
+  });
+
+  it('a database deleted while the server runs: the fix is a backup, never a restart, and nothing calls it damaged', async () => {
+    const gone = await startWithAdmin();
+    try {
+      rmSync(path.join(gone.dataDir, 'oauth.sqlite'));
+      const report = await diagnoseReport(gone);
+      const store = report.findings.filter((f) => f.area === 'store');
+      expect(store[0]).toMatchObject({ level: 'error', title: 'The database cannot be read or written' });
+      expect(store[0]!.detail).toMatch(/oauth\.sqlite was deleted or moved/);
+      expect(store[0]!.fix).toMatch(/^Restore the add-on from a Home Assistant backup/);
+      expect(store.some((f) => /damaged|integrity/.test(f.title))).toBe(false);
+      expect(finding(report, 'listeners', /^OAuth endpoints listening on .*; \/health reports the database fault/)).toMatchObject({
+        level: 'warn',
+      });
+      expect(report.findings.filter((f) => /restart/i.test(f.fix ?? '')).map((f) => f.title)).toEqual([]);
+    } finally {
+      await gone.stop();
     }
   });
 

@@ -373,3 +373,66 @@ describe('the database file deleted while the server runs', () => {
     await killServer(proc);
   });
 });
+
+describe('the database file missing at start-up', () => {
+  const MARK = 'oauth.sqlite-created';
+
+  it('after it held links: never replaced by an empty one, 503 with the fix, a restored file picked up; deleting the mark starts over', async () => {
+    const dataDir = newDataDir();
+    const file = path.join(dataDir, DB);
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    await stopGracefully(proc);
+    // A database from before the mark gets it at its next start.
+    expect(readFileSync(path.join(dataDir, MARK), 'utf8')).toMatch(/does not\s+replace a missing oauth\.sqlite with an empty one/);
+    rmSync(path.join(dataDir, MARK));
+    proc = await spawnServer(dataDir);
+    expect(existsSync(path.join(dataDir, MARK))).toBe(true);
+    await stopGracefully(proc);
+
+    const saved = path.join(dataDir, 'saved.sqlite');
+    copyFileSync(file, saved);
+    for (const f of [DB, `${DB}-wal`, `${DB}-shm`]) rmSync(path.join(dataDir, f), { force: true });
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await faultReported(proc.url);
+    expect(h.body.store_fault).toBe('missing');
+    expect(h.body.store).toMatch(/oauth\.sqlite is not there, but oauth\.sqlite-created says it was created in /);
+    expect(h.body.store).toMatch(/restore the add-on from a backup/);
+    expect(h.body.store).toMatch(
+      /to start over with no links instead, delete oauth\.sqlite-created, oauth\.sqlite-wal and oauth\.sqlite-shm/,
+    );
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    expect(existsSync(file)).toBe(false);
+    expect(proc.output()).toMatch(/ERROR database fault: .*missing/);
+
+    copyFileSync(saved, file);
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    await stopGracefully(proc);
+
+    // Starting over on purpose: the database and its mark deleted together.
+    for (const f of [DB, `${DB}-wal`, `${DB}-shm`, MARK]) rmSync(path.join(dataDir, f), { force: true });
+    proc = await spawnServer(dataDir);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(400);
+  });
+
+  it('with its WAL left behind (a kill -9, then the file deleted): the WAL is kept and the fault reported', async () => {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    await killServer(proc);
+    const wal = path.join(dataDir, `${DB}-wal`);
+    expect(statSync(wal).size).toBeGreaterThan(0);
+    const walBytes = readFileSync(wal);
+    rmSync(path.join(dataDir, DB));
+    rmSync(path.join(dataDir, MARK)); // as a folder from before the mark would be
+
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await faultReported(proc.url);
+    expect(h.body.store_fault).toBe('missing');
+    expect(h.body.store).toMatch(/oauth\.sqlite is not there, but its oauth\.sqlite-wal( and oauth\.sqlite-shm)? are/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    expect(existsSync(path.join(dataDir, DB))).toBe(false);
+    expect(readFileSync(wal).equals(walBytes)).toBe(true);
+  });
+});

@@ -30,6 +30,7 @@ import {
   statSync,
   statfsSync,
   unlinkSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -40,6 +41,16 @@ import { SchemaError, TABLE, prepareSchema } from './schema';
 import { WalFlusher, flushWalInBackground } from './wal-flusher';
 
 export const DB_FILE = 'oauth.sqlite';
+/**
+ * Written next to the database once it exists, and kept in backups with it: while it is there, a missing database
+ * file is a fault to report at start-up too, never a reason to start an empty one (which would unlink every user
+ * without a word). Deleting it is how an operator starts over on purpose.
+ */
+export const CREATED_MARK = `${DB_FILE}-created`;
+const CREATED_MARK_TEXT = `The add-on's database ${DB_FILE} was created in this folder. While this file is here, the add-on does not
+replace a missing ${DB_FILE} with an empty one: restore the add-on from a backup instead. To start over with no
+links, delete ${DB_FILE}, ${DB_FILE}-wal, ${DB_FILE}-shm and this file.
+`;
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const PROBE_KEY = 'health:probe';
 /** Files up to this size are integrity-checked before the store opens; larger ones just after (see connect). */
@@ -266,6 +277,7 @@ function checkOnFreshConnection(file: string, busyTimeoutMs: number, pragma: 'qu
  */
 export function openSqliteStore(dataDir: string, options: StoreOptions = {}): SqliteStore {
   const file = path.join(dataDir, DB_FILE);
+  const mark = path.join(dataDir, CREATED_MARK);
   const { log } = options;
   const now = options.now ?? Date.now;
   const busyTimeoutMs = options.busyTimeoutMs ?? 1000;
@@ -298,7 +310,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       case 'damaged':
         return `${lead}: the file is damaged (${detail}); stop the add-on and restore ${DB_FILE} from a backup (or delete it: every Alexa user must then link again)`;
       case 'missing':
-        return `${lead}: the file is gone (${detail}); put it back (restore it from a backup); until then links are served read-only from the copy still open. A restart would start an empty database and every user would have to link again`;
+        return (
+          `${lead}: the file is gone (${detail}); restore the add-on from a backup, or put the file back` +
+          (conn ? '; until then links are served read-only from the copy still open' : '') +
+          `; the add-on never starts an empty database in its place: to start over with no links instead, delete ${CREATED_MARK}, ${DB_FILE}-wal and ${DB_FILE}-shm from ${dataDir}`
+        );
       case 'unopened':
         return `${lead}: it cannot be opened (${detail}); the server keeps retrying`;
       default:
@@ -368,10 +384,33 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     return new StoreError(kind, setFault(kind, detail).reason, { cause: err });
   }
 
+  /** What is gone: the file, or the whole data folder with it. */
+  const goneDetail = () => (existsSync(dataDir) ? `${file} was deleted or moved` : `the data folder ${dataDir} was deleted or moved`);
+
+  /** Leaves the mark once a database is open (databases older than the mark get it at their next start). */
+  function markCreated(): void {
+    if (existsSync(mark)) return;
+    try {
+      writeFileSync(mark, CREATED_MARK_TEXT);
+    } catch (err) {
+      log?.warn(`${mark} cannot be written (${errno(err)}): a missing database would not be noticed at start-up`);
+    }
+  }
+
+  /** Why a database should be here though its file is not: it was open in this process, or it was before. */
+  function goneDatabase(): string | undefined {
+    if (existsSync(file)) return undefined;
+    if (hadDatabase) return goneDetail();
+    if (existsSync(mark)) return `${file} is not there, but ${CREATED_MARK} says it was created in ${dataDir}`;
+    const left = [`${DB_FILE}-wal`, `${DB_FILE}-shm`].filter((f) => existsSync(path.join(dataDir, f)));
+    return left.length > 0 ? `${file} is not there, but its ${left.join(' and ')} are` : undefined;
+  }
+
   /** Opens a connection after checking the file; brings its layout up to date (the 1.0.0 upgrade included). */
   function connect(deep: boolean): Connection {
-    // Once a database was open, a missing file is a fault to report, never a reason to start an empty one.
-    if (hadDatabase && !existsSync(file)) throw new OpenFault('missing', `${file} was deleted or moved`);
+    // Once a database was here, a missing file is a fault to report, never a reason to start an empty one.
+    const gone = goneDatabase();
+    if (gone) throw new OpenFault('missing', gone);
     const badHeader = headerProblem(file);
     if (badHeader) throw new OpenFault('damaged', badHeader);
     try {
@@ -440,6 +479,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         purgeRange: db.prepare(`DELETE FROM ${TABLE} WHERE key > ? AND key <= ? AND expires <= ?`),
       };
       hadDatabase = true;
+      markCreated();
       return { ino: statSync(file).ino, db, sql, wal: flushWalInBackground(`${file}-wal`) };
     } catch (err) {
       db.close();
@@ -494,7 +534,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     try {
       return statSync(file).ino === c.ino ? undefined : `${file} was replaced by another file while the server ran`;
     } catch {
-      return `${file} was deleted or moved`;
+      return goneDetail();
     }
   }
 
@@ -667,7 +707,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
 
   function quickCheck(): boolean {
     if (!existsSync(file)) {
-      if (hadDatabase) setFault('missing', `${file} was deleted or moved`);
+      if (hadDatabase) setFault('missing', goneDetail());
       return !hadDatabase;
     }
     try {
@@ -685,7 +725,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   }
 
   function integrityCheck(): string[] {
-    if (!existsSync(file)) return [hadDatabase ? `${file} was deleted or moved` : `${file} does not exist yet`];
+    if (!existsSync(file)) return [hadDatabase ? goneDetail() : `${file} does not exist yet`];
     try {
       const problems = checkOnFreshConnection(file, busyTimeoutMs, 'integrity_check(20)');
       if (problems.length !== 1 || problems[0] !== 'ok') setFault('damaged', `integrity check: ${problems[0]}`);
