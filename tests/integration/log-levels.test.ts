@@ -6,24 +6,12 @@
  * before dropping it.
  */
 import { expect } from '@jest/globals';
-import { PassThrough } from 'node:stream';
-import winston from 'winston';
 import { LogLevel } from '../../src/config/config';
 import { createFlowTrace } from '../../src/log/flow-trace';
-import { Logger, createLogger } from '../../src/log/logger';
 import { introspectAsResourceServer, linkAccount, refresh, refreshOk, revoke } from '../helpers/alexa-client';
 import { startInProcess, tempDataDir, waitForTrace } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
-
-/** Our logger (its formats and level checks) with its lines collected instead of written to stdout. */
-function capturedLogger(level: LogLevel): { log: Logger; lines: string[] } {
-  const log = createLogger(level);
-  const lines: string[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => lines.push(...String(chunk).split('\n').filter(Boolean)));
-  log.clear().add(new winston.transports.Stream({ stream }));
-  return { log, lines };
-}
+import { capturedLogger } from '../helpers/captured-log';
 
 const lineOf = (lines: string[], pattern: RegExp) => lines.find((l) => pattern.test(l));
 

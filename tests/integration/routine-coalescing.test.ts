@@ -8,8 +8,6 @@
 import { expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import winston from 'winston';
 import { createFlowTrace, FlowEntry } from '../../src/log/flow-trace';
 import { createLogger } from '../../src/log/logger';
 import { COALESCED, requestsIn } from '../../src/log/trace-policy';
@@ -17,6 +15,7 @@ import { hourlyActivity, readTrace } from '../../src/ops/trace-reader';
 import { introspectAsResourceServer, linkAccount, refreshOk } from '../helpers/alexa-client';
 import { RESOURCE_SERVER, startInProcess, tempDataDir } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
+import { capturedLogger } from '../helpers/captured-log';
 import { PROXY_ADDRESS, rawRequest, startWithAdmin } from '../admin/admin-helpers';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'oauth-admin.js');
@@ -144,11 +143,7 @@ describe('the trace policy, on a clock of its own', () => {
   });
 
   it('at debug, the add-on log has a line for each written success and one for each summary; the hourly line counts all', async () => {
-    const log = createLogger('debug');
-    const lines: string[] = [];
-    const stream = new PassThrough();
-    stream.on('data', (chunk: Buffer) => lines.push(...String(chunk).split('\n').filter(Boolean)));
-    log.clear().add(new winston.transports.Stream({ stream }));
+    const { log, lines } = capturedLogger('debug');
     let clock = start;
     const trace = createFlowTrace(tempDataDir(), log, { now: () => clock, routineSummaryMs: 20 });
     try {

@@ -7,14 +7,13 @@
  * address goes through and is recorded step by step.
  */
 import { expect } from '@jest/globals';
-import { PassThrough } from 'node:stream';
-import winston from 'winston';
 import { createFlowTrace, FlowEntry } from '../../src/log/flow-trace';
 import { createLogger } from '../../src/log/logger';
 import { COALESCED, requestsIn } from '../../src/log/trace-policy';
 import { readTrace } from '../../src/ops/trace-reader';
 import { PUBLIC_APP, alexaAuthorize, authorizeUrl, basicAuth, linkAccount, revoke } from '../helpers/alexa-client';
 import { startInProcess, tempDataDir } from '../helpers/test-server';
+import { capturedLogger } from '../helpers/captured-log';
 import { PROXY_ADDRESS, rawRequest, startWithAdmin } from '../admin/admin-helpers';
 
 jest.setTimeout(60_000);
@@ -22,18 +21,9 @@ jest.setTimeout(60_000);
 const isSummary = (e: FlowEntry) => e.requestId === COALESCED;
 const requests = (entries: FlowEntry[]) => entries.reduce((n, e) => n + requestsIn(e), 0);
 
-function capturedLog() {
-  const log = createLogger('info');
-  const lines: string[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => lines.push(...String(chunk).split('\n').filter(Boolean)));
-  log.clear().add(new winston.transports.Stream({ stream }));
-  return { log, lines };
-}
-
 describe('a flood of successes anyone can cause, on a real server', () => {
   it('leaves earlier failures and a real link in the trace, and at most 20 lines a minute per step in the add-on log', async () => {
-    const { log, lines } = capturedLog();
+    const { log, lines } = capturedLogger('info');
     const server = await startInProcess({ log });
     const seen: FlowEntry[] = [];
     server.deps.trace.subscribe((e) => seen.push(e));
