@@ -84,12 +84,17 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const notifier = notifierFor(config, options.supervisor, log, options.now);
   // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
   // the background while the server answers what it can, instead of exiting into a restart loop.
+  /** Records this process for `oauth-admin status`: at start-up, and again once a database that was not usable then is. */
+  const runtimeSaver: { save?: () => void } = {};
   const folder = openDataFolder(dataDir, {
     config,
     log,
     now: options.now,
     onFault: (fault, reason) => notifier.notify({ cause: 'storage_fault', fault, reason }),
-    onRecovered: (fault, lastedMs) => notifier.notify({ cause: 'storage_recovered', fault, lastedMs }),
+    onRecovered: (fault, lastedMs) => {
+      notifier.notify({ cause: 'storage_recovered', fault, lastedMs });
+      setImmediate(() => runtimeSaver.save?.()); // after the check that found the recovery, not inside it
+    },
   });
   const { store, grants, sessions } = folder;
   const storeState = store.status();
@@ -182,11 +187,14 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   runtime.listeners.oauth = `http://${host}:${address.port}`;
   // What `oauth-admin status` shows about this process; it reads the database, not a socket.
   const runtimeRecord = () => ({ pid: process.pid, startedAt, version: VERSION, listeners: runtime.listeners });
-  try {
-    folder.storage.transaction((tx) => tx.server.saveRuntime(runtimeRecord()));
-  } catch {
-    /* the store reports its fault; the CLI then shows the server as not running */
-  }
+  runtimeSaver.save = () => {
+    try {
+      folder.storage.transaction((tx) => tx.server.saveRuntime(runtimeRecord()));
+    } catch {
+      /* the store reports its fault; the CLI shows the server as not running until the database recovers */
+    }
+  };
+  runtimeSaver.save();
   log.info(`listening on http://${host}:${address.port}`, {
     version: VERSION,
     dataDir,

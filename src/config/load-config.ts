@@ -114,15 +114,14 @@ function checkRedirectUri(uri: string, option: string, problems: ConfigProblem[]
       fix: 'copy the https URL from the Alexa console',
     });
   }
-  // Redirect URIs are compared exactly (RFC 9700 §4.1.3), and clients send the scheme and host in lower case and
-  // leave a default port out: written any other way, this one would never match.
-  const authority = /^[^:/?#]+:\/\/[^/?#]*/.exec(uri)?.[0];
-  const canonical = `${url.protocol}//${url.host}`;
-  if (authority !== undefined && authority !== canonical && !url.username && !url.password) {
+  // Redirect URIs are compared exactly (RFC 9700 §4.1.3), and clients send them the way the URL standard writes them
+  // (scheme and host in lower case, no default port, "/" for "\"): written any other way, this one would never match.
+  // A URI of a bare host, which the standard writes with a trailing "/", is sent as written.
+  if (uri !== url.href && `${uri}/` !== url.href) {
     warnings.push({
       option,
-      problem: `"${uri}" starts with "${authority}", which clients send as "${canonical}": compared exactly, it would never match`,
-      fix: `write it as "${canonical}${uri.slice(authority.length)}"`,
+      problem: `clients send "${uri}" as "${url.href}": compared exactly, it would never match`,
+      fix: `write it as "${url.href}"`,
     });
   }
   if (isAlexaHost(url.hostname) && !hasAlexaLinkPath(url.pathname)) {

@@ -15,7 +15,8 @@ import { GrantDeps, revokeGrantIn } from '../oauth/grant-deps';
 import { TraceRecorder } from '../oauth/failures';
 import { ALEXA_PATHS } from '../oauth/metadata';
 import { GrantRecord, RuntimeRecord } from '../store/records';
-import { SqliteStore } from '../store/sqlite/sqlite-store';
+import { StoreFault } from '../store/faults';
+import { SqliteStore, StartOverResult } from '../store/sqlite/sqlite-store';
 import { Explanation, explain } from './explain';
 import { Metrics } from './metrics';
 import { HourBucket, TraceFilesInfo, hourlyActivity, readActivity, traceInfo } from './trace-reader';
@@ -77,7 +78,7 @@ export interface StatusReport {
   pid?: number;
   startedAt?: string;
   uptimeSeconds?: number;
-  health: { ok: boolean; reason?: string };
+  health: { ok: boolean; reason?: string; fault?: StoreFault };
   dataDir: string;
   store: { file: string; bytes: number };
   trace: TraceFilesInfo;
@@ -321,6 +322,24 @@ export function revokeAll(ctx: AdminContext, actor: Actor): Promise<RevokeAllRes
     });
     return { revoked, codes: done.codes, sessions: done.sessions };
   });
+}
+
+/** Faults a new, empty database cures, for the operator without a backup (SqliteStore.startOver). */
+export const STARTS_OVER: ReadonlySet<StoreFault | undefined> = new Set<StoreFault | undefined>(['missing', 'damaged']);
+
+/** The admin page's "start over with an empty database" (SqliteStore.startOver), recorded as an admin action. */
+export function startOverDatabase(ctx: AdminContext, actor: Actor): StartOverResult {
+  const result = ctx.store.startOver();
+  if (result.done) {
+    ctx.trace?.record({
+      requestId: randomUUID(),
+      step: 'admin',
+      outcome: 'ok',
+      ip: actor.ip,
+      detail: { action: 'start-over', by: describeActor(actor), kept: result.kept },
+    });
+  }
+  return result;
 }
 
 export interface ActivityQuery {

@@ -5,8 +5,8 @@ export type StoreFault = 'locked' | 'full' | 'read_only' | 'io' | 'damaged' | 'm
 
 /**
  * What the operator does about each fault, for the admin page's checks and explanations (the fault's reason says
- * what happened). A missing or damaged file is never fixed by a restart: a restart without the file starts an empty
- * database, and every user would have to link again.
+ * what happened). A restart fixes neither a missing nor a damaged file: a backup does, or, without one, starting over
+ * with an empty database on purpose (SqliteStore.startOver).
  */
 export const FAULT_FIX: Record<StoreFault, string> = {
   locked: 'Close the program holding the database (an sqlite3 shell, a backup tool, a second server); requests resume by themselves.',
@@ -15,9 +15,9 @@ export const FAULT_FIX: Record<StoreFault, string> = {
     'Make the data folder writable again (a read-only remount usually means a disk error: check the host); the add-on resumes by itself.',
   io: "Check the storage holding the add-on's data (the host's system log shows disk errors); if it persists, restore the add-on from a Home Assistant backup.",
   damaged:
-    'Restore the add-on from a Home Assistant backup (Settings → System → Backups), which brings its database back; without one, users must link again.',
+    "Restore the add-on from a Home Assistant backup (Settings → System → Backups), which brings its database back. Without one, start over with an empty database from the admin page's Status: every user must then link again.",
   missing:
-    'Restore the add-on from a Home Assistant backup (Settings → System → Backups). It never starts an empty database in place of a missing one; to start over with no links instead, delete oauth.sqlite-created, oauth.sqlite-wal and oauth.sqlite-shm from its data folder.',
+    "Restore the add-on from a Home Assistant backup (Settings → System → Backups). It never starts an empty database in place of a missing one by itself; without a backup, start over from the admin page's Status: every user must then link again.",
   unopened: "Read the add-on's Log tab for why the database cannot be opened; the add-on keeps retrying.",
 };
 

@@ -18,6 +18,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { holdWriteLock } from '../helpers/sqlite';
@@ -34,6 +35,7 @@ afterEach(async () => {
 });
 
 const DB = 'oauth.sqlite';
+const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'oauth-admin.js');
 
 function newDataDir(parent?: string): string {
   const dir = parent ? path.join(parent, `data-${process.pid}-${Date.now()}`) : tempDataDir();
@@ -248,7 +250,7 @@ describe('a damaged database file', () => {
     expect(h.status).toBe(503);
     expect(h.body.store_fault).toBe('damaged');
     expect(h.body.store).toContain(file);
-    expect(h.body.store).toMatch(/restore oauth\.sqlite from a backup/);
+    expect(h.body.store).toMatch(/restore the add-on from a backup; without one, start over with an empty database from the admin page/);
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
     const page = await fetch(`${proc.url}${authorizeUrl(alexaAuthorize({ state: undefined, scope: undefined }))}`);
     expect(page.status).toBe(503);
@@ -398,9 +400,7 @@ describe('the database file missing at start-up', () => {
     expect(h.body.store_fault).toBe('missing');
     expect(h.body.store).toMatch(/oauth\.sqlite is not there, but oauth\.sqlite-created says it was created in /);
     expect(h.body.store).toMatch(/restore the add-on from a backup/);
-    expect(h.body.store).toMatch(
-      /to start over with no links instead, delete oauth\.sqlite-created, oauth\.sqlite-wal and oauth\.sqlite-shm/,
-    );
+    expect(h.body.store).toMatch(/without a backup, start over from the admin page's Status/);
     expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
     expect(existsSync(file)).toBe(false);
     expect(proc.output()).toMatch(/ERROR database fault: .*missing/);
@@ -408,6 +408,15 @@ describe('the database file missing at start-up', () => {
     copyFileSync(saved, file);
     await expectRecovered(proc.url);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    // The CLI sees the server again: it records itself once the database is usable.
+    await eventually(
+      'oauth-admin status to see the server running',
+      () =>
+        !/NOT RUNNING/.test(
+          spawnSync(process.execPath, [CLI, 'status'], { env: { PATH: process.env.PATH, DATA_DIR: dataDir }, encoding: 'utf8' }).stdout,
+        ),
+      10_000,
+    );
     await stopGracefully(proc);
 
     // Starting over on purpose: the database and its mark deleted together.

@@ -10,7 +10,16 @@ import { allowOnly, createCsrf, ingressPrefix, ingressUser, listenerHostOnly, pe
 import { diagnose } from '../../ops/diagnose';
 import { Metrics } from '../../ops/metrics';
 import { noticesCard } from './notices-card';
-import { Notice, PageContext, accountsPage, activityPage, confirmRevokeAllPage, messagePage, statusPage } from './pages';
+import {
+  Notice,
+  PageContext,
+  accountsPage,
+  activityPage,
+  confirmRevokeAllPage,
+  confirmStartOverPage,
+  messagePage,
+  statusPage,
+} from './pages';
 import {
   AdminContext,
   AdminError,
@@ -19,6 +28,7 @@ import {
   listGrants,
   resolveGrantId,
   revokeAll,
+  startOverDatabase,
   revokeGrants,
   status,
 } from '../../ops/admin-service';
@@ -184,18 +194,39 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
     );
   });
 
-  /** A revoke form that failed its CSRF check (or lacks its confirmation): nothing is revoked, the page says why. */
-  const refuseStaleForm = async (req: Request, res: Response) =>
+  /** A form that failed its CSRF check (or lacks its confirmation): nothing is done, the page says why. */
+  const refuseStaleForm = async (req: Request, res: Response, tab: 'accounts' | 'status' = 'accounts', title = 'Nothing was revoked') =>
     sendHtml(
       res,
       403,
       messagePage(
         await pageContext(req, res),
-        'accounts',
-        'Nothing was revoked',
+        tab,
+        title,
         'This form has expired or did not come from this page. Go back, reload the page and try again.',
       ),
     );
+
+  app.get('/database/start-over', async (req, res) => {
+    sendHtml(res, 200, confirmStartOverPage(await pageContext(req, res), ctx.store.check({ write: false })));
+  });
+
+  app.post('/database/start-over', form, async (req, res) => {
+    if (!checkForm(req, res) || (req.body as Record<string, unknown>).confirm !== 'start-over') {
+      await refuseStaleForm(req, res, 'status', 'Nothing was changed');
+      return;
+    }
+    const result = startOverDatabase(ctx, actor(req));
+    if (!result.done) {
+      sendHtml(
+        res,
+        409,
+        messagePage(await pageContext(req, res), 'status', 'The database was not replaced', `Nothing was changed: ${result.reason}.`),
+      );
+      return;
+    }
+    res.redirect(303, `${ingressPrefix(req)}/`);
+  });
 
   app.post('/accounts/revoke-all', form, async (req, res) => {
     const prefix = ingressPrefix(req);

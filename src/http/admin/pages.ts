@@ -5,7 +5,8 @@
  */
 import { SafeHtml, html } from '../pages/html';
 import { DiagnoseReport, Finding, formatBytes } from '../../ops/diagnose';
-import { ActivityEntry, GrantView, StatusReport } from '../../ops/admin-service';
+import { ActivityEntry, GrantView, STARTS_OVER, StatusReport } from '../../ops/admin-service';
+import { StoreHealth } from '../../store/faults';
 import { HourBucket } from '../../ops/trace-reader';
 import { text } from '../../log/text';
 import { COALESCED } from '../../log/trace-policy';
@@ -306,6 +307,15 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
           <div>
             <strong id="health-h">${headline}</strong>
             <div class="sub">${s.health.ok ? 'The database can be read and written.' : (s.health.reason ?? '')}</div>
+            ${
+              !s.health.ok && STARTS_OVER.has(s.health.fault)
+                ? html`<p class="actions">
+                    <a class="button danger" href="${ctx.prefix}/database/start-over"
+                      >No backup? Start over with an empty database&hellip;</a
+                    >
+                  </p>`
+                : ''
+            }
           </div>
         </div>
         <dl class="facts">
@@ -481,6 +491,38 @@ export function confirmRevokeAllPage(ctx: PageContext, count: number): string {
   );
 }
 
+/** The confirmation of SqliteStore.startOver, offered only for a missing or damaged database. */
+export function confirmStartOverPage(ctx: PageContext, health: StoreHealth): string {
+  if (!STARTS_OVER.has(health.fault) || health.ok) {
+    return messagePage(
+      ctx,
+      'status',
+      'Nothing to start over',
+      'The database is not missing or damaged: a new one would not help. The status page says what is wrong, if anything.',
+    );
+  }
+  return layout(
+    ctx,
+    'status',
+    'Start over with an empty database?',
+    html` <section class="card danger-zone" aria-labelledby="start-over-h">
+      <h2 id="start-over-h">Start over with an empty database?</h2>
+      <p class="sub">${health.reason ?? ''}</p>
+      <p class="callout err">
+        Restore the add-on from a Home Assistant backup instead if you have one (Settings &rarr; System &rarr; Backups): it brings the links
+        back. Starting over opens a new, empty database: every Alexa user has to link the skill again. What is left of the old database is
+        kept in the add-on's data folder under the name oauth.sqlite.replaced-&lt;date&gt;.
+      </p>
+      <form method="post" action="${ctx.prefix}/database/start-over" class="actions">
+        <input type="hidden" name="csrf" value="${ctx.csrf}" />
+        <input type="hidden" name="confirm" value="start-over" />
+        <button type="submit" class="danger solid">Yes, start over with an empty database</button>
+        <a class="button" href="${ctx.prefix}/">Cancel</a>
+      </form>
+    </section>`,
+  );
+}
+
 const STEP_WORDS: Record<string, string> = {
   authorize: 'authorize',
   login: 'login',
@@ -520,7 +562,9 @@ function okHeadline(e: ActivityEntry): string {
     case 'admin':
       return d.action === 'revoke-all'
         ? `All links revoked (${text(d.grants ?? 0)}) by ${text(d.by ?? 'an admin')}`
-        : `Link of ${e.username ?? '?'} revoked by ${text(d.by ?? 'an admin')}`;
+        : d.action === 'start-over'
+          ? `Database started over, empty, by ${text(d.by ?? 'an admin')}`
+          : `Link of ${e.username ?? '?'} revoked by ${text(d.by ?? 'an admin')}`;
     default: {
       const step: string = e.step; // a step this release does not know (a trace written by another one)
       return `${step} ok`;

@@ -49,7 +49,7 @@ export const DB_FILE = 'oauth.sqlite';
 export const CREATED_MARK = `${DB_FILE}-created`;
 const CREATED_MARK_TEXT = `The add-on's database ${DB_FILE} was created in this folder. While this file is here, the add-on does not
 replace a missing ${DB_FILE} with an empty one: restore the add-on from a backup instead. To start over with no
-links, delete ${DB_FILE}, ${DB_FILE}-wal, ${DB_FILE}-shm and this file.
+links, use "Start over" on the add-on's admin page (or delete ${DB_FILE}, ${DB_FILE}-wal, ${DB_FILE}-shm and this file).
 `;
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const PROBE_KEY = 'health:probe';
@@ -77,8 +77,16 @@ export interface SqliteStore extends Kv {
   integrityCheck(): string[];
   /** Size of the database files in bytes. */
   sizeBytes(): number;
+  /**
+   * The way out of a missing or damaged database when there is no backup (the admin page offers it): what is left
+   * of the database is kept under new names, never deleted, the mark goes, and an empty database is opened. Every
+   * link is gone with it. Refused while the database is usable or has any other fault.
+   */
+  startOver(): StartOverResult;
   close(): void;
 }
+
+export type StartOverResult = { done: true; kept: string[]; health: StoreHealth } | { done: false; reason: string };
 
 /** Where the store reports faults and recoveries (the add-on log); winston's Logger fits. */
 export interface StoreLog {
@@ -308,12 +316,12 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       case 'read_only':
         return `${lead}: the data folder is read-only (${detail}); make ${dataDir} writable again; the server resumes by itself`;
       case 'damaged':
-        return `${lead}: the file is damaged (${detail}); stop the add-on and restore ${DB_FILE} from a backup (or delete it: every Alexa user must then link again)`;
+        return `${lead}: the file is damaged (${detail}); restore the add-on from a backup; without one, start over with an empty database from the admin page's Status (every Alexa user must then link again)`;
       case 'missing':
         return (
           `${lead}: the file is gone (${detail}); restore the add-on from a backup, or put the file back` +
           (conn ? '; until then links are served read-only from the copy still open' : '') +
-          `; the add-on never starts an empty database in its place: to start over with no links instead, delete ${CREATED_MARK}, ${DB_FILE}-wal and ${DB_FILE}-shm from ${dataDir}`
+          "; the add-on never starts an empty database in its place by itself: without a backup, start over from the admin page's Status (every Alexa user must then link again)"
         );
       case 'unopened':
         return `${lead}: it cannot be opened (${detail}); the server keeps retrying`;
@@ -504,6 +512,44 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       openFailed(err);
       return false;
     }
+  }
+
+  function startOver(): StartOverResult {
+    check({ write: false }); // the fault as it is now, not as last seen
+    const kind = fault?.kind;
+    if (kind !== 'missing' && kind !== 'damaged')
+      return {
+        done: false,
+        reason: kind ? `the database's fault is "${kind}", which a new database would not cure` : 'the database is usable',
+      };
+    endSharedRead();
+    const old = conn;
+    conn = undefined;
+    old?.wal.close();
+    try {
+      old?.db.close();
+    } catch {
+      /* closing a connection to a damaged or deleted file is best effort */
+    }
+    const stamp = new Date(now())
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    const kept: string[] = [];
+    try {
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (!existsSync(file + suffix)) continue;
+        const aside = `${DB_FILE}.replaced-${stamp}${suffix}`;
+        renameSync(file + suffix, path.join(dataDir, aside));
+        kept.push(aside);
+      }
+      rmSync(mark, { force: true });
+    } catch (err) {
+      return { done: false, reason: `the old files cannot be moved aside (${errno(err)}: ${errnoText[errno(err)] ?? String(err)})` };
+    }
+    hadDatabase = false;
+    log?.warn(`database started over: a new, empty ${DB_FILE}; the old files are kept as ${kept.join(', ') || '(none were left)'}`);
+    return { done: true, kept, health: check() };
   }
 
   /** Records why opening failed: the fault it shows, or `unopened` for a cause that is no storage fault. */
@@ -779,6 +825,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         }
       }, 0);
     },
+    startOver,
     close() {
       if (closed) return;
       closed = true;
