@@ -4,6 +4,7 @@
  * folder directly, whether or not the server is running.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Config, DEFAULTS } from '../config/config';
 import { ConfigProblem, problemLine } from '../config/load-config';
 import { FlowEntry, FlowTrace } from '../log/flow-trace';
@@ -189,7 +190,12 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
     running: rt !== undefined,
     pid: rt?.pid,
     startedAt: iso(rt?.startedAt),
-    uptimeSeconds: rt ? Math.round((Date.now() - rt.startedAt) / 1000) : undefined,
+    // In the server, from the monotonic clock; for the CLI, from the wall clock the server recorded (never negative).
+    uptimeSeconds: ctx.runtime
+      ? Math.round((performance.now() - ctx.runtime.clockBaseline.mono) / 1000)
+      : rt
+        ? Math.max(0, Math.round((Date.now() - rt.startedAt) / 1000))
+        : undefined,
     health,
     dataDir: ctx.dataDir,
     store: { file: ctx.store.file, bytes: ctx.store.sizeBytes() },

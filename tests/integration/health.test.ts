@@ -98,3 +98,15 @@ it('a database file that is not SQLite does not stop the server (no restart loop
     await proc.exited;
   }
 });
+
+it('the uptime counts on the monotonic clock: a wall clock set back three days leaves it small and never negative', async () => {
+  const realNow = Date.now.bind(Date);
+  const back = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - 3 * 86_400_000);
+  try {
+    const body = (await (await fetch(`${server.url}/health`)).json()) as { uptime_s: number };
+    expect(body.uptime_s).toBeGreaterThanOrEqual(0);
+    expect(body.uptime_s).toBeLessThan(600);
+  } finally {
+    back.mockRestore();
+  }
+});

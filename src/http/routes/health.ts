@@ -4,6 +4,7 @@
  * per HEALTH_CACHE_MS however often /health is asked (the path may be exposed through the reverse proxy: a flood
  * must not wear the SD card or delay token writes).
  */
+import { performance } from 'node:perf_hooks';
 import { Router } from 'express';
 import { Logger } from '../../log/logger';
 import { StoreHealth } from '../../store/faults';
@@ -30,13 +31,16 @@ export function createHealthRoutes(deps: HealthDeps): Router {
     // The latest known state: the probe's, or a fault a request ran into since, or a recovery the retry timer saw.
     return deps.store.status();
   };
+  // Uptime from the monotonic clock: a wall clock set back (or forward) must not make it negative or leap.
+  const uptimeAtCreation = Date.now() - deps.startedAt;
+  const createdMono = performance.now();
   router.get('/health', (_req, res) => {
     const store = probe();
     const body = {
       status: store.ok ? 'ok' : 'error',
       message: 'Music Assistant OAuth Server',
       version: deps.version,
-      uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+      uptime_s: Math.round((uptimeAtCreation + performance.now() - createdMono) / 1000),
       store: store.ok ? 'ok' : store.reason,
       ...(store.ok ? {} : { store_fault: store.fault, store_fault_since: store.since }),
     };
