@@ -82,10 +82,10 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   // Before the store: a database that cannot be opened at start-up is a fault to notify too.
   const notifier = notifierFor(config, options.supervisor, log, options.now);
-  // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
-  // the background while the server answers what it can, instead of exiting into a restart loop.
   /** Records this process for `oauth-admin status`: at start-up, and again once a database that was not usable then is. */
   const runtimeSaver: { save?: () => void } = {};
+  // Never throws for a storage reason: a database that cannot be opened is reported (log, /health) and retried in
+  // the background while the server answers what it can, instead of exiting into a restart loop.
   const folder = openDataFolder(dataDir, {
     config,
     log,

@@ -330,9 +330,6 @@ export function revokeAll(ctx: AdminContext, actor: Actor): Promise<RevokeAllRes
   });
 }
 
-/** Faults a new, empty database cures, for the operator without a backup (SqliteStore.startOver). */
-export const STARTS_OVER: ReadonlySet<StoreFault | undefined> = new Set<StoreFault | undefined>(['missing', 'damaged']);
-
 /** The admin page's "start over with an empty database" (SqliteStore.startOver), recorded as an admin action. */
 export function startOverDatabase(ctx: AdminContext, actor: Actor): StartOverResult {
   const result = ctx.store.startOver();

@@ -21,6 +21,9 @@ export const FAULT_FIX: Record<StoreFault, string> = {
   unopened: "Read the add-on's Log tab for why the database cannot be opened; the add-on keeps retrying.",
 };
 
+/** Faults a new, empty database cures, for the operator without a backup (SqliteStore.startOver). */
+export const STARTS_OVER: ReadonlySet<StoreFault | undefined> = new Set<StoreFault | undefined>(['missing', 'damaged']);
+
 export const isStoreFault = (value: unknown): value is StoreFault => typeof value === 'string' && Object.hasOwn(FAULT_FIX, value);
 
 /** A store operation failed for a storage reason: the caller answers 503, never "not found" or invalid_grant. */

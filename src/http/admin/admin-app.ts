@@ -28,8 +28,8 @@ import {
   listGrants,
   resolveGrantId,
   revokeAll,
-  startOverDatabase,
   revokeGrants,
+  startOverDatabase,
   status,
 } from '../../ops/admin-service';
 import { traceBytes } from '../../ops/trace-reader';

@@ -5,8 +5,8 @@
  */
 import { SafeHtml, html } from '../pages/html';
 import { DiagnoseReport, Finding, formatBytes } from '../../ops/diagnose';
-import { ActivityEntry, GrantView, STARTS_OVER, StatusReport } from '../../ops/admin-service';
-import { StoreHealth } from '../../store/faults';
+import { ActivityEntry, GrantView, StatusReport } from '../../ops/admin-service';
+import { STARTS_OVER, StoreHealth } from '../../store/faults';
 import { HourBucket } from '../../ops/trace-reader';
 import { text } from '../../log/text';
 import { COALESCED } from '../../log/trace-policy';

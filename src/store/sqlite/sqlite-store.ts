@@ -35,7 +35,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, StatementSync } from 'node:sqlite';
-import { StoreError, StoreEvents, StoreFault, StoreHealth } from '../faults';
+import { STARTS_OVER, StoreError, StoreEvents, StoreFault, StoreHealth } from '../faults';
 import { Kv, KvRow, KvTx, decodeRow, encodeRow } from '../kv';
 import { SchemaError, TABLE, prepareSchema } from './schema';
 import { WalFlusher, flushWalInBackground } from './wal-flusher';
@@ -517,7 +517,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   function startOver(): StartOverResult {
     check({ write: false }); // the fault as it is now, not as last seen
     const kind = fault?.kind;
-    if (kind !== 'missing' && kind !== 'damaged')
+    if (!STARTS_OVER.has(kind))
       return {
         done: false,
         reason: kind ? `the database's fault is "${kind}", which a new database would not cure` : 'the database is usable',
