@@ -15,7 +15,7 @@ import {
   submitLogin,
   tokenRequest,
 } from '../helpers/alexa-client';
-import { AdminServer, PROXY_ADDRESS, rawRequest, startWithAdmin } from './admin-helpers';
+import { AdminServer, PROXY_ADDRESS, csrfOf, fromProxy as proxied, rawRequest, startWithAdmin } from './admin-helpers';
 import { defined } from '../helpers/defined';
 
 describe('the allow-list', () => {
@@ -84,15 +84,9 @@ describe('admin forms', () => {
   });
   afterAll(async () => server.stop());
 
-  const fromProxy = (path: string, init: Parameters<typeof rawRequest>[1] = {}) =>
-    rawRequest(`${server.adminUrl}${path}`, { localAddress: PROXY_ADDRESS, ...init });
+  const fromProxy = (path: string, init: Parameters<typeof rawRequest>[1] = {}) => proxied(server).get(path, init);
   const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-    fromProxy(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
-  const csrfOf = (html: string) => defined(/name="csrf" value="([^"]+)"/.exec(html)?.[1], 'a csrf field');
+    proxied(server).post(path, form, headers);
 
   it("refuse a revocation without the page's token, with a forged one, or from another site, and revoke nothing", async () => {
     const tokens = await linkAccount(server.url);

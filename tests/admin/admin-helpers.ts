@@ -138,3 +138,22 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** The admin page as the Ingress proxy reaches it: a GET, a form POST, and the CSRF token of a page. */
+export function fromProxy(server: AdminServer) {
+  const get = (urlPath: string, init: Parameters<typeof rawRequest>[1] = {}) =>
+    rawRequest(`${server.adminUrl}${urlPath}`, { localAddress: PROXY_ADDRESS, ...init });
+  const post = (urlPath: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+    get(urlPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
+  return { get, post };
+}
+
+export const csrfOf = (html: string): string => {
+  const token = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (token === undefined) throw new Error('the page has no csrf field');
+  return token;
+};

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { linkAccount, refresh } from '../helpers/alexa-client';
 import { defined } from '../helpers/defined';
 import { waitForTrace } from '../helpers/test-server';
-import { AdminServer, PROXY_ADDRESS, rawRequest, startWithAdmin } from './admin-helpers';
+import { AdminServer, csrfOf, fromProxy as proxied, startWithAdmin } from './admin-helpers';
 
 let server: AdminServer;
 beforeEach(async () => {
@@ -17,15 +17,8 @@ beforeEach(async () => {
 });
 afterEach(async () => server.stop());
 
-const fromProxy = (urlPath: string, init: Parameters<typeof rawRequest>[1] = {}) =>
-  rawRequest(`${server.adminUrl}${urlPath}`, { localAddress: PROXY_ADDRESS, ...init });
-const post = (urlPath: string, form: Record<string, string>) =>
-  fromProxy(urlPath, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form).toString(),
-  });
-const csrfOf = (html: string) => defined(/name="csrf" value="([^"]+)"/.exec(html)?.[1], 'a csrf field');
+const fromProxy = (urlPath: string) => proxied(server).get(urlPath);
+const post = (urlPath: string, form: Record<string, string>) => proxied(server).post(urlPath, form);
 const health = async () => (await fetch(`${server.url}/health`)).status;
 
 it('a database deleted while the server runs: offered on the Status page, refused without the form token, done with it', async () => {

@@ -514,6 +514,19 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     }
   }
 
+  /** Closes the connection, if any (one to a damaged or deleted file too: closing is best effort). */
+  function dropConnection(): void {
+    endSharedRead();
+    const c = conn;
+    conn = undefined;
+    c?.wal.close();
+    try {
+      c?.db.close();
+    } catch {
+      /* nothing more can be done with it */
+    }
+  }
+
   function startOver(): StartOverResult {
     check({ write: false }); // the fault as it is now, not as last seen
     const kind = fault?.kind;
@@ -522,15 +535,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
         done: false,
         reason: kind ? `the database's fault is "${kind}", which a new database would not cure` : 'the database is usable',
       };
-    endSharedRead();
-    const old = conn;
-    conn = undefined;
-    old?.wal.close();
-    try {
-      old?.db.close();
-    } catch {
-      /* closing a connection to a damaged or deleted file is best effort */
-    }
+    dropConnection();
     const stamp = new Date(now())
       .toISOString()
       .replace(/[-:]/g, '')
@@ -831,15 +836,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       closed = true;
       clearTimeout(retryTimer);
       clearTimeout(deferredCheck);
-      endSharedRead();
-      const c = conn;
-      conn = undefined;
-      c?.wal.close();
-      try {
-        c?.db.close();
-      } catch {
-        /* closing is best effort */
-      }
+      dropConnection();
     },
   };
 }
