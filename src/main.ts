@@ -91,8 +91,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     log,
     now: options.now,
     onFault: (fault, reason) => notifier.notify({ cause: 'storage_fault', fault, reason }),
-    onRecovered: (fault, lastedMs) => {
-      notifier.notify({ cause: 'storage_recovered', fault, lastedMs });
+    onRecovered: (fault, lastedMs, startedOver) => {
+      notifier.notify({ cause: 'storage_recovered', fault, lastedMs, startedOver });
       setImmediate(() => runtimeSaver.save?.()); // after the check that found the recovery, not inside it
     },
   });

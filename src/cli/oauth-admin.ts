@@ -18,6 +18,7 @@ import { AdminApi, CliError, connect } from './admin-api';
 import { Style, localTime, pairs, shown, style, table, terminalSafe, wrap } from './format';
 import { text } from '../log/text';
 import { COALESCED } from '../log/trace-policy';
+import { isStoreError } from '../store/faults';
 
 const USAGE = `usage: oauth-admin <command> [options]
 
@@ -256,7 +257,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     }
     return 2;
   } catch (err) {
-    const known = err instanceof CliError || err instanceof AdminError;
+    // A database fault is the operator's to fix, not a bug: its message says what and how (no stack trace).
+    const known = err instanceof CliError || err instanceof AdminError || isStoreError(err);
     io.err(`oauth-admin: ${known ? err.message : ((err as Error).stack ?? String(err))}`);
     return 1;
   } finally {
@@ -289,7 +291,7 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
       ['Public URL', s.publicUrl ?? st.warn('not set (derived from each request)')],
       ['OAuth listener', s.listeners.oauth ?? '-'],
       ['Admin page', s.listeners.admin ? `${s.listeners.admin} (only ${s.listeners.adminAllow?.join(', ')})` : '-'],
-      ['Linked accounts', `${s.grants.active} active, ${s.grants.revoked} revoked`],
+      ['Linked accounts', s.grants ? `${s.grants.active} active, ${s.grants.revoked} revoked` : 'unknown (the database cannot be read)'],
     ]),
   );
   if (s.configProblems?.length) {

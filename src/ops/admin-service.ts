@@ -16,7 +16,7 @@ import { GrantDeps, revokeGrantIn } from '../oauth/grant-deps';
 import { TraceRecorder } from '../oauth/failures';
 import { ALEXA_PATHS } from '../oauth/metadata';
 import { GrantRecord, RuntimeRecord } from '../store/records';
-import { StoreFault } from '../store/faults';
+import { StoreFault, isStoreError } from '../store/faults';
 import { SqliteStore, StartOverResult } from '../store/sqlite/sqlite-store';
 import { Explanation, explain } from './explain';
 import { Metrics } from './metrics';
@@ -85,7 +85,8 @@ export interface StatusReport {
   trace: TraceFilesInfo;
   publicUrl?: string;
   listeners: RuntimeInfo['listeners'];
-  grants: { active: number; revoked: number };
+  /** Undefined while the database cannot be read: the health says why. */
+  grants?: { active: number; revoked: number };
   alexa?: AlexaConsoleValues;
   /** The configuration's problems, one line each ("option: problem; fix"). */
   configProblems?: string[];
@@ -183,7 +184,11 @@ export function listClients(ctx: AdminContext): ClientView[] {
 
 export async function status(ctx: AdminContext): Promise<StatusReport> {
   const health = ctx.store.check();
-  const all = await listGrants(ctx, { all: true });
+  // A missing or damaged database must not take the report down with it: the report is how the operator learns why.
+  const all = await listGrants(ctx, { all: true }).catch((err: unknown) => {
+    if (isStoreError(err)) return undefined;
+    throw err;
+  });
   const rt = ctx.runtime ?? ctx.serverRecord;
   return {
     version: ctx.version,
@@ -202,7 +207,7 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
     trace: await traceInfo(ctx.dataDir),
     publicUrl: ctx.config?.publicUrl,
     listeners: rt?.listeners ?? {},
-    grants: { active: all.filter((g) => g.status === 'active').length, revoked: all.filter((g) => g.status === 'revoked').length },
+    grants: all && { active: all.filter((g) => g.status === 'active').length, revoked: all.filter((g) => g.status === 'revoked').length },
     alexa: ctx.config ? alexaConsoleValues(ctx.config) : undefined,
     configProblems: ctx.configProblems?.map(problemLine),
   };

@@ -28,7 +28,7 @@ export type NotificationEvent =
   | { cause: 'client_lockout'; by: 'address' | 'client'; target?: string; retryAfterSeconds?: number }
   // The database.
   | { cause: 'storage_fault'; fault: string; reason: string }
-  | { cause: 'storage_recovered'; fault: string; lastedMs: number };
+  | { cause: 'storage_recovered'; fault: string; lastedMs: number; startedOver?: boolean };
 
 export type NotificationCause = NotificationEvent['cause'];
 export type NoticeCategory = 'setup' | 'link' | 'security' | 'storage';
@@ -318,15 +318,25 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     ),
     fix: words('Do what the message above says; the add-on resumes by itself (no restart needed) and a notice here says so.'),
   }),
-  storage_recovered: (e) => ({
-    title: 'Alexa linking: the database works again',
-    happened: [
-      ...t`The database fault (${e.fault}) is over: it can be read and written again, after `,
-      ...words(`${Math.max(1, Math.round(e.lastedMs / 1000))} s.`),
-    ],
-    why: words('The add-on checks the database in the background while a fault lasts.'),
-    fix: words('Nothing to do.'),
-  }),
+  storage_recovered: (e) =>
+    e.startedOver
+      ? {
+          title: 'Alexa linking: started over with an empty database',
+          happened: [
+            ...t`The ${e.fault} database was replaced with an empty one from the add-on's admin page: every link made before is gone.`,
+          ],
+          why: words('An administrator chose "Start over" because the database was missing or damaged and no backup was restored.'),
+          fix: words("Every Alexa user links the skill again in the Alexa app. The old files are kept in the add-on's data folder."),
+        }
+      : {
+          title: 'Alexa linking: the database works again',
+          happened: [
+            ...t`The database fault (${e.fault}) is over: it can be read and written again, after `,
+            ...words(`${Math.max(1, Math.round(e.lastedMs / 1000))} s.`),
+          ],
+          why: words('The add-on checks the database in the background while a fault lasts.'),
+          fix: words('Nothing to do.'),
+        },
 };
 
 export function wordsFor(e: NotificationEvent, ctx: WordsContext): NoticeWords {

@@ -283,8 +283,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (event.cause === 'storage_recovered') {
         clearTimeout(heldFault);
         heldFault = undefined;
-        // A recovery replaces the fault's notice; with no fault notice shown there is nothing to replace.
-        if (!faultShown) return;
+        // A recovery replaces the fault's notice; with no fault notice shown there is nothing to replace, unless the
+        // database was started over: every link is gone, which the owner must hear whatever was shown before.
+        if (!faultShown && !event.startedOver) return;
         faultShown = false;
         emit(event, key, notificationId);
         return;

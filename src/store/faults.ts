@@ -54,5 +54,6 @@ export interface StoreHealth {
 /** Told when a fault begins and when it ends (the add-on log does this itself; notifications listen here). */
 export interface StoreEvents {
   onFault?: (fault: StoreFault, reason: string) => void;
-  onRecovered?: (fault: StoreFault, lastedMs: number) => void;
+  /** `startedOver`: the fault ended because an operator replaced the database with an empty one (startOver). */
+  onRecovered?: (fault: StoreFault, lastedMs: number, startedOver: boolean) => void;
 }

@@ -76,6 +76,33 @@ it('a database damaged while the server runs: started over, the damaged file kep
   expect((await linkAccount(server.url)).refresh_token).toBeTruthy();
 });
 
+it('a database already missing or damaged when the server starts: the pages open (the list of links says why not), and it can be started over', async () => {
+  const tokens = await linkAccount(server.url);
+  const dataDir = server.dataDir;
+  await server.stop();
+  for (const [what, spoil] of [
+    ['damaged', () => writeFileSync(path.join(dataDir, 'oauth.sqlite'), Buffer.alloc(64 * 1024, 0x5a))],
+    ['missing', () => rmSync(path.join(dataDir, 'oauth.sqlite'), { force: true })],
+  ] as const) {
+    spoil();
+    server = await startWithAdmin({ dataDir });
+    expect({ what, health: await health() }).toEqual({ what, health: 503 });
+    for (const page of ['/', '/activity', '/database/start-over'])
+      expect({ what, page, status: (await fromProxy(page)).status }).toEqual({ what, page, status: 200 });
+    // The list of links needs the database: the page says why it cannot show them, and where to go.
+    const accounts = await fromProxy('/accounts');
+    expect({ what, status: accounts.status }).toEqual({ what, status: 503 });
+    expect(accounts.body).toContain('The database cannot be read right now');
+    expect((await fromProxy('/')).body).toContain('unknown (the database cannot be read)');
+    const confirm = await fromProxy('/database/start-over');
+    expect((await post('/database/start-over', { csrf: csrfOf(confirm.body), confirm: 'start-over' })).status).toBe(303);
+    expect(await health()).toBe(200);
+    expect((await refresh(server.url, tokens.refresh_token)).status).toBe(400);
+    await server.stop();
+  }
+  server = await startWithAdmin({ dataDir }); // for afterEach
+});
+
 it('refused while the database is usable: nothing is moved or lost', async () => {
   const tokens = await linkAccount(server.url);
   const confirm = await fromProxy('/database/start-over');

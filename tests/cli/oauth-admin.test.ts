@@ -4,7 +4,7 @@
  */
 import { expect } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import type { DiagnoseReport } from '../../src/ops/diagnose';
@@ -336,6 +336,22 @@ describe('usage', () => {
 });
 
 describe('with the server stopped', () => {
+  it('on a folder whose database is gone: status and grants say so in one line each, with no stack trace', async () => {
+    const gone = tempDataDir();
+    writeFileSync(path.join(gone, 'options.json'), JSON.stringify(testOptions()));
+    const first = await spawnServer(gone);
+    await linkAccount(first.url);
+    await stopServer(first);
+    rmSync(path.join(gone, 'oauth.sqlite'));
+    const status = await cli(gone, 'status');
+    expect(status.stdout).toMatch(/Health\s+FAILING: .*oauth\.sqlite is not there, but oauth\.sqlite-created says/);
+    expect(status.stdout).toMatch(/Linked accounts\s+unknown \(the database cannot be read\)/);
+    const grants = await cli(gone, 'grants');
+    expect(grants.code).toBe(1);
+    expect(grants.stderr).toMatch(/^oauth-admin: the database .* cannot be read or written: the file is gone/);
+    for (const r of [status, grants]) expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('reads and revokes in the data folder directly; the revocation holds after the server starts again', async () => {
     const { tokens, grant } = await newGrant();
     await stopServer(proc);

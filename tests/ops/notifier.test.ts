@@ -104,6 +104,20 @@ describe('database faults and recoveries', () => {
     expect(ha.posted[0]?.url).toBe('http://supervisor.test/core/api/services/persistent_notification/create');
   });
 
+  it('a start-over is always told, and says that every link is gone: never "nothing to do"', async () => {
+    const ha = fakeHomeAssistant();
+    const n = notifier({ send: ha.send });
+    n.notify({ cause: 'storage_recovered', fault: 'missing', lastedMs: 60_000, startedOver: true }); // no fault notice shown before
+    await n.settled();
+    expect(ha.posted).toHaveLength(1);
+    const body = ha.posted[0]!.body;
+    expect(body.notification_id).toBe('music_assistant_alexa_oauth_storage');
+    expect(body.title).toBe('Alexa linking: started over with an empty database');
+    expect(String(body.message)).toMatch(/every link made before is gone/);
+    expect(String(body.message)).toMatch(/links the skill again/);
+    expect(String(body.message)).not.toMatch(/Nothing to do/);
+  });
+
   it('a fault again within the window is sent when the window ends, unless it recovers first', async () => {
     const ha = fakeHomeAssistant();
     const n = notifier({ send: ha.send, throttleMs: 200 });

@@ -33,6 +33,7 @@ import {
   status,
 } from '../../ops/admin-service';
 import { traceBytes } from '../../ops/trace-reader';
+import { isStoreError } from '../../store/faults';
 
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 const CHART_HOURS = 7 * 24;
@@ -119,9 +120,13 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
   });
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 8 });
 
-  async function pageContext(req: Request, res: Response): Promise<PageContext & { activeCount: number }> {
-    const active = await listGrants(ctx);
-    return { ...bareContext(req, res), csrf: csrf.token(), activeCount: active.length };
+  /** What every page shows; the count of links is left out while the database cannot be read (the pages still work). */
+  async function pageContext(req: Request, res: Response): Promise<PageContext> {
+    const active = await listGrants(ctx).catch((err: unknown) => {
+      if (isStoreError(err)) return undefined;
+      throw err;
+    });
+    return { ...bareContext(req, res), csrf: csrf.token(), activeCount: active?.length };
   }
 
   /** The page frame without anything read from the store: the not-found and error pages. */
@@ -290,6 +295,12 @@ export function createAdminApp({ ctx, allow, metrics, hostCheck = true }: AdminA
   });
 
   app.use((err: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
+    // A page that needs the database while it cannot be read says so and points at Status, which works without it.
+    if (isStoreError(err)) {
+      if (res.headersSent) return;
+      sendHtml(res, 503, messagePage(bareContext(req, res), 'status', 'The database cannot be read right now', err.message));
+      return;
+    }
     const status =
       err instanceof AdminError ? err.status : typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) ctx.log?.error('admin page error', { path: req.path, error: err.stack ?? String(err) });

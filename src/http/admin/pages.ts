@@ -329,7 +329,7 @@ export function statusPage(ctx: PageContext, s: StatusReport, report: DiagnoseRe
           </div>
           <div>
             <dt>Linked accounts</dt>
-            <dd>${s.grants.active}</dd>
+            <dd>${s.grants ? s.grants.active : 'unknown (the database cannot be read)'}</dd>
           </div>
           <div>
             <dt>Database</dt>
@@ -467,7 +467,8 @@ export function accountsPage(ctx: PageContext, grants: GrantView[], revoked: Gra
   );
 }
 
-export function confirmRevokeAllPage(ctx: PageContext, count: number): string {
+/** `count` is undefined while the database cannot be read (revoking then fails and says so). */
+export function confirmRevokeAllPage(ctx: PageContext, count: number | undefined): string {
   return layout(
     ctx,
     'accounts',
@@ -476,7 +477,7 @@ export function confirmRevokeAllPage(ctx: PageContext, count: number): string {
       <h2 id="confirm-h">${count ? `Revoke all ${count} linked account${count === 1 ? '' : 's'}?` : 'Revoke all links?'}</h2>
       <p class="callout err">
         ${
-          count
+          count !== 0
             ? 'Every Alexa user linked to this Music Assistant loses access at once and has to link the skill again. Unredeemed authorization codes and login sessions are cleared too. This cannot be undone.'
             : 'No account is linked right now. Confirming still clears unredeemed authorization codes and login sessions, so that no link in progress can complete.'
         }

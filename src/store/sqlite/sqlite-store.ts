@@ -295,6 +295,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
 
   let conn: Connection | undefined;
   let fault: Fault | undefined;
+  /** Set while startOver opens the empty database, so that the recovery it brings says so. */
+  let startingOver = false;
   /** Set once a database was open in this process: from then on a missing file is never recreated empty. */
   let hadDatabase = false;
   let closed = false;
@@ -362,7 +364,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     const kind = fault.kind;
     fault = undefined;
     retryDelay = retryMs;
-    options.onRecovered?.(kind, lasted);
+    options.onRecovered?.(kind, lasted, startingOver);
   }
 
   /** Turns any failure into a StoreError, recording the fault it shows. */
@@ -553,8 +555,13 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       return { done: false, reason: `the old files cannot be moved aside (${errno(err)}: ${errnoText[errno(err)] ?? String(err)})` };
     }
     hadDatabase = false;
+    startingOver = true;
     log?.warn(`database started over: a new, empty ${DB_FILE}; the old files are kept as ${kept.join(', ') || '(none were left)'}`);
-    return { done: true, kept, health: check() };
+    try {
+      return { done: true, kept, health: check() };
+    } finally {
+      startingOver = false;
+    }
   }
 
   /** Records why opening failed: the fault it shows, or `unopened` for a cause that is no storage fault. */
