@@ -6,6 +6,7 @@
  */
 import { parseAlexaRedirect } from '../config/alexa';
 import { FailureFacts, FailureKind, isFailureKind } from '../oauth/failures';
+import { FAULT_FIX, isStoreFault } from '../store/faults';
 import { Text, prose, t, words } from './notice-text';
 
 export type NotificationEvent =
@@ -316,7 +317,7 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     why: words(
       'Until it is fixed, token requests are answered "try again later". No link is lost: Alexa retries, and nothing is answered "invalid", which would unlink users.',
     ),
-    fix: words('Do what the message above says; the add-on resumes by itself (no restart needed) and a notice here says so.'),
+    fix: words(isStoreFault(e.fault) ? `${FAULT_FIX[e.fault]} A notice here says when it works again.` : 'Do what the message above says.'),
   }),
   storage_recovered: (e) =>
     e.startedOver

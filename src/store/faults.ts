@@ -18,7 +18,8 @@ export const FAULT_FIX: Record<StoreFault, string> = {
     "Restore the add-on from a Home Assistant backup (Settings → System → Backups), which brings its database back. Without one, start over with an empty database from the admin page's Status: every user must then link again.",
   missing:
     "Restore the add-on from a Home Assistant backup (Settings → System → Backups). It never starts an empty database in place of a missing one by itself; without a backup, start over from the admin page's Status: every user must then link again.",
-  unopened: "Read the add-on's Log tab for why the database cannot be opened; the add-on keeps retrying.",
+  unopened:
+    "Do what the reason says: a database written by a newer release needs that release again (or the backup made before going back); otherwise the add-on's Log tab says why it cannot be opened.",
 };
 
 /** Faults a new, empty database cures, for the operator without a backup (SqliteStore.startOver). */

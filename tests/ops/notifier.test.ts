@@ -104,6 +104,16 @@ describe('database faults and recoveries', () => {
     expect(ha.posted[0]?.url).toBe('http://supervisor.test/core/api/services/persistent_notification/create');
   });
 
+  it("each fault's notice gives that fault's fix: a newer release's database is not promised to resume by itself", async () => {
+    const ha = fakeHomeAssistant();
+    const n = notifier({ send: ha.send });
+    n.notify({ cause: 'storage_fault', fault: 'unopened', reason: 'it cannot be opened (the database was written by a newer release)' });
+    await n.settled();
+    const message = String(ha.posted[0]?.body.message);
+    expect(message).toMatch(/needs that release again/);
+    expect(message).not.toMatch(/resumes by itself|no restart needed/);
+  });
+
   it('a start-over is always told, and says that every link is gone: never "nothing to do"', async () => {
     const ha = fakeHomeAssistant();
     const n = notifier({ send: ha.send });

@@ -445,3 +445,26 @@ describe('the database file missing at start-up', () => {
     expect(readFileSync(wal).equals(walBytes)).toBe(true);
   });
 });
+
+describe('a database written by a newer release (the add-on went back a version)', () => {
+  it('is left untouched, answers 503 (never invalid_grant) and says to update again or restore, not that retrying helps', async () => {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    await stopGracefully(proc);
+    const file = path.join(dataDir, DB);
+    const db = new DatabaseSync(file);
+    const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    db.exec(`PRAGMA user_version = ${version + 1}`);
+    db.close();
+    const before = readFileSync(file);
+
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await faultReported(proc.url);
+    expect(h.body.store).toMatch(/written by a newer release of this add-on .*update the add-on again, or restore the backup/);
+    expect(h.body.store).not.toMatch(/retrying|resumes by itself/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    await stopGracefully(proc);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+});

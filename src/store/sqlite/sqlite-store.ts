@@ -326,7 +326,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
           "; the add-on never starts an empty database in its place by itself: without a backup, start over from the admin page's Status (every Alexa user must then link again)"
         );
       case 'unopened':
-        return `${lead}: it cannot be opened (${detail}); the server keeps retrying`;
+        return `${lead}: it cannot be opened (${detail})`;
       default:
         return `${lead}: disk I/O error (${detail}); check the storage holding ${dataDir}`;
     }
