@@ -51,6 +51,8 @@ const CREATED_MARK_TEXT = `The add-on's database ${DB_FILE} was created in this 
 replace a missing ${DB_FILE} with an empty one: restore the add-on from a backup instead. To start over with no
 links, use "Start over" on the add-on's admin page (or delete ${DB_FILE}, ${DB_FILE}-wal, ${DB_FILE}-shm and this file).
 `;
+/** The database file and the two SQLite keeps beside it in WAL mode, by their suffix. */
+const DB_SUFFIXES = ['', '-wal', '-shm'] as const;
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const PROBE_KEY = 'health:probe';
 /** Files up to this size are integrity-checked before the store opens; larger ones just after (see connect). */
@@ -208,7 +210,7 @@ const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? '
 function diagnoseFilesystem(dir: string, file: string, hadDatabase: boolean): { kind: StoreFault; detail: string } | undefined {
   if (!existsSync(dir)) return { kind: 'missing', detail: `the data folder ${dir} does not exist` };
   if (hadDatabase && !existsSync(file)) return { kind: 'missing', detail: `${file} was deleted or moved` };
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+  for (const f of DB_SUFFIXES.map((suffix) => file + suffix)) {
     if (!existsSync(f)) continue;
     try {
       closeSync(openSync(f, 'r+'));
@@ -412,7 +414,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     if (existsSync(file)) return undefined;
     if (hadDatabase) return goneDetail();
     if (existsSync(mark)) return `${file} is not there, but ${CREATED_MARK} says it was created in ${dataDir}`;
-    const left = [`${DB_FILE}-wal`, `${DB_FILE}-shm`].filter((f) => existsSync(path.join(dataDir, f)));
+    const left = DB_SUFFIXES.filter((suffix) => suffix !== '' && existsSync(file + suffix)).map((suffix) => DB_FILE + suffix);
     return left.length > 0 ? `${file} is not there, but its ${left.join(' and ')} are` : undefined;
   }
 
@@ -502,13 +504,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   function reopen(deep: boolean): boolean {
     try {
       const fresh = connect(deep);
-      endSharedRead();
-      const old = conn;
+      dropConnection();
       conn = fresh;
-      if (old) {
-        old.wal.close();
-        old.db.close();
-      }
       return true;
     } catch (err) {
       openFailed(err);
@@ -544,7 +541,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       .replace(/\.\d+Z$/, 'Z');
     const kept: string[] = [];
     try {
-      for (const suffix of ['', '-wal', '-shm']) {
+      for (const suffix of DB_SUFFIXES) {
         if (!existsSync(file + suffix)) continue;
         const aside = `${DB_FILE}.replaced-${stamp}${suffix}`;
         renameSync(file + suffix, path.join(dataDir, aside));
@@ -829,7 +826,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     status,
     integrityCheck,
     sizeBytes() {
-      return ['', '-wal', '-shm'].reduce((sum, suffix) => {
+      return DB_SUFFIXES.reduce((sum, suffix) => {
         try {
           return sum + statSync(file + suffix).size;
         } catch {
