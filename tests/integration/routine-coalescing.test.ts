@@ -10,21 +10,17 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createFlowTrace, FlowEntry } from '../../src/log/flow-trace';
 import { createLogger } from '../../src/log/logger';
-import { COALESCED, requestsIn } from '../../src/log/trace-policy';
 import { hourlyActivity, readTrace } from '../../src/ops/trace-reader';
 import { introspectAsResourceServer, linkAccount, refreshOk } from '../helpers/alexa-client';
 import { RESOURCE_SERVER, startInProcess, tempDataDir } from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
 import { capturedLogger } from '../helpers/captured-log';
+import { isSummary, requests } from '../helpers/trace-summaries';
 import { PROXY_ADDRESS, rawRequest, startWithAdmin } from '../admin/admin-helpers';
 
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'oauth-admin.js');
 
 jest.setTimeout(60_000);
-
-const isSummary = (e: FlowEntry) => e.requestId === COALESCED;
-/** Requests the entries stand for: one each, or what a summary counted. */
-const requests = (entries: FlowEntry[]) => entries.reduce((n, e) => n + requestsIn(e), 0);
 
 describe('routine successes repeated within a minute, on a real server', () => {
   it('the trace keeps 30 of each step a minute and counts the rest; the metrics and the hourly chart count all; the admin page and the CLI show the summaries', async () => {

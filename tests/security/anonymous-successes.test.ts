@@ -9,17 +9,14 @@
 import { expect } from '@jest/globals';
 import { createFlowTrace, FlowEntry } from '../../src/log/flow-trace';
 import { createLogger } from '../../src/log/logger';
-import { COALESCED, requestsIn } from '../../src/log/trace-policy';
 import { readTrace } from '../../src/ops/trace-reader';
 import { PUBLIC_APP, alexaAuthorize, authorizeUrl, basicAuth, linkAccount, revoke } from '../helpers/alexa-client';
 import { startInProcess, tempDataDir } from '../helpers/test-server';
 import { capturedLogger } from '../helpers/captured-log';
+import { isSummary, requests } from '../helpers/trace-summaries';
 import { PROXY_ADDRESS, rawRequest, startWithAdmin } from '../admin/admin-helpers';
 
 jest.setTimeout(60_000);
-
-const isSummary = (e: FlowEntry) => e.requestId === COALESCED;
-const requests = (entries: FlowEntry[]) => entries.reduce((n, e) => n + requestsIn(e), 0);
 
 describe('a flood of successes anyone can cause, on a real server', () => {
   it('leaves earlier failures and a real link in the trace, and at most 20 lines a minute per step in the add-on log', async () => {
