@@ -136,7 +136,7 @@ export const OPTION_HINTS: Record<string, string> = {
   auth_code_lifetime: 'codes should live a few minutes (RFC 6749 §4.1.2 recommends at most 600); use 300',
   refresh_token_idle_lifetime: 'how long a link survives without use, in seconds; at least one day, default 34560000 (400 days)',
   refresh_token_grace_generations:
-    'how many earlier refresh tokens of a confidential client (Alexa) stay valid after newer ones were issued: 2 to 50, default 10',
+    'how many generations of earlier refresh tokens of a confidential client (Alexa) stay valid (retries and concurrent refreshes do not count): 2 to 50, default 10',
   refresh_token_grace_period:
     'how long, in seconds, an earlier refresh token of a confidential client stays valid: 3600 (an hour) to 7776000 (90 days), default 1209600 (14 days)',
   password: 'use a passphrase of at least 8 characters',

@@ -38,6 +38,8 @@ export interface SupersededToken {
   /** Its tokenKey (the field keeps the name it had when keys were bare hashes). */
   hash: string;
   supersededAt: number;
+  /** The generation it was live in; absent in a grant carried over from 1.0.0 (then counted by its position). */
+  generation?: number;
 }
 
 /** Which refresh tokens of a grant are honoured (the rules: oauth/grants/refresh-policy.ts). */
@@ -48,7 +50,7 @@ export interface RefreshState {
   parent?: string;
   /** Earlier tokens, newest first, bounded: honoured within the grace window for a confidential client; reuse for a public one. */
   previous: SupersededToken[];
-  /** How many times the grant has rotated. */
+  /** How many generations the grant has had: a refresh with an earlier token of a confidential client adds none. */
   generation: number;
 }
 

@@ -87,6 +87,24 @@ describe('a retried refresh never unlinks', () => {
     expect(await refreshOk(server.url, next.refresh_token)).toBeDefined();
   });
 
+  // Retries and concurrent refreshes add answers beside the newest token and push no earlier token back: before,
+  // each answer pushed the presented token one generation further, and the 12th (with 10 generations) was refused.
+  it.each([12, 30])('%i refreshes with the same token at the same moment: all 200, and every answer then refreshes', async (n) => {
+    const linked = await linkAccount(server.url);
+    const responses = await Promise.all(Array.from({ length: n }, () => refresh(server.url, linked.refresh_token)));
+    expect(responses.map((r) => r.status)).toEqual(Array<number>(n).fill(200));
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as TokenBody[];
+    for (const b of bodies) expect(await refreshOk(server.url, b.refresh_token)).toBeDefined();
+    expect(await refreshOk(server.url, linked.refresh_token)).toBeDefined();
+  });
+
+  it('12 retries one after the other, every answer lost: each is 200, and each lost answer still refreshes', async () => {
+    const linked = await linkAccount(server.url);
+    const lost: TokenBody[] = [];
+    for (let i = 0; i < 12; i++) lost.push(await refreshOk(server.url, linked.refresh_token));
+    for (const answer of lost.reverse()) expect(await refreshOk(server.url, answer.refresh_token)).toBeDefined();
+  });
+
   it('an earlier token presented again after its rotation: both answers stay live', async () => {
     const linked = await linkAccount(server.url);
     const first = await refreshOk(server.url, linked.refresh_token);

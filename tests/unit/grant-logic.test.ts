@@ -16,6 +16,7 @@ import { Decision, PendingRequest, REPEAT_DECISION_WINDOW_MS, decide } from '../
 import { OAuthError } from '../../src/oauth/errors';
 import { GrantDeps, IssuedTokens, RefreshGrace, revokeGrant } from '../../src/oauth/grant-deps';
 import { exchangeCode } from '../../src/oauth/grants/authorization-code';
+import { MAX_LIVE_SIBLINGS, MAX_REMEMBERED } from '../../src/oauth/grants/refresh-policy';
 import { RefreshOutcome, refreshTokens } from '../../src/oauth/grants/refresh-token';
 import { Kv, KvRow, KvTx } from '../../src/store/kv';
 import { createMemoryKv } from '../../src/store/memory/memory-kv';
@@ -204,7 +205,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       const { chain, grantId } = linkAndChain(0);
       const answers = Array.from({ length: n }, () => w.refresh(chain[0]!));
       expect(answers.map((a) => (a.ok ? a.presented : a.kind))).toEqual(['current', ...Array<string>(n - 1).fill('grace')]);
-      expect(answers.map((a) => (a.ok ? a.behind : undefined))).toEqual([undefined, ...Array.from({ length: n - 1 }, (_, i) => i + 1)]);
+      expect(answers.map((a) => (a.ok ? a.behind : undefined))).toEqual([undefined, ...Array<number>(n - 1).fill(1)]);
       for (const a of answers) if (a.ok) expect(w.active(a.issued.body.access_token)).toBe(true);
       const keptAnswer = answers[kept]!;
       if (!keptAnswer.ok) throw new Error('unreachable');
@@ -213,14 +214,30 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       expectUntouched(grantId);
     });
 
-    it('one more than 1 + generations: that one is refused (the window is bounded), nothing is revoked, every answer works', () => {
+    // The defect this pins: every answer to a retry used to push the presented token one generation back, so the
+    // 12th request of a burst (or the 12th retry of a lost answer) was refused and Alexa unlinked the user.
+    it.each([GRACE.generations + 2, 12, 30, MAX_REMEMBERED - 2])(
+      '%i refreshes: all succeed, each answer then refreshes in turn, nothing is revoked',
+      (n) => {
+        const { chain, grantId } = linkAndChain(0);
+        const answers = Array.from({ length: n }, () => w.refresh(chain[0]!));
+        expect(answers.filter((a) => !a.ok)).toEqual([]);
+        expect(w.refresh(chain[0]!)).toMatchObject({ ok: true, presented: 'grace', behind: 1 });
+        for (const a of answers) if (a.ok) expect(w.refresh(a.issued.body.refresh_token)).toMatchObject({ ok: true });
+        expectUntouched(grantId);
+      },
+    );
+
+    it('beyond MAX_REMEMBERED: the presented token and then the oldest answers are forgotten, refused as unknown, never revoking', () => {
       const { chain, grantId } = linkAndChain(0);
-      const answers = Array.from({ length: GRACE.generations + 2 }, () => w.refresh(chain[0]!));
-      const last = answers.pop()!;
-      expect(answers.every((a) => a.ok)).toBe(true);
-      expect(last).toMatchObject({ ok: false, error: 'invalid_grant' });
+      const answers = Array.from({ length: MAX_REMEMBERED + 1 }, () => w.refresh(chain[0]!));
+      expect(answers.slice(0, -1).every((a) => a.ok)).toBe(true);
+      expect(answers.at(-1)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_unknown' });
+      const g = w.grant(grantId)!;
+      expect(g.refresh.live.length + g.refresh.previous.length).toBe(MAX_REMEMBERED);
+      expect(w.refreshRecords(grantId)).toHaveLength(MAX_REMEMBERED);
+      for (const a of answers) if (a.ok) expect(w.refresh(a.issued.body.refresh_token)).toMatchObject({ ok: true });
       expectUntouched(grantId);
-      for (const a of answers) if (a.ok) expect(w.active(a.issued.body.refresh_token)).toBe(true);
     });
   });
 
@@ -319,6 +336,17 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
         expectUntouched(grantId);
       },
     );
+
+    it('retries beyond the sibling cap: the oldest sibling is forgotten (refused as unknown), which revokes nothing', () => {
+      const { chain, grantId } = linkAndChain(0, APP);
+      const answers = Array.from({ length: MAX_LIVE_SIBLINGS + 2 }, () => w.refresh(chain[0]!, APP));
+      const tokens = answers.map((a) => (a.ok ? a.issued.body.refresh_token : ''));
+      expect(tokens.every(Boolean)).toBe(true);
+      expect(w.refresh(tokens[0]!, APP)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_unknown' });
+      expect(w.refresh(tokens[1]!, APP)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_unknown' });
+      expectUntouched(grantId);
+      expect(w.refresh(tokens[2]!, APP)).toMatchObject({ ok: true, presented: 'current' });
+    });
 
     // The bound is intended: a public grant remembers its earlier tokens only within the grace window's bounds
     // (refresh-policy.ts), so records stay bounded; an older stolen token is refused as unknown, not as reuse.
@@ -444,7 +472,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
 
   describe('a transaction that throws midway leaves nothing', () => {
     it('refreshTokens failing at each of its writes in turn: the grant and every token exactly as before; then it succeeds', () => {
-      // chain[1] is presented (inside the window) and the next rotation drops chain[0]: every kind of write happens.
+      // The newest token is presented and the rotation drops chain[0] (4 generations back): every kind of write happens.
       const { chain, grantId } = linkAndChain(3);
       const before = w.rows();
       const grantBefore = w.grant(grantId);
@@ -453,7 +481,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
         w.faults.arm(n);
         let threw: unknown;
         try {
-          w.refresh(chain[1]!);
+          w.refresh(chain[3]!);
         } catch (err) {
           threw = err;
         }
@@ -468,7 +496,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       // Access token, refresh token, the superseded token's expiry, the dropped token, the grant: a failure at each.
       expect(failures).toBeGreaterThanOrEqual(3);
       expect(w.rows()).not.toEqual(before);
-      // The attempt that finally succeeded rotated from chain[1]; everything still works.
+      // The attempt that finally succeeded rotated from chain[3]; everything still works.
       expect(w.grant(grantId)!.refresh.generation).toBe(grantBefore!.refresh.generation + 1);
       expect(w.refresh(chain[3]!)).toMatchObject({ ok: true, presented: 'grace', behind: 1 });
     });

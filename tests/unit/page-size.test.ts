@@ -38,7 +38,11 @@ function grantAfterRotations(id: string, generations: number): GrantRecord {
     refreshCount: generations,
     refresh: {
       live: [hash()],
-      previous: Array.from({ length: generations }, (_, i) => ({ hash: hash(), supersededAt: now - i * 3_600_000 })),
+      previous: Array.from({ length: generations }, (_, i) => ({
+        hash: hash(),
+        supersededAt: now - i * 3_600_000,
+        generation: generations - 1 - i,
+      })),
       generation: generations,
     },
   };

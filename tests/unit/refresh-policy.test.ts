@@ -5,14 +5,16 @@
  * period) and the sibling cap of a public client.
  *
  * Policy under test:
- * - confidential: every refresh rotates; an earlier token stays valid while it is among the last `generations`
- *   superseded ones AND was superseded less than `periodSeconds` ago; otherwise too_old (never revoking).
+ * - confidential: a refresh with a newest token starts a generation; one with an earlier token adds its answer
+ *   beside the newest and pushes nothing back. An earlier token stays valid while its generation is at most
+ *   `generations` behind AND it was superseded less than `periodSeconds` ago; otherwise too_old (never revoking).
  * - public: the live token and its racing siblings are current; their parent again is a retry (a new sibling, at
- *   most MAX_LIVE_SIBLINGS); anything older is reuse.
+ *   most MAX_LIVE_SIBLINGS, the oldest forgotten beyond); anything older is reuse.
+ * - either: at most MAX_REMEMBERED tokens per grant.
  */
 import { ClientType } from '../../src/config/config';
 import { RefreshGrace } from '../../src/oauth/grant-deps';
-import { MAX_LIVE_SIBLINGS, RefreshStanding, rotate, standing } from '../../src/oauth/grants/refresh-policy';
+import { MAX_LIVE_SIBLINGS, MAX_REMEMBERED, RefreshStanding, rotate, standing } from '../../src/oauth/grants/refresh-policy';
 import { RefreshState, SupersededToken } from '../../src/store/records';
 
 const NOW = Date.parse('2031-06-01T12:00:00Z');
@@ -24,7 +26,12 @@ const DEFAULT_GRACE: RefreshGrace = { generations: 10, periodSeconds: 14 * 24 * 
 
 /** `ms` milliseconds before NOW. */
 const ago = (ms: number) => NOW - ms;
-const sup = (hash: string, at: number): SupersededToken => ({ hash, supersededAt: at });
+/** An earlier token; without a generation, as a grant carried over from 1.0.0 records it (counted by position). */
+const sup = (hash: string, at: number, generation?: number): SupersededToken => ({
+  hash,
+  supersededAt: at,
+  ...(generation === undefined ? {} : { generation }),
+});
 
 /**
  * A confidential grant after several rotations: L is the newest token, P1..P5 the earlier ones (P1 the latest
@@ -134,23 +141,27 @@ describe("standing of a public client's token", () => {
 describe("rotation of a confidential client's grant", () => {
   const base: RefreshState = { live: ['L'], previous: [sup('P1', ago(60_000)), sup('P2', ago(120_000))], generation: 2 };
 
-  it.each<['current' | 'grace', string]>([
-    ['current', 'L'],
-    ['grace', 'P1'],
-    ['grace', 'P2'],
-  ])(
-    'from a %s token (%s): the new token is the only live one, the newest becomes 1 generation back, nothing else moves',
-    (is, presented) => {
-      const r = rotate(base, presented, is, 'N', 'confidential', G, NOW);
-      expect(r).toEqual({
-        state: { live: ['N'], previous: [sup('L', NOW), sup('P1', ago(60_000)), sup('P2', ago(120_000))], generation: 3 },
-        superseded: ['L'],
-        dropped: [],
-      });
-      expect(standing(r.state, presented, 'confidential', G, NOW).is).toBe('grace');
-      expect(standing(r.state, 'N', 'confidential', G, NOW).is).toBe('current');
-    },
-  );
+  it('from the newest token: the new token is the only live one, the newest becomes 1 generation back, nothing else moves', () => {
+    const r = rotate(base, 'L', 'current', 'N', 'confidential', G, NOW);
+    expect(r).toEqual({
+      state: { live: ['N'], previous: [sup('L', NOW, 2), sup('P1', ago(60_000), 1), sup('P2', ago(120_000), 0)], generation: 3 },
+      superseded: ['L'],
+      dropped: [],
+    });
+    expect(standing(r.state, 'L', 'confidential', G, NOW)).toEqual({ is: 'grace', behind: 1, supersededAt: NOW });
+    expect(standing(r.state, 'N', 'confidential', G, NOW).is).toBe('current');
+  });
+
+  it.each(['P1', 'P2'])('from an earlier token (%s): the new token joins the newest, nothing is superseded or pushed back', (presented) => {
+    const r = rotate(base, presented, 'grace', 'N', 'confidential', G, NOW);
+    expect(r).toEqual({
+      state: { live: ['L', 'N'], previous: [sup('P1', ago(60_000), 1), sup('P2', ago(120_000), 0)], generation: 2 },
+      superseded: [],
+      dropped: [],
+    });
+    expect(standing(r.state, presented, 'confidential', G, NOW)).toEqual(standing(base, presented, 'confidential', G, NOW));
+    expect(['L', 'N'].map((h) => standing(r.state, h, 'confidential', G, NOW).is)).toEqual(['current', 'current']);
+  });
 
   it.each<[string, RefreshState, RefreshGrace, Partial<{ previous: string[]; dropped: string[]; superseded: string[] }>]>([
     [
@@ -198,12 +209,19 @@ describe("rotation of a confidential client's grant", () => {
     if (expected.superseded) expect(r.superseded).toEqual(expected.superseded);
   });
 
-  it('a 1.0.0 parent is folded into the earlier generations and the parent field goes', () => {
-    const legacy: RefreshState = { live: ['L'], parent: 'OLD', previous: [sup('P1', ago(5000))], generation: 7 };
-    const r = rotate(legacy, 'OLD', 'grace', 'N', 'confidential', G, NOW);
-    expect(r.state).toEqual({ live: ['N'], previous: [sup('L', NOW), sup('OLD', ago(5000)), sup('P1', ago(5000))], generation: 8 });
-    expect(r.state.parent).toBeUndefined();
-  });
+  it.each<['current' | 'grace', string, RefreshState, number]>([
+    ['grace', 'OLD', { live: ['L', 'N'], previous: [sup('OLD', ago(5000), 6), sup('P1', ago(5000), 5)], generation: 7 }, 1],
+    ['current', 'L', { live: ['N'], previous: [sup('L', NOW, 7), sup('OLD', ago(5000), 6), sup('P1', ago(5000), 5)], generation: 8 }, 2],
+  ])(
+    'a 1.0.0 parent is folded into the earlier generations, each tagged, and the parent field goes (from a %s token, %s)',
+    (is, presented, expected, oldBehind) => {
+      const legacy: RefreshState = { live: ['L'], parent: 'OLD', previous: [sup('P1', ago(5000))], generation: 7 };
+      const r = rotate(legacy, presented, is, 'N', 'confidential', G, NOW);
+      expect(r.state).toEqual(expected);
+      expect(r.state.parent).toBeUndefined();
+      expect(standing(r.state, 'OLD', 'confidential', G, NOW)).toEqual({ is: 'grace', behind: oldBehind, supersededAt: ago(5000) });
+    },
+  );
 
   // A chain of rotations played through both rules: after m rotations, the token issued k rotations ago is
   // `grace` exactly while k <= generations, and rotation never leaves more than `generations` earlier tokens.
@@ -222,33 +240,94 @@ describe("rotation of a confidential client's grant", () => {
     }
   });
 
-  it('N refreshes with the same token (concurrency as the storage sees it): the token is 1..N-1 back and each answer stays valid', () => {
+  /** `n` refreshes with R0, as the storage sees a burst or a run of retries whose answers were lost. */
+  const burst = (n: number, grace: RefreshGrace) => {
     let state: RefreshState = { live: ['R0'], previous: [], generation: 0 };
-    const answers: string[] = [];
-    for (let i = 1; i <= 4; i++) {
-      const s = standing(state, 'R0', 'confidential', G, NOW);
-      expect(s).toMatchObject(i === 1 ? { is: 'current' } : { is: 'grace', behind: i - 1 });
-      state = rotate(state, 'R0', s.is as 'current' | 'grace', `A${i}`, 'confidential', G, NOW).state;
-      answers.push(`A${i}`);
+    const standings: RefreshStanding[] = [];
+    for (let i = 1; i <= n; i++) {
+      const s = standing(state, 'R0', 'confidential', grace, NOW);
+      standings.push(s);
+      if (s.is !== 'current' && s.is !== 'grace') break;
+      state = rotate(state, 'R0', s.is, `A${i}`, 'confidential', grace, NOW).state;
     }
-    // A4 is live; A3, A2, A1 are 1, 2, 3 back; R0 is 4 back: outside 3 generations.
-    expect(answers.map((a) => standing(state, a, 'confidential', G, NOW).is)).toEqual(['grace', 'grace', 'grace', 'current']);
-    expect(standing(state, 'R0', 'confidential', G, NOW).is).toBe('too_old');
+    return { state, standings, answers: Array.from({ length: n }, (_, i) => `A${i + 1}`) };
+  };
+
+  it.each([2, 4, 12, 50, MAX_REMEMBERED - 2])(
+    '%i refreshes with the same token (a burst, or retries of lost answers): R0 stays 1 back, every answer is the newest',
+    (n) => {
+      const { state, standings, answers } = burst(n, G);
+      expect(standings).toEqual([{ is: 'current' }, ...Array<RefreshStanding>(n - 1).fill({ is: 'grace', behind: 1, supersededAt: NOW })]);
+      expect(state.generation).toBe(1);
+      expect(answers.map((a) => standing(state, a, 'confidential', G, NOW).is)).toEqual(Array<string>(n).fill('current'));
+      expect(standing(state, 'R0', 'confidential', G, NOW).is).toBe('grace');
+      // Whichever answer is kept and refreshed, the others and R0 stay inside the window.
+      const kept = answers[n >> 1]!;
+      const next = rotate(state, kept, 'current', 'K', 'confidential', G, NOW).state;
+      expect(answers.map((a) => standing(next, a, 'confidential', G, NOW))).toEqual(
+        answers.map(() => ({ is: 'grace', behind: 1, supersededAt: NOW })),
+      );
+      expect(standing(next, 'R0', 'confidential', G, NOW)).toEqual({ is: 'grace', behind: 2, supersededAt: NOW });
+    },
+  );
+
+  it('a burst beyond MAX_REMEMBERED: R0 is forgotten first, then the oldest answers; the grant never holds more', () => {
+    const { state, standings } = burst(MAX_REMEMBERED + 1, G);
+    // The 64th answer filled the grant: R0 was dropped, so the 65th request is refused (it touches nothing).
+    expect(standings.slice(0, MAX_REMEMBERED).every((s) => s.is === 'current' || s.is === 'grace')).toBe(true);
+    expect(standings[MAX_REMEMBERED]).toEqual({ is: 'too_old' });
+    expect(state.live).toHaveLength(MAX_REMEMBERED);
+    expect(state.previous).toEqual([]);
+    const more = rotate(state, 'A3', 'current', 'B', 'confidential', G, NOW);
+    expect(more.state.live).toEqual(['B']);
+    // 64 earlier tokens would make 65: the oldest answer goes.
+    expect(more.dropped).toEqual(['A1']);
+    expect(more.state.previous).toHaveLength(MAX_REMEMBERED - 1);
+    const withLive = { ...state, live: [...state.live, 'X1', 'X2'] };
+    const overfull = rotate(withLive, 'R0', 'grace', 'X3', 'confidential', G, NOW);
+    expect(overfull.state.live).toHaveLength(MAX_REMEMBERED);
+    expect(overfull.dropped).toEqual(['A1', 'A2', 'A3']);
+  });
+
+  it('an earlier token is pushed back only by new generations, never by retries in between', () => {
+    // T0 -> T1 -> T2 (two generations); then T0 presented 20 times (retries): T0 stays 2 back, T1 1 back.
+    let state: RefreshState = { live: ['T0'], previous: [], generation: 0 };
+    state = rotate(state, 'T0', 'current', 'T1', 'confidential', G, NOW).state;
+    state = rotate(state, 'T1', 'current', 'T2', 'confidential', G, NOW).state;
+    for (let i = 0; i < 20; i++) state = rotate(state, 'T0', 'grace', `R${i}`, 'confidential', G, NOW).state;
+    expect(standing(state, 'T0', 'confidential', G, NOW)).toMatchObject({ is: 'grace', behind: 2 });
+    expect(standing(state, 'T1', 'confidential', G, NOW)).toMatchObject({ is: 'grace', behind: 1 });
+    expect(state.live).toEqual(['T2', ...Array.from({ length: 20 }, (_, i) => `R${i}`)]);
+    // One more generation from any of them and T0 is 3 back (the edge); a fourth pushes it out.
+    state = rotate(state, 'R7', 'current', 'T3', 'confidential', G, NOW).state;
+    expect(standing(state, 'T0', 'confidential', G, NOW)).toMatchObject({ is: 'grace', behind: 3 });
+    const r = rotate(state, 'T3', 'current', 'T4', 'confidential', G, NOW);
+    expect(r.dropped).toEqual(['T0']);
+    expect(standing(r.state, 'R19', 'confidential', G, NOW)).toMatchObject({ is: 'grace', behind: 2 });
   });
 });
 
 describe("rotation of a public client's grant", () => {
   it('from the only live token: it becomes the parent and an earlier token, the new one is live', () => {
     const r = rotate({ live: ['R0'], previous: [], generation: 0 }, 'R0', 'current', 'A', 'public', G, NOW);
-    expect(r).toEqual({ state: { live: ['A'], parent: 'R0', previous: [sup('R0', NOW)], generation: 1 }, superseded: ['R0'], dropped: [] });
+    expect(r).toEqual({
+      state: { live: ['A'], parent: 'R0', previous: [sup('R0', NOW, 0)], generation: 1 },
+      superseded: ['R0'],
+      dropped: [],
+    });
   });
 
   it('from one racing sibling: all the siblings are superseded, the presented one is the parent', () => {
     const state: RefreshState = { live: ['S1', 'S2', 'S3'], parent: 'P', previous: [sup('P', ago(1000))], generation: 1 };
     const r = rotate(state, 'S2', 'current', 'N', 'public', G, NOW);
-    expect(r.state).toEqual({ live: ['N'], parent: 'S2', previous: [sup('S1', NOW), sup('S2', NOW), sup('S3', NOW)], generation: 2 });
-    // P fell out: 4 earlier tokens, 3 generations kept.
-    expect(r.dropped).toEqual(['P']);
+    expect(r.state).toEqual({
+      live: ['N'],
+      parent: 'S2',
+      previous: [sup('S3', NOW, 1), sup('S2', NOW, 1), sup('S1', NOW, 1), sup('P', ago(1000), 0)],
+      generation: 2,
+    });
+    // Siblings share their generation: P is 2 generations back, inside 3, and kept.
+    expect(r.dropped).toEqual([]);
     expect(r.superseded).toEqual(['S1', 'S2', 'S3']);
     expect(['S1', 'S2', 'S3', 'N'].map((h) => standing(r.state, h, 'public', G, NOW).is)).toEqual(['reuse', 'retry', 'reuse', 'current']);
   });
@@ -257,7 +336,7 @@ describe("rotation of a public client's grant", () => {
     const state: RefreshState = { live: ['A'], parent: 'R0', previous: [sup('R0', ago(1000))], generation: 1 };
     const r = rotate(state, 'R0', 'retry', 'B', 'public', G, NOW);
     expect(r).toEqual({
-      state: { live: ['A', 'B'], parent: 'R0', previous: [sup('R0', ago(1000))], generation: 1 },
+      state: { live: ['A', 'B'], parent: 'R0', previous: [sup('R0', ago(1000), 0)], generation: 1 },
       superseded: [],
       dropped: [],
     });
@@ -268,16 +347,17 @@ describe("rotation of a public client's grant", () => {
     [1, ['S1', 'N'], []],
     [MAX_LIVE_SIBLINGS - 1, [...siblings(MAX_LIVE_SIBLINGS - 1), 'N'], []],
     [MAX_LIVE_SIBLINGS, [...siblings(MAX_LIVE_SIBLINGS).slice(1), 'N'], ['S1']],
-  ])('a retry with %i live siblings: live %j, the oldest sibling overflows %j', (n, live, overflow) => {
-    const state: RefreshState = { live: siblings(n), parent: 'P', previous: [sup('P', ago(1000))], generation: 1 };
+  ])('a retry with %i live siblings: live %j, the oldest sibling forgotten %j', (n, live, overflow) => {
+    const state: RefreshState = { live: siblings(n), parent: 'P', previous: [sup('P', ago(1000), 0)], generation: 1 };
     const r = rotate(state, 'P', 'retry', 'N', 'public', DEFAULT_GRACE, NOW);
     expect(MAX_LIVE_SIBLINGS).toBe(8);
     expect(r.state.live).toEqual(live);
     expect(r.state.live.length).toBeLessThanOrEqual(MAX_LIVE_SIBLINGS);
-    expect(r.superseded).toEqual(overflow);
-    expect(r.state.previous).toEqual([...overflow.map((h) => sup(h, NOW)), sup('P', ago(1000))]);
+    // Forgotten, not superseded: its record is deleted (refused as unknown, never revoking), since it was never rotated.
+    expect(r.superseded).toEqual([]);
+    expect(r.dropped).toEqual(overflow);
+    expect(r.state.previous).toEqual([sup('P', ago(1000), 0)]);
     expect(r.state.parent).toBe('P');
-    for (const h of overflow) expect(standing(r.state, h, 'public', DEFAULT_GRACE, NOW).is).toBe('reuse');
   });
 
   it('a burst of 20 retries never holds more than 8 live siblings', () => {
@@ -299,8 +379,9 @@ describe("rotation of a public client's grant", () => {
       generation: 3,
     };
     const r = rotate(state, 'L', 'current', 'N', 'public', G, NOW);
-    expect(r.state.previous.map((p) => p.hash)).toEqual(['L', 'P1', 'P3']);
-    expect(r.dropped).toEqual(['P2']);
+    // By position P1, P2, P3 are generations 2, 1, 0: after the rotation P2 is past the period, P3 4 back.
+    expect(r.state.previous.map((p) => p.hash)).toEqual(['L', 'P1']);
+    expect(r.dropped).toEqual(['P2', 'P3']);
   });
 });
 

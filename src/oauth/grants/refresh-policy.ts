@@ -4,15 +4,24 @@
  * Confidential clients (Alexa always is): their refresh tokens are bound to the client's authentication
  * (RFC 9700 §4.14.2), so rotation with revoke-on-reuse is not needed, and for Alexa it is harmful: Alexa retries
  * when an answer is lost, refreshes concurrently and may keep any of the answers, and an invalid_grant makes it
- * unlink the user. Amazon asks servers to keep some earlier refresh tokens valid. So every refresh rotates, and an
- * earlier token stays valid while it is among the last `generations` superseded ones and was superseded less than
- * `periodSeconds` ago (its record expires at exactly that moment). A refresh never revokes the grant; a token outside the window is refused, nothing else.
+ * unlink the user. Amazon asks servers to keep some earlier refresh tokens valid. So:
+ * - a refresh with the newest token (or any token issued beside it) starts a new generation: the newest tokens
+ *   become earlier ones and the new token is the newest;
+ * - a refresh with an earlier token (a retry, a concurrent refresh, a kept older answer) adds its answer beside the
+ *   newest tokens and pushes nothing back, so no number of retries or concurrent refreshes uses up the window;
+ * - an earlier token stays valid while its generation is at most `generations` behind the newest and it was
+ *   superseded less than `periodSeconds` ago (its record expires at exactly that moment).
+ * A refresh never revokes the grant; a token outside the window is refused, nothing else.
  *
  * Public clients: rotation with reuse detection. The live tokens are the newest one and its racing siblings
  * (concurrent refreshes with the same token); presenting their parent again is a retry that adds a sibling, until
  * one of the siblings is itself rotated. Anything older is reuse: a sign the token was stolen, so the grant is revoked.
  * Reuse is recognised while the older token's record is kept (the same bounds as the grace window); a token older
- * still is unknown: refused, but it no longer revokes (the records are bounded, not kept forever).
+ * still is unknown: refused, but it no longer revokes (the records are bounded, not kept forever). A sibling beyond
+ * the cap is forgotten, not superseded: it was never rotated, so presenting it is no sign of theft.
+ *
+ * Every grant remembers at most MAX_REMEMBERED tokens, live and earlier, so its record stays small whatever a client
+ * sends: the oldest earlier tokens go first, then the oldest siblings.
  */
 import { ClientType } from '../../config/config';
 import { RefreshState, SupersededToken } from '../../store/records';
@@ -20,6 +29,9 @@ import { RefreshGrace } from '../grant-deps';
 
 /** Bounds the siblings a burst of retries by a public client can create. */
 export const MAX_LIVE_SIBLINGS = 8;
+
+/** Bounds the tokens one grant remembers, live and earlier: its record stays a few KB. */
+export const MAX_REMEMBERED = 64;
 
 export type RefreshStanding =
   /** The newest token (or a racing sibling): rotate from it. */
@@ -36,24 +48,29 @@ export type RefreshStanding =
 /** How the presented token (by hash) stands in its grant. */
 export function standing(state: RefreshState, hash: string, clientType: ClientType, grace: RefreshGrace, now: number): RefreshStanding {
   if (state.live.includes(hash)) return { is: 'current' };
-  const earlier = earlierGenerations(state);
-  const index = earlier.findIndex((p) => p.hash === hash);
   if (clientType === 'public') return state.parent === hash ? { is: 'retry' } : { is: 'reuse' };
-  if (index < 0) return { is: 'too_old' };
-  const entry = earlier[index]!;
-  const behind = index + 1;
+  const entry = earlierGenerations(state).find((p) => p.hash === hash);
+  if (!entry) return { is: 'too_old' };
+  const behind = state.generation - entry.generation;
   if (behind > grace.generations || now - entry.supersededAt >= grace.periodSeconds * 1000)
     return { is: 'too_old', behind, supersededAt: entry.supersededAt };
   return { is: 'grace', behind, supersededAt: entry.supersededAt };
 }
 
+/** An earlier token with the generation it was live in. */
+type Tagged = SupersededToken & { generation: number };
+
 /**
- * The superseded tokens newest first. A grant carried over from 1.0.0 may still name a parent that 1.0.0 allowed
- * again: for a confidential client it counts as the latest earlier generation.
+ * The superseded tokens newest first, each with its generation. A grant carried over from 1.0.0 may still name a
+ * parent that 1.0.0 allowed again: for a confidential client it counts as the latest earlier generation. Its
+ * earlier tokens carry no generation: each counts one further back than the one before it.
  */
-function earlierGenerations(state: RefreshState): SupersededToken[] {
-  if (state.parent === undefined || state.previous.some((p) => p.hash === state.parent)) return state.previous;
-  return [{ hash: state.parent, supersededAt: state.previous[0]?.supersededAt ?? 0 }, ...state.previous];
+function earlierGenerations(state: RefreshState): Tagged[] {
+  const legacyParent = state.parent !== undefined && !state.previous.some((p) => p.hash === state.parent);
+  const earlier = legacyParent
+    ? [{ hash: state.parent!, supersededAt: state.previous[0]?.supersededAt ?? 0 }, ...state.previous]
+    : state.previous;
+  return earlier.map((p, i) => ({ ...p, generation: p.generation ?? state.generation - (i + 1) }));
 }
 
 export interface Rotation {
@@ -78,35 +95,43 @@ export function rotate(
     if (standingIs === 'retry') {
       const live = [...state.live, newHash];
       const overflow = live.length > MAX_LIVE_SIBLINGS ? live.splice(0, live.length - MAX_LIVE_SIBLINGS) : [];
-      return bounded(
-        { ...state, live, previous: [...overflow.map((hash) => ({ hash, supersededAt: now })), ...state.previous] },
-        overflow,
-        grace,
-        now,
-      );
+      const kept = bounded({ ...state, live }, [], grace, now);
+      return { ...kept, dropped: [...overflow, ...kept.dropped] };
     }
     // The presented sibling becomes the parent; it and its siblings are earlier generations now (reuse if seen again).
-    const superseded = state.live;
-    const previous = [
-      ...superseded.map((hash) => ({ hash, supersededAt: now })),
-      ...state.previous.filter((p) => !superseded.includes(p.hash)),
-    ];
-    return bounded({ live: [newHash], parent: presented, previous, generation: state.generation + 1 }, superseded, grace, now);
+    return advance(state, presented, newHash, grace, now);
   }
-  // Confidential: whatever was presented, the newest token(s) become earlier generations, and the new one is the newest.
-  const superseded = state.live;
-  const earlier = earlierGenerations(state).filter((p) => !superseded.includes(p.hash));
-  const previous = [...superseded.map((hash) => ({ hash, supersededAt: now })), ...earlier];
-  return bounded({ live: [newHash], previous, generation: state.generation + 1 }, superseded, grace, now);
+  // Confidential: an earlier token's answer joins the newest ones, and the generation stays.
+  if (standingIs === 'grace') {
+    const earlier = earlierGenerations(state).filter((p) => !state.live.includes(p.hash));
+    return bounded({ live: [...state.live, newHash], previous: earlier, generation: state.generation }, [], grace, now);
+  }
+  return advance(state, undefined, newHash, grace, now);
 }
 
-/** Keeps at most `generations` earlier tokens, none older than the period; reports what fell out. */
+/** A new generation: the live tokens become the latest earlier ones, and the new token is the only live one. */
+function advance(state: RefreshState, parent: string | undefined, newHash: string, grace: RefreshGrace, now: number): Rotation {
+  const superseded = state.live;
+  // Newest first, as the earlier tokens are kept: the last-issued sibling is the last to be dropped.
+  const previous = [
+    ...[...superseded].reverse().map((hash) => ({ hash, supersededAt: now, generation: state.generation })),
+    ...earlierGenerations(state).filter((p) => !superseded.includes(p.hash)),
+  ];
+  const next: RefreshState = { live: [newHash], ...(parent === undefined ? {} : { parent }), previous, generation: state.generation + 1 };
+  return bounded(next, superseded, grace, now);
+}
+
+/**
+ * Keeps the earlier tokens at most `generations` behind and superseded less than the period ago, and at most
+ * MAX_REMEMBERED tokens in all (the oldest go first: earlier tokens, then siblings); reports what fell out.
+ */
 function bounded(state: RefreshState, superseded: string[], grace: RefreshGrace, now: number): Rotation {
-  const keep: SupersededToken[] = [];
-  const dropped: string[] = [];
-  for (const p of state.previous) {
-    if (keep.length < grace.generations && now - p.supersededAt < grace.periodSeconds * 1000) keep.push(p);
-    else dropped.push(p.hash);
-  }
-  return { state: { ...state, previous: keep }, superseded: superseded.filter((h) => !dropped.includes(h)), dropped };
+  const inWindow = (p: Tagged) => state.generation - p.generation <= grace.generations && now - p.supersededAt < grace.periodSeconds * 1000;
+  const earlier = earlierGenerations(state);
+  const room = Math.max(0, MAX_REMEMBERED - state.live.length);
+  const keep = earlier.filter(inWindow).slice(0, room);
+  const kept = new Set(keep.map((p) => p.hash));
+  const live = state.live.slice(Math.max(0, state.live.length - MAX_REMEMBERED));
+  const dropped = [...earlier.filter((p) => !kept.has(p.hash)).map((p) => p.hash), ...state.live.slice(0, state.live.length - live.length)];
+  return { state: { ...state, live, previous: keep }, superseded: superseded.filter((h) => !dropped.includes(h)), dropped };
 }

@@ -444,7 +444,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     const db = new DatabaseSync(file, { timeout: busyTimeoutMs });
     try {
       // A new file gets 8 KiB pages; an existing one keeps its own (SQLite fixes the size with the first page). A
-      // grant lists its earlier refresh tokens (refresh_token_grace_generations, 10 by default): about 1.2 KB, more
+      // grant lists its earlier refresh tokens (refresh_token_grace_generations, 10 by default): about 1.3 KB, more
       // than a 4 KiB page of a WITHOUT ROWID table keeps in place (1 KB), so every refresh also read and rewrote an
       // overflow page, and the free-list pages with it (docs/benchmark.md).
       db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
