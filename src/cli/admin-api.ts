@@ -30,6 +30,7 @@ import { openDataFolder } from '../data-folder';
 import { FlowTrace, createFlowTrace } from '../log/flow-trace';
 import { createLogger } from '../log/logger';
 import { RuntimeRecord } from '../store/records';
+import { holdsDatabase } from '../store/sqlite/sqlite-store';
 import { VERSION } from '../version';
 import { settled } from '../settled';
 
@@ -67,11 +68,18 @@ function liveServer(record: RuntimeRecord | undefined): RuntimeRecord | undefine
   }
 }
 
-/** The API for a data folder. */
-export function connect(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<AdminApi> {
+/**
+ * The API for a data folder. `readsLinks`: the command lists or changes links, so a folder the server never ran in
+ * is refused rather than given an empty database (status and diagnose still report on it, its configuration first).
+ */
+export function connect(dataDir: string, env: NodeJS.ProcessEnv = process.env, readsLinks = false): Promise<AdminApi> {
   return settled(() => {
     if (!existsSync(dataDir))
       throw new CliError(`there is no data folder at ${dataDir}; set DATA_DIR (or --data-dir) to the server's data folder`);
+    if (readsLinks && !holdsDatabase(dataDir))
+      throw new CliError(
+        `there is no database in ${dataDir}: the server has not started with this data folder yet (its first start creates one), or DATA_DIR (--data-dir) names another folder`,
+      );
     const optionsFile = path.join(dataDir, 'options.json');
     let config: Config | undefined;
     let configProblems: ConfigProblem[] | undefined;

@@ -143,7 +143,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
   const dataDir = opts['data-dir'] ? resolveDataDir({ DATA_DIR: opts['data-dir'] }) : resolveDataDir(env);
   let api: AdminApi;
   try {
-    api = await connect(dataDir, env);
+    api = await connect(dataDir, env, ['grants', 'revoke', 'activity'].includes(command));
   } catch (err) {
     io.err(`oauth-admin: ${(err as Error).message}`);
     return 1;

@@ -4,7 +4,7 @@
  */
 import { expect } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import type { DiagnoseReport } from '../../src/ops/diagnose';
@@ -398,6 +398,17 @@ describe('with the server stopped', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('there is no data folder at');
   });
+
+  it.each(['grants', 'revoke --all --yes', 'activity'])(
+    '%s on a folder where the server never ran: one line saying so, and the folder stays empty',
+    async (command) => {
+      const empty = tempDataDir();
+      const r = await cli(empty, ...command.split(' '));
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining(`there is no database in ${empty}`)]);
+      expect(readdirSync(empty)).toEqual([]);
+    },
+  );
 });
 
 describe('in the image', () => {

@@ -53,6 +53,12 @@ links, use "Start over" on the add-on's admin page (or delete ${DB_FILE}, ${DB_F
 `;
 /** The database file and the two SQLite keeps beside it in WAL mode, by their suffix. */
 const DB_SUFFIXES = ['', '-wal', '-shm'] as const;
+
+/** Whether a database is, or was, in this folder: its file, a file SQLite keeps beside it, or the mark. */
+export function holdsDatabase(dataDir: string): boolean {
+  const file = path.join(dataDir, DB_FILE);
+  return existsSync(path.join(dataDir, CREATED_MARK)) || DB_SUFFIXES.some((suffix) => existsSync(file + suffix));
+}
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const PROBE_KEY = 'health:probe';
 /** Files up to this size are integrity-checked before the store opens; larger ones just after (see connect). */
