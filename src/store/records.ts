@@ -40,6 +40,8 @@ export interface SupersededToken {
   supersededAt: number;
   /** The generation it was live in; absent in a grant carried over from 1.0.0 (then counted by its position). */
   generation?: number;
+  /** Never presented: an answer the client may not have kept; the first to go when a grant holds too many. */
+  unused?: true;
 }
 
 /** Which refresh tokens of a grant are honoured (the rules: oauth/grants/refresh-policy.ts). */

@@ -216,27 +216,37 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
 
     // The defect this pins: every answer to a retry used to push the presented token one generation back, so the
     // 12th request of a burst (or the 12th retry of a lost answer) was refused and Alexa unlinked the user.
-    it.each([GRACE.generations + 2, 12, 30, MAX_REMEMBERED - 2])(
-      '%i refreshes: all succeed, each answer then refreshes in turn, nothing is revoked',
-      (n) => {
-        const { chain, grantId } = linkAndChain(0);
-        const answers = Array.from({ length: n }, () => w.refresh(chain[0]!));
-        expect(answers.filter((a) => !a.ok)).toEqual([]);
-        expect(w.refresh(chain[0]!)).toMatchObject({ ok: true, presented: 'grace', behind: 1 });
-        for (const a of answers) if (a.ok) expect(w.refresh(a.issued.body.refresh_token)).toMatchObject({ ok: true });
-        expectUntouched(grantId);
-      },
-    );
-
-    it('beyond MAX_REMEMBERED: the presented token and then the oldest answers are forgotten, refused as unknown, never revoking', () => {
+    it.each([GRACE.generations + 2, 12, 30])('%i refreshes: all succeed, each answer then refreshes in turn, nothing is revoked', (n) => {
       const { chain, grantId } = linkAndChain(0);
-      const answers = Array.from({ length: MAX_REMEMBERED + 1 }, () => w.refresh(chain[0]!));
-      expect(answers.slice(0, -1).every((a) => a.ok)).toBe(true);
-      expect(answers.at(-1)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_unknown' });
+      const answers = Array.from({ length: n }, () => w.refresh(chain[0]!));
+      expect(answers.filter((a) => !a.ok)).toEqual([]);
+      expect(w.refresh(chain[0]!)).toMatchObject({ ok: true, presented: 'grace', behind: 1 });
+      for (const a of answers) if (a.ok) expect(w.refresh(a.issued.body.refresh_token)).toMatchObject({ ok: true });
+      expectUntouched(grantId);
+    });
+
+    it.each([0, 30, MAX_REMEMBERED - 3])('%i of a burst of MAX_REMEMBERED - 2 kept: it carries the link on, and so does R0', (kept) => {
+      const { chain, grantId } = linkAndChain(0);
+      const answers = Array.from({ length: MAX_REMEMBERED - 2 }, () => w.refresh(chain[0]!));
+      expect(answers.filter((a) => !a.ok)).toEqual([]);
+      const keptAnswer = answers[kept]!;
+      if (!keptAnswer.ok) throw new Error('unreachable');
+      expect(w.next(w.next(keptAnswer.issued.body.refresh_token))).toEqual(expect.any(String));
+      expect(w.refresh(chain[0]!)).toMatchObject({ ok: true, presented: 'grace' });
+      expectUntouched(grantId);
+    });
+
+    it('beyond MAX_REMEMBERED: the presented token is always kept, the oldest answers are forgotten (unknown), nothing is revoked', () => {
+      const { chain, grantId } = linkAndChain(0);
+      const answers = Array.from({ length: MAX_REMEMBERED + 10 }, () => w.refresh(chain[0]!));
+      expect(answers.every((a) => a.ok)).toBe(true);
+      const tokens = answers.map((a) => (a.ok ? a.issued.body.refresh_token : ''));
       const g = w.grant(grantId)!;
       expect(g.refresh.live.length + g.refresh.previous.length).toBe(MAX_REMEMBERED);
       expect(w.refreshRecords(grantId)).toHaveLength(MAX_REMEMBERED);
-      for (const a of answers) if (a.ok) expect(w.refresh(a.issued.body.refresh_token)).toMatchObject({ ok: true });
+      expect(w.refresh(tokens[0]!)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_unknown' });
+      expect(w.refresh(tokens.at(-1)!)).toMatchObject({ ok: true, presented: 'current' });
+      expect(w.refresh(chain[0]!)).toMatchObject({ ok: true, presented: 'grace' });
       expectUntouched(grantId);
     });
   });

@@ -271,22 +271,58 @@ describe("rotation of a confidential client's grant", () => {
     },
   );
 
-  it('a burst beyond MAX_REMEMBERED: R0 is forgotten first, then the oldest answers; the grant never holds more', () => {
-    const { state, standings } = burst(MAX_REMEMBERED + 1, G);
-    // The 64th answer filled the grant: R0 was dropped, so the 65th request is refused (it touches nothing).
-    expect(standings.slice(0, MAX_REMEMBERED).every((s) => s.is === 'current' || s.is === 'grace')).toBe(true);
-    expect(standings[MAX_REMEMBERED]).toEqual({ is: 'too_old' });
-    expect(state.live).toHaveLength(MAX_REMEMBERED);
-    expect(state.previous).toEqual([]);
-    const more = rotate(state, 'A3', 'current', 'B', 'confidential', G, NOW);
-    expect(more.state.live).toEqual(['B']);
-    // 64 earlier tokens would make 65: the oldest answer goes.
-    expect(more.dropped).toEqual(['A1']);
-    expect(more.state.previous).toHaveLength(MAX_REMEMBERED - 1);
-    const withLive = { ...state, live: [...state.live, 'X1', 'X2'] };
-    const overfull = rotate(withLive, 'R0', 'grace', 'X3', 'confidential', G, NOW);
-    expect(overfull.state.live).toHaveLength(MAX_REMEMBERED);
-    expect(overfull.dropped).toEqual(['A1', 'A2', 'A3']);
+  // Alexa holds one token: the one it presented (when every answer was lost) or one of the answers, most likely the
+  // last. Over the cap, what it is least likely to hold goes first, and never the token it presents.
+  it('a burst (or a run of lost answers) beyond MAX_REMEMBERED: R0 always kept, the oldest answers forgotten', () => {
+    const n = MAX_REMEMBERED + 6;
+    const { state, standings, answers } = burst(n, G);
+    expect(standings.every((s) => s.is === 'current' || s.is === 'grace')).toBe(true);
+    expect(state.live).toEqual(answers.slice(n - (MAX_REMEMBERED - 1)));
+    expect(state.previous).toEqual([sup('R0', NOW, 0)]);
+    expect(standing(state, 'R0', 'confidential', G, NOW).is).toBe('grace');
+  });
+
+  it('over the cap after a new generation: unused answers go first (oldest first), then the oldest live ones, presented tokens last', () => {
+    // A burst of 40 from R0, then A20 (kept) is presented: A20 and R0 were presented, the other 39 answers unused.
+    let state = burst(40, G).state;
+    state = rotate(state, 'A20', 'current', 'B0', 'confidential', G, NOW).state;
+    expect(state.previous.filter((p) => p.unused).map((p) => p.hash)).toHaveLength(39);
+    expect(state.previous.filter((p) => !p.unused).map((p) => p.hash)).toEqual(['A20', 'R0']);
+    // Lost answers: A20 is presented again 30 times; its answers join B0.
+    for (let i = 1; i <= 30; i++) state = rotate(state, 'A20', 'grace', `B${i}`, 'confidential', G, NOW).state;
+    const kept = new Set([...state.live, ...state.previous.map((p) => p.hash)]);
+    expect(kept.size).toBe(MAX_REMEMBERED);
+    // 31 live + 41 earlier = 72: the 8 oldest unused answers (A1..A8) went; every B, A20 and R0 are kept.
+    expect(['A1', 'A8'].map((h) => kept.has(h))).toEqual([false, false]);
+    expect(['A9', 'A40', 'A20', 'R0', 'B0', 'B30'].map((h) => kept.has(h))).toEqual([true, true, true, true, true, true]);
+    // Then past every unused answer: the oldest live ones go, never the newest, and A20 and R0 stay.
+    for (let i = 31; i <= 100; i++) state = rotate(state, 'A20', 'grace', `B${i}`, 'confidential', G, NOW).state;
+    expect(state.previous.map((p) => p.hash)).toEqual(['A20', 'R0']);
+    expect(state.live).toEqual(Array.from({ length: MAX_REMEMBERED - 2 }, (_, i) => `B${100 - (MAX_REMEMBERED - 3) + i}`));
+    expect(standing(state, 'A20', 'confidential', G, NOW)).toMatchObject({ is: 'grace', behind: 1 });
+  });
+
+  it('ten generations of bursts of 7: every token presented in the window stays valid (the cap takes unused answers)', () => {
+    let state: RefreshState = { live: ['K0'], previous: [], generation: 0 };
+    for (let g = 1; g <= 10; g++) {
+      const held = state.live[0]!;
+      for (let i = 1; i <= 7; i++) {
+        const s = standing(state, held, 'confidential', DEFAULT_GRACE, NOW);
+        state = rotate(
+          state,
+          held,
+          s.is as 'current' | 'grace',
+          i === 7 ? `K${g}` : `S${g}.${i}`,
+          'confidential',
+          DEFAULT_GRACE,
+          NOW,
+        ).state;
+      }
+      // Alexa kept the last answer: move it to the front, as the one presented next.
+      state = { ...state, live: [`K${g}`, ...state.live.filter((h) => h !== `K${g}`)] };
+    }
+    for (let g = 0; g < 10; g++)
+      expect(standing(state, `K${g}`, 'confidential', DEFAULT_GRACE, NOW)).toMatchObject({ is: 'grace', behind: 10 - g });
   });
 
   it('an earlier token is pushed back only by new generations, never by retries in between', () => {
@@ -323,7 +359,7 @@ describe("rotation of a public client's grant", () => {
     expect(r.state).toEqual({
       live: ['N'],
       parent: 'S2',
-      previous: [sup('S3', NOW, 1), sup('S2', NOW, 1), sup('S1', NOW, 1), sup('P', ago(1000), 0)],
+      previous: [{ ...sup('S3', NOW, 1), unused: true }, sup('S2', NOW, 1), { ...sup('S1', NOW, 1), unused: true }, sup('P', ago(1000), 0)],
       generation: 2,
     });
     // Siblings share their generation: P is 2 generations back, inside 3, and kept.

@@ -21,7 +21,7 @@
  * the cap is forgotten, not superseded: it was never rotated, so presenting it is no sign of theft.
  *
  * Every grant remembers at most MAX_REMEMBERED tokens, live and earlier, so its record stays small whatever a client
- * sends: the oldest earlier tokens go first, then the oldest siblings.
+ * sends. Over that, the tokens a client is least likely to hold go first (see bounded): never the one it presents.
  */
 import { ClientType } from '../../config/config';
 import { RefreshState, SupersededToken } from '../../store/records';
@@ -99,39 +99,71 @@ export function rotate(
       return { ...kept, dropped: [...overflow, ...kept.dropped] };
     }
     // The presented sibling becomes the parent; it and its siblings are earlier generations now (reuse if seen again).
-    return advance(state, presented, newHash, grace, now);
+    return advance(state, presented, true, newHash, grace, now);
   }
-  // Confidential: an earlier token's answer joins the newest ones, and the generation stays.
+  // Confidential: an earlier token's answer joins the newest ones, and the generation stays. The presented token
+  // was held by the client: it is kept before any answer that may never have reached it.
   if (standingIs === 'grace') {
-    const earlier = earlierGenerations(state).filter((p) => !state.live.includes(p.hash));
+    const earlier = earlierGenerations(state)
+      .filter((p) => !state.live.includes(p.hash))
+      .map((p) => (p.hash === presented ? held(p) : p));
     return bounded({ live: [...state.live, newHash], previous: earlier, generation: state.generation }, [], grace, now);
   }
-  return advance(state, undefined, newHash, grace, now);
+  return advance(state, presented, false, newHash, grace, now);
 }
 
-/** A new generation: the live tokens become the latest earlier ones, and the new token is the only live one. */
-function advance(state: RefreshState, parent: string | undefined, newHash: string, grace: RefreshGrace, now: number): Rotation {
+/** The entry without its `unused` mark. */
+function held<T extends SupersededToken>({ unused: _, ...entry }: T): Omit<T, 'unused'> {
+  return entry;
+}
+
+/**
+ * A new generation from the presented live token: the live tokens become the latest earlier ones, and the new
+ * token is the only live one. Its siblings are marked unused: the client never presented them, and once it
+ * presents the generation's newest, it holds none of them but by a lost answer to that very refresh.
+ */
+function advance(state: RefreshState, presented: string, asParent: boolean, newHash: string, grace: RefreshGrace, now: number): Rotation {
   const superseded = state.live;
-  // Newest first, as the earlier tokens are kept: the last-issued sibling is the last to be dropped.
+  // Newest first, as the earlier tokens are kept.
   const previous = [
-    ...[...superseded].reverse().map((hash) => ({ hash, supersededAt: now, generation: state.generation })),
+    ...[...superseded]
+      .reverse()
+      .map((hash) => ({ hash, supersededAt: now, generation: state.generation, ...(hash === presented ? {} : { unused: true as const }) })),
     ...earlierGenerations(state).filter((p) => !superseded.includes(p.hash)),
   ];
-  const next: RefreshState = { live: [newHash], ...(parent === undefined ? {} : { parent }), previous, generation: state.generation + 1 };
+  const next: RefreshState = { live: [newHash], ...(asParent ? { parent: presented } : {}), previous, generation: state.generation + 1 };
   return bounded(next, superseded, grace, now);
 }
 
 /**
  * Keeps the earlier tokens at most `generations` behind and superseded less than the period ago, and at most
- * MAX_REMEMBERED tokens in all (the oldest go first: earlier tokens, then siblings); reports what fell out.
+ * MAX_REMEMBERED tokens in all. Over that, what a client is least likely to hold goes first: earlier tokens it
+ * never presented (oldest first), then the oldest live siblings (never the newest), then earlier tokens it did
+ * present (oldest first). Reports what fell out.
  */
 function bounded(state: RefreshState, superseded: string[], grace: RefreshGrace, now: number): Rotation {
   const inWindow = (p: Tagged) => state.generation - p.generation <= grace.generations && now - p.supersededAt < grace.periodSeconds * 1000;
-  const earlier = earlierGenerations(state);
-  const room = Math.max(0, MAX_REMEMBERED - state.live.length);
-  const keep = earlier.filter(inWindow).slice(0, room);
-  const kept = new Set(keep.map((p) => p.hash));
-  const live = state.live.slice(Math.max(0, state.live.length - MAX_REMEMBERED));
-  const dropped = [...earlier.filter((p) => !kept.has(p.hash)).map((p) => p.hash), ...state.live.slice(0, state.live.length - live.length)];
-  return { state: { ...state, live, previous: keep }, superseded: superseded.filter((h) => !dropped.includes(h)), dropped };
+  const all = earlierGenerations(state);
+  const dropped = all.filter((p) => !inWindow(p)).map((p) => p.hash);
+  let earlier = all.filter(inWindow);
+  let live = state.live;
+  let excess = live.length + earlier.length - MAX_REMEMBERED;
+  const dropEarlier = (which: (p: Tagged) => boolean) => {
+    // Newest first: walking from the end drops the oldest.
+    for (let i = earlier.length - 1; i >= 0 && excess > 0; i--) {
+      if (!which(earlier[i]!)) continue;
+      dropped.push(earlier[i]!.hash);
+      earlier = earlier.filter((_, j) => j !== i);
+      excess--;
+    }
+  };
+  dropEarlier((p) => p.unused === true);
+  if (excess > 0) {
+    const cut = Math.min(excess, live.length - 1);
+    dropped.push(...live.slice(0, cut));
+    live = live.slice(cut);
+    excess -= cut;
+  }
+  dropEarlier(() => true);
+  return { state: { ...state, live, previous: earlier }, superseded: superseded.filter((h) => !dropped.includes(h)), dropped };
 }
