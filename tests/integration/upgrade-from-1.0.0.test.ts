@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { REFRESH_TOKEN, TokenBody, introspectAsResourceServer, refresh, tokenRequest } from '../helpers/alexa-client';
 import { sqlAll } from '../helpers/sqlite';
-import { ServerProcess, killServer, spawnServer, tempDataDir } from '../helpers/test-server';
+import { ServerProcess, killServer, spawnServer, startInProcess, tempDataDir } from '../helpers/test-server';
 import { eventually, sleep } from '../helpers/wait';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'data-1.0.0');
@@ -84,6 +84,25 @@ it('every link of a 1.0.0 data folder keeps refreshing, a revoked one stays revo
   // The 1.0.0 token it superseded is an earlier generation inside the grace window.
   expect((await refresh(proc.url, tokens.fresh.refresh_token, 'body')).status).toBe(200);
 });
+
+it.each([15, 90])(
+  'upgraded %i days after its last 1.0.0 refresh, the token 1.0.0 still allowed again refreshes: its window starts at the upgrade',
+  async (days) => {
+    const dataDir = copyOfFixture();
+    const options = JSON.parse(readFileSync(path.join(dataDir, 'options.json'), 'utf8')) as Record<string, unknown>;
+    const server = await startInProcess({ dataDir, options, now: () => Date.now() + days * 86_400_000 });
+    try {
+      expect(
+        (await introspectAsResourceServer(server.url, tokens.superseded.previous_refresh_token).then((r) => r.json())) as object,
+      ).toMatchObject({
+        active: true,
+      });
+      expect((await refresh(server.url, tokens.superseded.previous_refresh_token)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
 it('a kill -9 at any moment of the upgrade leaves either the 1.0.0 data or the upgraded data, and the next start completes it', async () => {
   const dataDir = copyOfFixture();

@@ -131,13 +131,13 @@ function migrateFrom100(db: DatabaseSync, now: number): Record<string, number> {
       throw new Error(`grant ${g.id} is not a 1.0.0 grant record (no list of live refresh tokens)`);
     }
     const live = family.live;
-    // 1.0.0 allowed the parent again until the family settled: it stays usable (an earlier generation for a
-    // confidential client, a retry for a public one), superseded as of the last refresh.
+    // 1.0.0 allowed the parent again until the family settled, for ever: it stays usable (an earlier generation
+    // for a confidential client, a retry for a public one), its grace window counted from the upgrade. Counted from
+    // the last 1.0.0 refresh, a skill left unused for two weeks before the upgrade would have lost the link.
     const parent = family.settled === false && typeof family.parent === 'string' ? family.parent : undefined;
     for (const h of live) referenced.add(h);
     if (parent) referenced.add(parent);
-    const supersededAt = typeof old.lastRefreshAt === 'number' ? old.lastRefreshAt : now;
-    const previous = parent ? [{ hash: parent, supersededAt }] : [];
+    const previous = parent ? [{ hash: parent, supersededAt: now }] : [];
     const grant = { ...old, refresh: { live, parent, previous, generation: old.refreshCount ?? 0 } };
     insert.run(`grant:${g.id}`, encodeRow(grant, g.expires), g.expires ?? null);
     counts.grants++;
