@@ -113,6 +113,7 @@ export function startAddon(opts: ServiceOptions): RunningAddon {
     ADDON_BACKUP_BIN: path.join(root, 'rootfs', 'usr', 'local', 'bin', 'oauth-backup'),
     ADDON_HALT: halt,
     ADDON_RESULTS_DIR: resultsDir,
+    ADDON_CRASH_LOG: path.join(resultsDir, 'crashes'),
   };
   // Jest or a debugger in this process must not leak into the server it starts.
   delete env.NODE_OPTIONS;

@@ -305,7 +305,7 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
     });
   } catch (err) {
     log.error(`cannot start: ${(err as Error).message}`);
-    process.exitCode = 1;
+    process.exitCode = 78; // a port it cannot listen on: restarting would only fail again
     return;
   }
   const shutdown = (signal: string) => {

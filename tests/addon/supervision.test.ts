@@ -6,7 +6,7 @@
  */
 import { expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadManifest, REPO_ROOT } from '../../addon/manifest';
@@ -128,6 +128,74 @@ describe('the add-on under s6 supervision', () => {
     expect(log).toContain(problem);
     expect(log.split(problem)).toHaveLength(2); // started exactly once
     expect(log).toContain('[oauth-server] the server exited with code 78; stopping the add-on');
+  });
+
+  /**
+   * A copy of the app whose server dies of an uncaught exception (exit code 1, as any runtime bug ends in Node):
+   * each time the file `crash-now` appears in the data folder, or `crash-at-start` is there when it starts.
+   */
+  function crashingApp(): string {
+    const root = tempDir('addon-root-');
+    for (const p of ['rootfs', 'run.sh', 'dist', 'package.json']) cpSync(path.join(REPO_ROOT, p), path.join(root, p), { recursive: true });
+    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+    appendFileSync(
+      path.join(root, 'dist', 'main.js'),
+      `\n;(() => {
+        const fs = require('node:fs');
+        const flag = (name) => require('node:path').join(process.env.DATA_DIR, name);
+        const crash = () => { throw new Error('simulated runtime bug'); };
+        if (fs.existsSync(flag('crash-at-start'))) setTimeout(crash, 300);
+        setInterval(() => { if (fs.existsSync(flag('crash-now'))) { fs.rmSync(flag('crash-now')); crash(); } }, 50).unref();
+      })();\n`,
+    );
+    return root;
+  }
+
+  it('restarts the server after a crash (an uncaught exception), and every token issued before still works', async () => {
+    const dataDir = tempDir('addon-data-');
+    const { options } = renderOptions({ manifest, userOptions: validOptions });
+    writeOptionsFile(dataDir, options);
+    const port = await fixedPort();
+    const addon = startAddon({ dataDir, port, host: '127.0.0.1', root: crashingApp() });
+    cleanup.push(() => addon.stop());
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHealthy(base);
+    const tokens = await linkAccount(base, { client: alexa, user: owner });
+
+    const before = addon.servicePid();
+    writeFileSync(path.join(dataDir, 'crash-now'), '');
+    await waitFor('s6 to start the server again', () => {
+      const pid = addon.servicePid();
+      return pid !== undefined && pid !== before ? pid : undefined;
+    });
+    expect(await waitForHealthy(base)).toMatchObject({ status: 'ok' });
+    expect(await refreshOk(base, tokens.refresh_token, 'basic', alexa)).toMatchObject({ token_type: 'Bearer' });
+    const log = addon.output();
+    expect(log).toContain('simulated runtime bug');
+    expect(log).toContain('[oauth-server] the server crashed (exit code 1, see the lines above); restarting it');
+    expect(log).not.toContain('stopping the add-on');
+  });
+
+  it('stops the add-on after the 5th crash within 5 minutes instead of restarting it for ever', async () => {
+    const dataDir = tempDir('addon-data-');
+    const { options } = renderOptions({ manifest, userOptions: validOptions });
+    writeOptionsFile(dataDir, options);
+    writeFileSync(path.join(dataDir, 'crash-at-start'), '');
+    const addon = startAddon({ dataDir, port: await fixedPort(), host: '127.0.0.1', root: crashingApp() });
+    cleanup.push(() => addon.stop());
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      addon.exited,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`still running:\n${addon.output()}`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    expect(exit).toEqual({ exitCode: 1 });
+    const log = addon.output();
+    expect(log.split('see the lines above); restarting it')).toHaveLength(5); // four restarts
+    expect(log).toContain(
+      '[oauth-server] the server crashed 5 times within 300 s (exit code 1); stopping the add-on instead of restarting it again',
+    );
   });
 
   it('stops cleanly like `docker stop`: SIGTERM to the server, exit code 0, no restart', async () => {
