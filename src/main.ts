@@ -14,7 +14,7 @@ import { PasswordCheck } from './auth/user-authenticator';
 import { AdminListenOptions, adminListenFromEnv, startAdmin } from './http/admin';
 import type { AdminContext, RuntimeInfo } from './ops/admin-service';
 import { Metrics, createMetrics } from './ops/metrics';
-import { Config } from './config/config';
+import { Config, configuredSecrets } from './config/config';
 import { resolveDataDir } from './config/data-dir';
 import { ConfigError, loadConfigFile, problemLine } from './config/load-config';
 import { writeLocalDefaults } from './config/local-defaults';
@@ -101,7 +101,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   // The store logged the fault itself, once: say only what it means for the server.
   if (!storeState.ok)
     log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
-  const trace = createFlowTrace(dataDir, log, options.trace);
+  const trace = createFlowTrace(dataDir, log, { ...options.trace, secrets: configuredSecrets(config) });
   trace.subscribe((entry) => notifier.onTraceEntry(entry));
   const metrics = createMetrics(trace);
   const users = createUserAuthenticator({

@@ -55,3 +55,12 @@ export const DEFAULTS = {
   log_level: 'info' as LogLevel,
   notifications: true,
 };
+
+/** Every secret the options hold: a request that carries one where a name belongs must not get it logged. */
+export function configuredSecrets(config: Config): string[] {
+  return [
+    ...config.clients.map((c) => c.clientSecret ?? ''),
+    ...config.users.map((u) => u.password),
+    ...config.resourceServers.map((r) => r.secret),
+  ].filter(Boolean);
+}

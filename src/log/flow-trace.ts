@@ -10,7 +10,7 @@
  */
 import { JsonlLimits, PruneResult, createJsonlFile, jsonlFiles } from './jsonl-file';
 import { Logger } from './logger';
-import { redact } from './redact';
+import { redact, secretScrubber } from './redact';
 import { ROUTINE_SUMMARY_MS, RoutineTally, isRoutine } from './routine-successes';
 import {
   COALESCED,
@@ -70,6 +70,8 @@ export interface FlowTraceOptions extends Partial<JsonlLimits> {
   routineCoalesceAfter?: number;
   /** How often the add-on log counts the routine successes it does not write one by one (default an hour). */
   routineSummaryMs?: number;
+  /** The configured secrets (configuredSecrets): replaced wherever a request put one (secretScrubber). */
+  secrets?: readonly string[];
 }
 
 /** The trace files in dataDir, newest first: flow-trace.jsonl, flow-trace1.jsonl, flow-trace2.jsonl, ... */
@@ -81,7 +83,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOptions = {}): FlowTrace {
   const now = opts.now ?? Date.now;
-  const { security, coalesceAfter, routineCoalesceAfter, routineSummaryMs, now: _now, ...traceLimits } = opts;
+  const { security, coalesceAfter, routineCoalesceAfter, routineSummaryMs, secrets, now: _now, ...traceLimits } = opts;
+  const scrub = secretScrubber(secrets ?? []);
   const trace = createJsonlFile(dataDir, FLOW_TRACE_NAME, log, { ...TRACE_LIMITS, ...traceLimits }, now);
   const securityFile = createJsonlFile(dataDir, SECURITY_EVENTS_NAME, log, { ...SECURITY_LIMITS, ...security }, now);
   const coalescer = new TraceCoalescer(now, coalesceAfter, routineCoalesceAfter);
@@ -125,7 +128,7 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
 
   return {
     record(event) {
-      const entry = safeEntry(redact({ ts: new Date(now()).toISOString(), ...event }) as FlowEntry);
+      const entry = safeEntry(redact(scrub({ ts: new Date(now()).toISOString(), ...event })) as FlowEntry);
       // Every routine success counts in the hourly line, written to the trace or counted there.
       if (entry.outcome === 'ok' && isRoutine(entry)) routine.count(entry);
       writeTrace(coalescer.admit(entry));

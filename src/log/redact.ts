@@ -36,3 +36,29 @@ export function redact(value: unknown, depth = 0): unknown {
   }
   return out;
 }
+
+/** What a configured secret is replaced by (the notifications say the same). */
+export const SCRUBBED = '[a configured secret]';
+
+/**
+ * Replaces the configured secrets wherever they occur in a value's strings: a client secret pasted as the client
+ * id, a password typed as the username, reach no log, trace or page. Runs before capping, so no part of one
+ * survives a cut. With no secrets, the value is returned as is.
+ */
+export function secretScrubber(secrets: readonly string[]): <T>(value: T) => T {
+  const list = secrets.filter((s) => s.length > 0);
+  if (list.length === 0) return (value) => value;
+  const shortest = Math.min(...list.map((s) => s.length));
+  const scrub = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'string') {
+      if (value.length < shortest) return value;
+      return list.reduce((acc, secret) => (acc.includes(secret) ? acc.split(secret).join(SCRUBBED) : acc), value);
+    }
+    if (depth > 6 || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = scrub(v, depth + 1);
+    return out;
+  };
+  return <T>(value: T) => scrub(value, 0) as T;
+}

@@ -4,6 +4,7 @@
  * page renders HTML: a value goes into a code span or a <code> element, so a redirect URI or client id sent by
  * anyone can neither format, link nor inject anything, and it is shortened and its control characters escaped.
  */
+import { SCRUBBED } from '../log/redact';
 
 /** Our words; a value (quoted as code); prose of the system such as a database error (escaped, not quoted). */
 export type Segment = string | { value: string } | { prose: string };
@@ -52,7 +53,7 @@ export function cleanValue(raw: string, max = MAX_VALUE_CHARS): string {
  * survives a cut), then cleans them: a secret pasted into the client-id field never reaches Home Assistant.
  */
 export function finishText(text: Text, secrets: readonly string[]): Text {
-  const scrub = (v: string) => secrets.reduce((acc, secret) => (secret ? acc.split(secret).join('[a configured secret]') : acc), v);
+  const scrub = (v: string) => secrets.reduce((acc, secret) => (secret ? acc.split(secret).join(SCRUBBED) : acc), v);
   return text.map((s) => {
     if (typeof s === 'string') return s;
     return 'value' in s ? { value: cleanValue(scrub(s.value)) } : { prose: cleanValue(scrub(s.prose), MAX_PROSE_CHARS) };

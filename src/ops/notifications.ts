@@ -14,7 +14,7 @@
  * At most one notice per cause (and configured client, where the fix names it) per throttle window; the stable
  * notification_id makes Home Assistant replace the previous notice of the same cause.
  */
-import { Config } from '../config/config';
+import { Config, configuredSecrets } from '../config/config';
 import {
   CATEGORY,
   NoticeCategory,
@@ -127,11 +127,7 @@ export function notifierFor(config: Config, supervisor: SupervisorApi | undefine
     supervisor,
     enabled: config.notifications,
     clients: config.clients,
-    secrets: [
-      ...config.clients.map((c) => c.clientSecret ?? ''),
-      ...config.users.map((u) => u.password),
-      ...config.resourceServers.map((r) => r.secret),
-    ].filter(Boolean),
+    secrets: configuredSecrets(config),
     log,
     now,
   });

@@ -29,6 +29,7 @@ import {
   ALEXA_REDIRECT,
   CLIENT_SECRET,
   OWNER,
+  RESOURCE_SERVER,
   ServerProcess,
   killServer,
   spawnServer,
@@ -138,6 +139,20 @@ beforeAll(async () => {
   await revoke(url, fifth.refresh_token);
   await refresh(url, fourth.refresh_token);
 
+  // Configured secrets where a name belongs: the client id and secret swapped (Basic and body), the resource
+  // server's secret as its id, the owner's password typed as the username.
+  const swapped = { grant_type: 'authorization_code', code: 'swapped-code', redirect_uri: ALEXA_REDIRECT };
+  await tokenRequest(url, swapped, 'basic', CLIENT_SECRET, 'amazon-alexa');
+  await tokenRequest(url, swapped, 'body', `${CLIENT_SECRET} `, 'amazon-alexa');
+  keep('resource server secret', RESOURCE_SERVER.secret);
+  await fetch(`${url}/alexa/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': FORM, authorization: basicAuth(RESOURCE_SERVER.secret, RESOURCE_SERVER.id) },
+    body: new URLSearchParams({ token: 'x'.repeat(43) }).toString(),
+  });
+  const swappedLogin = new Browser(url);
+  await submitLogin(swappedLogin, await openLoginPage(swappedLogin), { username: OWNER.password, password: OWNER.username });
+
   // A PKCE downgrade attempt with a third code.
   const redirect3 = await linkInBrowser(new Browser(url));
   const code3 = keep('code 3', redirect3.searchParams.get('code'));
@@ -180,6 +195,7 @@ it('the run exercised what it claims: the trace holds each step and each failure
     'code_replay',
     'grant_revoked',
     'pkce_downgrade',
+    'unknown_client',
   ]) {
     expect(kinds).toContain(kind);
   }
