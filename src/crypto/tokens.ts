@@ -1,5 +1,5 @@
 /** Random tokens, their storage hashes and log fingerprints. Raw tokens exist only in responses and requests. */
-import { hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Random bytes are drawn from the CSPRNG a block at a time and each byte is handed out once: a call into OpenSSL
@@ -32,12 +32,55 @@ const GRANT_ID = /^[\w-]{22}$/;
 /** A refresh token: its grant's id, a dot, then 256 random bits. */
 const GRANT_TOKEN = /^([\w-]{22})\.[\w-]{43}$/;
 
+/** What a signed refresh token says about itself, once its MAC is checked. */
+export interface SignedRefresh {
+  grantId: string;
+  /** The generation of its grant it was issued in (refresh-policy.ts). */
+  generation: number;
+}
+
+/** The secret's 32 bytes: the generation (4), random (12), then the first 16 bytes of the HMAC of those and the id. */
+const SIGNED_HEAD = 16;
+const SIGNED_BYTES = 32;
+
+function refreshMac(key: Buffer, grantId: string, head: Buffer): Buffer {
+  return createHmac('sha256', key)
+    .update(grantId)
+    .update('.')
+    .update(head)
+    .digest()
+    .subarray(0, SIGNED_BYTES - SIGNED_HEAD);
+}
+
 /**
  * A new refresh token: `<grant id>.<secret>`. The id is not secret (the admin page and the trace show it); it puts
- * the token's record beside its grant's in the store (see tokenKey).
+ * the token's record beside its grant's in the store (see tokenKey). With a key, the secret carries the generation
+ * it is issued in and a MAC under the server's key: a token issued after the database's state (a backup restored)
+ * can then still be recognised as one this server issued for this grant (readSignedRefresh). 96 random bits keep
+ * tokens apart; the 128-bit MAC makes them unguessable without the key.
  */
-export function refreshTokenFor(grantId: string): string {
-  return GRANT_ID.test(grantId) ? `${grantId}.${randomToken()}` : randomToken();
+export function refreshTokenFor(grantId: string, signing?: { key: Buffer; generation: number }): string {
+  if (!GRANT_ID.test(grantId)) return randomToken();
+  if (!signing) return `${grantId}.${randomToken()}`;
+  const secret = Buffer.alloc(SIGNED_BYTES);
+  secret.writeUInt32BE(signing.generation >>> 0, 0);
+  Buffer.from(randomToken(SIGNED_HEAD - 4), 'base64url').copy(secret, 4);
+  refreshMac(signing.key, grantId, secret.subarray(0, SIGNED_HEAD)).copy(secret, SIGNED_HEAD);
+  return `${grantId}.${secret.toString('base64url')}`;
+}
+
+/** The grant and generation of a refresh token signed with `key`; undefined for any other string. */
+export function readSignedRefresh(token: string, key: Buffer): SignedRefresh | undefined {
+  const named = GRANT_TOKEN.exec(token);
+  if (!named) return undefined;
+  const grantId = named[1]!;
+  const text = token.slice(grantId.length + 1);
+  const secret = Buffer.from(text, 'base64url');
+  // Only the one spelling of the bytes: a variant in the last character's unused bits is another string.
+  if (secret.length !== SIGNED_BYTES || secret.toString('base64url') !== text) return undefined;
+  const head = secret.subarray(0, SIGNED_HEAD);
+  if (!timingSafeEqual(refreshMac(key, grantId, head), secret.subarray(SIGNED_HEAD))) return undefined;
+  return { grantId, generation: head.readUInt32BE(0) };
 }
 
 /**

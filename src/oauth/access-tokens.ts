@@ -3,6 +3,7 @@ import { tokenKey } from '../crypto/tokens';
 import { GrantRecord, TokenRecord } from '../store/records';
 import { GrantDeps } from './grant-deps';
 import { standing } from './grants/refresh-policy';
+import { issuedAfterState } from './grants/refresh-token';
 
 export interface ActiveToken {
   token: TokenRecord;
@@ -17,7 +18,20 @@ export function lookupToken(deps: GrantDeps, raw: string): TokenLookup {
   return deps.storage.read((tx): TokenLookup => {
     const token = tx.tokens.find(key);
     const now = deps.now();
-    if (!token) return { active: false, reason: 'unknown or expired token' };
+    if (!token) {
+      // A refresh token signed after the database's state (a restored backup): a refresh would take it back in.
+      const after = issuedAfterState(deps, tx, raw);
+      if (!after) return { active: false, reason: 'unknown or expired token' };
+      const { grant } = after;
+      const record: TokenRecord = {
+        kind: 'refresh',
+        grantId: grant.id,
+        scopes: grant.scopes,
+        issuedAt: now,
+        expiresAt: now + deps.lifetimes.refreshIdle * 1000,
+      };
+      return { active: true, found: { token: record, grant } };
+    }
     if (token.expiresAt <= now) return { active: false, reason: 'token expired' };
     const grant = tx.grants.find(token.grantId);
     if (!grant) return { active: false, reason: 'grant no longer exists' };

@@ -56,7 +56,8 @@ function sealingKey(deps: GrantDeps): Buffer {
 
 /** Drops every pending request at once ("revoke all"), inside the caller's transaction: they were sealed with the old key. */
 export function rotateSealingKeyIn(tx: OAuthTx): void {
-  tx.server.saveKeys({ sealing: newKey().toString('base64url') });
+  // The refresh tokens' key too: after a breach, no token signed before can be taken back in (grant-deps.ts).
+  tx.server.saveKeys({ sealing: newKey().toString('base64url'), refresh: newKey().toString('base64url') });
 }
 
 export function startAuthorization(

@@ -1,4 +1,5 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
+import { newKey } from '../crypto/seal';
 import { fingerprint, randomToken, refreshTokenFor, tokenKey } from '../crypto/tokens';
 import { ClientType } from '../config/config';
 import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
@@ -43,6 +44,18 @@ export interface IssuedTokens {
 }
 
 /**
+ * The key refresh tokens are signed with, made in the caller's transaction the first time. It lives in the database,
+ * so a backup restored with it still recognises the tokens signed after the backup was taken.
+ */
+export function refreshSigningKey(tx: OAuthTx): Buffer {
+  const keys = tx.server.keys();
+  if (keys?.refresh) return Buffer.from(keys.refresh, 'base64url');
+  const refresh = newKey();
+  tx.server.saveKeys({ sealing: keys?.sealing ?? newKey().toString('base64url'), refresh: refresh.toString('base64url') });
+  return refresh;
+}
+
+/**
  * Mints an access and a refresh token for a grant and writes their hashed records in the caller's transaction, so
  * a response is never sent for tokens that were not stored, and a crash leaves either all of the records or none.
  */
@@ -51,11 +64,12 @@ export function mintTokens(
   tx: OAuthTx,
   grant: GrantRecord,
   accessScopes: string[],
+  generation: number,
 ): { issued: IssuedTokens; refreshKey: string } {
   const now = deps.now();
   // Access tokens are keyed by their hash alone, refresh tokens under their grant (store/records.ts).
   const access = randomToken();
-  const refresh = refreshTokenFor(grant.id);
+  const refresh = refreshTokenFor(grant.id, { key: refreshSigningKey(tx), generation });
   const refreshKey = tokenKey(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
   tx.tokens.create(tokenKey(access), {

@@ -88,6 +88,8 @@ export interface ConsentDecision {
 export interface ServerKeys {
   /** AES-256-GCM key (base64url) sealing pending authorization requests; rotated by "revoke all". */
   sealing: string;
+  /** HMAC key (base64url) signing refresh tokens (crypto/tokens.ts); made at the first link, rotated by "revoke all". */
+  refresh?: string;
 }
 
 /** The running server's facts for `oauth-admin status` (the CLI reads them; no socket needed). */

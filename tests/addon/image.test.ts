@@ -454,14 +454,16 @@ describe('s6 service and scripts', () => {
 
 describe('finish, for each way the server can end', () => {
   /** Runs finish as s6-supervise would; reports the recorded container exit code and whether it halted. */
-  function finish(args: string[], recorded = '0'): { exitcode: string; halted: boolean; output: string } {
+  function finish(args: string[], recorded = '0', earlierCrashes: number[] = []): { exitcode: string; halted: boolean; output: string } {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'finish-'));
     try {
       writeFileSync(path.join(dir, 'exitcode'), `${recorded}\n`);
+      const now = Math.floor(Date.now() / 1000);
+      writeFileSync(path.join(dir, 'crashes'), earlierCrashes.map((ago) => `${now - ago}\n`).join(''));
       const halt = path.join(dir, 'halt');
       writeFileSync(halt, `#!/bin/sh\n: > ${JSON.stringify(path.join(dir, 'halted'))}\n`, { mode: 0o755 });
       const run = spawnSync('sh', [SCRIPTS.finish, ...args], {
-        env: { PATH: process.env.PATH, ADDON_RESULTS_DIR: dir, ADDON_HALT: halt },
+        env: { PATH: process.env.PATH, ADDON_RESULTS_DIR: dir, ADDON_HALT: halt, ADDON_CRASH_LOG: path.join(dir, 'crashes') },
         encoding: 'utf8',
       });
       expect(run.status).toBe(0);
@@ -494,6 +496,22 @@ describe('finish, for each way the server can end', () => {
   });
 
   it('keeps the first recorded failure', () => {
-    expect(finish(['1', '0'], '137')).toMatchObject({ exitcode: '137', halted: true });
+    expect(finish(['78', '0'], '137')).toMatchObject({ exitcode: '137', halted: true });
+  });
+
+  it.each<[string, number[]]>([
+    ['the first crash', []],
+    ['the 5th crash, the others more than 5 minutes ago', [301, 400, 500, 600]],
+    ['the 4th crash within 5 minutes', [10, 100, 290]],
+  ])('lets s6 restart the server after %s (an uncaught error: exit code 1)', (_what, earlier) => {
+    const result = finish(['1', '0'], '0', earlier);
+    expect(result).toMatchObject({ exitcode: '0', halted: false });
+    expect(result.output).toContain('the server crashed (exit code 1, see the lines above); restarting it');
+  });
+
+  it('halts on the 5th crash within 5 minutes, recording its code', () => {
+    const result = finish(['1', '0'], '0', [10, 100, 200, 290, 1000]);
+    expect(result).toMatchObject({ exitcode: '1', halted: true });
+    expect(result.output).toContain('crashed 5 times within 300 s');
   });
 });

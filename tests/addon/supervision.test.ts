@@ -206,7 +206,7 @@ describe('the add-on under s6 supervision', () => {
     expect(() => process.kill(pid, 0)).toThrow(); // the server process is gone
   });
 
-  it('restores a hot backup taken with backup_pre/backup_post to a working link', async () => {
+  it('restores a hot backup taken with backup_pre/backup_post to a working link, even after Alexa refreshed since', async () => {
     const live = tempDir('addon-live-');
     const { addon, base } = await startWith(live, validOptions);
     await waitForHealthy(base);
@@ -226,6 +226,9 @@ describe('the add-on under s6 supervision', () => {
     helper(manifest.backup_post as string, live);
     expect(readdirSync(live)).not.toContain('snapshot');
     expect(readdirSync(path.join(backup, 'snapshot'))).toEqual(['oauth.sqlite']);
+    // Alexa goes on refreshing after the backup: the token it holds at the restore is one the backup never saw.
+    let held = tokens;
+    for (let i = 0; i < 3; i++) held = await refreshOk(base, held.refresh_token, 'basic', alexa);
     await addon.stop();
 
     // Restore: a fresh /data from the backup, then the add-on starts on it.
@@ -233,6 +236,8 @@ describe('the add-on under s6 supervision', () => {
     await waitForHealthy(restoredBase);
     expect(restored.output()).toContain('[oauth-backup] data restored from a backup: putting the database snapshot in place');
     expect(readdirSync(backup)).not.toContain('snapshot');
+    const next = await refreshOk(restoredBase, held.refresh_token, 'basic', alexa);
+    expect(await refreshOk(restoredBase, next.refresh_token, 'basic', alexa)).toMatchObject({ token_type: 'Bearer' });
     expect(await refreshOk(restoredBase, tokens.refresh_token, 'basic', alexa)).toMatchObject({ token_type: 'Bearer' });
   });
 });

@@ -5,8 +5,8 @@
  * before still refresh.
  */
 import { expect } from '@jest/globals';
-import { createHash } from 'node:crypto';
-import { fingerprint, randomToken, refreshTokenFor, safeEqual, tokenHash, tokenKey } from '../../src/crypto/tokens';
+import { createHash, randomBytes } from 'node:crypto';
+import { fingerprint, randomToken, readSignedRefresh, refreshTokenFor, safeEqual, tokenHash, tokenKey } from '../../src/crypto/tokens';
 
 it('tokens are base64url of the bytes asked for, and never repeat, across many refills of the block', () => {
   const seen = new Set<string>();
@@ -86,5 +86,32 @@ describe('refresh tokens name their grant', () => {
     const token = refreshTokenFor('not/a-grant-id');
     expect(token).toMatch(/^[\w-]{43}$/);
     expect(tokenKey(token)).toBe(sha256(token));
+  });
+});
+
+describe('signed refresh tokens (a restored backup recognises them)', () => {
+  const grantId = randomToken(16).slice(0, 22);
+  const key = randomBytes(32);
+
+  it.each([0, 1, 7, 2 ** 31, 2 ** 32 - 1])('generation %i: read back with its grant; 50 tokens all differ', (generation) => {
+    const tokens = Array.from({ length: 50 }, () => refreshTokenFor(grantId, { key, generation }));
+    expect(new Set(tokens).size).toBe(50);
+    for (const token of tokens) {
+      expect(token).toMatch(/^[\w-]{22}\.[\w-]{43}$/);
+      expect(readSignedRefresh(token, key)).toEqual({ grantId, generation });
+    }
+  });
+
+  it('refused: another key, another grant id, any character changed, another spelling of the same bytes, anything unsigned', () => {
+    const token = refreshTokenFor(grantId, { key, generation: 3 });
+    const [, secret] = token.split('.') as [string, string];
+    expect(readSignedRefresh(token, randomBytes(32))).toBeUndefined();
+    expect(readSignedRefresh(`${randomToken(16).slice(0, 22)}.${secret}`, key)).toBeUndefined();
+    for (let i = 0; i < secret.length; i++) {
+      const changed = secret.slice(0, i) + (secret[i] === 'A' ? 'B' : 'A') + secret.slice(i + 1);
+      expect(readSignedRefresh(`${grantId}.${changed}`, key)).toBeUndefined();
+    }
+    for (const other of [refreshTokenFor(grantId), randomToken(), `${token}x`, token.slice(0, -1), ''])
+      expect(readSignedRefresh(other, key)).toBeUndefined();
   });
 });

@@ -116,7 +116,7 @@ export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: Code
       refreshCount: 0,
       refresh: { live: [], previous: [], generation: 0 },
     };
-    const { issued, refreshKey } = mintTokens(deps, tx, grant, record.scopes);
+    const { issued, refreshKey } = mintTokens(deps, tx, grant, record.scopes, grant.refresh.generation);
     tx.grants.save({ ...grant, refresh: { ...grant.refresh, live: [refreshKey] } }, grantExpiry(deps));
     tx.codes.consume(hash, record, now, Math.max(record.expiresAt + CODE_RECORD_GRACE_MS, now + 1000));
     return issued;

@@ -4,8 +4,8 @@
  * Reuse detection comes before the scope check, so a stale token learns nothing about the link from invalid_scope.
  */
 import { ClientConfig } from '../../config/config';
-import { fingerprint, tokenKey } from '../../crypto/tokens';
-import { GrantRecord } from '../../store/records';
+import { SignedRefresh, fingerprint, readSignedRefresh, tokenKey } from '../../crypto/tokens';
+import { GrantRecord, OAuthTx, RefreshState, TokenRecord } from '../../store/records';
 import { InvalidGrant, InvalidRequest, OAuthError } from '../errors';
 import { GrantDeps, IssuedTokens, grantExpiry, mintTokens, revokeGrantIn } from '../grant-deps';
 import { narrowScopes, parseScope } from '../scopes';
@@ -19,8 +19,11 @@ export interface RefreshParams {
 /** What the trace records about a refresh besides the outcome: which generation was presented. */
 export interface RefreshOutcome {
   issued: IssuedTokens;
-  /** current: the newest token; retry: a public client's parent again; grace: an earlier generation, `behind` steps back. */
-  presented: 'current' | 'retry' | 'grace';
+  /**
+   * current: the newest token; retry: a public client's parent again; grace: an earlier generation, `behind` steps
+   * back; restored: a token signed after the database's state, taken back in (takeBackIssuedAfter).
+   */
+  presented: 'current' | 'retry' | 'grace' | 'restored';
   behind?: number;
 }
 
@@ -36,7 +39,8 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
   const key = tokenKey(presented);
   const fp = fingerprint(presented);
   const outcome = deps.storage.transaction((tx): RefreshOutcome | OAuthError => {
-    const token = tx.tokens.find(key);
+    const known = tx.tokens.find(key);
+    const token = known ?? (client.clientType === 'confidential' ? takeBackIssuedAfter(deps, tx, client, presented, key) : undefined);
     if (!token || token.kind !== 'refresh') {
       return new InvalidGrant('invalid refresh token', {
         kind: 'refresh_unknown',
@@ -116,7 +120,9 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
       if (err instanceof OAuthError) return err;
       throw err;
     }
-    const { issued, refreshKey } = mintTokens(deps, tx, grant, accessScopes);
+    // The new token is issued in the next generation, or beside the newest (refresh-policy.ts).
+    const generation = where.is === 'current' ? grant.refresh.generation + 1 : grant.refresh.generation;
+    const { issued, refreshKey } = mintTokens(deps, tx, grant, accessScopes, generation);
     const rotation = rotate(grant.refresh, key, where.is, refreshKey, client.clientType, deps.grace, now);
     for (const h of rotation.superseded) {
       const record = tx.tokens.find(h);
@@ -125,8 +131,67 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
     for (const h of rotation.dropped) tx.tokens.remove(h);
     const updated: GrantRecord = { ...grant, lastRefreshAt: now, refreshCount: grant.refreshCount + 1, refresh: rotation.state };
     tx.grants.save(updated, grantExpiry(deps));
-    return { issued, presented: where.is, behind: where.is === 'grace' ? where.behind : undefined };
+    return { issued, presented: known ? where.is : 'restored', behind: where.is === 'grace' ? where.behind : undefined };
   });
   if (outcome instanceof OAuthError) throw outcome;
   return outcome;
+}
+
+/**
+ * The active grant of a confidential client that `presented` was signed for, in the grant's newest generation or a
+ * later one (takeBackIssuedAfter says why). Introspection asks it too, so it reports such a token active exactly
+ * when a refresh with it would succeed.
+ */
+export function issuedAfterState(
+  deps: GrantDeps,
+  tx: OAuthTx,
+  presented: string,
+): { grant: GrantRecord; signed: SignedRefresh } | undefined {
+  const key = tx.server.keys()?.refresh;
+  const signed = key === undefined ? undefined : readSignedRefresh(presented, Buffer.from(key, 'base64url'));
+  if (!signed) return undefined;
+  const grant = tx.grants.find(signed.grantId);
+  if (!grant || grant.revokedAt !== undefined || signed.generation < grant.refresh.generation) return undefined;
+  return deps.clientType(grant.clientId) === 'confidential' ? { grant, signed } : undefined;
+}
+
+/**
+ * A confidential client's refresh token this server signed for an active grant of that client, in the grant's
+ * newest generation or a later one, but with no record: issued after the state the database holds, which is what a
+ * restored backup looks like (Alexa kept refreshing after the backup was taken). Refusing it would unlink the user;
+ * the MAC proves the server issued it for this grant, and the client's secret binds it (RFC 9700 §4.14.2). It is
+ * written back as the grant's newest token, in its own generation, and the refresh goes on from it; the newest
+ * tokens the database held become earlier ones. A token of an earlier generation is never taken back: it may have
+ * been superseded on purpose. Public clients have no secret to bind a token to: theirs are never taken back.
+ */
+function takeBackIssuedAfter(deps: GrantDeps, tx: OAuthTx, client: ClientConfig, presented: string, key: string): TokenRecord | undefined {
+  const found = issuedAfterState(deps, tx, presented);
+  if (!found || found.grant.clientId !== client.clientId) return undefined;
+  const { grant, signed } = found;
+  const now = deps.now();
+  const record: TokenRecord = {
+    kind: 'refresh',
+    grantId: grant.id,
+    scopes: grant.scopes,
+    issuedAt: now,
+    expiresAt: now + deps.lifetimes.refreshIdle * 1000,
+  };
+  tx.tokens.create(key, record);
+  const state = grant.refresh;
+  let refresh: RefreshState;
+  if (signed.generation === state.generation) refresh = { ...state, live: [...state.live, key] };
+  else {
+    for (const h of state.live) {
+      const old = tx.tokens.find(h);
+      if (old) tx.tokens.expireAt(h, old, now + deps.grace.periodSeconds * 1000);
+    }
+    refresh = {
+      ...state,
+      live: [key],
+      previous: [...state.live.map((hash) => ({ hash, supersededAt: now, generation: state.generation })), ...state.previous],
+      generation: signed.generation,
+    };
+  }
+  tx.grants.save({ ...grant, refresh }, grantExpiry(deps));
+  return record;
 }
