@@ -31,7 +31,8 @@ function audienceOf(sources: UserSources): string {
     ? ''
     : allowed.length === 0
       ? 'any Home Assistant user of this home'
-      : `the Home Assistant user${allowed.length === 1 ? '' : 's'} ${allowed.join(', ')}`;
+      : // Not named: the page is open to anyone, and a name is half of what a guesser needs.
+        `the Home Assistant user${allowed.length === 1 ? '' : 's'} this add-on allows (ha_allowed_users)`;
   const extra = sources.options ? 'the users listed in the add-on configuration' : '';
   const who = [ha, extra].filter(Boolean).join(' and ');
   return who ? `Whoever logs in here can link this skill to Music Assistant: ${who}.` : '';

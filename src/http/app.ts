@@ -27,11 +27,13 @@ import express, { ErrorRequestHandler, NextFunction, Request, RequestHandler, Re
 import type { RequestListener } from 'node:http';
 import { Config } from '../config/config';
 import { Logger } from '../log/logger';
+import { deviceProof } from '../oauth/authorization-flow';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
 import { TraceRecorder } from '../oauth/failures';
 import type { Metrics } from '../ops/metrics';
 import { isStoreError } from '../store/faults';
 import { errorPage } from './pages/oauth-pages';
+import { hasDeviceProof } from './browser-session';
 import { FormLimiters, refuseLocked, storeFailure } from './form-endpoint';
 import { dispatchFixedPosts, routePath } from './fixed-posts';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout, lockoutFacts } from './rate-limits';
@@ -112,33 +114,39 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   const reporter = new LockoutReporter();
   const targets = new Set([...deps.config.clients.map((c) => c.clientId), ...deps.config.resourceServers.map((r) => r.id)]);
   // Only the login form locks hard (see rate-limits.ts); token-endpoint locks are enforced by formEndpoint.
-  const limits = createRateLimits(settings, targets, (req, res, lockout) => {
-    const report = reporter.report(lockout);
-    if (report) {
-      deps.trace.record({
-        requestId: res.locals.requestId,
-        clientRequestId: res.locals.clientRequestId,
-        step: 'login',
-        outcome: 'security',
-        ip: req.ip,
-        username: lockout.limiter === 'login-user' ? lockout.target : undefined,
-        kind: 'rate_limited',
-        facts: lockoutFacts(lockout, report),
-        cause: describeLockout(lockout, settings),
-      });
-    }
-    res
-      .status(429)
-      .set('Cache-Control', 'no-store')
-      .type('html')
-      .send(
-        errorPage(
-          res.locals.nonce,
-          'Too many attempts',
-          `Too many failed logins. Try again in ${Math.ceil(lockout.retryAfterSeconds / 60)} minutes.`,
-        ),
-      );
-  });
+  const trustedDevice = (req: Request, lockKey: string) => hasDeviceProof(req, () => deviceProof(deps.grants, lockKey));
+  const limits = createRateLimits(
+    settings,
+    targets,
+    (req, res, lockout) => {
+      const report = reporter.report(lockout);
+      if (report) {
+        deps.trace.record({
+          requestId: res.locals.requestId,
+          clientRequestId: res.locals.clientRequestId,
+          step: 'login',
+          outcome: 'security',
+          ip: req.ip,
+          username: lockout.limiter === 'login-user' ? lockout.target : undefined,
+          kind: 'rate_limited',
+          facts: lockoutFacts(lockout, report),
+          cause: describeLockout(lockout, settings),
+        });
+      }
+      res
+        .status(429)
+        .set('Cache-Control', 'no-store')
+        .type('html')
+        .send(
+          errorPage(
+            res.locals.nonce,
+            'Too many attempts',
+            `Too many failed logins. Try again in ${Math.ceil(lockout.retryAfterSeconds / 60)} minutes.`,
+          ),
+        );
+    },
+    trustedDevice,
+  );
   const formLimiters: FormLimiters = { perIp: limits.tokenPerIp, perClient: limits.tokenPerClient, settings, reporter };
 
   // The token endpoints first: Alexa's refreshes and the resource server's introspections are most requests.

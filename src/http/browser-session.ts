@@ -6,13 +6,16 @@
 import type { CookieOptions, Request, Response } from 'express';
 import type Keyv from 'keyv';
 import { Config } from '../config/config';
-import { randomToken, tokenHash } from '../crypto/tokens';
+import { randomToken, safeEqual, tokenHash } from '../crypto/tokens';
 import { FLOW_TTL_MS } from '../oauth/authorization-flow';
 import { SESSION_PREFIX, SessionRecord } from '../store/records';
 
 export const FLOW_COOKIE = 'maoauth_flow';
 export const SESSION_COOKIE = 'maoauth_session';
 export const SESSION_TTL_MS = 12 * 3600 * 1000;
+/** Proves the browser logged in as a username before (rate-limits.ts); as long as browsers keep a cookie. */
+export const DEVICE_COOKIE = 'maoauth_device';
+const DEVICE_TTL_MS = 400 * 24 * 3600 * 1000;
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/;
 
@@ -58,4 +61,15 @@ export async function currentSession(req: Request, sessions: Keyv<SessionRecord>
   const sid = cookie(req, SESSION_COOKIE);
   if (typeof sid !== 'string' || sid.length > 64) return undefined;
   return sessions.get(`${SESSION_PREFIX}${tokenHash(sid)}`);
+}
+
+/** Remembers, after a successful login, that this browser logged in as the username `proof` was made for. */
+export function rememberDevice(req: Request, res: Response, config: Pick<Config, 'publicUrl'>, proof: string): void {
+  res.cookie(DEVICE_COOKIE, proof, cookieOptions(req, config, DEVICE_TTL_MS));
+}
+
+/** Whether the browser's device cookie is the proof `expected` makes (made only when there is a cookie). */
+export function hasDeviceProof(req: Request, expected: () => string): boolean {
+  const held = cookie(req, DEVICE_COOKIE);
+  return typeof held === 'string' && held.length <= 64 && safeEqual(held, expected());
 }

@@ -90,6 +90,8 @@ interface LimiterSpec {
   target: (req: Request, res: Response) => string;
   /** Per-target limits publish no RateLimit headers: how many failures others caused is nobody's business. */
   headers: boolean;
+  /** Requests this limit neither counts nor refuses. */
+  skip?: (req: Request) => boolean;
   onLimited: (req: Request, res: Response, next: () => void, lockout: Lockout) => void;
 }
 
@@ -99,7 +101,10 @@ function limiter(spec: LimiterSpec, store: MemoryStore): RateLimitRequestHandler
     windowMs: spec.windowMs,
     limit: spec.limit,
     skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode >= 500,
+    // Only a password that was checked and was wrong (401) counts. A form without its link request, flow cookie
+    // or CSRF token (400, 403) tests no password, and counting it let anyone lock a username with 30 bare POSTs.
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    ...(spec.skip ? { skip: spec.skip } : {}),
     standardHeaders: spec.headers ? 'draft-8' : false,
     legacyHeaders: false,
     keyGenerator: spec.key,
@@ -206,7 +211,17 @@ export interface RateLimits {
  * `targets`: the configured client and resource-server ids. `onHardLimit` answers a locked login; the token
  * endpoints ask their limits for locks and enforce them once they know whether the request succeeded.
  */
-export function createRateLimits(settings: RateLimitSettings, targets: ReadonlySet<string>, onHardLimit: LimitedHandler): RateLimits {
+/**
+ * `trustedFor(req, lockKey)`: the browser proves it logged in as that username before (a device cookie). Such a
+ * browser is not held by the username's lock, only by its address's: strangers guessing one username from many
+ * addresses must not lock its owner out of the phone they link from (OWASP's device cookies).
+ */
+export function createRateLimits(
+  settings: RateLimitSettings,
+  targets: ReadonlySet<string>,
+  onHardLimit: LimitedHandler,
+  trustedFor: (req: Request, lockKey: string) => boolean = () => false,
+): RateLimits {
   const { windowMs } = settings;
   const hard = (req: Request, res: Response, _next: () => void, lockout: Lockout) => {
     res.set('Retry-After', String(lockout.retryAfterSeconds));
@@ -248,6 +263,7 @@ export function createRateLimits(settings: RateLimitSettings, targets: ReadonlyS
       windowMs,
       key: (req) => `user:${usernameLockKey(formUsername(req))}`,
       target: (req) => usernameLockKey(formUsername(req)),
+      skip: (req) => trustedFor(req, usernameLockKey(formUsername(req))),
       headers: false,
       onLimited: hard,
     }),

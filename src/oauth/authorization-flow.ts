@@ -54,6 +54,14 @@ function sealingKey(deps: GrantDeps): Buffer {
   return Buffer.from(keys.sealing, 'base64url');
 }
 
+/**
+ * What a browser's device cookie holds once it logged in as a username (its lock key, config/username.ts): made
+ * with the sealing key, so "revoke all" forgets every device too.
+ */
+export function deviceProof(deps: GrantDeps, lockKey: string): string {
+  return derive(sealingKey(deps), 'trusted-device', lockKey);
+}
+
 /** Drops every pending request at once ("revoke all"), inside the caller's transaction: they were sealed with the old key. */
 export function rotateSealingKeyIn(tx: OAuthTx): void {
   // The refresh tokens' key too: after a breach, no token signed before can be taken back in (grant-deps.ts).

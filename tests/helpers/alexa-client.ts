@@ -88,6 +88,11 @@ export class Browser {
     this.cookies.clear();
   }
 
+  /** Forgets one cookie, as a browser does when it expires. */
+  forgetCookie(name: string): void {
+    this.cookies.delete(name);
+  }
+
   /** The value of a cookie this browser holds (e.g. to check it never reaches a log). */
   cookie(name: string): string | undefined {
     return this.cookies.get(name);

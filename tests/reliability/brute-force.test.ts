@@ -18,12 +18,15 @@ import { RateLimitSettings } from '../../src/http/rate-limits';
 import { RunningServer } from '../../src/main';
 import {
   ALEXA,
+  Browser,
   TokenBody,
   attemptLogin,
   exchangeCode,
   introspectAsClient,
   issueCode,
   linkAccount,
+  openLoginPage,
+  submitLogin,
   tokenRequest,
 } from '../helpers/alexa-client';
 import { FlowEntry } from '../../src/log/flow-trace';
@@ -136,6 +139,67 @@ describe('password guessing at the login form', () => {
     const entry = await waitForTrace(server.dataDir, (e) => e.kind === 'rate_limited' && e.facts?.limiter === 'login-user');
     expect(entry.cause).toMatch(/victim/);
     expect(entry.username).toBe('victim');
+  });
+});
+
+describe('the owner cannot be locked out by strangers', () => {
+  let server: RunningServer & { dataDir: string };
+  beforeAll(async () => {
+    server = await startInProcess({
+      options: testOptions({ trusted_proxies: ['loopback'] }),
+      rateLimits: { loginFailuresPerIp: 3, loginFailuresPerUser: 9 },
+    });
+  });
+  afterAll(async () => server.stop());
+
+  it('login POSTs without a link request, flow cookie or CSRF token test no password: any number of them locks nothing', async () => {
+    const bare = (ip: string, body: Record<string, string>) =>
+      fetch(`${server.url}/alexa/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...from(ip).headers },
+        body: new URLSearchParams(body).toString(),
+      }).then((r) => r.status);
+    const form = await openLoginPage(new Browser(server.url));
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const ip = `198.51.100.${20 + (i % 5)}`;
+      statuses.push(await bare(ip, { username: 'Owner ', password: 'x' }));
+      // A real request id and CSRF token, but not this browser's flow cookie.
+      statuses.push(await bare(ip, { request_id: form.requestId, csrf: form.csrf, username: 'owner', password: 'x' }));
+    }
+    expect(new Set(statuses)).toEqual(new Set([400, 403]));
+    // From one of those addresses too: neither it nor the username was locked.
+    expect((await attemptLogin(server.url, OWNER, from('198.51.100.20').headers)).status).toBe(303);
+  });
+
+  it('a distributed guesser locks the username for new browsers, but not for the browser the owner logged in with before', async () => {
+    const phone = new Browser(server.url);
+    expect((await submitLogin(phone, await openLoginPage(phone), OWNER, from('203.0.113.9').headers)).status).toBe(303);
+    for (let i = 0; i < 9; i++) expect(await failLogin(server.url, `192.0.2.${100 + i}`, 'owner')).toBe(401);
+    expect(await failLogin(server.url, '192.0.2.120', 'owner', OWNER.password)).toBe(429);
+    // The owner's phone, its 12-hour login session over: the username's lock does not hold it, its own address's would.
+    phone.forgetCookie('maoauth_session');
+    expect((await submitLogin(phone, await openLoginPage(phone), OWNER, from('203.0.113.9').headers)).status).toBe(303);
+    // A device cookie made for another username, or copied into a browser under another name, proves nothing.
+    const other = new Browser(server.url);
+    const cookie = phone.cookie('maoauth_device');
+    expect(cookie).toMatch(/^[\w-]{43}$/);
+    const form = await openLoginPage(other);
+    const res = await other.request('/alexa/login', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `maoauth_flow=${other.cookie('maoauth_flow')}; maoauth_device=${cookie}x`,
+        ...from('192.0.2.121').headers,
+      },
+      body: new URLSearchParams({
+        request_id: form.requestId,
+        csrf: form.csrf,
+        username: OWNER.username,
+        password: OWNER.password,
+      }).toString(),
+    });
+    expect(res.status).toBe(429);
   });
 });
 

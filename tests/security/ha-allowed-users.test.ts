@@ -68,11 +68,12 @@ describe('with ha_allowed_users: [alice]', () => {
     expect((await login(server.url, OWNER.username, OWNER.password)).status).toBe(303);
   });
 
-  it('the login page says who can link, truthfully', async () => {
+  it('the login page says who can link, truthfully, without naming anyone (it is open to anyone)', async () => {
     const { page } = await login(server.url, 'x', 'y');
     expect(page).toContain(
-      'Whoever logs in here can link this skill to Music Assistant: the Home Assistant user alice and the users listed in the add-on configuration.',
+      'Whoever logs in here can link this skill to Music Assistant: the Home Assistant user this add-on allows (ha_allowed_users) and the users listed in the add-on configuration.',
     );
+    expect(page).not.toContain('alice');
     expect(page).not.toContain('Only the owner');
   });
 });

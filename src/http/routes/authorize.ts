@@ -8,15 +8,16 @@ import express, { Request, Response, Router } from 'express';
 import type Keyv from 'keyv';
 import { UserAuthenticator } from '../../auth/user-authenticator';
 import { Config } from '../../config/config';
+import { usernameLockKey } from '../../config/username';
 import { fingerprint, safeEqual, tokenHash } from '../../crypto/tokens';
 import { FlowStep } from '../../log/flow-trace';
-import { PendingRequest, decide, openPendingRequest, startAuthorization } from '../../oauth/authorization-flow';
+import { PendingRequest, decide, deviceProof, openPendingRequest, startAuthorization } from '../../oauth/authorization-flow';
 import { validateAuthorizeRequest } from '../../oauth/authorize-request';
 import { ClientRegistry } from '../../oauth/client-auth';
 import { TraceRecorder } from '../../oauth/failures';
 import { GrantDeps } from '../../oauth/grant-deps';
 import { SessionRecord } from '../../store/records';
-import { currentSession, ensureFlowToken, flowHashOf, startSession } from '../browser-session';
+import { currentSession, ensureFlowToken, flowHashOf, rememberDevice, startSession } from '../browser-session';
 import { redirectWith } from '../oauth-responses';
 import { NOT_ALLOWED_MESSAGE, consentPage, errorPage, loginPage } from '../pages/oauth-pages';
 import { formField, issuerFor, queryParams } from '../request-context';
@@ -221,6 +222,7 @@ export function createAuthorizeRoutes(deps: AuthorizeDeps, loginLimiters: expres
       return;
     }
     await startSession(req, res, config, sessions, { username: result.username, source: result.source, createdAt: grants.now() });
+    rememberDevice(req, res, config, deviceProof(grants, usernameLockKey(username)));
     trace.record({ ...withClient, outcome: 'ok', username: result.username, detail: { source: result.source } });
     res.redirect(303, `consent?request=${encodeURIComponent(sealed)}`);
   });
