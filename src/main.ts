@@ -4,6 +4,7 @@
  */
 import { lstatSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
+import { ConnectionLimits, DEFAULT_CONNECTION_LIMITS, limitConnections, serverTimeouts } from './http/connection-limits';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -54,6 +55,8 @@ export interface StartOptions {
   supervisor?: SupervisorApi;
   /** Overrides of the flow trace's and security events' bounds (tests shrink them). */
   trace?: FlowTraceOptions;
+  /** Overrides of DEFAULT_CONNECTION_LIMITS. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /** What a running server is made of, for tests and tools that look inside it. */
@@ -140,8 +143,11 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const adminContext = { dataDir, version: VERSION, config, store, grants, trace, log, runtime, metrics, notices: notifier };
   const admin = await startAdmin({ context: adminContext, listen: options.admin });
 
+  const connectionLimits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const server: Server = (await new Promise((resolve, reject) => {
-    const s = createServer(publicApp.listener).listen(options.port ?? 8096, options.host ?? '0.0.0.0');
+    const s = createServer(serverTimeouts(connectionLimits), publicApp.listener);
+    limitConnections(s, connectionLimits, publicApp.trusted, log);
+    s.listen(options.port ?? 8096, options.host ?? '0.0.0.0');
     s.once('listening', () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: NodeJS.ErrnoException) => {
@@ -152,13 +158,10 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     folder.close();
     throw err.code === 'EADDRINUSE'
       ? new Error(
-          `port ${options.port} is already in use: another copy of this server (or another add-on) is listening on it; stop it or set PORT`,
+          `port ${options.port} is already in use: another copy of this server or another program is listening on it; stop it (outside the add-on, PORT chooses another port)`,
         )
       : err;
   })) as Server;
-  // Alexa allows 4.5 s for a token response; a stuck socket must not hold resources for minutes.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 20_000;
 
   // The purge walks the table a window of rows at a time, deleting the expired ones and yielding to requests between
   // steps (a long downtime can leave hundreds of thousands).

@@ -70,6 +70,8 @@ const isTokenPath = (req: Request) => TOKEN_PATHS.has(routePath(req.path));
 /** The server's request listener, and what stops the timers it started (stop() calls it after closing the listener). */
 export interface PublicApp {
   listener: RequestListener;
+  /** Whether a peer address is a trusted proxy (trusted_proxies, as Express decides it). */
+  trusted: (address: string) => boolean;
   shutdown(): void;
 }
 
@@ -260,5 +262,10 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   // the resource server's introspections.
   const fixedPosts = new Map<string, RequestHandler[]>();
   for (const [path, handlers] of tokenRoutes) fixedPosts.set(path, [...context, apiHeaders, proxyWarnings, ...handlers]);
-  return { listener: dispatchFixedPosts(app, fixedPosts, onError as ErrorRequestHandler), shutdown: () => limits.shutdown() };
+  const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  return {
+    listener: dispatchFixedPosts(app, fixedPosts, onError as ErrorRequestHandler),
+    trusted: (address) => trustProxy(address, 0),
+    shutdown: () => limits.shutdown(),
+  };
 }

@@ -13,6 +13,7 @@ import { Logger, createLogger } from '../../src/log/logger';
 import { FlowEntry, FlowTraceOptions } from '../../src/log/flow-trace';
 import { PasswordCheck } from '../../src/auth/user-authenticator';
 import { RateLimitSettings } from '../../src/http/rate-limits';
+import { ConnectionLimits } from '../../src/http/connection-limits';
 import { AdminListenOptions } from '../../src/http/admin';
 import { RunningServer, start } from '../../src/main';
 import { SupervisorApi } from '../../src/ops/notifications';
@@ -76,6 +77,8 @@ export interface InProcessOptions {
   trace?: FlowTraceOptions;
   /** Defaults to a silent logger. */
   log?: Logger;
+  /** Overrides of the connection limits (src/http/connection-limits.ts). */
+  connections?: Partial<ConnectionLimits>;
 }
 
 export async function startInProcess(opts: InProcessOptions = {}): Promise<RunningServer & { dataDir: string }> {
@@ -100,6 +103,7 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<Runni
       ...opts.rateLimits,
     },
     admin: opts.admin,
+    connections: opts.connections,
   });
   return Object.assign(server, { dataDir });
 }
