@@ -37,8 +37,9 @@ const untrustedFormat = winston.format((info) => {
 });
 
 function formatValue(v: unknown): string {
-  // Strings arrive escaped (untrustedFormat): quoting is for reading only, JSON.stringify would double every \.
-  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? `"${v.replace(/"/g, '\\"')}"` : v;
+  // A value that needs quotes is a JSON string: its backslashes are escaped too, so `a\" b=c` cannot close the
+  // quotes early and add a field. One without spaces, quotes or = is written bare (its \xNN escapes stay single).
+  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
   return JSON.stringify(v);
 }
 

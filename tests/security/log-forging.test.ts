@@ -62,6 +62,25 @@ describe('untrusted()', () => {
   });
 });
 
+it('a value with quotes and backslashes stays one field: the quoted form reads back as exactly the value', () => {
+  const lines: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (d: Buffer) => lines.push(d.toString('utf8')));
+  const log = createLogger('info');
+  log.clear().add(new winston.transports.Stream({ stream }));
+  for (const value of ['a\\" username=owner ok=\\', 'x\\', '"', '\\"\\" a=b', 'plain value']) {
+    lines.length = 0;
+    log.warn('login failed', { username: value });
+    const line = lines.join('').trimEnd();
+    // The one field running to the end of the line, bare or a quoted string that no quote closes early.
+    const field = / username=("(?:[^"\\]|\\.)*"|[^\s"=]+)$/.exec(line);
+    expect(field).not.toBeNull();
+    const written = field![1]!;
+    expect(written.startsWith('"') ? JSON.parse(written) : written).toBe(value);
+    expect(line.indexOf(' username=')).toBe(field!.index);
+  }
+});
+
 it('request data with \\n, ESC, C1 and bidi controls starts no line in the log and reaches neither the trace nor the CLI raw', async () => {
   const lines: string[] = [];
   const stream = new PassThrough();
