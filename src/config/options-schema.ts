@@ -142,7 +142,7 @@ export const OPTION_HINTS: Record<string, string> = {
   password: 'use a passphrase of at least 8 characters',
   client_id: 'printable ASCII without spaces, as entered in the Alexa console, e.g. amazon-alexa',
   scopes: 'scope names are printable ASCII without spaces, quotes or backslashes, e.g. music.read',
-  log_level: 'one of error, warn, info, debug',
+  log_level: 'one of error, warn, info, debug (failed links are warnings: error hides them)',
   ha_allowed_users:
     'Home Assistant usernames (the name you log in with, not the display name), e.g. [owner]; empty lets any Home Assistant user approve',
   secret: 'a resource server secret needs at least 16 characters; generate a random one',

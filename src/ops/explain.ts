@@ -213,7 +213,7 @@ const EXPLAINERS = {
     problem: facts
       ? `The code_verifier does not belong to this code: the code_challenge stored when linking started is ${facts.storedChallenge}, but S256 of the verifier sent now is ${facts.verifierS256}.`
       : 'The code_verifier sent with the token request does not match the code_challenge of the authorization request.',
-    fix: 'The client must send the verifier it generated for this very link, and compute the challenge as BASE64URL(SHA-256(verifier)) without "=" padding. Check a pair with `oauth-admin pkce <verifier> <challenge>`. Then link again.',
+    fix: 'Alexa computes the pair correctly, so something between Alexa and the add-on changed the request (a proxy rewriting it), or another client sent it: such a client must send the verifier it generated for this very link, and compute the challenge as BASE64URL(SHA-256(verifier)) without "=" padding. Then link again.',
   }),
   pkce_missing: (e) =>
     e.step === 'token'
@@ -253,10 +253,13 @@ const EXPLAINERS = {
         (age !== undefined
           ? `The code was redeemed ${age} s after it was issued, but codes live ${lifetime} s (auth_code_lifetime).`
           : `The code was redeemed after its lifetime${lifetime ? ` of ${lifetime} s (auth_code_lifetime)` : ''}.`) +
-        (jumped ? ` ${age} s is far longer than anyone takes to approve: this machine's clock probably jumped between the two steps.` : ''),
+        " The code is made when Approve is pressed and Alexa redeems it within seconds, so the time was not the user's:" +
+        (jumped
+          ? ` ${age} s means this machine's clock almost certainly jumped between the two steps.`
+          : " this machine's clock moved between the two steps, or Alexa's token request reached the add-on late."),
       fix: jumped
-        ? 'Check the clock of the Home Assistant host (Settings → System → General, and that NTP time sync works; `oauth-admin diagnose` reports clock jumps), then link again.'
-        : `Usually the approval took too long or Alexa retried late: ${RELINK} If it keeps happening although the approval is quick, check the host's clock (NTP). Raising auth_code_lifetime (up to 600) is the last resort.`,
+        ? `Check the clock of the Home Assistant host (Settings → System → General, and that NTP time sync works; the admin page's checks report clock jumps), then link again.`
+        : `Look at the admin page's checks: a clock jump is reported there (then fix the host's time sync). Otherwise something between Alexa and the add-on delayed the token request (a slow or failing reverse proxy: its log around that time). Then link again: ${RELINK} Raising auth_code_lifetime (up to 600) is the last resort.`,
     };
   },
   code_replay: (_e, facts) => ({

@@ -246,7 +246,9 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     title: 'Alexa linking failed: PKCE verification failed',
     happened: t`The code_verifier of a token request of ${client(e.clientId)} does not match the code_challenge its linking started with.`,
     why: words('The client must send the verifier it generated for this very link (RFC 7636).'),
-    fix: t`Alexa gets this right: check that nothing (a proxy, a test script) rewrites the request, then link again. ${'oauth-admin pkce <verifier> <challenge>'} checks a pair.`,
+    fix: words(
+      'Alexa computes the pair correctly, so something between Alexa and the add-on changed the request (a proxy rewriting it, or a test script instead of Alexa): check the proxy, then link again from the Alexa app.',
+    ),
   }),
   grant_revoked: (e) => ({
     title: 'Alexa link dropped: it was revoked',
