@@ -18,6 +18,9 @@ export type NotificationEvent =
   | { cause: 'client_secret_missing'; clientId?: string }
   | { cause: 'public_client_secret'; clientId?: string }
   | { cause: 'pkce_mismatch'; clientId?: string }
+  | { cause: 'scope_not_allowed'; clientId?: string; asked: string[]; allowed: string[] }
+  | { cause: 'implicit_grant'; clientId?: string }
+  | { cause: 'public_client_without_pkce'; clientId?: string }
   // A refresh was answered invalid_grant for a link that existed: Alexa drops the link now.
   | { cause: 'grant_revoked'; clientId?: string }
   | { cause: 'refresh_expired'; clientId?: string }
@@ -42,6 +45,9 @@ export const CATEGORY: Record<NotificationCause, NoticeCategory> = {
   client_secret_missing: 'setup',
   public_client_secret: 'setup',
   pkce_mismatch: 'setup',
+  scope_not_allowed: 'setup',
+  implicit_grant: 'setup',
+  public_client_without_pkce: 'setup',
   grant_revoked: 'link',
   refresh_expired: 'link',
   refresh_superseded: 'link',
@@ -88,6 +94,16 @@ const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
   client_secret_missing: (e) => ({ cause: 'client_secret_missing', clientId: e.clientId }),
   public_client_secret: (e) => ({ cause: 'public_client_secret', clientId: e.clientId }),
   pkce_mismatch: (e) => ({ cause: 'pkce_mismatch', clientId: e.clientId }),
+  scope_not_allowed: (e, facts) => ({
+    cause: 'scope_not_allowed',
+    clientId: e.clientId,
+    asked: facts?.asked ?? [],
+    allowed: facts?.allowed ?? [],
+  }),
+  unsupported_response_type: (e, facts) =>
+    facts?.responseType === 'token' ? { cause: 'implicit_grant', clientId: e.clientId } : undefined,
+  // At the authorization step only: a public client linking without PKCE (the token step's is the client's business).
+  pkce_missing: (e) => (e.step === 'authorize' ? { cause: 'public_client_without_pkce', clientId: e.clientId } : undefined),
   grant_revoked: (e) => ({ cause: 'grant_revoked', clientId: e.clientId }),
   refresh_expired: (e) => ({ cause: 'refresh_expired', clientId: e.clientId }),
   // The grant itself expired from disuse (its record is gone, the token's not yet).
@@ -129,6 +145,9 @@ const PER_CLIENT = new Set<NotificationCause>([
   'client_secret_missing',
   'public_client_secret',
   'pkce_mismatch',
+  'scope_not_allowed',
+  'implicit_grant',
+  'public_client_without_pkce',
 ]);
 
 /**
@@ -183,12 +202,11 @@ function redirectAdvice(e: { clientId?: string; redirectUri?: string }, ctx: Wor
   const registered = ctx.clients.find((c) => c.clientId === e.clientId)?.redirectUris ?? [];
   const vendors = [...new Set(registered.map((r) => parseAlexaRedirect(r)?.vendorId).filter((v): v is string => Boolean(v)))];
   const otherVendor = vendors.length > 0 && !vendors.includes(vendor);
-  return [
-    ...t`In ${CONFIG}, add it exactly as shown to ${'redirect_uris'} of ${client(e.clientId)}, save, restart the add-on and link again.`,
-    ...(otherVendor
-      ? t` The registered ones use the vendor ID ${vendors.join(', ')}, this one ${vendor}: copy all three "Alexa Redirect URLs" from the skill's Account Linking page of the Alexa developer console (they replace the old ones).`
-      : t` Alexa uses the URL of the user's Amazon region, so register all three "Alexa Redirect URLs" of the skill's Account Linking page.`),
-  ];
+  // Anyone can send an Alexa-shaped URL too: the advice holds only if someone was linking the skill just then.
+  if (otherVendor) {
+    return t`The registered ones use the vendor ID ${vendors.join(', ')}, this one ${vendor}. If you were linking the skill just then and it moved to another Amazon developer account, copy all three "Alexa Redirect URLs" from the skill's Account Linking page of the Alexa developer console to ${'redirect_uris'} of ${client(e.clientId)} in ${CONFIG}, save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing (the request was refused and nothing was sent to that address).`;
+  }
+  return t`If you were linking the skill just then: Alexa uses the URL of the user's Amazon region, so add all three "Alexa Redirect URLs" of the skill's Account Linking page to ${'redirect_uris'} of ${client(e.clientId)} in ${CONFIG} (this one exactly as shown among them), save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing.`;
 }
 
 type Wording<C extends NotificationCause> = (e: Extract<NotificationEvent, { cause: C }>, ctx: WordsContext) => NoticeWords;
@@ -228,7 +246,7 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
           : words('.')),
     ],
     why: words('The Alexa console and this add-on must hold the same secret; Alexa sends it with every token request.'),
-    fix: t`Make "Your Secret" in the Alexa developer console (${ACCOUNT_LINKING}) and ${'client_secret'} of ${client(e.clientId)} in ${CONFIG} the same value, then link again.`,
+    fix: t`If Alexa was linking or refreshing just then: make "Your Secret" in the Alexa developer console (${ACCOUNT_LINKING}) and ${'client_secret'} of ${client(e.clientId)} in ${CONFIG} the same value, then link again. If links keep working, someone else tried a secret: change nothing (repeated tries lock out their address).`,
   }),
   client_secret_missing: (e) => ({
     title: 'Alexa linking failed: client secret missing',
@@ -241,6 +259,28 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     happened: t`A token request of ${client(e.clientId)} carried a client secret, but the client is configured as public.`,
     why: words('Alexa always sends a secret, so its client must be confidential.'),
     fix: t`In ${CONFIG} set ${'client_type'} of ${client(e.clientId)} to ${'confidential'} and ${'client_secret'} to the value of "Your Secret" in the Alexa developer console.`,
+  }),
+  scope_not_allowed: (e) => ({
+    title: 'Alexa linking failed: scope not allowed',
+    happened: t`A linking attempt for ${client(e.clientId)} asked for ${e.asked.join(' ') || '(none)'}, a scope the add-on does not allow it; it allows ${e.allowed.join(' ') || '(none)'}.`,
+    why: words('A client gets only the scopes configured for it.'),
+    fix: t`If you were linking the skill just then: make the Scope list of the skill's Account Linking page (${ACCOUNT_LINKING}) and ${'scopes'} of ${client(e.clientId)} in ${CONFIG} the same, save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing.`,
+  }),
+  implicit_grant: (e) => ({
+    title: 'Alexa linking failed: implicit grant selected',
+    happened: t`A linking attempt for ${client(e.clientId)} asked for tokens directly (response_type=token, the implicit grant).`,
+    why: words(
+      'The add-on offers only the authorization code grant, which Alexa supports: the implicit grant puts tokens in the browser (RFC 9700 §2.1.2).',
+    ),
+    fix: t`If you were linking the skill just then: choose "Auth Code Grant" as the Authorization Grant Type on the skill's Account Linking page (${ACCOUNT_LINKING}), save, and link again. If nobody was linking, someone else sent this request: change nothing.`,
+  }),
+  public_client_without_pkce: (e) => ({
+    title: 'Alexa linking failed: public client without PKCE',
+    happened: t`A linking attempt for ${client(e.clientId)}, configured as public, came without a PKCE code_challenge.`,
+    why: words(
+      'A public client has no secret, so PKCE is what protects its codes; Alexa sends PKCE only when it is enabled, and always sends a secret.',
+    ),
+    fix: t`If this client is Alexa: in ${CONFIG} set ${'client_type'} of ${client(e.clientId)} to ${'confidential'} and ${'client_secret'} to "Your Secret" of the skill's Account Linking page, save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing.`,
   }),
   pkce_mismatch: (e) => ({
     title: 'Alexa linking failed: PKCE verification failed',

@@ -162,6 +162,9 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     expect(n.message).toContain('`amazon-alexa`');
     // The registered URIs use another vendor id: the fix says so.
     expect(n.message).toMatch(/vendor ID `M2TESTVENDOR`, this one `M2OTHERVENDOR`/);
+    // Anyone can send such a URL: the advice to replace the registered ones holds only if someone was linking.
+    expect(n.message).toMatch(/If you were linking the skill just then and it moved to another Amazon developer account, copy/);
+    expect(n.message).toContain('If nobody was linking, someone else sent this request: change nothing');
     // Home Assistant accepted it (Core validated the service data).
     expect(b.supervisor.notifications).toHaveLength(1);
   });
@@ -209,6 +212,32 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     expect(wrong.message).toMatch(/HTTP Basic/);
     expect(wrong.message).toContain('`client_secret`');
     expectNothingSecret(b.supervisor, [WRONG_SECRET, 'some-secret']);
+  });
+
+  it('a scope the client may not have, the implicit grant, and a public client linking without PKCE: each with its console setting', async () => {
+    const b = await boot();
+    const page = (params: Record<string, string>) => new Browser(b.server.url).request(authorizeUrl(alexaAuthorize(params)));
+    expect((await page({ scope: 'music.read admin.everything' })).status).toBeGreaterThanOrEqual(300);
+    const scope = await notice(b.supervisor, `${ID}scope_not_allowed_amazon_alexa`);
+    expectSupervisorFormat(scope);
+    expect(scope.title).toMatch(/scope not allowed/);
+    expect(scope.message).toContain('`admin.everything`');
+    expect(scope.message).toContain('`music.read music.control`');
+    expect(scope.message).toContain('`scopes`');
+    expect(scope.message).toContain('If nobody was linking');
+
+    expect((await page({ response_type: 'token' })).status).toBeGreaterThanOrEqual(300);
+    const implicit = await notice(b.supervisor, `${ID}implicit_grant_amazon_alexa`);
+    expect(implicit.title).toMatch(/implicit grant selected/);
+    expect(implicit.message).toMatch(/Auth Code Grant/);
+
+    const publicApp = await new Browser(b.server.url).request(
+      authorizeUrl({ response_type: 'code', client_id: 'public-app', redirect_uri: 'https://app.example.com/callback', state: 's' }),
+    );
+    expect(publicApp.status).toBeGreaterThanOrEqual(300);
+    const nopkce = await notice(b.supervisor, `${ID}public_client_without_pkce_public_app`);
+    expect(nopkce.title).toMatch(/public client without PKCE/);
+    expect(nopkce.message).toContain('`confidential`');
   });
 
   it('a PKCE mismatch and a replayed code', async () => {
