@@ -28,6 +28,7 @@ import type { RequestListener } from 'node:http';
 import { Config } from '../config/config';
 import { Logger } from '../log/logger';
 import { deviceProof } from '../oauth/authorization-flow';
+import { parseBasicAuthorization } from '../oauth/basic-auth';
 import { InvalidRequest, OAuthError } from '../oauth/errors';
 import { TraceRecorder } from '../oauth/failures';
 import type { Metrics } from '../ops/metrics';
@@ -66,6 +67,32 @@ function redirectOrigins(config: Pick<Config, 'clients'>): string[] {
 const TOKEN_PATHS = new Set(['/alexa/token', '/alexa/revoke', '/alexa/introspect']);
 /** As the router matches them (not case-sensitive, one trailing slash allowed): "/ALEXA/TOKEN/" is the token endpoint. */
 const isTokenPath = (req: Request) => TOKEN_PATHS.has(routePath(req.path));
+
+/** Paths a misconfigured Alexa console or proxy sends OAuth requests to, and the endpoint each one meant. */
+const TOKEN_LIKE = /token/i;
+const AUTHORIZE_LIKE = /auth|oauth|login|link/i;
+
+/**
+ * A request for an address the add-on does not serve that looks like one of its endpoints (or carries a client's
+ * Basic credentials): which endpoint it meant, and the client when its id and secret are a configured client's.
+ * Anything else (favicon, scanners' paths) is not recorded.
+ */
+function wrongEndpoint(req: Request, clients: AppDeps['clients']): { expected: string; clientId?: string } | undefined {
+  const basic = parseBasicAuthorization(req.get('authorization'));
+  let clientId: string | undefined;
+  if (basic.form === 'basic') {
+    try {
+      clientId = clients.authenticate({ clientId: basic.clientId, clientSecret: basic.clientSecret, scheme: 'basic' }).clientId;
+    } catch {
+      clientId = undefined;
+    }
+  }
+  const path = req.path;
+  if (clientId !== undefined || (req.method === 'POST' && TOKEN_LIKE.test(path))) return { expected: '/alexa/token', clientId };
+  if (req.method === 'GET' && (AUTHORIZE_LIKE.test(path) || TOKEN_LIKE.test(path)) && req.query.response_type !== undefined)
+    return { expected: '/alexa/authorize' };
+  return undefined;
+}
 
 /** The server's request listener, and what stops the timers it started (stop() calls it after closing the listener). */
 export interface PublicApp {
@@ -167,6 +194,20 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
         .set('Allow', 'POST')
         .json({ error: 'invalid_request', error_description: `${req.method} is not allowed here; use POST` });
       return;
+    }
+    const wrong = wrongEndpoint(req, deps.clients);
+    if (wrong) {
+      deps.trace.record({
+        requestId: res.locals.requestId,
+        clientRequestId: res.locals.clientRequestId,
+        step: wrong.expected === '/alexa/authorize' ? 'authorize' : 'token',
+        outcome: 'error',
+        ip: req.ip,
+        clientId: wrong.clientId,
+        kind: 'unknown_endpoint',
+        facts: { method: req.method, path: req.path, expected: wrong.expected, authenticated: wrong.clientId !== undefined },
+        cause: `${req.method} ${untrusted(req.path, 256)} is not an endpoint of the add-on${wrong.clientId ? ` (it carried the credentials of client "${wrong.clientId}")` : ''}; did the client mean ${wrong.expected}?`,
+      });
     }
     res
       .status(404)

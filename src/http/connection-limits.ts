@@ -25,7 +25,8 @@ export interface ConnectionLimits {
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  perSource: 64,
+  // Far above what a household, Alexa or an untrusted reverse proxy holds at once (a burst of 50 requests opens 50).
+  perSource: 256,
   total: 2048,
   headersTimeoutMs: 10_000,
   // Alexa allows 4.5 s for a token response; a stuck request must not hold resources for minutes.

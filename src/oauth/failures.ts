@@ -117,6 +117,13 @@ export interface FailureFacts {
   ha_user_not_allowed: NoFacts;
   access_denied: { repeated: boolean };
 
+  /**
+   * A request for an address the add-on does not serve that looks like one of its endpoints, or carries a client's
+   * credentials: the Alexa console (or a proxy) points at the wrong URL. `authenticated`: a configured client's
+   * id and secret by Basic, so the request was Alexa's (or a copy of its credentials), not a stranger's.
+   */
+  unknown_endpoint: { method: string; path: string; expected: string; authenticated: boolean };
+
   // The brute-force limits (http/rate-limits.ts): one entry when a lock starts, then at most one a minute.
   rate_limited: {
     limiter: LimiterName;
@@ -200,6 +207,7 @@ export const FAILURE_OUTCOME = {
   login_unavailable: 'error',
   ha_user_not_allowed: 'security',
   access_denied: 'error',
+  unknown_endpoint: 'error',
   rate_limited: 'security',
   admin_forbidden: 'security',
   admin_wrong_host: 'security',

@@ -427,6 +427,15 @@ const EXPLAINERS = {
     problem: `${e.username ?? 'The user'} pressed Deny on the consent page.`,
     fix: 'Nothing to fix; link again and choose "Approve & Link Account".',
   }),
+  unknown_endpoint: (_e, facts) => ({
+    title: 'Request for an address the add-on does not serve',
+    problem: facts
+      ? `${facts.method} ${facts.path} is not one of the add-on's endpoints${facts.authenticated ? ', yet it carried the client ID and secret of a configured client: Alexa (or something with its credentials) is pointed at the wrong URL' : ''}. The endpoint for it is ${facts.expected}.`
+      : 'A request came for an address the add-on does not serve, looking like one of its endpoints.',
+    fix: facts?.expected.endsWith('/token')
+      ? 'In the Alexa developer console (Build → Account Linking), the "Access Token URI" must be your public address followed by /alexa/token exactly; if a reverse proxy sits in front, check that it passes the path on unchanged. Then link again.'
+      : 'In the Alexa developer console (Build → Account Linking), the "Web Authorization URI" must be your public address followed by /alexa/authorize exactly; if a reverse proxy sits in front, check that it passes the path on unchanged. If nobody was linking, someone probed the server: nothing to do.',
+  }),
   content_type: () => ({
     title: 'Wrong request format',
     problem: 'A token request body was not application/x-www-form-urlencoded.',

@@ -21,6 +21,7 @@ export type NotificationEvent =
   | { cause: 'scope_not_allowed'; clientId?: string; asked: string[]; allowed: string[] }
   | { cause: 'implicit_grant'; clientId?: string }
   | { cause: 'public_client_without_pkce'; clientId?: string }
+  | { cause: 'wrong_endpoint'; clientId?: string; method: string; path: string; expected: string }
   // A refresh was answered invalid_grant for a link that existed: Alexa drops the link now.
   | { cause: 'grant_revoked'; clientId?: string }
   | { cause: 'refresh_expired'; clientId?: string }
@@ -48,6 +49,7 @@ export const CATEGORY: Record<NotificationCause, NoticeCategory> = {
   scope_not_allowed: 'setup',
   implicit_grant: 'setup',
   public_client_without_pkce: 'setup',
+  wrong_endpoint: 'setup',
   grant_revoked: 'link',
   refresh_expired: 'link',
   refresh_superseded: 'link',
@@ -104,6 +106,11 @@ const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
     facts?.responseType === 'token' ? { cause: 'implicit_grant', clientId: e.clientId } : undefined,
   // At the authorization step only: a public client linking without PKCE (the token step's is the client's business).
   pkce_missing: (e) => (e.step === 'authorize' ? { cause: 'public_client_without_pkce', clientId: e.clientId } : undefined),
+  // Only a request with a configured client's credentials: a stranger's probe of /token is not news.
+  unknown_endpoint: (e, facts) =>
+    facts?.authenticated
+      ? { cause: 'wrong_endpoint', clientId: e.clientId, method: facts.method, path: facts.path, expected: facts.expected }
+      : undefined,
   grant_revoked: (e) => ({ cause: 'grant_revoked', clientId: e.clientId }),
   refresh_expired: (e) => ({ cause: 'refresh_expired', clientId: e.clientId }),
   // The grant itself expired from disuse (its record is gone, the token's not yet).
@@ -148,6 +155,7 @@ const PER_CLIENT = new Set<NotificationCause>([
   'scope_not_allowed',
   'implicit_grant',
   'public_client_without_pkce',
+  'wrong_endpoint',
 ]);
 
 /**
@@ -281,6 +289,12 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
       'A public client has no secret, so PKCE is what protects its codes; Alexa sends PKCE only when it is enabled, and always sends a secret.',
     ),
     fix: t`If this client is Alexa: in ${CONFIG} set ${'client_type'} of ${client(e.clientId)} to ${'confidential'} and ${'client_secret'} to "Your Secret" of the skill's Account Linking page, save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing.`,
+  }),
+  wrong_endpoint: (e) => ({
+    title: 'Alexa linking failed: wrong Access Token URI',
+    happened: t`${client(e.clientId)} sent its ID and secret to ${`${e.method} ${e.path}`}, which is not an endpoint of the add-on; its token endpoint is ${e.expected}.`,
+    why: words('Alexa sends the token request to the "Access Token URI" of the skill, exactly as written there.'),
+    fix: t`In the Alexa developer console (${ACCOUNT_LINKING}) set the "Access Token URI" to your public address followed by ${'/alexa/token'}; if a reverse proxy sits in front, make it pass the path on unchanged. Then link again.`,
   }),
   pkce_mismatch: (e) => ({
     title: 'Alexa linking failed: PKCE verification failed',

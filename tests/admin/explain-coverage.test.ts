@@ -92,6 +92,7 @@ const SAMPLE: { [K in keyof FailureFacts]: FailureFacts[K] } = {
   login_unavailable: { reason: 'the Supervisor did not answer' },
   ha_user_not_allowed: {},
   access_denied: { repeated: false },
+  unknown_endpoint: { method: 'POST', path: '/token', expected: '/alexa/token', authenticated: true },
   rate_limited: { limiter: 'token-client', target: 'amazon-alexa', retryAfter: 900, lockoutStarted: true, refusedSinceLastReport: 0 },
   admin_forbidden: { allowed: ['172.30.32.2'] },
   admin_wrong_host: { host: 'evil.example' },

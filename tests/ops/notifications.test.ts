@@ -26,7 +26,16 @@ import {
   submitLogin,
   tokenRequest,
 } from '../helpers/alexa-client';
-import { CLIENT_SECRET, OWNER, RESOURCE_SERVER, spawnServer, startInProcess, tempDataDir, testOptions } from '../helpers/test-server';
+import {
+  CLIENT_SECRET,
+  OWNER,
+  RESOURCE_SERVER,
+  readFlowTrace,
+  spawnServer,
+  startInProcess,
+  tempDataDir,
+  testOptions,
+} from '../helpers/test-server';
 import { eventually } from '../helpers/wait';
 import { CoreState, RecordedRequest, SupervisorStandIn, startSupervisorStandIn } from '../auth/supervisor-stand-in';
 import { RateLimitSettings } from '../../src/http/rate-limits';
@@ -238,6 +247,35 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     const nopkce = await notice(b.supervisor, `${ID}public_client_without_pkce_public_app`);
     expect(nopkce.title).toMatch(/public client without PKCE/);
     expect(nopkce.message).toContain('`confidential`');
+  });
+
+  it('Alexa sending its token request to a wrong path (Access Token URI): named with the right one; a stranger probing one is not news', async () => {
+    const b = await boot();
+    const post = (p: string, authorization?: string) =>
+      fetch(`${b.server.url}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
+        body: 'grant_type=authorization_code&code=x',
+      });
+    // A stranger: no credentials, and a wrong secret.
+    expect((await post('/oauth/token')).status).toBe(404);
+    expect((await post('/token', `Basic ${Buffer.from(`amazon-alexa:${WRONG_SECRET}`).toString('base64')}`)).status).toBe(404);
+    expect((await fetch(`${b.server.url}/favicon.ico`)).status).toBe(404);
+    // Alexa, its Access Token URI missing the /alexa prefix.
+    expect((await post('/token', `Basic ${Buffer.from(`amazon-alexa:${CLIENT_SECRET}`).toString('base64')}`)).status).toBe(404);
+    const n = await notice(b.supervisor, `${ID}wrong_endpoint_amazon_alexa`);
+    expectSupervisorFormat(n);
+    expect(n.title).toMatch(/wrong Access Token URI/);
+    expect(n.message).toContain('`POST /token`');
+    expect(n.message).toContain('`/alexa/token`');
+    expect(sentTo(b.supervisor).filter((x) => x.notification_id.includes('wrong_endpoint'))).toHaveLength(1);
+    const entries = readFlowTrace(b.server.dataDir).filter((e) => e.kind === 'unknown_endpoint');
+    expect(entries.map((e) => [e.facts?.path, e.facts?.authenticated])).toEqual([
+      ['/oauth/token', false],
+      ['/token', false],
+      ['/token', true],
+    ]);
+    expectNothingSecret(b.supervisor, [WRONG_SECRET]);
   });
 
   it('a PKCE mismatch and a replayed code', async () => {
