@@ -19,6 +19,7 @@ import {
   SecurityEventPolicy,
   TraceCoalescer,
   entryLine,
+  isCredentialBacked,
   isSecurityEvent,
   safeEntry,
 } from './trace-policy';
@@ -61,9 +62,19 @@ export const SECURITY_LIMITS: JsonlLimits = {
 };
 export const SECURITY_LINE_BYTES = 1536;
 
+export const LINK_EVENTS_NAME = 'link-events';
+export const LINK_EVENTS_FILE = `${LINK_EVENTS_NAME}.jsonl`;
+/** A household's links, logins and Alexa's refresh failures take a few KB a day: 90 days fit many times over. */
+export const LINK_EVENTS_LIMITS: JsonlLimits = {
+  maxBytes: 1024 * 1024,
+  maxFiles: 4,
+  maxAgeMs: 90 * 24 * 3600 * 1000,
+};
+
 export interface FlowTraceOptions extends Partial<JsonlLimits> {
   now?: () => number;
   security?: Partial<JsonlLimits>;
+  links?: Partial<JsonlLimits>;
   /** Failures of one kind from one source written per minute before the rest are counted (default 20). */
   coalesceAfter?: number;
   /** Routine successes of one step and client written per minute before the rest are counted (default 30). */
@@ -78,15 +89,18 @@ export interface FlowTraceOptions extends Partial<JsonlLimits> {
 export const traceFiles = (dataDir: string): string[] => jsonlFiles(dataDir, FLOW_TRACE_NAME);
 /** The security-event files, newest first. */
 export const securityEventFiles = (dataDir: string): string[] => jsonlFiles(dataDir, SECURITY_EVENTS_NAME);
+/** The link-event files (isCredentialBacked), newest first. */
+export const linkEventFiles = (dataDir: string): string[] => jsonlFiles(dataDir, LINK_EVENTS_NAME);
 
 const SWEEP_INTERVAL_MS = 60_000;
 
 export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOptions = {}): FlowTrace {
   const now = opts.now ?? Date.now;
-  const { security, coalesceAfter, routineCoalesceAfter, routineSummaryMs, secrets, now: _now, ...traceLimits } = opts;
+  const { security, links, coalesceAfter, routineCoalesceAfter, routineSummaryMs, secrets, now: _now, ...traceLimits } = opts;
   const scrub = secretScrubber(secrets ?? []);
   const trace = createJsonlFile(dataDir, FLOW_TRACE_NAME, log, { ...TRACE_LIMITS, ...traceLimits }, now);
   const securityFile = createJsonlFile(dataDir, SECURITY_EVENTS_NAME, log, { ...SECURITY_LIMITS, ...security }, now);
+  const linkFile = createJsonlFile(dataDir, LINK_EVENTS_NAME, log, { ...LINK_EVENTS_LIMITS, ...links }, now);
   const coalescer = new TraceCoalescer(now, coalesceAfter, routineCoalesceAfter);
   const policy = new SecurityEventPolicy(now);
   const listeners = new Set<(entry: FlowEntry) => void>();
@@ -112,6 +126,8 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   const writeTrace = (entries: FlowEntry[]) => {
     if (closed || entries.length === 0) return;
     trace.append(entries.map((e) => entryLine(e)));
+    const kept = entries.filter(isCredentialBacked);
+    if (kept.length > 0) linkFile.append(kept.map((e) => entryLine(e, SECURITY_LINE_BYTES)));
     for (const e of entries) logLine(e);
   };
   const writeSecurity = (entries: FlowEntry[]) => {
@@ -142,10 +158,10 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
       }
     },
     flush: async () => {
-      await Promise.all([trace.flush(), securityFile.flush()]);
+      await Promise.all([trace.flush(), securityFile.flush(), linkFile.flush()]);
     },
     prune: async () => {
-      const [result] = await Promise.all([trace.prune(), securityFile.prune()]);
+      const [result] = await Promise.all([trace.prune(), securityFile.prune(), linkFile.prune()]);
       return result;
     },
     subscribe(listener) {
@@ -160,7 +176,7 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
       writeSecurity(policy.sweep(true));
       summariseRoutine();
       closed = true;
-      await Promise.all([trace.close(), securityFile.close()]);
+      await Promise.all([trace.close(), securityFile.close(), linkFile.close()]);
     },
   };
 }

@@ -234,6 +234,45 @@ export class TraceCoalescer {
 /** Security kinds only a credential holder can cause: kept one by one (per grant or user, generously bounded). */
 export const CREDENTIAL_BACKED_KINDS = new Set(['code_replay', 'refresh_reuse', 'pkce_downgrade', 'ha_user_not_allowed']);
 
+/**
+ * Token-endpoint failures decided before the client is authenticated, or about the request itself: anyone can
+ * cause them.
+ */
+const BEFORE_CLIENT_AUTH = new Set([
+  'client_auth_missing',
+  'client_auth_malformed',
+  'client_auth_multiple',
+  'client_id_conflict',
+  'unknown_client',
+  'public_client_secret',
+  'client_secret_missing',
+  'client_secret_mismatch',
+  'resource_server_secret_mismatch',
+  'introspect_public_client',
+  'content_type',
+  'malformed_body',
+  'repeated_parameter',
+  'parameter_too_long',
+  'store_unavailable',
+  'unknown_endpoint',
+]);
+
+/**
+ * Entries only the holder of a credential can cause, beyond the routine: a login that succeeded, a consent given
+ * or denied (it needs the login's session), a token, revocation or introspection request whose client proved its
+ * secret (whatever its outcome) or that redeemed a code. The link-events file keeps them too, so that strangers
+ * flooding the trace from many addresses cannot rotate the owner's links out of the Activity (security events and
+ * admin actions have a file of their own).
+ */
+export function isCredentialBacked(e: FlowEntry): boolean {
+  if (e.requestId === COALESCED || e.outcome === 'security' || e.step === 'admin') return false;
+  if (e.outcome === 'ok') return e.step !== 'authorize' && !isRoutine(e) && !isAnonymousSuccess(e);
+  if (e.step === 'consent') return e.kind === 'access_denied';
+  if (e.step !== 'token' && e.step !== 'revoke' && e.step !== 'introspect') return false;
+  const scheme = e.detail?.authScheme;
+  return (scheme === 'basic' || scheme === 'body') && e.kind !== undefined && !BEFORE_CLIENT_AUTH.has(e.kind);
+}
+
 /** Whether an entry belongs in the security events: security outcomes and every admin action. */
 export const isSecurityEvent = (e: { outcome: string; step: string }) => e.outcome === 'security' || e.step === 'admin';
 

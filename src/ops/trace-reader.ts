@@ -4,7 +4,7 @@
  * request data raw, and whatever is in the file, the page and the terminal get escaped, capped text.
  */
 import { statSync } from 'node:fs';
-import { FlowEntry, securityEventFiles, traceFiles } from '../log/flow-trace';
+import { FlowEntry, linkEventFiles, securityEventFiles, traceFiles } from '../log/flow-trace';
 import { findLine, linesFromEnd } from '../log/jsonl-lines';
 import { requestsIn, safeEntry } from '../log/trace-policy';
 
@@ -41,23 +41,32 @@ export function readSecurityEvents(dataDir: string, query: TraceQuery = {}): Pro
   return readFiles(securityEventFiles(dataDir), query);
 }
 
+/** The security events and the link events (each kept apart from the trace), newest first, each entry once. */
+async function readKept(dataDir: string, query: TraceQuery): Promise<FlowEntry[]> {
+  const security = await readSecurityEvents(dataDir, query);
+  const seen = new Set(security.map(identity));
+  const links = (await readFiles(linkEventFiles(dataDir), query)).filter((e) => !seen.has(identity(e)));
+  return [...security, ...links].sort(newestFirst);
+}
+
+const newestFirst = (a: FlowEntry, b: FlowEntry) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0);
+
 const identity = (e: FlowEntry) => `${e.ts}|${e.requestId}|${e.step}|${e.outcome}|${e.kind ?? ''}|${e.grantId ?? ''}`;
 
 /**
- * The trace and the security events together, newest first, each entry once (a security event is in both files
- * until a flood rotates the trace; then only the security events still have it). At most `limit` entries, of
- * which up to half are kept for the newest security events: however many failures a flood wrote since, a
- * recorded code replay stays in the list (Activity, `oauth-admin activity --failures`).
+ * The trace, the security events and the link events together, newest first, each entry once (a kept entry is in
+ * the trace too until a flood rotates it out; then only its own file still has it). At most `limit` entries, of
+ * which up to half are kept for the newest security and link events: however many failures a flood wrote since,
+ * a recorded code replay and the owner's last links stay in the list (Activity, `oauth-admin activity`).
  */
 export async function readActivity(dataDir: string, query: TraceQuery = {}): Promise<FlowEntry[]> {
-  const newestFirst = (a: FlowEntry, b: FlowEntry) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0);
-  const security = await readSecurityEvents(dataDir, query);
-  const securityIds = new Set(security.map(identity));
-  const others = (await readTrace(dataDir, query)).filter((e) => !securityIds.has(identity(e)));
+  const kept = await readKept(dataDir, query);
+  const keptIds = new Set(kept.map(identity));
+  const others = (await readTrace(dataDir, query)).filter((e) => !keptIds.has(identity(e)));
   const limit = query.limit ?? Infinity;
-  if (security.length + others.length <= limit) return [...security, ...others].sort(newestFirst);
-  const reserved = security.slice(0, Math.floor(limit / 2));
-  const rest = [...security.slice(reserved.length), ...others].sort(newestFirst).slice(0, limit - reserved.length);
+  if (kept.length + others.length <= limit) return [...kept, ...others].sort(newestFirst);
+  const reserved = kept.slice(0, Math.floor(limit / 2));
+  const rest = [...kept.slice(reserved.length), ...others].sort(newestFirst).slice(0, limit - reserved.length);
   return [...reserved, ...rest].sort(newestFirst);
 }
 
@@ -91,14 +100,14 @@ async function readFiles(files: string[], query: TraceQuery): Promise<FlowEntry[
 }
 
 /**
- * Visits the security events and the trace's other entries at or after `since`, each once (a security event is in
+ * Visits the security and link events and the trace's other entries at or after `since`, each once (a kept entry is in
  * both files until a flood rotates it out of the trace), without keeping the trace's: a week of a busy or flooded
  * trace is tens of thousands of entries. Not in time order.
  */
 export async function eachActivityEntry(dataDir: string, since: number, visit: (e: FlowEntry) => void): Promise<void> {
-  const security = await readSecurityEvents(dataDir, { since });
-  const seen = new Set(security.map(identity));
-  security.forEach(visit);
+  const kept = await readKept(dataDir, { since });
+  const seen = new Set(kept.map(identity));
+  kept.forEach(visit);
   await eachEntry(traceFiles(dataDir), since, (e) => {
     if (!seen.has(identity(e))) visit(e);
     return 'more';
