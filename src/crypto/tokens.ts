@@ -22,6 +22,16 @@ export function randomToken(bytes = 32): string {
   return token;
 }
 
+/** Fills `length` bytes of `target` from `offset` with random bytes from the same pool. */
+function randomInto(target: Buffer, offset: number, length: number): void {
+  if (poolAt + length > POOL_BYTES) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  pool.copy(target, offset, poolAt, poolAt + length);
+  poolAt += length;
+}
+
 /** What the store is keyed by: SHA-256 of the token, so a copy of the database grants nothing. */
 export function tokenHash(token: string): string {
   return hash('sha256', token, 'base64url');
@@ -44,12 +54,7 @@ const SIGNED_HEAD = 16;
 const SIGNED_BYTES = 32;
 
 function refreshMac(key: Buffer, grantId: string, head: Buffer): Buffer {
-  return createHmac('sha256', key)
-    .update(grantId)
-    .update('.')
-    .update(head)
-    .digest()
-    .subarray(0, SIGNED_BYTES - SIGNED_HEAD);
+  return createHmac('sha256', key).update(grantId).update('.').update(head).digest();
 }
 
 /**
@@ -62,11 +67,17 @@ function refreshMac(key: Buffer, grantId: string, head: Buffer): Buffer {
 export function refreshTokenFor(grantId: string, signing?: { key: Buffer; generation: number }): string {
   if (!GRANT_ID.test(grantId)) return randomToken();
   if (!signing) return `${grantId}.${randomToken()}`;
-  const secret = Buffer.alloc(SIGNED_BYTES);
+  // From Buffer's shared pool, and the random bytes from ours: a refresh allocates as little as it can.
+  const secret = Buffer.allocUnsafe(SIGNED_BYTES);
   secret.writeUInt32BE(signing.generation >>> 0, 0);
-  Buffer.from(randomToken(SIGNED_HEAD - 4), 'base64url').copy(secret, 4);
-  refreshMac(signing.key, grantId, secret.subarray(0, SIGNED_HEAD)).copy(secret, SIGNED_HEAD);
+  randomInto(secret, 4, SIGNED_HEAD - 4);
+  refreshMac(signing.key, grantId, secret.subarray(0, SIGNED_HEAD)).copy(secret, SIGNED_HEAD, 0, SIGNED_BYTES - SIGNED_HEAD);
   return `${grantId}.${secret.toString('base64url')}`;
+}
+
+/** The grant a refresh token names (`<grant id>.<secret>`), if it names one. */
+export function grantIdOf(token: string): string | undefined {
+  return GRANT_TOKEN.exec(token)?.[1];
 }
 
 /** The grant and generation of a refresh token signed with `key`; undefined for any other string. */
@@ -79,7 +90,8 @@ export function readSignedRefresh(token: string, key: Buffer): SignedRefresh | u
   // Only the one spelling of the bytes: a variant in the last character's unused bits is another string.
   if (secret.length !== SIGNED_BYTES || secret.toString('base64url') !== text) return undefined;
   const head = secret.subarray(0, SIGNED_HEAD);
-  if (!timingSafeEqual(refreshMac(key, grantId, head), secret.subarray(SIGNED_HEAD))) return undefined;
+  if (!timingSafeEqual(refreshMac(key, grantId, head).subarray(0, SIGNED_BYTES - SIGNED_HEAD), secret.subarray(SIGNED_HEAD)))
+    return undefined;
   return { grantId, generation: head.readUInt32BE(0) };
 }
 

@@ -64,8 +64,7 @@ export function deviceProof(deps: GrantDeps, lockKey: string): string {
 
 /** Drops every pending request at once ("revoke all"), inside the caller's transaction: they were sealed with the old key. */
 export function rotateSealingKeyIn(tx: OAuthTx): void {
-  // The refresh tokens' key too: after a breach, no token signed before can be taken back in (grant-deps.ts).
-  tx.server.saveKeys({ sealing: newKey().toString('base64url'), refresh: newKey().toString('base64url') });
+  tx.server.saveKeys({ sealing: newKey().toString('base64url') });
 }
 
 export function startAuthorization(

@@ -1,5 +1,4 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
-import { newKey } from '../crypto/seal';
 import { fingerprint, randomToken, refreshTokenFor, tokenKey } from '../crypto/tokens';
 import { ClientType } from '../config/config';
 import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
@@ -43,16 +42,9 @@ export interface IssuedTokens {
   fingerprints: { access: string; refresh: string };
 }
 
-/**
- * The key refresh tokens are signed with, made in the caller's transaction the first time. It lives in the database,
- * so a backup restored with it still recognises the tokens signed after the backup was taken.
- */
-export function refreshSigningKey(tx: OAuthTx): Buffer {
-  const keys = tx.server.keys();
-  if (keys?.refresh) return Buffer.from(keys.refresh, 'base64url');
-  const refresh = newKey();
-  tx.server.saveKeys({ sealing: keys?.sealing ?? newKey().toString('base64url'), refresh: refresh.toString('base64url') });
-  return refresh;
+/** The grant with a signing key for its refresh tokens: its own, or a new one for a grant from before them. */
+export function withSigningKey(grant: GrantRecord): GrantRecord & { signingKey: string } {
+  return grant.signingKey ? (grant as GrantRecord & { signingKey: string }) : { ...grant, signingKey: randomToken(16) };
 }
 
 /**
@@ -62,14 +54,14 @@ export function refreshSigningKey(tx: OAuthTx): Buffer {
 export function mintTokens(
   deps: GrantDeps,
   tx: OAuthTx,
-  grant: GrantRecord,
+  grant: GrantRecord & { signingKey: string },
   accessScopes: string[],
   generation: number,
 ): { issued: IssuedTokens; refreshKey: string } {
   const now = deps.now();
   // Access tokens are keyed by their hash alone, refresh tokens under their grant (store/records.ts).
   const access = randomToken();
-  const refresh = refreshTokenFor(grant.id, { key: refreshSigningKey(tx), generation });
+  const refresh = refreshTokenFor(grant.id, { key: Buffer.from(grant.signingKey, 'base64url'), generation });
   const refreshKey = tokenKey(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
   tx.tokens.create(tokenKey(access), {

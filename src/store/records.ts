@@ -65,6 +65,12 @@ export interface GrantRecord {
   lastRefreshAt?: number;
   refreshCount: number;
   refresh: RefreshState;
+  /**
+   * HMAC key (base64url, 128 bits) this grant's refresh tokens are signed with (crypto/tokens.ts). In the grant, so
+   * checking a token costs no other read, and a restored backup holds the key of each link it holds. Absent in a
+   * grant from before signed tokens: made at its next refresh.
+   */
+  signingKey?: string;
   revokedAt?: number;
   revokedReason?: string;
 }
@@ -88,8 +94,6 @@ export interface ConsentDecision {
 export interface ServerKeys {
   /** AES-256-GCM key (base64url) sealing pending authorization requests; rotated by "revoke all". */
   sealing: string;
-  /** HMAC key (base64url) signing refresh tokens (crypto/tokens.ts); made at the first link, rotated by "revoke all". */
-  refresh?: string;
 }
 
 /** The running server's facts for `oauth-admin status` (the CLI reads them; no socket needed). */

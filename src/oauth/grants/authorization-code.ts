@@ -4,7 +4,7 @@
  * changes nothing; a second redemption by the code's own client revokes the grant the first one created (RFC 9700 §4.5).
  */
 import { ClientConfig } from '../../config/config';
-import { fingerprint, tokenHash } from '../../crypto/tokens';
+import { fingerprint, randomToken, tokenHash } from '../../crypto/tokens';
 import { CodeRecord, GrantRecord } from '../../store/records';
 import { InvalidGrant, InvalidRequest, OAuthError } from '../errors';
 import { GrantDeps, IssuedTokens, grantExpiry, mintTokens, revokeGrantIn } from '../grant-deps';
@@ -107,7 +107,7 @@ export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: Code
     }
     const refused = verifyRequest(record, params);
     if (refused) return refused;
-    const grant: GrantRecord = {
+    const grant: GrantRecord & { signingKey: string } = {
       id: record.grantId,
       clientId: record.clientId,
       username: record.username,
@@ -115,6 +115,7 @@ export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: Code
       createdAt: now,
       refreshCount: 0,
       refresh: { live: [], previous: [], generation: 0 },
+      signingKey: randomToken(16),
     };
     const { issued, refreshKey } = mintTokens(deps, tx, grant, record.scopes, grant.refresh.generation);
     tx.grants.save({ ...grant, refresh: { ...grant.refresh, live: [refreshKey] } }, grantExpiry(deps));

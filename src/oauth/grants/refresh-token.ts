@@ -4,10 +4,10 @@
  * Reuse detection comes before the scope check, so a stale token learns nothing about the link from invalid_scope.
  */
 import { ClientConfig } from '../../config/config';
-import { SignedRefresh, fingerprint, readSignedRefresh, tokenKey } from '../../crypto/tokens';
+import { SignedRefresh, fingerprint, grantIdOf, readSignedRefresh, tokenKey } from '../../crypto/tokens';
 import { GrantRecord, OAuthTx, RefreshState, TokenRecord } from '../../store/records';
 import { InvalidGrant, InvalidRequest, OAuthError } from '../errors';
-import { GrantDeps, IssuedTokens, grantExpiry, mintTokens, revokeGrantIn } from '../grant-deps';
+import { GrantDeps, IssuedTokens, grantExpiry, mintTokens, revokeGrantIn, withSigningKey } from '../grant-deps';
 import { narrowScopes, parseScope } from '../scopes';
 import { rotate, standing } from './refresh-policy';
 
@@ -122,14 +122,15 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
     }
     // The new token is issued in the next generation, or beside the newest (refresh-policy.ts).
     const generation = where.is === 'current' ? grant.refresh.generation + 1 : grant.refresh.generation;
-    const { issued, refreshKey } = mintTokens(deps, tx, grant, accessScopes, generation);
+    const signed = withSigningKey(grant);
+    const { issued, refreshKey } = mintTokens(deps, tx, signed, accessScopes, generation);
     const rotation = rotate(grant.refresh, key, where.is, refreshKey, client.clientType, deps.grace, now);
     for (const h of rotation.superseded) {
       const record = tx.tokens.find(h);
       if (record) tx.tokens.expireAt(h, record, now + deps.grace.periodSeconds * 1000);
     }
     for (const h of rotation.dropped) tx.tokens.remove(h);
-    const updated: GrantRecord = { ...grant, lastRefreshAt: now, refreshCount: grant.refreshCount + 1, refresh: rotation.state };
+    const updated: GrantRecord = { ...signed, lastRefreshAt: now, refreshCount: grant.refreshCount + 1, refresh: rotation.state };
     tx.grants.save(updated, grantExpiry(deps));
     return { issued, presented: known ? where.is : 'restored', behind: where.is === 'grace' ? where.behind : undefined };
   });
@@ -147,12 +148,11 @@ export function issuedAfterState(
   tx: OAuthTx,
   presented: string,
 ): { grant: GrantRecord; signed: SignedRefresh } | undefined {
-  const key = tx.server.keys()?.refresh;
-  const signed = key === undefined ? undefined : readSignedRefresh(presented, Buffer.from(key, 'base64url'));
-  if (!signed) return undefined;
-  const grant = tx.grants.find(signed.grantId);
-  if (!grant || grant.revokedAt !== undefined || signed.generation < grant.refresh.generation) return undefined;
-  return deps.clientType(grant.clientId) === 'confidential' ? { grant, signed } : undefined;
+  const grantId = grantIdOf(presented);
+  const grant = grantId === undefined ? undefined : tx.grants.find(grantId);
+  if (!grant?.signingKey || grant.revokedAt !== undefined || deps.clientType(grant.clientId) !== 'confidential') return undefined;
+  const signed = readSignedRefresh(presented, Buffer.from(grant.signingKey, 'base64url'));
+  return signed && signed.generation >= grant.refresh.generation ? { grant, signed } : undefined;
 }
 
 /**
