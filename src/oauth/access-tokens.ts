@@ -22,15 +22,7 @@ export function lookupToken(deps: GrantDeps, raw: string): TokenLookup {
       // A refresh token signed after the database's state (a restored backup): a refresh would take it back in.
       const after = issuedAfterState(deps, tx, raw);
       if (!after) return { active: false, reason: 'unknown or expired token' };
-      const { grant } = after;
-      const record: TokenRecord = {
-        kind: 'refresh',
-        grantId: grant.id,
-        scopes: grant.scopes,
-        issuedAt: now,
-        expiresAt: now + deps.lifetimes.refreshIdle * 1000,
-      };
-      return { active: true, found: { token: record, grant } };
+      return { active: true, found: { token: after.record, grant: after.grant } };
     }
     if (token.expiresAt <= now) return { active: false, reason: 'token expired' };
     const grant = tx.grants.find(token.grantId);

@@ -101,15 +101,19 @@ async function withServer(rateLimits: Partial<RateLimitSettings>, test: (server:
   }
 }
 
+/** Behind a trusted proxy (loopback), with login locks that come quickly: 3 failures per address, 9 per username. */
+const startLoginLimited = () =>
+  startInProcess({
+    options: testOptions({ trusted_proxies: ['loopback'] }),
+    rateLimits: { loginFailuresPerIp: 3, loginFailuresPerUser: 9 },
+  });
+
 const rateLimited = (dataDir: string) => readFlowTrace(dataDir).filter((e) => e.kind === 'rate_limited');
 
 describe('password guessing at the login form', () => {
   let server: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    server = await startInProcess({
-      options: testOptions({ trusted_proxies: ['loopback'] }),
-      rateLimits: { loginFailuresPerIp: 3, loginFailuresPerUser: 9 },
-    });
+    server = await startLoginLimited();
   });
   afterAll(async () => server.stop());
 
@@ -145,10 +149,7 @@ describe('password guessing at the login form', () => {
 describe('the owner cannot be locked out by strangers', () => {
   let server: RunningServer & { dataDir: string };
   beforeAll(async () => {
-    server = await startInProcess({
-      options: testOptions({ trusted_proxies: ['loopback'] }),
-      rateLimits: { loginFailuresPerIp: 3, loginFailuresPerUser: 9 },
-    });
+    server = await startLoginLimited();
   });
   afterAll(async () => server.stop());
 

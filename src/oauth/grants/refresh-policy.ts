@@ -67,6 +67,8 @@ type Tagged = SupersededToken & { generation: number };
  */
 function earlierGenerations(state: RefreshState): Tagged[] {
   const legacyParent = state.parent !== undefined && !state.previous.some((p) => p.hash === state.parent);
+  // As this release writes them: every entry tagged, nothing to copy (a refresh asks up to three times).
+  if (!legacyParent && state.previous.every((p) => p.generation !== undefined)) return state.previous as Tagged[];
   const earlier = legacyParent
     ? [{ hash: state.parent!, supersededAt: state.previous[0]?.supersededAt ?? 0 }, ...state.previous]
     : state.previous;

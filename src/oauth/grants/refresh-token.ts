@@ -147,12 +147,22 @@ export function issuedAfterState(
   deps: GrantDeps,
   tx: OAuthTx,
   presented: string,
-): { grant: GrantRecord; signed: SignedRefresh } | undefined {
+): { grant: GrantRecord; signed: SignedRefresh; record: TokenRecord } | undefined {
   const grantId = grantIdOf(presented);
   const grant = grantId === undefined ? undefined : tx.grants.find(grantId);
   if (!grant?.signingKey || grant.revokedAt !== undefined || deps.clientType(grant.clientId) !== 'confidential') return undefined;
   const signed = readSignedRefresh(presented, Buffer.from(grant.signingKey, 'base64url'));
-  return signed && signed.generation >= grant.refresh.generation ? { grant, signed } : undefined;
+  if (!signed || signed.generation < grant.refresh.generation) return undefined;
+  // The record it gets when taken back: a refresh token issued now.
+  const now = deps.now();
+  const record: TokenRecord = {
+    kind: 'refresh',
+    grantId: grant.id,
+    scopes: grant.scopes,
+    issuedAt: now,
+    expiresAt: now + deps.lifetimes.refreshIdle * 1000,
+  };
+  return { grant, signed, record };
 }
 
 /**
@@ -167,15 +177,8 @@ export function issuedAfterState(
 function takeBackIssuedAfter(deps: GrantDeps, tx: OAuthTx, client: ClientConfig, presented: string, key: string): TokenRecord | undefined {
   const found = issuedAfterState(deps, tx, presented);
   if (!found || found.grant.clientId !== client.clientId) return undefined;
-  const { grant, signed } = found;
+  const { grant, signed, record } = found;
   const now = deps.now();
-  const record: TokenRecord = {
-    kind: 'refresh',
-    grantId: grant.id,
-    scopes: grant.scopes,
-    issuedAt: now,
-    expiresAt: now + deps.lifetimes.refreshIdle * 1000,
-  };
   tx.tokens.create(key, record);
   const state = grant.refresh;
   let refresh: RefreshState;
