@@ -56,11 +56,15 @@ export const DEFAULTS = {
   notifications: true,
 };
 
-/** Every secret the options hold: a request that carries one where a name belongs must not get it logged. */
+/**
+ * Every secret the options hold: a request that carries one where a name belongs must not get it logged. One
+ * shorter than 8 characters (only a client secret can be, with a warning at start) would match ordinary words in
+ * every line it is looked for in, and is left out.
+ */
 export function configuredSecrets(config: Config): string[] {
   return [
     ...config.clients.map((c) => c.clientSecret ?? ''),
     ...config.users.map((u) => u.password),
     ...config.resourceServers.map((r) => r.secret),
-  ].filter(Boolean);
+  ].filter((secret) => secret.length >= 8);
 }
