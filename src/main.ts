@@ -2,7 +2,7 @@
  * Composition root: load the configuration, open the store, build the app, listen. `start()` is what tests and
  * the benchmark call; running this file directly reads the environment (DATA_DIR, PORT, HOST) and handles signals.
  */
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
 import { ConnectionLimits, DEFAULT_CONNECTION_LIMITS, limitConnections, serverTimeouts } from './http/connection-limits';
 import { AddressInfo } from 'node:net';
@@ -25,8 +25,9 @@ import { FlowTrace, FlowTraceOptions, createFlowTrace } from './log/flow-trace';
 import { Logger, createLogger } from './log/logger';
 import { ClientRegistry } from './oauth/client-auth';
 import { GrantDeps } from './oauth/grant-deps';
+import { TAKE_BACK_DAYS } from './oauth/grants/refresh-token';
 import { SessionRecord } from './store/records';
-import { SqliteStore } from './store/sqlite/sqlite-store';
+import { RESTORED_MARK, SqliteStore } from './store/sqlite/sqlite-store';
 import { openDataFolder } from './data-folder';
 import { SupervisorApi, homeAssistantFromEnv, notifierFor } from './ops/notifications';
 import { VERSION } from './version';
@@ -104,7 +105,15 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   // The store logged the fault itself, once: say only what it means for the server.
   if (!storeState.ok)
     log.error(`starting without a usable database (fault "${storeState.fault}"); token requests answer 503 until it recovers`);
-  const trace = createFlowTrace(dataDir, log, { ...options.trace, secrets: configuredSecrets(config) });
+  else noteRestore(dataDir, grants, log);
+  const trace = createFlowTrace(dataDir, log, {
+    ...options.trace,
+    secrets: configuredSecrets(config),
+    secretHolders: new Set([
+      ...config.clients.filter((c) => c.clientType === 'confidential').map((c) => c.clientId),
+      ...config.resourceServers.map((r) => r.id),
+    ]),
+  });
   trace.subscribe((entry) => notifier.onTraceEntry(entry));
   const metrics = createMetrics(trace);
   const users = createUserAuthenticator({
@@ -326,6 +335,25 @@ export async function runFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * The mark rootfs oauth-backup leaves when it put a backup's database in place: recorded in the database (which the
+ * refresh grant reads to take back tokens issued after the backup, grants/refresh-token.ts), then removed. Left
+ * for the next start if the database cannot take it.
+ */
+function noteRestore(dataDir: string, grants: GrantDeps, log: Logger): void {
+  const mark = path.join(dataDir, RESTORED_MARK);
+  if (!existsSync(mark)) return;
+  try {
+    grants.storage.transaction((tx) => tx.server.saveRestored({ at: grants.now() }));
+    rmSync(mark, { force: true });
+    log.info(
+      `started on data restored from a backup: for ${TAKE_BACK_DAYS} days, a refresh token Alexa was given after the backup was taken is recognised by its signature and taken back`,
+    );
+  } catch (err) {
+    log.warn(`${mark} cannot be recorded yet (${(err as Error).message}); it is tried again at the next start`);
+  }
 }
 
 /** Only a file that is truly absent gets local defaults; one that cannot be read (EACCES, ...) is reported as such. */

@@ -47,10 +47,16 @@ export interface SignedRefresh {
   grantId: string;
   /** The generation of its grant it was issued in (refresh-policy.ts). */
   generation: number;
+  /** When it was issued, to the minute (ms). */
+  issuedAt: number;
 }
 
-/** The secret's 32 bytes: the generation (4), random (12), then the first 16 bytes of the HMAC of those and the id. */
+/**
+ * The secret's 32 bytes: the generation (4), the minute it was issued (4), random (8), then the first 16 bytes of
+ * the HMAC of those and the grant id.
+ */
 const SIGNED_HEAD = 16;
+const MINUTE = 60_000;
 const SIGNED_BYTES = 32;
 
 function refreshMac(key: Buffer, grantId: string, head: Buffer): Buffer {
@@ -64,13 +70,14 @@ function refreshMac(key: Buffer, grantId: string, head: Buffer): Buffer {
  * can then still be recognised as one this server issued for this grant (readSignedRefresh). 96 random bits keep
  * tokens apart; the 128-bit MAC makes them unguessable without the key.
  */
-export function refreshTokenFor(grantId: string, signing?: { key: Buffer; generation: number }): string {
+export function refreshTokenFor(grantId: string, signing?: { key: Buffer; generation: number; now: number }): string {
   if (!GRANT_ID.test(grantId)) return randomToken();
   if (!signing) return `${grantId}.${randomToken()}`;
   // From Buffer's shared pool, and the random bytes from ours: a refresh allocates as little as it can.
   const secret = Buffer.allocUnsafe(SIGNED_BYTES);
   secret.writeUInt32BE(signing.generation >>> 0, 0);
-  randomInto(secret, 4, SIGNED_HEAD - 4);
+  secret.writeUInt32BE(Math.floor(signing.now / MINUTE) >>> 0, 4);
+  randomInto(secret, 8, SIGNED_HEAD - 8);
   refreshMac(signing.key, grantId, secret.subarray(0, SIGNED_HEAD)).copy(secret, SIGNED_HEAD, 0, SIGNED_BYTES - SIGNED_HEAD);
   return `${grantId}.${secret.toString('base64url')}`;
 }
@@ -92,7 +99,7 @@ export function readSignedRefresh(token: string, key: Buffer): SignedRefresh | u
   const head = secret.subarray(0, SIGNED_HEAD);
   if (!timingSafeEqual(refreshMac(key, grantId, head).subarray(0, SIGNED_BYTES - SIGNED_HEAD), secret.subarray(SIGNED_HEAD)))
     return undefined;
-  return { grantId, generation: head.readUInt32BE(0) };
+  return { grantId, generation: head.readUInt32BE(0), issuedAt: head.readUInt32BE(4) * MINUTE };
 }
 
 /**

@@ -82,7 +82,9 @@ function wrongEndpoint(req: Request, clients: AppDeps['clients']): { expected: s
   let clientId: string | undefined;
   if (basic.form === 'basic') {
     try {
-      clientId = clients.authenticate({ clientId: basic.clientId, clientSecret: basic.clientSecret, scheme: 'basic' }).clientId;
+      const client = clients.authenticate({ clientId: basic.clientId, clientSecret: basic.clientSecret, scheme: 'basic' });
+      // A public client authenticates with its id alone, which anyone can send.
+      clientId = client.clientType === 'confidential' ? client.clientId : undefined;
     } catch {
       clientId = undefined;
     }

@@ -3,8 +3,8 @@
  * each: without a cap, tens of thousands of them from one machine took the descriptors Alexa's refreshes and
  * /health needed, with nothing in the log. So:
  * - at most `perSource` connections at once from one source (an IPv4 address, an IPv6 /56, as the rate limits
- *   count), except from a trusted proxy, which carries everyone's;
- * - at most `total` in all (Node's maxConnections);
+ *   count), and `total` from all of them together; a trusted proxy, which carries everyone's, is held by neither,
+ *   so strangers filling the total never shut out the proxy Alexa comes through;
  * - headers within `headersTimeoutMs`, the whole request within `requestTimeoutMs`, checked every
  *   `checkIntervalMs` (Node checks every 30 s by default, so its timeouts ran up to 30 s late).
  * Refused connections are counted and logged once a minute per source, never one line each.
@@ -48,8 +48,9 @@ export function serverTimeouts(limits: ConnectionLimits): ServerOptions {
 
 /** Applies the caps to a listening server; `trusted(address)` is Express's trust proxy decision for a peer. */
 export function limitConnections(server: Server, limits: ConnectionLimits, trusted: (address: string) => boolean, log: Logger): void {
-  server.maxConnections = limits.total;
   const open = new Map<string, number>();
+  /** Connections open from every source but trusted proxies. */
+  let strangers = 0;
   /** Refused since the last report, by source (bounded: a flood from many sources is one more line, not more memory). */
   const refused = new Map<string, number>();
   let others = 0;
@@ -76,19 +77,20 @@ export function limitConnections(server: Server, limits: ConnectionLimits, trust
   timer.unref();
   server.once('close', () => clearInterval(timer));
 
-  server.on('drop', () => count(ALL));
   server.on('connection', (socket: Socket) => {
     const address = unmapIPv4(socket.remoteAddress ?? 'unknown');
     if (trusted(address)) return;
     const source = ipKeyGenerator(address);
     const held = open.get(source) ?? 0;
-    if (held >= limits.perSource) {
+    if (held >= limits.perSource || strangers >= limits.total) {
       socket.destroy();
-      count(source);
+      count(held >= limits.perSource ? source : ALL);
       return;
     }
     open.set(source, held + 1);
+    strangers++;
     socket.once('close', () => {
+      strangers--;
       const left = (open.get(source) ?? 1) - 1;
       if (left > 0) open.set(source, left);
       else open.delete(source);

@@ -83,6 +83,8 @@ export interface FlowTraceOptions extends Partial<JsonlLimits> {
   routineSummaryMs?: number;
   /** The configured secrets (configuredSecrets): replaced wherever a request put one (secretScrubber). */
   secrets?: readonly string[];
+  /** Confidential clients and resource servers: their failures after authenticating are link events. */
+  secretHolders?: ReadonlySet<string>;
 }
 
 /** The trace files in dataDir, newest first: flow-trace.jsonl, flow-trace1.jsonl, flow-trace2.jsonl, ... */
@@ -96,7 +98,18 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOptions = {}): FlowTrace {
   const now = opts.now ?? Date.now;
-  const { security, links, coalesceAfter, routineCoalesceAfter, routineSummaryMs, secrets, now: _now, ...traceLimits } = opts;
+  const {
+    security,
+    links,
+    coalesceAfter,
+    routineCoalesceAfter,
+    routineSummaryMs,
+    secrets,
+    secretHolders,
+    now: _now,
+    ...traceLimits
+  } = opts;
+  const holders = secretHolders ?? new Set<string>();
   const scrub = secretScrubber(secrets ?? []);
   const trace = createJsonlFile(dataDir, FLOW_TRACE_NAME, log, { ...TRACE_LIMITS, ...traceLimits }, now);
   const securityFile = createJsonlFile(dataDir, SECURITY_EVENTS_NAME, log, { ...SECURITY_LIMITS, ...security }, now);
@@ -126,7 +139,7 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   const writeTrace = (entries: FlowEntry[]) => {
     if (closed || entries.length === 0) return;
     trace.append(entries.map((e) => entryLine(e)));
-    const kept = entries.filter(isCredentialBacked);
+    const kept = entries.filter((e) => isCredentialBacked(e, holders));
     if (kept.length > 0) linkFile.append(kept.map((e) => entryLine(e, SECURITY_LINE_BYTES)));
     for (const e of entries) logLine(e);
   };

@@ -40,15 +40,19 @@ export function redact(value: unknown, depth = 0): unknown {
 /** What a configured secret is replaced by (the notifications say the same). */
 export const SCRUBBED = '[a configured secret]';
 
+/** The fields of a trace event that can carry what a request sent; the others are the server's own words and ids. */
+const REQUEST_FIELDS = ['clientRequestId', 'clientId', 'redirectUri', 'grantType', 'username', 'cause', 'facts', 'detail'] as const;
+
 /**
- * Replaces the configured secrets wherever they occur in a value's strings: a client secret pasted as the client
- * id, a password typed as the username, reach no log, trace or page. Runs before capping, so no part of one
- * survives a cut. With no secrets, the value is returned as is.
+ * Replaces the configured secrets where a request could have put one (REQUEST_FIELDS of a trace event, at any
+ * depth): a client secret pasted as the client id, a password typed as the username, reach no log, trace or page.
+ * Runs before capping, so no part of one survives a cut; the longest secret first, so none is left in pieces of
+ * another. With no secrets, the event is returned as is.
  */
-export function secretScrubber(secrets: readonly string[]): <T>(value: T) => T {
-  const list = secrets.filter((s) => s.length > 0);
-  if (list.length === 0) return (value) => value;
-  const shortest = Math.min(...list.map((s) => s.length));
+export function secretScrubber(secrets: readonly string[]): <T extends object>(event: T) => T {
+  const list = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  if (list.length === 0) return (event) => event;
+  const shortest = list[list.length - 1]!.length;
   const scrub = (value: unknown, depth: number): unknown => {
     if (typeof value === 'string') {
       if (value.length < shortest) return value;
@@ -60,5 +64,9 @@ export function secretScrubber(secrets: readonly string[]): <T>(value: T) => T {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = scrub(v, depth + 1);
     return out;
   };
-  return <T>(value: T) => scrub(value, 0) as T;
+  return <T extends object>(event: T): T => {
+    const out: Record<string, unknown> = { ...(event as Record<string, unknown>) };
+    for (const field of REQUEST_FIELDS) if (out[field] !== undefined) out[field] = scrub(out[field], 0);
+    return out as T;
+  };
 }

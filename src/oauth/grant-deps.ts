@@ -61,7 +61,7 @@ export function mintTokens(
   const now = deps.now();
   // Access tokens are keyed by their hash alone, refresh tokens under their grant (store/records.ts).
   const access = randomToken();
-  const refresh = refreshTokenFor(grant.id, { key: Buffer.from(grant.signingKey, 'base64url'), generation });
+  const refresh = refreshTokenFor(grant.id, { key: Buffer.from(grant.signingKey, 'base64url'), generation, now });
   const refreshKey = tokenKey(refresh);
   const { accessToken, refreshIdle } = deps.lifetimes;
   tx.tokens.create(tokenKey(access), {

@@ -96,6 +96,11 @@ export interface ServerKeys {
   sealing: string;
 }
 
+/** The server started on data restored from a backup at `at` (ms). */
+export interface RestoreRecord {
+  at: number;
+}
+
 /** The running server's facts for `oauth-admin status` (the CLI reads them; no socket needed). */
 export interface RuntimeRecord {
   pid: number;
@@ -144,6 +149,9 @@ export interface ServerStorage {
   saveKeys(keys: ServerKeys): void;
   runtime(): RuntimeRecord | undefined;
   saveRuntime(record: RuntimeRecord | undefined): void;
+  /** When the server last started on data restored from a backup (rootfs oauth-backup restore), if it did. */
+  restored(): RestoreRecord | undefined;
+  saveRestored(record: RestoreRecord): void;
 }
 
 /** Everything one transaction may touch. */
@@ -208,6 +216,8 @@ function bind(tx: KvTx): OAuthTx {
       saveKeys: (keys) => tx.put('server:keys', keys),
       runtime: () => tx.get<RuntimeRecord>('server:runtime'),
       saveRuntime: (record) => (record ? tx.put('server:runtime', record) : tx.delete('server:runtime')),
+      restored: () => tx.get<RestoreRecord>('server:restored'),
+      saveRestored: (record) => tx.put('server:restored', record),
     },
   };
 }

@@ -5,7 +5,10 @@
  * one on a copy of a data folder, as a restore leaves it; the copy is taken while the server is stopped.
  */
 import { expect } from '@jest/globals';
-import { cpSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { refreshTokenFor } from '../../src/crypto/tokens';
+import { RESTORED_MARK } from '../../src/store/sqlite/sqlite-store';
 import { RunningServer } from '../../src/main';
 import { TokenBody, introspection, linkAccount, linkPublic, refresh, refreshOk, refreshPublic, revoke } from '../helpers/alexa-client';
 import { startInProcess, tempDataDir } from '../helpers/test-server';
@@ -15,8 +18,8 @@ afterEach(async () => {
   while (servers.length > 0) await servers.pop()!.stop();
 });
 
-async function serve(dataDir: string): Promise<RunningServer> {
-  const server = await startInProcess({ dataDir });
+async function serve(dataDir: string, now?: () => number): Promise<RunningServer> {
+  const server = await startInProcess({ dataDir, now });
   servers.push(server);
   return server;
 }
@@ -26,10 +29,14 @@ async function stop(server: RunningServer): Promise<void> {
   await server.stop();
 }
 
-/** The data folder as a backup holds it now (taken while the server is stopped). */
-function backupOf(dataDir: string): string {
+/**
+ * The data folder as a backup holds it now (taken while the server is stopped), restored: with the mark
+ * rootfs oauth-backup leaves when it puts a backup's database in place (tests/addon/supervision.test.ts runs it).
+ */
+function backupOf(dataDir: string, restored = true): string {
   const copy = tempDataDir();
   cpSync(dataDir, copy, { recursive: true });
+  if (restored) writeFileSync(path.join(copy, RESTORED_MARK), `${Math.floor(Date.now() / 1000)}\n`);
   return copy;
 }
 
@@ -115,6 +122,29 @@ describe('restored from a backup taken before Alexa refreshed again', () => {
     expect(await introspection(server.url, `${otherId}.${secret}`)).toMatchObject({ active: false });
     // Nothing was taken back: the genuine token still is.
     expect(await refreshOk(server.url, held.refresh_token)).toMatchObject({ token_type: 'Bearer' });
+  });
+
+  it('outside a restore nothing is taken back: a token made from a copy of the database (its key) is refused; so is one 91 days after the restore', async () => {
+    const live = tempDataDir();
+    const server = await serve(live);
+    const linked = await linkAccount(server.url);
+    const grantId = linked.refresh_token.split('.')[0]!;
+    // What a copy of the database (a backup, with options.json) gives: the grant's key and generation.
+    const grant = server.deps.grants.storage.read((tx) => tx.grants.find(grantId))!;
+    const forge = (now: number) =>
+      refreshTokenFor(grantId, { key: Buffer.from(grant.signingKey!, 'base64url'), generation: grant.refresh.generation, now });
+    await expectInvalidGrant(await refresh(server.url, forge(Date.now())));
+    await stop(server);
+
+    // Restored: the mark is recorded and removed; tokens are taken back for 90 days, not after.
+    const restoredDir = backupOf(live);
+    const later = Date.now() + 91 * 86_400_000;
+    let restored = await serve(restoredDir);
+    expect(existsSync(path.join(restoredDir, RESTORED_MARK))).toBe(false);
+    expect(await refreshOk(restored.url, forge(Date.now()))).toMatchObject({ token_type: 'Bearer' });
+    await stop(restored);
+    restored = await serve(restoredDir, () => later);
+    await expectInvalidGrant(await refresh(restored.url, forge(later)));
   });
 
   it('a link revoked in the restored database stays revoked', async () => {

@@ -261,6 +261,8 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     expect((await post('/oauth/token')).status).toBe(404);
     expect((await post('/token', `Basic ${Buffer.from(`amazon-alexa:${WRONG_SECRET}`).toString('base64')}`)).status).toBe(404);
     expect((await fetch(`${b.server.url}/favicon.ico`)).status).toBe(404);
+    // A public client's id with no secret authenticates it, but anyone can send that.
+    expect((await post('/oauth/token', `Basic ${Buffer.from('public-app:').toString('base64')}`)).status).toBe(404);
     // Alexa, its Access Token URI missing the /alexa prefix.
     expect((await post('/token', `Basic ${Buffer.from(`amazon-alexa:${CLIENT_SECRET}`).toString('base64')}`)).status).toBe(404);
     const n = await notice(b.supervisor, `${ID}wrong_endpoint_amazon_alexa`);
@@ -273,6 +275,7 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     expect(entries.map((e) => [e.facts?.path, e.facts?.authenticated])).toEqual([
       ['/oauth/token', false],
       ['/token', false],
+      ['/oauth/token', false],
       ['/token', true],
     ]);
     expectNothingSecret(b.supervisor, [WRONG_SECRET]);

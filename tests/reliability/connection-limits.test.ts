@@ -79,6 +79,26 @@ it('connections in all: past `total` they are dropped and counted', async () => 
   ]);
 });
 
+it('strangers filling the total never shut out a trusted proxy', async () => {
+  const { server } = await serve({ perSource: 100, total: 6 }, testOptions({ trusted_proxies: ['127.0.0.1'] }));
+  // 127.0.0.2 is not the proxy (loopback answers on the whole 127/8): it fills the total.
+  const strangers = [];
+  for (let i = 0; i < 6; i++) {
+    const socket = connect({ port: server.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    sockets.push(socket);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    strangers.push(socket);
+  }
+  const past = connect({ port: server.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+  sockets.push(past);
+  let pastClosed = false;
+  past.on('close', () => (pastClosed = true));
+  past.on('error', () => (pastClosed = true));
+  await eventually('the stranger past the total to be closed', () => pastClosed);
+  // The proxy (127.0.0.1) still gets in.
+  expect(await health(server.url)).toBe(200);
+});
+
 it('headers trickling in are cut off at headersTimeout, long before the trickle ends', async () => {
   const { server } = await serve({ headersTimeoutMs: 1000, checkIntervalMs: 200 });
   const { socket, closed } = await idle(server.port);

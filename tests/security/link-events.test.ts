@@ -10,7 +10,7 @@ import path from 'node:path';
 import { LINK_EVENTS_FILE } from '../../src/log/flow-trace';
 import { isCredentialBacked } from '../../src/log/trace-policy';
 import { readActivity, readTrace } from '../../src/ops/trace-reader';
-import { alexaAuthorize, authorizeUrl, linkAccount, refresh } from '../helpers/alexa-client';
+import { alexaAuthorize, authorizeUrl, linkAccount, refresh, refreshPublic } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, readFlowTrace, startInProcess, testOptions } from '../helpers/test-server';
 
 jest.setTimeout(60_000);
@@ -25,9 +25,11 @@ it("a flood from 120 addresses rotates the trace, and the owner's link stays in 
     // An authenticated refresh failure (a token the server never issued), also the owner's business.
     expect((await refresh(server.url, `${linked.refresh_token.split('.')[0]}.${'A'.repeat(43)}`)).status).toBe(400);
     await server.deps.trace.flush();
-    const mine = readFlowTrace(server.dataDir).filter(isCredentialBacked);
+    const mine = readFlowTrace(server.dataDir).filter((e) => isCredentialBacked(e, new Set(['amazon-alexa'])));
     expect(mine.map((e) => `${e.step} ${e.outcome}`)).toEqual(['login ok', 'consent ok', 'token ok', 'token error']);
 
+    // A public client's failures prove no secret: not link events (anyone can send its id).
+    expect((await refreshPublic(server.url, `${'B'.repeat(22)}.${'C'.repeat(43)}`)).status).toBe(400);
     // 120 sources × 15 unregistered redirect URIs each: under every per-source bound, 1,800 entries in all.
     for (let source = 0; source < 120; source++) {
       const ip = `198.18.${source >> 8}.${source & 255}`;

@@ -302,6 +302,17 @@ describe("rotation of a confidential client's grant", () => {
     expect(standing(state, 'A20', 'confidential', G, NOW)).toMatchObject({ is: 'grace', behind: 1 });
   });
 
+  it('over the cap with only presented earlier tokens: the oldest go, but never the one presented now, nor the new answer', () => {
+    const previous = Array.from({ length: 70 }, (_, i) => sup(`P${i}`, ago(i + 1), 4));
+    const state: RefreshState = { live: ['L'], previous, generation: 5 };
+    const r = rotate(state, 'P69', 'grace', 'N', 'confidential', DEFAULT_GRACE, NOW);
+    const kept = [...r.state.live, ...r.state.previous.map((p) => p.hash)];
+    expect(kept).toHaveLength(MAX_REMEMBERED);
+    expect(kept).toEqual(expect.arrayContaining(['N', 'P69']));
+    expect(r.dropped).not.toContain('P69');
+    expect(standing(r.state, 'P69', 'confidential', DEFAULT_GRACE, NOW)).toMatchObject({ is: 'grace', behind: 1 });
+  });
+
   it('ten generations of bursts of 7: every token presented in the window stays valid (the cap takes unused answers)', () => {
     let state: RefreshState = { live: ['K0'], previous: [], generation: 0 };
     for (let g = 1; g <= 10; g++) {

@@ -23,6 +23,18 @@ it('replaces each secret in nested strings, leaves everything else as it was', (
     untouched: null,
   });
   expect(event.clientId).toBe('s3cret-value-123'); // a copy: the caller's event is not changed
+  // The server's own fields are never touched, even when a secret happens to be part of them.
+  const own = secretScrubber(['secret1x']);
+  const fixed = {
+    kind: 'client_secret1x_mismatch',
+    step: 'token',
+    ts: '2026-12-03T00:00:00Z',
+    requestId: 'secret1x',
+    clientId: 'secret1x',
+  };
+  expect(own(fixed)).toEqual({ ...fixed, clientId: SCRUBBED });
+  // The longest first: a secret holding a shorter one leaves no piece of itself.
+  expect(secretScrubber(['abcdefgh', 'xxabcdefghyy'])({ cause: 'xxabcdefghyy' })).toEqual({ cause: SCRUBBED });
   const none = secretScrubber([]);
   expect(none(event)).toBe(event);
 });

@@ -94,16 +94,17 @@ describe('signed refresh tokens (a restored backup recognises them)', () => {
   const key = randomBytes(32);
 
   it.each([0, 1, 7, 2 ** 31, 2 ** 32 - 1])('generation %i: read back with its grant; 50 tokens all differ', (generation) => {
-    const tokens = Array.from({ length: 50 }, () => refreshTokenFor(grantId, { key, generation }));
+    const now = Date.parse('2026-12-03T12:34:56.789Z');
+    const tokens = Array.from({ length: 50 }, () => refreshTokenFor(grantId, { key, generation, now }));
     expect(new Set(tokens).size).toBe(50);
     for (const token of tokens) {
       expect(token).toMatch(/^[\w-]{22}\.[\w-]{43}$/);
-      expect(readSignedRefresh(token, key)).toEqual({ grantId, generation });
+      expect(readSignedRefresh(token, key)).toEqual({ grantId, generation, issuedAt: Date.parse('2026-12-03T12:34:00Z') });
     }
   });
 
   it('refused: another key, another grant id, any character changed, another spelling of the same bytes, anything unsigned', () => {
-    const token = refreshTokenFor(grantId, { key, generation: 3 });
+    const token = refreshTokenFor(grantId, { key, generation: 3, now: Date.now() });
     const [, secret] = token.split('.') as [string, string];
     expect(readSignedRefresh(token, randomBytes(32))).toBeUndefined();
     expect(readSignedRefresh(`${randomToken(16).slice(0, 22)}.${secret}`, key)).toBeUndefined();

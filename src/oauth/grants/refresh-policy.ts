@@ -109,7 +109,7 @@ export function rotate(
     const earlier = earlierGenerations(state)
       .filter((p) => !state.live.includes(p.hash))
       .map((p) => (p.hash === presented ? held(p) : p));
-    return bounded({ live: [...state.live, newHash], previous: earlier, generation: state.generation }, [], grace, now);
+    return bounded({ live: [...state.live, newHash], previous: earlier, generation: state.generation }, [], grace, now, presented);
   }
   return advance(state, presented, false, newHash, grace, now);
 }
@@ -143,7 +143,7 @@ function advance(state: RefreshState, presented: string, asParent: boolean, newH
  * never presented (oldest first), then the oldest live siblings (never the newest), then earlier tokens it did
  * present (oldest first). Reports what fell out.
  */
-function bounded(state: RefreshState, superseded: string[], grace: RefreshGrace, now: number): Rotation {
+function bounded(state: RefreshState, superseded: string[], grace: RefreshGrace, now: number, presented?: string): Rotation {
   const inWindow = (p: Tagged) => state.generation - p.generation <= grace.generations && now - p.supersededAt < grace.periodSeconds * 1000;
   const all = earlierGenerations(state);
   const dropped = all.filter((p) => !inWindow(p)).map((p) => p.hash);
@@ -166,6 +166,6 @@ function bounded(state: RefreshState, superseded: string[], grace: RefreshGrace,
     live = live.slice(cut);
     excess -= cut;
   }
-  dropEarlier(() => true);
+  dropEarlier((p) => p.hash !== presented);
   return { state: { ...state, live, previous: earlier }, superseded: superseded.filter((h) => !dropped.includes(h)), dropped };
 }

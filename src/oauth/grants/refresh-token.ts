@@ -143,6 +143,10 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
  * later one (takeBackIssuedAfter says why). Introspection asks it too, so it reports such a token active exactly
  * when a refresh with it would succeed.
  */
+/** How long after a start on restored data tokens issued after the backup are taken back (a skill used rarely refreshes late). */
+export const TAKE_BACK_DAYS = 90;
+const DAY_MS = 86_400_000;
+
 export function issuedAfterState(
   deps: GrantDeps,
   tx: OAuthTx,
@@ -151,10 +155,16 @@ export function issuedAfterState(
   const grantId = grantIdOf(presented);
   const grant = grantId === undefined ? undefined : tx.grants.find(grantId);
   if (!grant?.signingKey || grant.revokedAt !== undefined || deps.clientType(grant.clientId) !== 'confidential') return undefined;
+  // Only after a restore: the keys are in the database, so outside one a token no record knows is refused, and a
+  // copy of the database (a backup) cannot be used to make tokens the server would take.
+  const now = deps.now();
+  const restored = tx.server.restored();
+  if (!restored || now - restored.at > TAKE_BACK_DAYS * DAY_MS) return undefined;
   const signed = readSignedRefresh(presented, Buffer.from(grant.signingKey, 'base64url'));
   if (!signed || signed.generation < grant.refresh.generation) return undefined;
+  // Unused for longer than the idle lifetime: expired, as its record would have.
+  if (now - signed.issuedAt > deps.lifetimes.refreshIdle * 1000) return undefined;
   // The record it gets when taken back: a refresh token issued now.
-  const now = deps.now();
   const record: TokenRecord = {
     kind: 'refresh',
     grantId: grant.id,

@@ -47,6 +47,8 @@ export const DB_FILE = 'oauth.sqlite';
  * without a word). Deleting it is how an operator starts over on purpose.
  */
 export const CREATED_MARK = `${DB_FILE}-created`;
+/** Left by rootfs oauth-backup when it put a backup's database in place; the server records it and removes it. */
+export const RESTORED_MARK = `${DB_FILE}-restored`;
 const CREATED_MARK_TEXT = `The add-on's database ${DB_FILE} was created in this folder. While this file is here, the add-on does not
 replace a missing ${DB_FILE} with an empty one: restore the add-on from a backup instead. To start over with no
 links, use "Start over" on the add-on's admin page (or delete ${DB_FILE}, ${DB_FILE}-wal, ${DB_FILE}-shm and this file).
