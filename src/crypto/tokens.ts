@@ -10,26 +10,27 @@ const POOL_BYTES = 1024;
 const pool = Buffer.alloc(POOL_BYTES);
 let poolAt = POOL_BYTES;
 
-/** 256 bits of entropy, base64url: unguessable and URL-safe (RFC 6749 §10.10). */
-export function randomToken(bytes = 32): string {
-  if (bytes > POOL_BYTES) return randomBytes(bytes).toString('base64url');
+/** Where the next `bytes` (at most POOL_BYTES) random bytes start in the pool, refilling it first if it runs short. */
+function takeRandom(bytes: number): number {
   if (poolAt + bytes > POOL_BYTES) {
     randomFillSync(pool);
     poolAt = 0;
   }
-  const token = pool.toString('base64url', poolAt, poolAt + bytes);
   poolAt += bytes;
-  return token;
+  return poolAt - bytes;
+}
+
+/** 256 bits of entropy, base64url: unguessable and URL-safe (RFC 6749 §10.10). */
+export function randomToken(bytes = 32): string {
+  if (bytes > POOL_BYTES) return randomBytes(bytes).toString('base64url');
+  const at = takeRandom(bytes);
+  return pool.toString('base64url', at, at + bytes);
 }
 
 /** Fills `length` bytes of `target` from `offset` with random bytes from the same pool. */
 function randomInto(target: Buffer, offset: number, length: number): void {
-  if (poolAt + length > POOL_BYTES) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  pool.copy(target, offset, poolAt, poolAt + length);
-  poolAt += length;
+  const at = takeRandom(length);
+  pool.copy(target, offset, at, at + length);
 }
 
 /** What the store is keyed by: SHA-256 of the token, so a copy of the database grants nothing. */
@@ -59,16 +60,22 @@ const SIGNED_HEAD = 16;
 const MINUTE = 60_000;
 const SIGNED_BYTES = 32;
 
+/** The MAC part of a signed secret: the first bytes of HMAC-SHA-256 over the grant id and the head. */
 function refreshMac(key: Buffer, grantId: string, head: Buffer): Buffer {
-  return createHmac('sha256', key).update(grantId).update('.').update(head).digest();
+  return createHmac('sha256', key)
+    .update(grantId)
+    .update('.')
+    .update(head)
+    .digest()
+    .subarray(0, SIGNED_BYTES - SIGNED_HEAD);
 }
 
 /**
  * A new refresh token: `<grant id>.<secret>`. The id is not secret (the admin page and the trace show it); it puts
- * the token's record beside its grant's in the store (see tokenKey). With a key, the secret carries the generation
- * it is issued in and a MAC under the server's key: a token issued after the database's state (a backup restored)
- * can then still be recognised as one this server issued for this grant (readSignedRefresh). 96 random bits keep
- * tokens apart; the 128-bit MAC makes them unguessable without the key.
+ * the token's record beside its grant's in the store (see tokenKey). With its grant's key, the secret carries the
+ * generation and the minute it is issued in and a MAC over them: a token issued after the database's state (a
+ * backup restored) can then still be recognised as one this server issued for this grant (readSignedRefresh). 64
+ * random bits keep tokens apart; the 128-bit MAC makes them unguessable without the key.
  */
 export function refreshTokenFor(grantId: string, signing?: { key: Buffer; generation: number; now: number }): string {
   if (!GRANT_ID.test(grantId)) return randomToken();
@@ -78,7 +85,7 @@ export function refreshTokenFor(grantId: string, signing?: { key: Buffer; genera
   secret.writeUInt32BE(signing.generation >>> 0, 0);
   secret.writeUInt32BE(Math.floor(signing.now / MINUTE) >>> 0, 4);
   randomInto(secret, 8, SIGNED_HEAD - 8);
-  refreshMac(signing.key, grantId, secret.subarray(0, SIGNED_HEAD)).copy(secret, SIGNED_HEAD, 0, SIGNED_BYTES - SIGNED_HEAD);
+  refreshMac(signing.key, grantId, secret.subarray(0, SIGNED_HEAD)).copy(secret, SIGNED_HEAD);
   return `${grantId}.${secret.toString('base64url')}`;
 }
 
@@ -87,18 +94,16 @@ export function grantIdOf(token: string): string | undefined {
   return GRANT_TOKEN.exec(token)?.[1];
 }
 
-/** The grant and generation of a refresh token signed with `key`; undefined for any other string. */
+/** The grant, generation and issue time of a refresh token signed with `key`; undefined for any other string. */
 export function readSignedRefresh(token: string, key: Buffer): SignedRefresh | undefined {
-  const named = GRANT_TOKEN.exec(token);
-  if (!named) return undefined;
-  const grantId = named[1]!;
+  const grantId = grantIdOf(token);
+  if (grantId === undefined) return undefined;
   const text = token.slice(grantId.length + 1);
   const secret = Buffer.from(text, 'base64url');
   // Only the one spelling of the bytes: a variant in the last character's unused bits is another string.
   if (secret.length !== SIGNED_BYTES || secret.toString('base64url') !== text) return undefined;
   const head = secret.subarray(0, SIGNED_HEAD);
-  if (!timingSafeEqual(refreshMac(key, grantId, head).subarray(0, SIGNED_BYTES - SIGNED_HEAD), secret.subarray(SIGNED_HEAD)))
-    return undefined;
+  if (!timingSafeEqual(refreshMac(key, grantId, head), secret.subarray(SIGNED_HEAD))) return undefined;
   return { grantId, generation: head.readUInt32BE(0), issuedAt: head.readUInt32BE(4) * MINUTE };
 }
 

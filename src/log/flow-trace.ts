@@ -158,11 +158,12 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   return {
     record(event) {
       const stamped = { ts: new Date(now()).toISOString(), ...event };
+      const routineSuccess = event.outcome === 'ok' && isRoutine(event);
       // A routine success (a refresh, an introspection) names only what its client authenticated with: nothing
       // there can be a configured secret, and skipping the walk keeps it off the requests that are most of the load.
-      const entry = safeEntry(redact(event.outcome === 'ok' && isRoutine(event) ? stamped : scrub(stamped)) as FlowEntry);
+      const entry = safeEntry(redact(routineSuccess ? stamped : scrub(stamped)) as FlowEntry);
       // Every routine success counts in the hourly line, written to the trace or counted there.
-      if (entry.outcome === 'ok' && isRoutine(entry)) routine.count(entry);
+      if (routineSuccess) routine.count(entry);
       writeTrace(coalescer.admit(entry));
       if (isSecurityEvent(entry)) writeSecurity(policy.admit(entry));
       for (const listener of listeners) {

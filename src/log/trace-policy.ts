@@ -261,13 +261,12 @@ const BEFORE_CLIENT_AUTH = new Set([
  * Entries only the holder of a credential can cause, beyond the routine: a login that succeeded, a consent given
  * or denied (it needs the login's session), a token, revocation or introspection request whose client proved its
  * secret (`secretHolders`: the confidential clients and resource servers; whatever its outcome) or that redeemed a
- * code. The link-events file keeps them too, so that strangers
- * flooding the trace from many addresses cannot rotate the owner's links out of the Activity (security events and
- * admin actions have a file of their own).
+ * code. The link-events file keeps them too, so that strangers flooding the trace from many addresses cannot rotate
+ * the owner's links out of the Activity (security events and admin actions have a file of their own).
  */
 export function isCredentialBacked(e: FlowEntry, secretHolders: ReadonlySet<string>): boolean {
   if (e.requestId === COALESCED || e.outcome === 'security' || e.step === 'admin') return false;
-  if (e.outcome === 'ok') return e.step !== 'authorize' && !isRoutine(e) && !isAnonymousSuccess(e);
+  if (e.outcome === 'ok') return !isRoutine(e) && !isAnonymousSuccess(e);
   if (e.step === 'consent') return e.kind === 'access_denied';
   if (e.step !== 'token' && e.step !== 'revoke' && e.step !== 'introspect') return false;
   // A failure after the client proved a secret: a public client's id alone proves nothing.

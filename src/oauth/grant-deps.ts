@@ -1,7 +1,7 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
 import { fingerprint, randomToken, refreshTokenFor, tokenKey } from '../crypto/tokens';
 import { ClientType } from '../config/config';
-import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx } from '../store/records';
+import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx, TokenRecord } from '../store/records';
 
 export interface Lifetimes {
   /** Seconds. */
@@ -63,7 +63,7 @@ export function mintTokens(
   const access = randomToken();
   const refresh = refreshTokenFor(grant.id, { key: Buffer.from(grant.signingKey, 'base64url'), generation, now });
   const refreshKey = tokenKey(refresh);
-  const { accessToken, refreshIdle } = deps.lifetimes;
+  const { accessToken } = deps.lifetimes;
   tx.tokens.create(tokenKey(access), {
     kind: 'access',
     grantId: grant.id,
@@ -71,13 +71,7 @@ export function mintTokens(
     issuedAt: now,
     expiresAt: now + accessToken * 1000,
   });
-  tx.tokens.create(refreshKey, {
-    kind: 'refresh',
-    grantId: grant.id,
-    scopes: grant.scopes,
-    issuedAt: now,
-    expiresAt: now + refreshIdle * 1000,
-  });
+  tx.tokens.create(refreshKey, refreshRecord(deps, grant, now));
   return {
     refreshKey,
     issued: {
@@ -87,6 +81,19 @@ export function mintTokens(
       fingerprints: { access: fingerprint(access), refresh: fingerprint(refresh) },
     },
   };
+}
+
+/** The record of a refresh token of `grant` issued at `now`: it lives as long as it may sit unused. */
+export function refreshRecord(deps: GrantDeps, grant: GrantRecord, now: number): TokenRecord {
+  return { kind: 'refresh', grantId: grant.id, scopes: grant.scopes, issuedAt: now, expiresAt: now + deps.lifetimes.refreshIdle * 1000 };
+}
+
+/** Superseded refresh tokens stay valid for the grace period only: their records end with it. */
+export function expireSuperseded(deps: GrantDeps, tx: OAuthTx, keys: readonly string[], now: number): void {
+  for (const key of keys) {
+    const record = tx.tokens.find(key);
+    if (record) tx.tokens.expireAt(key, record, now + deps.grace.periodSeconds * 1000);
+  }
 }
 
 /** Grants live as long as their refresh tokens may sit unused (and their records are kept); every refresh extends both. */

@@ -193,6 +193,8 @@ export interface WordsContext {
 const CONFIG = words('the add-on Configuration tab');
 // A plain string, not template text: dist/main.js stays ASCII only (tests/addon/server-bundle.test.ts).
 const ACCOUNT_LINKING = words('Build → Account Linking');
+/** After advice that holds only if someone was linking: anyone can send the request that raised it. */
+const NOBODY_LINKING = words(' If nobody was linking, someone else sent this request: change nothing.');
 const RELINK = words('The user links again in the Alexa app (Skills → Your Skills → the skill → Link Account).');
 
 const client = (id: string | undefined): Text => (id ? t`client ${id}` : words('the client'));
@@ -214,7 +216,10 @@ function redirectAdvice(e: { clientId?: string; redirectUri?: string }, ctx: Wor
   if (otherVendor) {
     return t`The registered ones use the vendor ID ${vendors.join(', ')}, this one ${vendor}. If you were linking the skill just then and it moved to another Amazon developer account, copy all three "Alexa Redirect URLs" from the skill's Account Linking page of the Alexa developer console to ${'redirect_uris'} of ${client(e.clientId)} in ${CONFIG}, save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing (the request was refused and nothing was sent to that address).`;
   }
-  return t`If you were linking the skill just then: Alexa uses the URL of the user's Amazon region, so add all three "Alexa Redirect URLs" of the skill's Account Linking page to ${'redirect_uris'} of ${client(e.clientId)} in ${CONFIG} (this one exactly as shown among them), save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing.`;
+  return [
+    ...t`If you were linking the skill just then: Alexa uses the URL of the user's Amazon region, so add all three "Alexa Redirect URLs" of the skill's Account Linking page to ${'redirect_uris'} of ${client(e.clientId)} in ${CONFIG} (this one exactly as shown among them), save, restart the add-on and link again.`,
+    ...NOBODY_LINKING,
+  ];
 }
 
 type Wording<C extends NotificationCause> = (e: Extract<NotificationEvent, { cause: C }>, ctx: WordsContext) => NoticeWords;
@@ -272,7 +277,10 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     title: 'Alexa linking failed: scope not allowed',
     happened: t`A linking attempt for ${client(e.clientId)} asked for ${e.asked.join(' ') || '(none)'}, a scope the add-on does not allow it; it allows ${e.allowed.join(' ') || '(none)'}.`,
     why: words('A client gets only the scopes configured for it.'),
-    fix: t`If you were linking the skill just then: make the Scope list of the skill's Account Linking page (${ACCOUNT_LINKING}) and ${'scopes'} of ${client(e.clientId)} in ${CONFIG} the same, save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing.`,
+    fix: [
+      ...t`If you were linking the skill just then: make the Scope list of the skill's Account Linking page (${ACCOUNT_LINKING}) and ${'scopes'} of ${client(e.clientId)} in ${CONFIG} the same, save, restart the add-on and link again.`,
+      ...NOBODY_LINKING,
+    ],
   }),
   implicit_grant: (e) => ({
     title: 'Alexa linking failed: implicit grant selected',
@@ -280,7 +288,10 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     why: words(
       'The add-on offers only the authorization code grant, which Alexa supports: the implicit grant puts tokens in the browser (RFC 9700 §2.1.2).',
     ),
-    fix: t`If you were linking the skill just then: choose "Auth Code Grant" as the Authorization Grant Type on the skill's Account Linking page (${ACCOUNT_LINKING}), save, and link again. If nobody was linking, someone else sent this request: change nothing.`,
+    fix: [
+      ...t`If you were linking the skill just then: choose "Auth Code Grant" as the Authorization Grant Type on the skill's Account Linking page (${ACCOUNT_LINKING}), save, and link again.`,
+      ...NOBODY_LINKING,
+    ],
   }),
   public_client_without_pkce: (e) => ({
     title: 'Alexa linking failed: public client without PKCE',
@@ -288,7 +299,10 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     why: words(
       'A public client has no secret, so PKCE is what protects its codes; Alexa sends PKCE only when it is enabled, and always sends a secret.',
     ),
-    fix: t`If this client is Alexa: in ${CONFIG} set ${'client_type'} of ${client(e.clientId)} to ${'confidential'} and ${'client_secret'} to "Your Secret" of the skill's Account Linking page, save, restart the add-on and link again. If nobody was linking, someone else sent this request: change nothing.`,
+    fix: [
+      ...t`If this client is Alexa: in ${CONFIG} set ${'client_type'} of ${client(e.clientId)} to ${'confidential'} and ${'client_secret'} to "Your Secret" of the skill's Account Linking page, save, restart the add-on and link again.`,
+      ...NOBODY_LINKING,
+    ],
   }),
   wrong_endpoint: (e) => ({
     title: 'Alexa linking failed: wrong Access Token URI',

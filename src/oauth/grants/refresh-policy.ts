@@ -147,15 +147,14 @@ function bounded(state: RefreshState, superseded: string[], grace: RefreshGrace,
   const inWindow = (p: Tagged) => state.generation - p.generation <= grace.generations && now - p.supersededAt < grace.periodSeconds * 1000;
   const all = earlierGenerations(state);
   const dropped = all.filter((p) => !inWindow(p)).map((p) => p.hash);
-  let earlier = all.filter(inWindow);
+  const earlier = all.filter(inWindow);
   let live = state.live;
   let excess = live.length + earlier.length - MAX_REMEMBERED;
   const dropEarlier = (which: (p: Tagged) => boolean) => {
     // Newest first: walking from the end drops the oldest.
     for (let i = earlier.length - 1; i >= 0 && excess > 0; i--) {
       if (!which(earlier[i]!)) continue;
-      dropped.push(earlier[i]!.hash);
-      earlier = earlier.filter((_, j) => j !== i);
+      dropped.push(earlier.splice(i, 1)[0]!.hash);
       excess--;
     }
   };

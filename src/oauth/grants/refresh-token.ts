@@ -7,7 +7,16 @@ import { ClientConfig } from '../../config/config';
 import { SignedRefresh, fingerprint, grantIdOf, readSignedRefresh, tokenKey } from '../../crypto/tokens';
 import { GrantRecord, OAuthTx, RefreshState, TokenRecord } from '../../store/records';
 import { InvalidGrant, InvalidRequest, OAuthError } from '../errors';
-import { GrantDeps, IssuedTokens, grantExpiry, mintTokens, revokeGrantIn, withSigningKey } from '../grant-deps';
+import {
+  GrantDeps,
+  IssuedTokens,
+  expireSuperseded,
+  grantExpiry,
+  mintTokens,
+  refreshRecord,
+  revokeGrantIn,
+  withSigningKey,
+} from '../grant-deps';
 import { narrowScopes, parseScope } from '../scopes';
 import { rotate, standing } from './refresh-policy';
 
@@ -125,10 +134,7 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
     const signed = withSigningKey(grant);
     const { issued, refreshKey } = mintTokens(deps, tx, signed, accessScopes, generation);
     const rotation = rotate(grant.refresh, key, where.is, refreshKey, client.clientType, deps.grace, now);
-    for (const h of rotation.superseded) {
-      const record = tx.tokens.find(h);
-      if (record) tx.tokens.expireAt(h, record, now + deps.grace.periodSeconds * 1000);
-    }
+    expireSuperseded(deps, tx, rotation.superseded, now);
     for (const h of rotation.dropped) tx.tokens.remove(h);
     const updated: GrantRecord = { ...signed, lastRefreshAt: now, refreshCount: grant.refreshCount + 1, refresh: rotation.state };
     tx.grants.save(updated, grantExpiry(deps));
@@ -138,15 +144,15 @@ export function refreshTokens(deps: GrantDeps, client: ClientConfig, params: Ref
   return outcome;
 }
 
+/** How long after a start on restored data tokens issued after the backup are taken back (a skill used rarely refreshes late). */
+export const TAKE_BACK_DAYS = 90;
+const DAY_MS = 86_400_000;
+
 /**
  * The active grant of a confidential client that `presented` was signed for, in the grant's newest generation or a
  * later one (takeBackIssuedAfter says why). Introspection asks it too, so it reports such a token active exactly
  * when a refresh with it would succeed.
  */
-/** How long after a start on restored data tokens issued after the backup are taken back (a skill used rarely refreshes late). */
-export const TAKE_BACK_DAYS = 90;
-const DAY_MS = 86_400_000;
-
 export function issuedAfterState(
   deps: GrantDeps,
   tx: OAuthTx,
@@ -165,14 +171,7 @@ export function issuedAfterState(
   // Unused for longer than the idle lifetime: expired, as its record would have.
   if (now - signed.issuedAt > deps.lifetimes.refreshIdle * 1000) return undefined;
   // The record it gets when taken back: a refresh token issued now.
-  const record: TokenRecord = {
-    kind: 'refresh',
-    grantId: grant.id,
-    scopes: grant.scopes,
-    issuedAt: now,
-    expiresAt: now + deps.lifetimes.refreshIdle * 1000,
-  };
-  return { grant, signed, record };
+  return { grant, signed, record: refreshRecord(deps, grant, now) };
 }
 
 /**
@@ -194,10 +193,7 @@ function takeBackIssuedAfter(deps: GrantDeps, tx: OAuthTx, client: ClientConfig,
   let refresh: RefreshState;
   if (signed.generation === state.generation) refresh = { ...state, live: [...state.live, key] };
   else {
-    for (const h of state.live) {
-      const old = tx.tokens.find(h);
-      if (old) tx.tokens.expireAt(h, old, now + deps.grace.periodSeconds * 1000);
-    }
+    expireSuperseded(deps, tx, state.live, now);
     refresh = {
       ...state,
       live: [key],
