@@ -52,15 +52,38 @@ function tempDir(prefix: string): string {
 
 /**
  * Renders options.json as the Supervisor would, then starts the add-on under s6 on a loopback port it keeps across
- * restarts, as the add-on does (fixedPort: port 0 would move after a kill -9).
+ * restarts, as the add-on does (fixedPort: port 0 would move after a kill -9). `root`: another copy of the app.
  */
-async function startWith(dataDir: string, userOptions: Record<string, unknown>): Promise<{ addon: RunningAddon; base: string }> {
+async function startWith(
+  dataDir: string,
+  userOptions: Record<string, unknown>,
+  root?: string,
+): Promise<{ addon: RunningAddon; base: string }> {
   const { options } = renderOptions({ manifest, userOptions });
   writeOptionsFile(dataDir, options);
   const port = await fixedPort();
-  const addon = startAddon({ dataDir, port, host: '127.0.0.1' });
+  const addon = startAddon({ dataDir, port, host: '127.0.0.1', root });
   cleanup.push(() => addon.stop());
   return { addon, base: `http://127.0.0.1:${port}` };
+}
+
+/** The container's exit, once it halts; fails with its log if it is still running after `ms`. */
+async function exitWithin(addon: RunningAddon, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    addon.exited,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still running:\n${addon.output()}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The pid of the server s6 started in place of `before`. */
+function serverRestarted(addon: RunningAddon, before: number | undefined): Promise<number> {
+  return waitFor('s6 to start the server again', () => {
+    const pid = addon.servicePid();
+    return pid !== undefined && pid !== before ? pid : undefined;
+  });
 }
 
 function requireTool(tool: string, pkg: string): void {
@@ -89,10 +112,7 @@ describe('the add-on under s6 supervision', () => {
     expect(before).toBeDefined();
     process.kill(before!, 'SIGKILL');
 
-    const after = await waitFor('s6 to start the server again', () => {
-      const pid = addon.servicePid();
-      return pid !== undefined && pid !== before ? pid : undefined;
-    });
+    const after = await serverRestarted(addon, before);
     expect(after).not.toBe(before);
     expect(await waitForHealthy(base)).toMatchObject({ status: 'ok' });
 
@@ -114,14 +134,7 @@ describe('the add-on under s6 supervision', () => {
   it('stops the add-on, without a restart loop, when the server refuses its options', async () => {
     // Valid for the Supervisor (client_secret is optional there), refused by the server: the defaults as shipped.
     const { addon } = await startWith(tempDir('addon-data-'), {});
-    let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([
-      addon.exited,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`still running:\n${addon.output()}`)), 30_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    expect(exit).toEqual({ exitCode: 78 });
+    expect(await exitWithin(addon, 30_000)).toEqual({ exitCode: 78 });
 
     const log = addon.output();
     const problem = 'clients[0].client_secret: required when client_type is confidential';
@@ -153,21 +166,13 @@ describe('the add-on under s6 supervision', () => {
 
   it('restarts the server after a crash (an uncaught exception), and every token issued before still works', async () => {
     const dataDir = tempDir('addon-data-');
-    const { options } = renderOptions({ manifest, userOptions: validOptions });
-    writeOptionsFile(dataDir, options);
-    const port = await fixedPort();
-    const addon = startAddon({ dataDir, port, host: '127.0.0.1', root: crashingApp() });
-    cleanup.push(() => addon.stop());
-    const base = `http://127.0.0.1:${port}`;
+    const { addon, base } = await startWith(dataDir, validOptions, crashingApp());
     await waitForHealthy(base);
     const tokens = await linkAccount(base, { client: alexa, user: owner });
 
     const before = addon.servicePid();
     writeFileSync(path.join(dataDir, 'crash-now'), '');
-    await waitFor('s6 to start the server again', () => {
-      const pid = addon.servicePid();
-      return pid !== undefined && pid !== before ? pid : undefined;
-    });
+    await serverRestarted(addon, before);
     expect(await waitForHealthy(base)).toMatchObject({ status: 'ok' });
     expect(await refreshOk(base, tokens.refresh_token, 'basic', alexa)).toMatchObject({ token_type: 'Bearer' });
     const log = addon.output();
@@ -178,19 +183,9 @@ describe('the add-on under s6 supervision', () => {
 
   it('stops the add-on after the 5th crash within 5 minutes instead of restarting it for ever', async () => {
     const dataDir = tempDir('addon-data-');
-    const { options } = renderOptions({ manifest, userOptions: validOptions });
-    writeOptionsFile(dataDir, options);
     writeFileSync(path.join(dataDir, 'crash-at-start'), '');
-    const addon = startAddon({ dataDir, port: await fixedPort(), host: '127.0.0.1', root: crashingApp() });
-    cleanup.push(() => addon.stop());
-    let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([
-      addon.exited,
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`still running:\n${addon.output()}`)), 60_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    expect(exit).toEqual({ exitCode: 1 });
+    const { addon } = await startWith(dataDir, validOptions, crashingApp());
+    expect(await exitWithin(addon, 60_000)).toEqual({ exitCode: 1 });
     const log = addon.output();
     expect(log.split('see the lines above); restarting it')).toHaveLength(5); // four restarts
     expect(log).toContain(
