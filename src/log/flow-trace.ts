@@ -33,8 +33,12 @@ export interface FlowTrace {
   flush(): Promise<void>;
   /** Drops entries older than maxAge from every file now (also runs at start-up and hourly). */
   prune(): Promise<PruneResult>;
-  /** Called with each entry as it is recorded (metrics, notifications); returns the unsubscribe function. */
-  subscribe(listener: (entry: FlowEntry) => void): () => void;
+  /**
+   * Called with each event as it is recorded (metrics, notifications): its entry as written, or, for a routine
+   * success only counted in the trace, the event itself (its fields come from an authenticated request). Returns the
+   * unsubscribe function.
+   */
+  subscribe(listener: (event: FlowEvent) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -116,7 +120,7 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
   const linkFile = createJsonlFile(dataDir, LINK_EVENTS_NAME, log, { ...LINK_EVENTS_LIMITS, ...links }, now);
   const coalescer = new TraceCoalescer(now, coalesceAfter, routineCoalesceAfter);
   const policy = new SecurityEventPolicy(now);
-  const listeners = new Set<(entry: FlowEntry) => void>();
+  const listeners = new Set<(event: FlowEvent) => void>();
   const routine = new RoutineTally(now);
   let closed = false;
 
@@ -143,6 +147,15 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
     if (kept.length > 0) linkFile.append(kept.map((e) => entryLine(e, SECURITY_LINE_BYTES)));
     for (const e of entries) logLine(e);
   };
+  const tell = (event: FlowEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        log.warn('flow trace listener failed', { error: String(err) });
+      }
+    }
+  };
   const writeSecurity = (entries: FlowEntry[]) => {
     if (!closed && entries.length > 0) securityFile.append(entries.map((e) => entryLine(e, SECURITY_LINE_BYTES)));
   };
@@ -157,22 +170,20 @@ export function createFlowTrace(dataDir: string, log: Logger, opts: FlowTraceOpt
 
   return {
     record(event) {
-      const stamped = { ts: new Date(now()).toISOString(), ...event };
       const routineSuccess = event.outcome === 'ok' && isRoutine(event);
+      if (routineSuccess) {
+        // Every routine success counts in the hourly line, written to the trace or counted there.
+        routine.count(event);
+        // Beyond the first few a minute of its client, nothing is written for it: only the listeners hear of it.
+        if (coalescer.countedRoutine(event)) return tell(event);
+      }
+      const stamped = { ts: new Date(now()).toISOString(), ...event };
       // A routine success (a refresh, an introspection) names only what its client authenticated with: nothing
       // there can be a configured secret, and skipping the walk keeps it off the requests that are most of the load.
       const entry = safeEntry(redact(routineSuccess ? stamped : scrub(stamped)) as FlowEntry);
-      // Every routine success counts in the hourly line, written to the trace or counted there.
-      if (routineSuccess) routine.count(entry);
       writeTrace(coalescer.admit(entry));
       if (isSecurityEvent(entry)) writeSecurity(policy.admit(entry));
-      for (const listener of listeners) {
-        try {
-          listener(entry);
-        } catch (err) {
-          log.warn('flow trace listener failed', { error: String(err) });
-        }
-      }
+      tell(entry);
     },
     flush: async () => {
       await Promise.all([trace.flush(), securityFile.flush(), linkFile.flush()]);

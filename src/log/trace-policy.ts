@@ -132,6 +132,10 @@ interface Window {
  *   rotate the link flows and failures the operator needs out of the trace within minutes, and cost a line per
  *   request. Each success is still counted by the listeners and the add-on log's hourly line.
  */
+/** The coalescing window of a routine success: its step, grant type and client. */
+const routineKey = (e: Pick<FlowEvent, 'step' | 'grantType' | 'clientId'>): string =>
+  `ok|${e.step}|${e.grantType ?? ''}|${e.clientId ?? ''}`;
+
 export class TraceCoalescer {
   private readonly windows = new Map<string, Window>();
   constructor(
@@ -142,6 +146,17 @@ export class TraceCoalescer {
     private readonly maxKeys = 10_000,
   ) {}
 
+  /**
+   * Counts a routine success whose window is full and has its sample: the trace writes nothing for it, so the
+   * caller need not make its entry (most of a refresh or introspection load). False: it goes through admit.
+   */
+  countedRoutine(event: Pick<FlowEvent, 'step' | 'grantType' | 'clientId'>): boolean {
+    const w = this.windows.get(routineKey(event));
+    if (!w?.sample || w.written < this.routinePerWindow || this.now() - w.start >= this.windowMs) return false;
+    w.counted++;
+    return true;
+  }
+
   /** Entries to write for this one: none (counted), or it, possibly after the summary of an ended window. */
   admit(entry: FlowEntry): FlowEntry[] {
     const routine = entry.outcome === 'ok' && isRoutine(entry);
@@ -150,7 +165,7 @@ export class TraceCoalescer {
     // Routine keys start with "ok", the others with an address bucket: the two never meet. By source, anonymous
     // successes end in "ok", failures in their kind or error.
     const key = routine
-      ? `ok|${entry.step}|${entry.grantType ?? ''}|${entry.clientId ?? ''}`
+      ? routineKey(entry)
       : `${addressBucket(entry.ip ?? '')}|${entry.step}|${entry.outcome === 'ok' ? 'ok' : (entry.kind ?? entry.error ?? '')}`;
     const out: FlowEntry[] = [];
     let w = this.windows.get(key);

@@ -7,7 +7,7 @@
  * Label values come from fixed sets (steps, failure kinds of our own code, a route table), never from what a
  * client sent, so a hostile client cannot blow up the number of series.
  */
-import { FlowEntry, FlowTrace } from '../log/flow-trace';
+import { FlowEvent, FlowTrace } from '../log/flow-trace';
 
 type Labels = Record<string, string>;
 
@@ -101,7 +101,7 @@ export interface GaugeValues {
 
 export interface Metrics {
   /** Counts one flow-trace entry (subscribed to the trace by createMetrics). */
-  count(entry: FlowEntry): void;
+  count(entry: FlowEvent): void;
   /** One answered request of the public app: latency and count by route and status class (http/request-timing.ts). */
   observeRequest(path: string, status: number, seconds: number): void;
   /** The exposition text, with gauges read by the caller at scrape time. */

@@ -8,7 +8,7 @@
 import { expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { createFlowTrace, FlowEntry } from '../../src/log/flow-trace';
+import { createFlowTrace, FlowEvent } from '../../src/log/flow-trace';
 import { createLogger } from '../../src/log/logger';
 import { hourlyActivity, readTrace } from '../../src/ops/trace-reader';
 import { introspectAsResourceServer, linkAccount, refreshOk } from '../helpers/alexa-client';
@@ -97,7 +97,7 @@ describe('the trace policy, on a clock of its own', () => {
     const dataDir = tempDataDir();
     let clock = start;
     const trace = createFlowTrace(dataDir, createLogger('error', true), { now: () => clock });
-    const seen: FlowEntry[] = [];
+    const seen: FlowEvent[] = [];
     trace.subscribe((e) => seen.push(e));
     try {
       for (let i = 0; i < 50; i++) {

@@ -7,7 +7,7 @@
  * address goes through and is recorded step by step.
  */
 import { expect } from '@jest/globals';
-import { createFlowTrace, FlowEntry } from '../../src/log/flow-trace';
+import { createFlowTrace, FlowEvent } from '../../src/log/flow-trace';
 import { createLogger } from '../../src/log/logger';
 import { readTrace } from '../../src/ops/trace-reader';
 import { PUBLIC_APP, alexaAuthorize, authorizeUrl, basicAuth, linkAccount, revoke } from '../helpers/alexa-client';
@@ -22,7 +22,7 @@ describe('a flood of successes anyone can cause, on a real server', () => {
   it('leaves earlier failures and a real link in the trace, and at most 20 lines a minute per step in the add-on log', async () => {
     const { log, lines } = capturedLogger('info');
     const server = await startInProcess({ log });
-    const seen: FlowEntry[] = [];
+    const seen: FlowEvent[] = [];
     server.deps.trace.subscribe((e) => seen.push(e));
     const FLOOD = 150;
     const REVOCATIONS = 60;

@@ -5,8 +5,17 @@
  * before still refresh.
  */
 import { expect } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
-import { fingerprint, randomToken, readSignedRefresh, refreshTokenFor, safeEqual, tokenHash, tokenKey } from '../../src/crypto/tokens';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import {
+  fingerprint,
+  hmacSha256,
+  randomToken,
+  readSignedRefresh,
+  refreshTokenFor,
+  safeEqual,
+  tokenHash,
+  tokenKey,
+} from '../../src/crypto/tokens';
 
 it('tokens are base64url of the bytes asked for, and never repeat, across many refills of the block', () => {
   const seen = new Set<string>();
@@ -89,6 +98,27 @@ describe('refresh tokens name their grant', () => {
   });
 });
 
+describe('HMAC-SHA-256 from one-shot hashes', () => {
+  it('RFC 4231 test cases 2 and 6 (a short key, a key longer than the block)', () => {
+    expect(hmacSha256(Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?')).toString('hex')).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+    expect(hmacSha256(Buffer.alloc(131, 0xaa), Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First')).toString('hex')).toBe(
+      '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+    );
+  });
+
+  it('the same bytes as createHmac for every key length from 0 to 130 and messages of 0 to 200 bytes', () => {
+    for (let keyLength = 0; keyLength <= 130; keyLength++) {
+      const key = randomBytes(keyLength);
+      for (const messageLength of [0, 1, 39, 55, 56, 63, 64, 65, 200]) {
+        const message = randomBytes(messageLength);
+        expect(hmacSha256(key, message).equals(createHmac('sha256', key).update(message).digest())).toBe(true);
+      }
+    }
+  });
+});
+
 describe('signed refresh tokens (a restored backup recognises them)', () => {
   const grantId = randomToken(16).slice(0, 22);
   const key = randomBytes(32);
@@ -101,6 +131,16 @@ describe('signed refresh tokens (a restored backup recognises them)', () => {
       expect(token).toMatch(/^[\w-]{22}\.[\w-]{43}$/);
       expect(readSignedRefresh(token, key)).toEqual({ grantId, generation, issuedAt: Date.parse('2026-12-03T12:34:00Z') });
     }
+  });
+
+  it('a token signed with createHmac, as the builds before signed them, still reads back', () => {
+    const head = Buffer.alloc(16);
+    head.writeUInt32BE(9, 0);
+    head.writeUInt32BE(Math.floor(Date.parse('2026-12-01T08:00:00Z') / 60_000), 4);
+    randomBytes(8).copy(head, 8);
+    const mac = createHmac('sha256', key).update(grantId).update('.').update(head).digest().subarray(0, 16);
+    const token = `${grantId}.${Buffer.concat([head, mac]).toString('base64url')}`;
+    expect(readSignedRefresh(token, key)).toEqual({ grantId, generation: 9, issuedAt: Date.parse('2026-12-01T08:00:00Z') });
   });
 
   it('refused: another key, another grant id, any character changed, another spelling of the same bytes, anything unsigned', () => {
