@@ -593,7 +593,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
 
   /**
    * Whether the file the connection writes to is still the one under the database's name. SQLite keeps writing
-   * to a deleted or replaced file (and to the WAL, which goes by name), so this is checked before every write.
+   * to a deleted or replaced file (and to the WAL, which goes by name), so writes check it (fileInPlace).
    */
   function fileMoved(c: Connection): string | undefined {
     try {
