@@ -35,8 +35,9 @@ export interface FlowTrace {
   prune(): Promise<PruneResult>;
   /**
    * Called with each event as it is recorded (metrics, notifications): its entry as written, or, for a routine
-   * success only counted in the trace, the event itself (its fields come from an authenticated request). Returns the
-   * unsubscribe function.
+   * success only counted in the trace, the event itself, neither redacted nor capped (its fields come from an
+   * authenticated request): a listener counts what it is told and never writes it out. Returns the unsubscribe
+   * function.
    */
   subscribe(listener: (event: FlowEvent) => void): () => void;
   close(): Promise<void>;

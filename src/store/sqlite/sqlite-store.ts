@@ -317,8 +317,6 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   let deferredCheck: NodeJS.Timeout | undefined;
   /** The connection whose read transaction this turn of the event loop's reads share (see readUnit). */
   let sharedRead: Connection | undefined;
-  /** The connection whose file was found in place in this turn of the event loop (see writeAllowed). */
-  let fileCheckedFor: Connection | undefined;
 
   const describe = (kind: StoreFault, detail: string): string => {
     const lead = `the database ${file} cannot be read or written`;
@@ -593,7 +591,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
 
   /**
    * Whether the file the connection writes to is still the one under the database's name. SQLite keeps writing
-   * to a deleted or replaced file (and to the WAL, which goes by name), so writes check it (fileInPlace).
+   * to a deleted or replaced file (and to the WAL, which goes by name), so this is checked before every write.
    */
   function fileMoved(c: Connection): string | undefined {
     try {
@@ -637,28 +635,13 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     };
   }
 
-  /**
-   * Whether the connection's file is still in place, looked at once per turn of the event loop: the first write of
-   * a turn stats it, the others in the same turn run right after (a file replaced in between is the same race as
-   * one replaced between the stat and the write). A stat per write cost a refresh about 10 µs under load, mostly in
-   * the garbage collector (docs/benchmark.md, "The refresh path, once more").
-   */
-  function fileInPlace(c: Connection): string | undefined {
-    if (fileCheckedFor === c) return undefined;
-    const moved = fileMoved(c);
-    if (moved) return moved;
-    fileCheckedFor = c;
-    setImmediate(() => (fileCheckedFor = undefined));
-    return undefined;
-  }
-
   /** `probing`: the health probe, which may write to a connection that was just reopened on a repaired file. */
   function run<T>(write: boolean, op: (c: Connection) => T, probing = false): T {
     if (closed) throw new StoreError('unopened', `the database ${file} is closed (the server is stopping)`);
     const c = conn;
     if (!c) throw new StoreError(fault?.kind ?? 'unopened', fault?.reason ?? describe('unopened', 'not opened yet'));
     if (write) {
-      const moved = probing ? fileMoved(c) : fileInPlace(c);
+      const moved = fileMoved(c);
       if (moved) throw new StoreError('missing', setFault('missing', moved).reason);
       if (!probing && fault && (fault.kind === 'damaged' || fault.kind === 'missing')) throw new StoreError(fault.kind, fault.reason);
       // A write (a transaction, a purge step) runs outside the turn's shared read, and so ends it (see readUnit).

@@ -1,0 +1,51 @@
+/**
+ * Every write looks at the database file first (sqlite-store.ts fileMoved): a file replaced or deleted under the
+ * running server is noticed by the next write, even one in the same turn of the event loop right after a write that
+ * found it in place, and from then on every write is refused (503 to a client, which retries) instead of going to a
+ * file that is gone.
+ */
+import { expect } from '@jest/globals';
+import { copyFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { DB_FILE, SqliteStore, openSqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { StoreError } from '../../src/store/faults';
+import { tempDataDir } from '../helpers/test-server';
+
+const refusal = (store: SqliteStore, key: string): unknown => {
+  try {
+    store.transaction((tx) => tx.put(key, { at: Date.now() }));
+    return undefined;
+  } catch (err) {
+    return err;
+  }
+};
+
+let dir: string;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = tempDataDir();
+  store = openSqliteStore(dir);
+});
+
+afterEach(() => store.close());
+
+it.each([
+  [
+    'replaced by a copy',
+    (file: string) => {
+      copyFileSync(file, `${file}.copy`);
+      renameSync(`${file}.copy`, file);
+    },
+  ],
+  ['deleted', (file: string) => rmSync(file)],
+])('a file %s right after a write is noticed by the next write, in the same turn, and every write after is refused', (_what, change) => {
+  expect(refusal(store, 'grant:one')).toBeUndefined();
+  change(path.join(dir, DB_FILE));
+  const first = refusal(store, 'grant:two');
+  expect(first).toBeInstanceOf(StoreError);
+  expect((first as StoreError).fault).toBe('missing');
+  // The fault stands: no later write goes to the file that is gone.
+  expect(refusal(store, 'grant:three')).toBeInstanceOf(StoreError);
+  expect(store.status().fault).toBe('missing');
+});
