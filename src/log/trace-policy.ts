@@ -120,6 +120,10 @@ interface Window {
   sample?: FlowEntry;
 }
 
+/** The coalescing window of a routine success: its step, grant type and client. */
+const routineKey = (e: Pick<FlowEvent, 'step' | 'grantType' | 'clientId'>): string =>
+  `ok|${e.step}|${e.grantType ?? ''}|${e.clientId ?? ''}`;
+
 /**
  * Entries that repeat: the trace writes the first few of a kind each window and counts the rest, with one summary
  * line per window saying how many:
@@ -132,10 +136,6 @@ interface Window {
  *   rotate the link flows and failures the operator needs out of the trace within minutes, and cost a line per
  *   request. Each success is still counted by the listeners and the add-on log's hourly line.
  */
-/** The coalescing window of a routine success: its step, grant type and client. */
-const routineKey = (e: Pick<FlowEvent, 'step' | 'grantType' | 'clientId'>): string =>
-  `ok|${e.step}|${e.grantType ?? ''}|${e.clientId ?? ''}`;
-
 export class TraceCoalescer {
   private readonly windows = new Map<string, Window>();
   constructor(

@@ -100,7 +100,7 @@ export interface GaugeValues {
 }
 
 export interface Metrics {
-  /** Counts one flow-trace entry (subscribed to the trace by createMetrics). */
+  /** Counts one flow-trace event (subscribed to the trace by createMetrics). */
   count(entry: FlowEvent): void;
   /** One answered request of the public app: latency and count by route and status class (http/request-timing.ts). */
   observeRequest(path: string, status: number, seconds: number): void;
