@@ -26,12 +26,20 @@ export interface DataFolderOptions extends StoreEvents {
   config?: Config;
   log?: StoreLog;
   now?: () => number;
+  /** Never create the database (StoreOptions.existingOnly). */
+  existingOnly?: boolean;
 }
 
 export function openDataFolder(dataDir: string, options: DataFolderOptions = {}): DataFolder {
   const now = options.now ?? Date.now;
   const { config } = options;
-  const store = openSqliteStore(dataDir, { log: options.log, now, onFault: options.onFault, onRecovered: options.onRecovered });
+  const store = openSqliteStore(dataDir, {
+    log: options.log,
+    now,
+    onFault: options.onFault,
+    onRecovered: options.onRecovered,
+    existingOnly: options.existingOnly,
+  });
   const storage = createOAuthStorage(store);
   const types = new Map(config?.clients.map((c) => [c.clientId, c.clientType]));
   const grants: GrantDeps = {

@@ -94,7 +94,8 @@ export function connect(dataDir: string, env: NodeJS.ProcessEnv = process.env, r
       configProblems = err.problems;
     }
     const quiet = createLogger('error', true);
-    const folder = openDataFolder(dataDir, { config, log: quiet });
+    // The CLI never creates the database: only the server's first start in a folder does.
+    const folder = openDataFolder(dataDir, { config, log: quiet, existingOnly: true });
     const serverRecord = (() => {
       try {
         return liveServer(folder.storage.read((tx) => tx.server.runtime()));

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { FlowEntry, TRACE_LIMITS } from '../log/flow-trace';
 import { requestsIn } from '../log/trace-policy';
 import { FAULT_FIX } from '../store/faults';
+import { holdsDatabase } from '../store/sqlite/sqlite-store';
 import { explain } from './explain';
 import { AdminContext } from './admin-service';
 import { LocalRequestFailed, sendLocal } from './local-http';
@@ -198,23 +199,36 @@ function integrityFinding(ctx: AdminContext, area: string): Finding {
   }
 }
 
+/** The one store finding for a folder the server has not started in: the CLI creates no database there. */
+function noDatabaseYet(ctx: AdminContext, area: string): Finding {
+  return {
+    area,
+    level: 'error',
+    title: 'No database in this data folder yet',
+    detail: `${ctx.store.file} does not exist: the server creates it at its first start with this folder, and nothing has been linked here.`,
+    fix: 'Start the server once with this data folder; if it already runs, DATA_DIR (--data-dir) names another folder than the one it uses.',
+  };
+}
+
 function storeFindings(ctx: AdminContext): Finding[] {
   const area = 'store';
   const out: Finding[] = [];
   const health = ctx.store.check();
   out.push(
-    health.ok
-      ? { area, level: 'ok', title: `Database readable and writable (${ctx.store.file}, ${formatBytes(ctx.store.sizeBytes())})` }
-      : {
-          area,
-          level: 'error',
-          title: 'The database cannot be read or written',
-          detail: health.reason,
-          fix: FAULT_FIX[health.fault ?? 'io'],
-        },
+    !holdsDatabase(ctx.dataDir)
+      ? noDatabaseYet(ctx, area)
+      : health.ok
+        ? { area, level: 'ok', title: `Database readable and writable (${ctx.store.file}, ${formatBytes(ctx.store.sizeBytes())})` }
+        : {
+            area,
+            level: 'error',
+            title: 'The database cannot be read or written',
+            detail: health.reason,
+            fix: FAULT_FIX[health.fault ?? 'io'],
+          },
   );
   // Nothing to check in a file that is not there: the finding above says so.
-  if (health.fault !== 'missing') out.push(integrityFinding(ctx, area));
+  if (health.fault !== 'missing' && holdsDatabase(ctx.dataDir)) out.push(integrityFinding(ctx, area));
   try {
     const fs = statfsSync(ctx.dataDir);
     const free = fs.bavail * fs.bsize;

@@ -409,6 +409,22 @@ describe('with the server stopped', () => {
       expect(readdirSync(empty)).toEqual([]);
     },
   );
+
+  it('status and diagnose on a folder where the server never ran: they say so, and the folder stays empty', async () => {
+    const empty = tempDataDir();
+    const status = await cli(empty, 'status');
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain(`there is no database in ${empty} yet: the server creates oauth.sqlite at its first start there`);
+    const diagnose = await cli(empty, 'diagnose');
+    expect(diagnose.code).toBe(1);
+    const flat = diagnose.stdout.replace(/\s+/g, ' ');
+    expect(flat).toContain('✗ store No database in this data folder yet');
+    expect(flat).toContain('Fix: Start the server once with this data folder');
+    // Not taken for a damaged or missing database, which would advise a restore or starting over.
+    expect(flat).not.toContain('damaged');
+    expect(flat).not.toContain('Restore the add-on');
+    expect(readdirSync(empty)).toEqual([]);
+  });
 });
 
 describe('in the image', () => {

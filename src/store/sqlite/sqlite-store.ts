@@ -119,6 +119,11 @@ export interface StoreOptions extends StoreEvents {
   integrityCheckIntervalMs?: number;
   /** The clock expiry is measured by (tests move it). */
   now?: () => number;
+  /**
+   * Never create the database: a folder without one reports it as `unopened` (the CLI on a folder the server has not
+   * started in, or on a mistyped one, must not leave an empty database there).
+   */
+  existingOnly?: boolean;
 }
 
 interface Statements {
@@ -431,6 +436,8 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     // Once a database was here, a missing file is a fault to report, never a reason to start an empty one.
     const gone = goneDatabase();
     if (gone) throw new OpenFault('missing', gone);
+    if (options.existingOnly && !existsSync(file))
+      throw new OpenFault('unopened', `there is no database in ${dataDir} yet: the server creates ${DB_FILE} at its first start there`);
     const badHeader = headerProblem(file);
     if (badHeader) throw new OpenFault('damaged', badHeader);
     try {
