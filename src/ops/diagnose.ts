@@ -214,8 +214,10 @@ function storeFindings(ctx: AdminContext): Finding[] {
   const area = 'store';
   const out: Finding[] = [];
   const health = ctx.store.check();
+  // Unopened and nothing ever here: a folder the server has not started in (a missing database is `missing`).
+  const neverCreated = health.fault === 'unopened' && !holdsDatabase(ctx.dataDir);
   out.push(
-    !holdsDatabase(ctx.dataDir)
+    neverCreated
       ? noDatabaseYet(ctx, area)
       : health.ok
         ? { area, level: 'ok', title: `Database readable and writable (${ctx.store.file}, ${formatBytes(ctx.store.sizeBytes())})` }
@@ -228,7 +230,7 @@ function storeFindings(ctx: AdminContext): Finding[] {
           },
   );
   // Nothing to check in a file that is not there: the finding above says so.
-  if (health.fault !== 'missing' && holdsDatabase(ctx.dataDir)) out.push(integrityFinding(ctx, area));
+  if (health.fault !== 'missing' && !neverCreated) out.push(integrityFinding(ctx, area));
   try {
     const fs = statfsSync(ctx.dataDir);
     const free = fs.bavail * fs.bsize;
