@@ -382,6 +382,12 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
 }
 
 if (require.main === module) {
+  // A reader that stops early (`oauth-admin activity | head`) closes the pipe: stop there, as a process killed by
+  // SIGPIPE would (128 + 13), instead of a stack trace for the write that failed.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(141);
+  });
   main().then(
     (code) => {
       process.exitCode = code;

@@ -410,6 +410,18 @@ describe('with the server stopped', () => {
     },
   );
 
+  it('output into a pipe whose reader has gone (`| head`): exit 141 as after SIGPIPE, no stack trace', async () => {
+    const child = spawn(process.execPath, [CLI, 'diagnose'], {
+      env: { PATH: process.env.PATH, DATA_DIR: tempDataDir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
+  });
+
   it('status and diagnose on a folder where the server never ran: they say so, and the folder stays empty', async () => {
     const empty = tempDataDir();
     const status = await cli(empty, 'status');
