@@ -362,10 +362,15 @@ async function revokeCommand(
   return 0;
 }
 
+/** Set once standard output's reader has gone (EPIPE): nothing more is written to it. */
+let stdoutGone = false;
+
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<number> {
   const io: Io = {
     // Everything printed passes terminalSafe: request data reaches the terminal as escaped text only.
-    out: (t) => process.stdout.write(`${terminalSafe(t)}\n`),
+    out: (t) => {
+      if (!stdoutGone) process.stdout.write(`${terminalSafe(t)}\n`);
+    },
     err: (t) => process.stderr.write(`${terminalSafe(t)}\n`),
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     color: Boolean(process.stdout.isTTY) && !env.NO_COLOR,
@@ -382,15 +387,16 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
 }
 
 if (require.main === module) {
-  // A reader that stops early (`oauth-admin activity | head`) closes the pipe: stop there, as a process killed by
-  // SIGPIPE would (128 + 13), instead of a stack trace for the write that failed.
+  // A reader that stops early (`oauth-admin activity | head`) closes the pipe: the command still finishes (a revoke
+  // records itself in the trace, the database is closed) without writing more, and ends as a process killed by
+  // SIGPIPE would (128 + 13), instead of with a stack trace for the write that failed.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    process.exit(141);
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    stdoutGone = true;
   });
   main().then(
     (code) => {
-      process.exitCode = code;
+      process.exitCode = stdoutGone ? 141 : code;
     },
     (err) => {
       process.stderr.write(`oauth-admin: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import type { DiagnoseReport } from '../../src/ops/diagnose';
 import type { ActivityEntry, GrantView, RevokeAllResult, RevokeResult, StatusReport } from '../../src/ops/admin-service';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { defined } from '../helpers/defined';
 import { ALEXA_REDIRECT, CLIENT_SECRET, OWNER, ServerProcess, spawnServer, tempDataDir, testOptions } from '../helpers/test-server';
 import { TokenBody, alexaAuthorize, authorizeUrl, introspection, linkAccount, refresh } from '../helpers/alexa-client';
@@ -410,9 +411,11 @@ describe('with the server stopped', () => {
     },
   );
 
-  it('output into a pipe whose reader has gone (`| head`): exit 141 as after SIGPIPE, no stack trace', async () => {
-    const child = spawn(process.execPath, [CLI, 'diagnose'], {
-      env: { PATH: process.env.PATH, DATA_DIR: tempDataDir() },
+  it('output into a pipe whose reader has gone (`| head`): the command still finishes and records itself, exit 141 as after SIGPIPE, no stack trace', async () => {
+    const dataDir = tempDataDir();
+    openSqliteStore(dataDir).close(); // the database the server's first start makes
+    const child = spawn(process.execPath, [CLI, 'revoke', '--all', '--yes'], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.destroy(); // the reader is gone before the first line is written
@@ -420,6 +423,20 @@ describe('with the server stopped', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect({ code, stderr }).toEqual({ code: 141, stderr: '' });
+    // The revocation is in the trace, and the database was closed (no WAL left behind).
+    const activity = await cli(dataDir, 'activity');
+    expect(activity.stdout).toContain('revoke-all');
+    expect(readdirSync(dataDir).filter((f) => f.endsWith('-wal'))).toEqual([]);
+  });
+
+  it('a data folder path that is a file: the cause (ENOTDIR), not "no database yet"', async () => {
+    const file = path.join(tempDataDir(), 'not-a-folder');
+    writeFileSync(file, '');
+    const r = await cli(file, 'diagnose');
+    expect(r.code).toBe(1);
+    const flat = r.stdout.replace(/\s+/g, ' ');
+    expect(flat).toContain('ENOTDIR');
+    expect(flat).not.toContain('No database in this data folder yet');
   });
 
   it('status and diagnose on a folder where the server never ran: they say so, and the folder stays empty', async () => {

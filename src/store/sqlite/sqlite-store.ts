@@ -436,8 +436,12 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     // Once a database was here, a missing file is a fault to report, never a reason to start an empty one.
     const gone = goneDatabase();
     if (gone) throw new OpenFault('missing', gone);
-    if (options.existingOnly && !existsSync(file))
+    if (options.existingOnly && !existsSync(file)) {
+      // A folder the server could not create its database in says why (read-only, full, not a folder), not "yet".
+      const found = diagnoseFilesystem(dataDir, file, false);
+      if (found) throw new OpenFault(found.kind, found.detail);
       throw new OpenFault('unopened', `there is no database in ${dataDir} yet: the server creates ${DB_FILE} at its first start there`);
+    }
     const badHeader = headerProblem(file);
     if (badHeader) throw new OpenFault('damaged', badHeader);
     try {
