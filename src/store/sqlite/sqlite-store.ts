@@ -120,8 +120,9 @@ export interface StoreOptions extends StoreEvents {
   /** The clock expiry is measured by (tests move it). */
   now?: () => number;
   /**
-   * Never create the database: a folder without one reports it as `unopened` (the CLI on a folder the server has not
-   * started in, or on a mistyped one, must not leave an empty database there).
+   * Never create the database: a folder without one reports it as `unopened`, or the fault that would keep the server
+   * from creating one there (read-only, full, not a folder). The CLI on a folder the server has not started in, or on
+   * a mistyped one, must not leave an empty database there.
    */
   existingOnly?: boolean;
 }
