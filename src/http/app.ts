@@ -36,6 +36,7 @@ import { isStoreError } from '../store/faults';
 import { errorPage } from './pages/oauth-pages';
 import { hasDeviceProof } from './browser-session';
 import { FormLimiters, refuseLocked, storeFailure } from './form-endpoint';
+import { sendNoStoreJson } from './oauth-responses';
 import { dispatchFixedPosts, routePath } from './fixed-posts';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout, lockoutFacts } from './rate-limits';
 import { requestTiming } from './request-timing';
@@ -275,7 +276,7 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
           cause: err,
         },
       );
-      res.status(status).set({ 'Cache-Control': 'no-store' }).json(error.toJSON());
+      sendNoStoreJson(res, status, error.toJSON());
       deps.trace.record({
         requestId: res.locals.requestId,
         clientRequestId: res.locals.clientRequestId,

@@ -11,7 +11,7 @@ import { Logger } from '../log/logger';
 import { FAILURE_OUTCOME, TraceRecorder, TracedEvent } from '../oauth/failures';
 import { TokenOutcome, TokenRequestFacts, TokenRequestInput } from '../oauth/token-endpoint';
 import { isStoreError } from '../store/faults';
-import { sendOAuthError } from './oauth-responses';
+import { sendNoStoreJson, sendOAuthError } from './oauth-responses';
 import { FailureLimit, Lockout, LockoutReporter, RateLimitSettings, clientAddress, describeLockout, lockoutFacts } from './rate-limits';
 import { requestBasic } from './request-context';
 
@@ -112,10 +112,11 @@ export function refuseLocked({
   setTimeout(
     () => {
       if (res.headersSent || res.destroyed) return;
-      res
-        .status(429)
-        .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Retry-After': String(retryAfter) })
-        .json({ error: 'invalid_request', error_description: `too many failed requests; retry after ${retryAfter} seconds` });
+      res.setHeader('Retry-After', String(retryAfter));
+      sendNoStoreJson(res, 429, {
+        error: 'invalid_request',
+        error_description: `too many failed requests; retry after ${retryAfter} seconds`,
+      });
     },
     Math.max(0, LOCKOUT_ANSWER_MS - elapsedMs),
   );
@@ -182,7 +183,7 @@ export function formEndpoint(deps: FormEndpointDeps, step: FlowStep, limiters: F
         refuseLocked({ trace: deps.trace, limiters, req, res, step, lockouts, request, startedNs: started });
         return;
       }
-      res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(result.body);
+      sendNoStoreJson(res, 200, result.body);
       deps.trace.record({
         ...base,
         outcome: 'ok',

@@ -171,6 +171,8 @@ export class FailureLimit {
 
   /** The lock this request runs into, if its key's failures in the current window have reached the limit. */
   lockout(req: Request, res: Response): Lockout | undefined {
+    // No failure counted anywhere: nothing is locked, and the key need not be worked out (most requests).
+    if (this.store.current.size === 0 && this.store.previous.size === 0) return undefined;
     const counted = this.countedAs(req, res);
     if (!counted) return undefined;
     // The store's two maps, read as its get() reads them but synchronously: a request's check, decision and count

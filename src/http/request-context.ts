@@ -31,7 +31,7 @@ export function requestContext(req: Request, res: Response, next: NextFunction):
     get: () => (nonce ??= randomBytes(16).toString('base64')),
     enumerable: true,
   });
-  res.set('X-Request-Id', res.locals.requestId);
+  res.setHeader('X-Request-Id', res.locals.requestId);
   next();
 }
 
