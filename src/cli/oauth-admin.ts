@@ -6,7 +6,8 @@
  *   oauth-admin status | clients | grants [--all] | revoke <grant>... | revoke --all [--yes]
  *               activity [--failures] [--limit N] | diagnose | pkce <verifier> <challenge>
  *
- * Exit status: 0 done; 1 a check failed (diagnose found a problem, pkce mismatch) or the command failed; 2 usage.
+ * Exit status: 0 done; 1 a check failed (status not healthy, diagnose found a problem, pkce mismatch) or the command
+ * failed; 2 usage. The same with --json.
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
@@ -268,10 +269,14 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
 
 async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean): Promise<number> {
   const s = await api.status();
+  // Not healthy is a failed check, whatever the format: a script gets the same exit status as a person.
+  const exitCode = s.health.ok ? 0 : 1;
   if (asJson) {
     io.out(JSON.stringify(s, null, 2));
-    return 0;
+    return exitCode;
   }
+  // A folder no server has started with: nothing has failed, there is nothing yet.
+  const notYet = !s.health.ok && s.health.fault === 'unopened' && !s.store.created;
   io.out(
     st.bold(`Music Assistant Alexa OAuth ${s.version}`) +
       (s.running
@@ -281,9 +286,18 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
   io.out('');
   io.out(
     pairs([
-      ['Health', s.health.ok ? st.ok('ok: the database can be read and written') : st.err(`FAILING: ${s.health.reason ?? ''}`)],
+      [
+        'Health',
+        s.health.ok
+          ? st.ok('ok: the database can be read and written')
+          : notYet
+            ? st.warn(
+                `not started here yet (there is no database in ${s.dataDir} yet: the server creates oauth.sqlite at its first start there)`,
+              )
+            : st.err(`FAILING: ${s.health.reason ?? ''}`),
+      ],
       ['Data folder', s.dataDir],
-      ['Database', `${s.store.file} (${formatBytes(s.store.bytes)})`],
+      ['Database', `${s.store.file} (${notYet ? 'not created yet' : formatBytes(s.store.bytes)})`],
       [
         'Flow trace',
         `${s.trace.files} file(s), ${formatBytes(s.trace.bytes)}${s.trace.oldest ? `, since ${localTime(s.trace.oldest)}` : ''}`,
@@ -291,7 +305,10 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
       ['Public URL', s.publicUrl ?? st.warn('not set (derived from each request)')],
       ['OAuth listener', s.listeners.oauth ?? '-'],
       ['Admin page', s.listeners.admin ? `${s.listeners.admin} (only ${s.listeners.adminAllow?.join(', ')})` : '-'],
-      ['Linked accounts', s.grants ? `${s.grants.active} active, ${s.grants.revoked} revoked` : 'unknown (the database cannot be read)'],
+      [
+        'Linked accounts',
+        s.grants ? `${s.grants.active} active, ${s.grants.revoked} revoked` : notYet ? 'none yet' : 'unknown (the database cannot be read)',
+      ],
     ]),
   );
   if (s.configProblems?.length) {
@@ -313,7 +330,7 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
     if (!s.alexa.publicUrlSet)
       io.out(st.warn('  public_url is not set: replace the placeholder host with the https address Alexa reaches this add-on at.'));
   }
-  return s.health.ok ? 0 : 1;
+  return exitCode;
 }
 
 async function revokeCommand(

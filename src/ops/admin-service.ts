@@ -17,7 +17,7 @@ import { TraceRecorder } from '../oauth/failures';
 import { ALEXA_PATHS } from '../oauth/metadata';
 import { GrantRecord, RuntimeRecord } from '../store/records';
 import { StoreFault, isStoreError } from '../store/faults';
-import { SqliteStore, StartOverResult } from '../store/sqlite/sqlite-store';
+import { SqliteStore, StartOverResult, holdsDatabase } from '../store/sqlite/sqlite-store';
 import { Explanation, explain } from './explain';
 import { Metrics } from './metrics';
 import { HourBucket, TraceFilesInfo, hourlyActivity, readActivity, traceInfo } from './trace-reader';
@@ -81,7 +81,8 @@ export interface StatusReport {
   uptimeSeconds?: number;
   health: { ok: boolean; reason?: string; fault?: StoreFault };
   dataDir: string;
-  store: { file: string; bytes: number };
+  /** `created`: whether a database is, or was, in the folder (false: no server has started with it yet). */
+  store: { file: string; bytes: number; created: boolean };
   trace: TraceFilesInfo;
   publicUrl?: string;
   listeners: RuntimeInfo['listeners'];
@@ -203,7 +204,7 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
         : undefined,
     health,
     dataDir: ctx.dataDir,
-    store: { file: ctx.store.file, bytes: ctx.store.sizeBytes() },
+    store: { file: ctx.store.file, bytes: ctx.store.sizeBytes(), created: holdsDatabase(ctx.dataDir) },
     trace: await traceInfo(ctx.dataDir),
     publicUrl: ctx.config?.publicUrl,
     listeners: rt?.listeners ?? {},

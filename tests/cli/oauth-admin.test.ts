@@ -4,7 +4,7 @@
  */
 import { expect } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import type { DiagnoseReport } from '../../src/ops/diagnose';
@@ -100,6 +100,7 @@ describe('with the server running', () => {
     expect(r.stdout).toMatch(/Scope\s+music\.read, music\.control/);
     expect(r.stdout).toMatch(new RegExp(`OAuth listener\\s+${proc.url}`));
 
+    expect((await cli(dataDir, 'status', '--json')).code).toBe(0);
     const s = await cliJson<StatusReport>(dataDir, 'status');
     expect(s).toMatchObject({
       version: expect.any(String),
@@ -108,7 +109,7 @@ describe('with the server running', () => {
       uptimeSeconds: expect.any(Number),
       health: { ok: true },
       dataDir,
-      store: { file: path.join(dataDir, 'oauth.sqlite'), bytes: expect.any(Number) },
+      store: { file: path.join(dataDir, 'oauth.sqlite'), bytes: expect.any(Number), created: true },
       publicUrl: PUBLIC_URL,
       listeners: { oauth: proc.url, admin: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), adminAllow: ['127.0.0.1', '::1'] },
       grants: { active: expect.any(Number), revoked: expect.any(Number) },
@@ -429,6 +430,27 @@ describe('with the server stopped', () => {
     expect(readdirSync(dataDir).filter((f) => f.endsWith('-wal'))).toEqual([]);
   });
 
+  it('an empty oauth.sqlite: "not started yet" when nothing else says a database was there, "its content was lost" when the mark does; never made a database', async () => {
+    const fresh = tempDataDir();
+    writeFileSync(path.join(fresh, 'oauth.sqlite'), '');
+    const status = await cli(fresh, 'status');
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/Health +not started here yet/);
+    expect((await cli(fresh, 'diagnose')).stdout.replace(/\s+/g, ' ')).toContain('✗ store No database in this data folder yet');
+    expect(readdirSync(fresh)).toEqual(['oauth.sqlite']);
+    expect(statSync(path.join(fresh, 'oauth.sqlite')).size).toBe(0);
+
+    const emptied = tempDataDir();
+    openSqliteStore(emptied).close(); // the database, and its mark, as the server's first start leaves them
+    truncateSync(path.join(emptied, 'oauth.sqlite'), 0);
+    const again = await cli(emptied, 'status');
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(
+      /Health +FAILING: .*oauth\.sqlite is empty \(0 bytes\), but oauth\.sqlite-created says a database was created in/,
+    );
+    expect(statSync(path.join(emptied, 'oauth.sqlite')).size).toBe(0);
+  });
+
   it('a data folder path that is a file: the cause (ENOTDIR), not "no database yet"', async () => {
     const file = path.join(tempDataDir(), 'not-a-folder');
     writeFileSync(file, '');
@@ -444,6 +466,14 @@ describe('with the server stopped', () => {
     const status = await cli(empty, 'status');
     expect(status.code).toBe(1);
     expect(status.stdout).toContain(`there is no database in ${empty} yet: the server creates oauth.sqlite at its first start there`);
+    // Nothing has failed: no alarm, no size of a file that is not there.
+    expect(status.stdout).not.toContain('FAILING');
+    expect(status.stdout).toMatch(/Database +\S+oauth\.sqlite \(not created yet\)/);
+    expect(status.stdout).toMatch(/Linked accounts +none yet/);
+    // A script gets the same exit status as a person, and the reason as data.
+    const asJson = await cli(empty, 'status', '--json');
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ health: { ok: false, fault: 'unopened' }, store: { bytes: 0, created: false } });
     const diagnose = await cli(empty, 'diagnose');
     expect(diagnose.code).toBe(1);
     const flat = diagnose.stdout.replace(/\s+/g, ' ');

@@ -15,6 +15,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -423,6 +424,33 @@ describe('the database file missing at start-up', () => {
     for (const f of [DB, `${DB}-wal`, `${DB}-shm`, MARK]) rmSync(path.join(dataDir, f), { force: true });
     proc = await spawnServer(dataDir);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(400);
+  });
+
+  it('emptied to 0 bytes (a failed copy or restore, a power cut): not taken for a new database; a restored file picked up', async () => {
+    const dataDir = newDataDir();
+    const file = path.join(dataDir, DB);
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    await stopGracefully(proc);
+    const saved = path.join(dataDir, 'saved.sqlite');
+    copyFileSync(file, saved);
+    for (const f of [`${DB}-wal`, `${DB}-shm`]) rmSync(path.join(dataDir, f), { force: true });
+    truncateSync(file, 0);
+
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await faultReported(proc.url);
+    expect(h.body.store_fault).toBe('missing');
+    expect(h.body.store).toMatch(
+      /oauth\.sqlite is empty \(0 bytes\), but oauth\.sqlite-created says a database was created in .*: its content was lost/,
+    );
+    expect(h.body.store).toMatch(/restore the add-on from a backup/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    expect(statSync(file).size).toBe(0);
+
+    copyFileSync(saved, file);
+    await expectRecovered(proc.url);
+    expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
+    await stopGracefully(proc);
   });
 
   it('with its WAL left behind (a kill -9, then the file deleted): the WAL is kept and the fault reported', async () => {

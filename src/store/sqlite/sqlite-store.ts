@@ -56,10 +56,26 @@ links, use "Start over" on the add-on's admin page (or delete ${DB_FILE}, ${DB_F
 /** The database file and the two SQLite keeps beside it in WAL mode, by their suffix. */
 const DB_SUFFIXES = ['', '-wal', '-shm'] as const;
 
-/** Whether a database is, or was, in this folder: its file, a file SQLite keeps beside it, or the mark. */
+/**
+ * Whether a database is, or was, in this folder: its file, a file SQLite keeps beside it, or the mark. An empty
+ * oauth.sqlite alone is none: the server's first statement writes its first page.
+ */
 export function holdsDatabase(dataDir: string): boolean {
   const file = path.join(dataDir, DB_FILE);
-  return existsSync(path.join(dataDir, CREATED_MARK)) || DB_SUFFIXES.some((suffix) => existsSync(file + suffix));
+  return (
+    existsSync(path.join(dataDir, CREATED_MARK)) ||
+    fileBytes(file) > 0 ||
+    DB_SUFFIXES.some((suffix) => suffix !== '' && existsSync(file + suffix))
+  );
+}
+
+/** The size of a file, 0 when it is not there or cannot be looked at. */
+function fileBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const PROBE_KEY = 'health:probe';
@@ -423,9 +439,20 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     }
   }
 
-  /** Why a database should be here though its file is not: it was open in this process, or it was before. */
+  /**
+   * Why a database should be here though its file is not, or is empty: it was open in this process, or it was
+   * before. Opening the database writes its first page at once (journal_mode), so an empty file where one was has
+   * lost its content (a copy or restore that failed, a power cut on a file system that delays its writes), and
+   * must not be taken for a new database.
+   */
   function goneDatabase(): string | undefined {
-    if (existsSync(file)) return undefined;
+    if (existsSync(file)) {
+      if (fileBytes(file) > 0) return undefined;
+      if (hadDatabase) return `${file} was emptied (0 bytes) while the server had it open`;
+      if (existsSync(mark))
+        return `${file} is empty (0 bytes), but ${CREATED_MARK} says a database was created in ${dataDir}: its content was lost`;
+      return undefined;
+    }
     if (hadDatabase) return goneDetail();
     if (existsSync(mark)) return `${file} is not there, but ${CREATED_MARK} says it was created in ${dataDir}`;
     const left = DB_SUFFIXES.filter((suffix) => suffix !== '' && existsSync(file + suffix)).map((suffix) => DB_FILE + suffix);
@@ -437,7 +464,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     // Once a database was here, a missing file is a fault to report, never a reason to start an empty one.
     const gone = goneDatabase();
     if (gone) throw new OpenFault('missing', gone);
-    if (options.existingOnly && !existsSync(file)) {
+    if (options.existingOnly && fileBytes(file) === 0) {
       // A folder the server could not create its database in says why (read-only, full, not a folder), not "yet".
       const found = diagnoseFilesystem(dataDir, file, false);
       if (found) throw new OpenFault(found.kind, found.detail);
