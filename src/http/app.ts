@@ -192,10 +192,8 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
 
   app.use((req, res) => {
     if (isTokenPath(req)) {
-      res
-        .status(405)
-        .set('Allow', 'POST')
-        .json({ error: 'invalid_request', error_description: `${req.method} is not allowed here; use POST` });
+      res.setHeader('Allow', 'POST');
+      sendNoStoreJson(res, 405, { error: 'invalid_request', error_description: `${req.method} is not allowed here; use POST` });
       return;
     }
     const wrong = wrongEndpoint(req, deps.clients);

@@ -3,7 +3,7 @@
  * failures, as findings with fixes. Shown on the Status page and by `oauth-admin diagnose`.
  */
 import { ALEXA_REDIRECT_HOSTS } from '../config/alexa';
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { FlowEntry, TRACE_LIMITS } from '../log/flow-trace';
@@ -205,7 +205,7 @@ function noDatabaseYet(ctx: AdminContext, area: string): Finding {
     area,
     level: 'error',
     title: 'No database in this data folder yet',
-    detail: `${ctx.store.file} does not exist: the server creates it at its first start with this folder, and nothing has been linked here.`,
+    detail: `${ctx.store.file} ${existsSync(ctx.store.file) ? 'is empty' : 'does not exist'}: the server creates it at its first start with this folder, and nothing has been linked here.`,
     fix: 'Start the server once with this data folder; if it already runs, DATA_DIR (--data-dir) names another folder than the one it uses.',
   };
 }

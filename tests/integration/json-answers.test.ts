@@ -25,7 +25,7 @@ async function expectNoStoreJson(res: Response, status: number): Promise<Record<
   return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
 }
 
-it('answers successes, errors, an unreadable body and a locked address alike', async () => {
+it('answers successes, errors, a wrong method, an unreadable body and a locked address alike', async () => {
   const tokens = await linkAccount(server.url);
   const refreshed = await expectNoStoreJson(await refresh(server.url, tokens.refresh_token), 200);
   expect(refreshed.token_type).toBe('Bearer');
@@ -48,6 +48,11 @@ it('answers successes, errors, an unreadable body and a locked address alike', a
   // A body the parser refuses is answered by the app's error handler, in the same shape.
   const tooLarge = await rawTokenRequest(server.url, 'a='.padEnd(40_000, 'x'));
   expect(await expectNoStoreJson(tooLarge, 413)).toMatchObject({ error: 'invalid_request' });
+
+  // A GET where only POST is served says which method to use.
+  const get = await fetch(`${server.url}/alexa/token`);
+  expect(get.headers.get('allow')).toBe('POST');
+  expect(await expectNoStoreJson(get, 405)).toMatchObject({ error: 'invalid_request' });
 
   // The address has failed twice: its next failing request is refused, with when to come back.
   const locked = await tokenRequest(server.url, { grant_type: 'refresh_token', refresh_token: 'made-up' });

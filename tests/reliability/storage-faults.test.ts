@@ -426,7 +426,7 @@ describe('the database file missing at start-up', () => {
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(400);
   });
 
-  it('emptied to 0 bytes (a failed copy or restore, a power cut): not taken for a new database; a restored file picked up', async () => {
+  it('emptied to 0 bytes while the server was stopped (a power cut that lost it): not taken for a new database; a restored file picked up', async () => {
     const dataDir = newDataDir();
     const file = path.join(dataDir, DB);
     proc = await spawnServer(dataDir);
@@ -451,6 +451,44 @@ describe('the database file missing at start-up', () => {
     await expectRecovered(proc.url);
     expect((await refreshOnce(proc.url, tokens.refresh_token)).status).toBe(200);
     await stopGracefully(proc);
+  });
+
+  it('emptied in place while the server runs: reported missing at once, refreshes refused (503), its WAL kept', async () => {
+    const dataDir = newDataDir();
+    const file = path.join(dataDir, DB);
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    const wal = path.join(dataDir, `${DB}-wal`);
+    expect(statSync(wal).size).toBeGreaterThan(0);
+    truncateSync(file, 0); // what a copy over it that fails leaves (the inode stays the same)
+
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    const h = await faultReported(proc.url);
+    expect(h.body.store_fault).toBe('missing');
+    expect(h.body.store).toMatch(/oauth\.sqlite was emptied \(0 bytes\) while the server had it open/);
+    // Recovery attempts and integrity checks never open the empty file: SQLite would delete the WAL beside it.
+    for (let i = 0; i < 3; i++) expect((await health(proc.url)).body.store_fault).toBe('missing');
+    expect(existsSync(wal)).toBe(true);
+    expect(statSync(file).size).toBe(0);
+    await killServer(proc);
+  });
+
+  it('emptied, with only its WAL left to say a database was there (no mark): not taken for a new database', async () => {
+    const dataDir = newDataDir();
+    proc = await spawnServer(dataDir);
+    const tokens = await linkAndSettle(proc.url);
+    await killServer(proc);
+    const wal = path.join(dataDir, `${DB}-wal`);
+    const walBytes = readFileSync(wal);
+    truncateSync(path.join(dataDir, DB), 0);
+    rmSync(path.join(dataDir, MARK)); // as a folder from before the mark would be
+
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const h = await faultReported(proc.url);
+    expect(h.body.store_fault).toBe('missing');
+    expect(h.body.store).toMatch(/oauth\.sqlite is empty \(0 bytes\), but its oauth\.sqlite-wal( and oauth\.sqlite-shm)? are/);
+    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+    expect(readFileSync(wal).equals(walBytes)).toBe(true);
   });
 
   it('with its WAL left behind (a kill -9, then the file deleted): the WAL is kept and the fault reported', async () => {

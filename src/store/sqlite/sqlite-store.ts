@@ -428,6 +428,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
 
   /** What is gone: the file, or the whole data folder with it. */
   const goneDetail = () => (existsSync(dataDir) ? `${file} was deleted or moved` : `the data folder ${dataDir} was deleted or moved`);
+  const emptiedDetail = () => `${file} was emptied (0 bytes) while the server had it open`;
 
   /** Leaves the mark once a database is open (databases older than the mark get it at their next start). */
   function markCreated(): void {
@@ -446,17 +447,15 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
    * must not be taken for a new database.
    */
   function goneDatabase(): string | undefined {
-    if (existsSync(file)) {
-      if (fileBytes(file) > 0) return undefined;
-      if (hadDatabase) return `${file} was emptied (0 bytes) while the server had it open`;
-      if (existsSync(mark))
-        return `${file} is empty (0 bytes), but ${CREATED_MARK} says a database was created in ${dataDir}: its content was lost`;
-      return undefined;
-    }
-    if (hadDatabase) return goneDetail();
-    if (existsSync(mark)) return `${file} is not there, but ${CREATED_MARK} says it was created in ${dataDir}`;
+    const present = existsSync(file);
+    if (present && fileBytes(file) > 0) return undefined;
+    if (hadDatabase) return present ? emptiedDetail() : goneDetail();
+    if (existsSync(mark))
+      return present
+        ? `${file} is empty (0 bytes), but ${CREATED_MARK} says a database was created in ${dataDir}: its content was lost`
+        : `${file} is not there, but ${CREATED_MARK} says it was created in ${dataDir}`;
     const left = DB_SUFFIXES.filter((suffix) => suffix !== '' && existsSync(file + suffix)).map((suffix) => DB_FILE + suffix);
-    return left.length > 0 ? `${file} is not there, but its ${left.join(' and ')} are` : undefined;
+    return left.length > 0 ? `${file} is ${present ? 'empty (0 bytes)' : 'not there'}, but its ${left.join(' and ')} are` : undefined;
   }
 
   /** Opens a connection after checking the file; brings its layout up to date (the 1.0.0 upgrade included). */
@@ -634,7 +633,10 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
    */
   function fileMoved(c: Connection): string | undefined {
     try {
-      return statSync(file).ino === c.ino ? undefined : `${file} was replaced by another file while the server ran`;
+      const st = statSync(file);
+      if (st.ino !== c.ino) return `${file} was replaced by another file while the server ran`;
+      // Emptied in place (a failed copy over it) keeps the inode; an open database is never 0 bytes.
+      return st.size === 0 ? emptiedDetail() : undefined;
     } catch {
       return goneDetail();
     }
@@ -808,9 +810,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   }
 
   function quickCheck(): boolean {
-    if (!existsSync(file)) {
-      if (hadDatabase) setFault('missing', goneDetail());
-      return !hadDatabase;
+    if (fileBytes(file) === 0) {
+      // Nothing to check; and opening an empty file would make SQLite delete a WAL left beside it.
+      const gone = goneDatabase();
+      if (gone) setFault('missing', gone);
+      return gone === undefined;
     }
     try {
       const first = checkOnFreshConnection(file, busyTimeoutMs, 'quick_check')[0] ?? 'no answer';
@@ -827,7 +831,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
   }
 
   function integrityCheck(): string[] {
-    if (!existsSync(file)) return [hadDatabase ? goneDetail() : `${file} does not exist yet`];
+    if (fileBytes(file) === 0) return [goneDatabase() ?? `${file} ${existsSync(file) ? 'is empty: no database' : 'does not exist'} yet`];
     try {
       const problems = checkOnFreshConnection(file, busyTimeoutMs, 'integrity_check(20)');
       if (problems.length !== 1 || problems[0] !== 'ok') setFault('damaged', `integrity check: ${problems[0]}`);
