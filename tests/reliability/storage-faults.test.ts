@@ -453,7 +453,7 @@ describe('the database file missing at start-up', () => {
     await stopGracefully(proc);
   });
 
-  it('emptied in place while the server runs: reported missing at once, refreshes refused (503), its WAL kept', async () => {
+  it('emptied in place while the server runs: reported missing at once, refreshes refused (503), its WAL kept through a stop and a start', async () => {
     const dataDir = newDataDir();
     const file = path.join(dataDir, DB);
     proc = await spawnServer(dataDir);
@@ -466,11 +466,20 @@ describe('the database file missing at start-up', () => {
     const h = await faultReported(proc.url);
     expect(h.body.store_fault).toBe('missing');
     expect(h.body.store).toMatch(/oauth\.sqlite was emptied \(0 bytes\) while the server had it open/);
-    // Recovery attempts and integrity checks never open the empty file: SQLite would delete the WAL beside it.
+    // Recovery attempts never open the empty file: SQLite would delete the WAL beside it.
     for (let i = 0; i < 3; i++) expect((await health(proc.url)).body.store_fault).toBe('missing');
-    expect(existsSync(wal)).toBe(true);
+    const walBytes = readFileSync(wal);
     expect(statSync(file).size).toBe(0);
-    await killServer(proc);
+    // Nor does a normal stop (closing the connection would copy the WAL into the empty file and delete it), and
+    // the next start reports the same fault.
+    await stopGracefully(proc);
+    expect(statSync(file).size).toBe(0);
+    expect(readFileSync(wal).equals(walBytes)).toBe(true);
+    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+    const again = await faultReported(proc.url);
+    expect(again.body.store_fault).toBe('missing');
+    expect(again.body.store).toMatch(/oauth\.sqlite is empty \(0 bytes\), but oauth\.sqlite-created says a database was created in/);
+    expect(readFileSync(wal).equals(walBytes)).toBe(true);
   });
 
   it('emptied, with only its WAL left to say a database was there (no mark): not taken for a new database', async () => {

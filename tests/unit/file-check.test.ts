@@ -5,7 +5,7 @@
  * file that is gone.
  */
 import { expect } from '@jest/globals';
-import { copyFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { DB_FILE, SqliteStore, openSqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { StoreError } from '../../src/store/faults';
@@ -48,4 +48,25 @@ it.each([
   // The fault stands: no later write goes to the file that is gone.
   expect(refusal(store, 'grant:three')).toBeInstanceOf(StoreError);
   expect(store.status().fault).toBe('missing');
+});
+
+it('a file emptied in place (same inode): writes refused, and neither checks nor closing the store open or close it onto its WAL', () => {
+  for (let i = 0; i < 50; i++) expect(refusal(store, `grant:${i}`)).toBeUndefined();
+  const file = path.join(dir, DB_FILE);
+  const wal = `${file}-wal`;
+  const walBytes = readFileSync(wal);
+  expect(walBytes.length).toBeGreaterThan(0);
+  truncateSync(file, 0);
+
+  const refused = refusal(store, 'grant:after');
+  expect(refused).toBeInstanceOf(StoreError);
+  expect((refused as StoreError).fault).toBe('missing');
+  expect(store.status().reason).toMatch(/was emptied \(0 bytes\) while the server had it open/);
+  // A fresh connection onto the empty file (the integrity checks open one) would make SQLite delete the WAL;
+  // closing the store's own would copy the WAL into the file and delete it.
+  expect(store.integrityCheck()).toEqual([expect.stringMatching(/was emptied \(0 bytes\)/)]);
+  expect(store.check().fault).toBe('missing');
+  store.close();
+  expect(statSync(file).size).toBe(0);
+  expect(readFileSync(wal).equals(walBytes)).toBe(true);
 });

@@ -79,6 +79,8 @@ function fileBytes(file: string): number {
 }
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const PROBE_KEY = 'health:probe';
+/** Connections to a file emptied under them, kept from the garbage collector, whose finaliser would close them. */
+const NEVER_CLOSED: DatabaseSync[] = [];
 /** Files up to this size are integrity-checked before the store opens; larger ones just after (see connect). */
 const DEEP_CHECK_AT_OPEN_BYTES = 16 * 1024 * 1024;
 /** Bytes per page of a new database file (see connect). */
@@ -565,6 +567,12 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     const c = conn;
     conn = undefined;
     c?.wal.close();
+    if (c && emptiedUnder(c)) {
+      // Closing would copy the WAL into the emptied file (zeros where the rest was) and delete the WAL, which holds
+      // the last writes: the connection stays open until the process ends (process.exit does not close it).
+      NEVER_CLOSED.push(c.db);
+      return;
+    }
     try {
       c?.db.close();
     } catch {
@@ -631,6 +639,16 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
    * Whether the file the connection writes to is still the one under the database's name. SQLite keeps writing
    * to a deleted or replaced file (and to the WAL, which goes by name), so this is checked before every write.
    */
+  /** Whether the connection's own file (not one put in its place) has been emptied. */
+  function emptiedUnder(c: Connection): boolean {
+    try {
+      const st = statSync(file);
+      return st.ino === c.ino && st.size === 0;
+    } catch {
+      return false;
+    }
+  }
+
   function fileMoved(c: Connection): string | undefined {
     try {
       const st = statSync(file);
