@@ -482,43 +482,37 @@ describe('the database file missing at start-up', () => {
     expect(readFileSync(wal).equals(walBytes)).toBe(true);
   });
 
-  it('emptied, with only its WAL left to say a database was there (no mark): not taken for a new database', async () => {
-    const dataDir = newDataDir();
-    proc = await spawnServer(dataDir);
-    const tokens = await linkAndSettle(proc.url);
-    await killServer(proc);
-    const wal = path.join(dataDir, `${DB}-wal`);
-    const walBytes = readFileSync(wal);
-    truncateSync(path.join(dataDir, DB), 0);
-    rmSync(path.join(dataDir, MARK)); // as a folder from before the mark would be
+  it.each([
+    ['deleted', (file: string) => rmSync(file), 'is not there', (file: string) => expect(existsSync(file)).toBe(false)],
+    [
+      'emptied to 0 bytes',
+      (file: string) => truncateSync(file, 0),
+      'is empty \\(0 bytes\\)',
+      (file: string) => expect(statSync(file).size).toBe(0),
+    ],
+  ])(
+    'with its WAL left behind (a kill -9, then the file %s, no mark): the WAL is kept and the fault reported',
+    async (_what, change, said, unchanged) => {
+      const dataDir = newDataDir();
+      const file = path.join(dataDir, DB);
+      proc = await spawnServer(dataDir);
+      const tokens = await linkAndSettle(proc.url);
+      await killServer(proc);
+      const wal = path.join(dataDir, `${DB}-wal`);
+      expect(statSync(wal).size).toBeGreaterThan(0);
+      const walBytes = readFileSync(wal);
+      change(file);
+      rmSync(path.join(dataDir, MARK)); // as a folder from before the mark would be
 
-    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
-    const h = await faultReported(proc.url);
-    expect(h.body.store_fault).toBe('missing');
-    expect(h.body.store).toMatch(/oauth\.sqlite is empty \(0 bytes\), but its oauth\.sqlite-wal( and oauth\.sqlite-shm)? are/);
-    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
-    expect(readFileSync(wal).equals(walBytes)).toBe(true);
-  });
-
-  it('with its WAL left behind (a kill -9, then the file deleted): the WAL is kept and the fault reported', async () => {
-    const dataDir = newDataDir();
-    proc = await spawnServer(dataDir);
-    const tokens = await linkAndSettle(proc.url);
-    await killServer(proc);
-    const wal = path.join(dataDir, `${DB}-wal`);
-    expect(statSync(wal).size).toBeGreaterThan(0);
-    const walBytes = readFileSync(wal);
-    rmSync(path.join(dataDir, DB));
-    rmSync(path.join(dataDir, MARK)); // as a folder from before the mark would be
-
-    proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
-    const h = await faultReported(proc.url);
-    expect(h.body.store_fault).toBe('missing');
-    expect(h.body.store).toMatch(/oauth\.sqlite is not there, but its oauth\.sqlite-wal( and oauth\.sqlite-shm)? are/);
-    expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
-    expect(existsSync(path.join(dataDir, DB))).toBe(false);
-    expect(readFileSync(wal).equals(walBytes)).toBe(true);
-  });
+      proc = await spawnServer(dataDir, undefined, {}, { healthy: false });
+      const h = await faultReported(proc.url);
+      expect(h.body.store_fault).toBe('missing');
+      expect(h.body.store).toMatch(new RegExp(`oauth\\.sqlite ${said}, but its oauth\\.sqlite-wal( and oauth\\.sqlite-shm)? are`));
+      expectUnavailable(await refreshOnce(proc.url, tokens.refresh_token));
+      unchanged(file);
+      expect(readFileSync(wal).equals(walBytes)).toBe(true);
+    },
+  );
 });
 
 describe('a database written by a newer release (the add-on went back a version)', () => {
