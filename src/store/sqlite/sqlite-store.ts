@@ -635,10 +635,6 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     retryTimer.unref();
   }
 
-  /**
-   * Whether the file the connection writes to is still the one under the database's name. SQLite keeps writing
-   * to a deleted or replaced file (and to the WAL, which goes by name), so this is checked before every write.
-   */
   /** Whether the connection's own file (not one put in its place) has been emptied. */
   function emptiedUnder(c: Connection): boolean {
     try {
@@ -649,6 +645,11 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     }
   }
 
+  /**
+   * Why the file the connection writes to is no longer the database under its name: deleted, replaced, or emptied.
+   * SQLite keeps writing to a deleted or replaced file (and to the WAL, which goes by name), so this is checked
+   * before every write.
+   */
   function fileMoved(c: Connection): string | undefined {
     try {
       const st = statSync(file);
