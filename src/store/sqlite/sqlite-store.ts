@@ -289,7 +289,7 @@ function diagnoseFilesystem(dir: string, file: string, hadDatabase: boolean): { 
 function headerProblem(file: string): string | undefined {
   let fd: number | undefined;
   try {
-    if (!existsSync(file) || statSync(file).size === 0) return undefined;
+    if (fileBytes(file) === 0) return undefined;
     fd = openSync(file, 'r');
     const buf = Buffer.alloc(16);
     const n = readSync(fd, buf, 0, 16, 0);
@@ -567,7 +567,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     const c = conn;
     conn = undefined;
     c?.wal.close();
-    if (c && emptiedUnder(c)) {
+    if (c && fileUnder(c) === 'emptied') {
       // Closing would copy the WAL into the emptied file (zeros where the rest was) and delete the WAL, which holds
       // the last writes: the connection stays open until the process ends (process.exit does not close it).
       NEVER_CLOSED.push(c.db);
@@ -635,13 +635,14 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     retryTimer.unref();
   }
 
-  /** Whether the connection's own file (not one put in its place) has been emptied. */
-  function emptiedUnder(c: Connection): boolean {
+  /** What became of the file the connection writes to, looked at now. */
+  function fileUnder(c: Connection): 'in place' | 'replaced' | 'emptied' | 'gone' {
     try {
       const st = statSync(file);
-      return st.ino === c.ino && st.size === 0;
+      // Emptied in place (a failed copy over it) keeps the inode; an open database is never 0 bytes.
+      return st.ino !== c.ino ? 'replaced' : st.size === 0 ? 'emptied' : 'in place';
     } catch {
-      return false;
+      return 'gone';
     }
   }
 
@@ -651,14 +652,10 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
    * before every write.
    */
   function fileMoved(c: Connection): string | undefined {
-    try {
-      const st = statSync(file);
-      if (st.ino !== c.ino) return `${file} was replaced by another file while the server ran`;
-      // Emptied in place (a failed copy over it) keeps the inode; an open database is never 0 bytes.
-      return st.size === 0 ? emptiedDetail() : undefined;
-    } catch {
-      return goneDetail();
-    }
+    const state = fileUnder(c);
+    if (state === 'in place') return undefined;
+    if (state === 'replaced') return `${file} was replaced by another file while the server ran`;
+    return state === 'emptied' ? emptiedDetail() : goneDetail();
   }
 
   /** `written.any` turns true at the unit's first put or delete. */
@@ -896,13 +893,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
     status,
     integrityCheck,
     sizeBytes() {
-      return DB_SUFFIXES.reduce((sum, suffix) => {
-        try {
-          return sum + statSync(file + suffix).size;
-        } catch {
-          return sum;
-        }
-      }, 0);
+      return DB_SUFFIXES.reduce((sum, suffix) => sum + fileBytes(file + suffix), 0);
     },
     startOver,
     close() {
