@@ -381,6 +381,8 @@ async function revokeCommand(
 
 /** Set once standard output's reader has gone (EPIPE): nothing more is written to it. */
 let stdoutGone = false;
+/** Set once stderr's reader has gone: messages are dropped, the exit status still says what happened. */
+let stderrGone = false;
 
 export async function main(argv = process.argv.slice(2), env = process.env): Promise<number> {
   const io: Io = {
@@ -388,7 +390,9 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
     out: (t) => {
       if (!stdoutGone) process.stdout.write(`${terminalSafe(t)}\n`);
     },
-    err: (t) => process.stderr.write(`${terminalSafe(t)}\n`),
+    err: (t) => {
+      if (!stderrGone) process.stderr.write(`${terminalSafe(t)}\n`);
+    },
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     color: Boolean(process.stdout.isTTY) && !env.NO_COLOR,
     async confirm(question) {
@@ -411,12 +415,17 @@ if (require.main === module) {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
     stdoutGone = true;
   });
+  // The same for stderr, whose messages no one reads then: a usage error still exits 2, not 1 for the failed write.
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    stderrGone = true;
+  });
   main().then(
     (code) => {
       process.exitCode = stdoutGone ? 141 : code;
     },
     (err) => {
-      process.stderr.write(`oauth-admin: ${err instanceof Error ? err.stack : String(err)}\n`);
+      if (!stderrGone) process.stderr.write(`oauth-admin: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exitCode = 1;
     },
   );

@@ -451,6 +451,18 @@ describe('with the server stopped', () => {
     expect(statSync(path.join(emptied, 'oauth.sqlite')).size).toBe(0);
   });
 
+  it.each([
+    ['a usage error', ['no-such-command'], 2],
+    ['a command that fails', ['grants'], 1],
+  ])("%s with stderr's reader gone: the exit status still says so (not 1 for the failed write)", async (_what, args, expected) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, DATA_DIR: tempDataDir() },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr.destroy(); // the reader is gone before the first line is written
+    expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(expected);
+  });
+
   it('a data folder path that is a file: the cause (ENOTDIR), not "no database yet"', async () => {
     const file = path.join(tempDataDir(), 'not-a-folder');
     writeFileSync(file, '');
