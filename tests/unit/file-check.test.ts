@@ -1,8 +1,8 @@
 /**
- * Every write looks at the database file first (sqlite-store.ts fileMoved): a file replaced or deleted under the
- * running server is noticed by the next write, even one in the same turn of the event loop right after a write that
- * found it in place, and from then on every write is refused (503 to a client, which retries) instead of going to a
- * file that is gone.
+ * Every write looks at the database file first (sqlite-store.ts fileMoved): a file replaced, deleted or emptied
+ * under the running server is noticed by the next write, even one in the same turn of the event loop right after a
+ * write that found it in place, and from then on every write is refused (503 to a client, which retries) instead of
+ * going to a file that is gone.
  */
 import { expect } from '@jest/globals';
 import { copyFileSync, readFileSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
