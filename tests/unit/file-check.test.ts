@@ -70,3 +70,20 @@ it('a file emptied in place (same inode): writes refused, and neither checks nor
   expect(statSync(file).size).toBe(0);
   expect(readFileSync(wal).equals(walBytes)).toBe(true);
 });
+
+it('start over from a file emptied in place: a new, writable database, and the old files kept aside with their WAL as it was', () => {
+  for (let i = 0; i < 30; i++) expect(refusal(store, `grant:${i}`)).toBeUndefined();
+  const file = path.join(dir, DB_FILE);
+  const walBytes = readFileSync(`${file}-wal`);
+  truncateSync(file, 0);
+  expect((refusal(store, 'grant:after') as StoreError).fault).toBe('missing');
+
+  const result = store.startOver();
+  expect(result).toMatchObject({ done: true, health: { ok: true } });
+  const kept = result.done ? result.kept : [];
+  expect(kept).toHaveLength(3);
+  const keptWal = kept.find((name) => name.endsWith('-wal'));
+  expect(readFileSync(path.join(dir, keptWal ?? '-')).equals(walBytes)).toBe(true);
+  expect(refusal(store, 'grant:new')).toBeUndefined();
+  expect(store.check().ok).toBe(true);
+});
