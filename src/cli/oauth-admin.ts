@@ -411,15 +411,14 @@ if (require.main === module) {
   // A reader that stops early (`oauth-admin activity | head`) closes the pipe: the command still finishes (a revoke
   // records itself in the trace, the database is closed) without writing more, and ends as a process killed by
   // SIGPIPE would (128 + 13), instead of with a stack trace for the write that failed.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-    stdoutGone = true;
-  });
+  const whenReaderGone = (stream: NodeJS.WriteStream, gone: () => void) =>
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      gone();
+    });
+  whenReaderGone(process.stdout, () => (stdoutGone = true));
   // The same for stderr, whose messages no one reads then: a usage error still exits 2, not 1 for the failed write.
-  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-    stderrGone = true;
-  });
+  whenReaderGone(process.stderr, () => (stderrGone = true));
   main().then(
     (code) => {
       process.exitCode = stdoutGone ? 141 : code;

@@ -62,11 +62,12 @@ const DB_SUFFIXES = ['', '-wal', '-shm'] as const;
  */
 export function holdsDatabase(dataDir: string): boolean {
   const file = path.join(dataDir, DB_FILE);
-  return (
-    existsSync(path.join(dataDir, CREATED_MARK)) ||
-    fileBytes(file) > 0 ||
-    DB_SUFFIXES.some((suffix) => suffix !== '' && existsSync(file + suffix))
-  );
+  return existsSync(path.join(dataDir, CREATED_MARK)) || fileBytes(file) > 0 || keptBeside(file).length > 0;
+}
+
+/** The files SQLite keeps beside a database (its WAL, its shared memory) that are there, by name. */
+function keptBeside(file: string): string[] {
+  return DB_SUFFIXES.filter((suffix) => suffix !== '' && existsSync(file + suffix)).map((suffix) => DB_FILE + suffix);
 }
 
 /** The size of a file, 0 when it is not there or cannot be looked at. */
@@ -456,7 +457,7 @@ export function openSqliteStore(dataDir: string, options: StoreOptions = {}): Sq
       return present
         ? `${file} is empty (0 bytes), but ${CREATED_MARK} says a database was created in ${dataDir}: its content was lost`
         : `${file} is not there, but ${CREATED_MARK} says it was created in ${dataDir}`;
-    const left = DB_SUFFIXES.filter((suffix) => suffix !== '' && existsSync(file + suffix)).map((suffix) => DB_FILE + suffix);
+    const left = keptBeside(file);
     return left.length > 0 ? `${file} is ${present ? 'empty (0 bytes)' : 'not there'}, but its ${left.join(' and ')} are` : undefined;
   }
 
