@@ -8,7 +8,7 @@ import express from 'express';
 const app = express();
 app.disable('x-powered-by');
 const body = {
-  access_token: 'A'.repeat(43),
+  access_token: `${'0'.repeat(8)}.${'A'.repeat(43)}`,
   token_type: 'Bearer',
   expires_in: 3600,
   refresh_token: `${'G'.repeat(22)}.${'R'.repeat(43)}`,

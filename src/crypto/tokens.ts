@@ -128,15 +128,34 @@ export function readSignedRefresh(token: string, key: Buffer): SignedRefresh | u
   return { grantId, generation: head.readUInt32BE(0), issuedAt: head.readUInt32BE(4) * MINUTE };
 }
 
+/** An access token: the second it was issued in (8 hex digits), a dot, then 256 random bits. */
+const STAMPED_TOKEN = /^([0-9a-f]{8})\.[\w-]{43}$/;
+
 /**
- * The store's key of an access or refresh token: `<grant id>/<SHA-256 of the whole token>` for a token that names
- * its grant, the bare SHA-256 for any other (access tokens, and refresh tokens issued before they named their
- * grant). Its row then sits beside its grant's (store/records.ts). A made-up grant id only changes where the lookup
- * looks.
+ * A new access token: `<issue second>.<secret>`, the second in hex, so its record's key sorts by when it was issued
+ * (see tokenKey). The time is no secret (expires_in says as much); the 256 random bits make the token unguessable.
+ */
+export function accessTokenAt(now: number): string {
+  return `${Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0')}.${randomToken()}`;
+}
+
+/**
+ * The store's key of an access or refresh token, from the token itself:
+ * - `<grant id>/<SHA-256 of the whole token>` for a refresh token that names its grant: its row sits beside its
+ *   grant's (store/records.ts);
+ * - `<issue second>.<SHA-256>` for an access token that carries when it was issued: rows in the order they were
+ *   issued, so the tokens in use (the last hour's) share a few pages at the end, however many old ones are there;
+ * - the bare SHA-256 for any other (access tokens from before they carried the second, refresh tokens from before
+ *   they named their grant).
+ * A made-up grant id or second only changes where the lookup looks.
  */
 export function tokenKey(token: string): string {
   const named = GRANT_TOKEN.exec(token);
-  return named ? `${named[1]}/${tokenHash(token)}` : tokenHash(token);
+  if (named) return `${named[1]}/${tokenHash(token)}`;
+  const stamped = STAMPED_TOKEN.exec(token);
+  return stamped ? `${stamped[1]}.${tokenHash(token)}` : tokenHash(token);
 }
 
 /** A short, non-reversible tag that lets an operator match log lines about the same secret. */

@@ -1,5 +1,5 @@
 /** What the grant handlers need: the protocol storage, lifetimes, the refresh policy's bounds, a clock (tests move time). */
-import { fingerprint, randomToken, refreshTokenFor, tokenKey } from '../crypto/tokens';
+import { accessTokenAt, fingerprint, randomToken, refreshTokenFor, tokenKey } from '../crypto/tokens';
 import { ClientType } from '../config/config';
 import { EXPIRED_RECORD_KEPT_MS, GrantRecord, OAuthStorage, OAuthTx, TokenRecord } from '../store/records';
 
@@ -59,8 +59,8 @@ export function mintTokens(
   generation: number,
 ): { issued: IssuedTokens; refreshKey: string } {
   const now = deps.now();
-  // Access tokens are keyed by their hash alone, refresh tokens under their grant (store/records.ts).
-  const access = randomToken();
+  // Access tokens are keyed in the order they are issued, refresh tokens under their grant (store/records.ts).
+  const access = accessTokenAt(now);
   const refresh = refreshTokenFor(grant.id, { key: Buffer.from(grant.signingKey, 'base64url'), generation, now });
   const refreshKey = tokenKey(refresh);
   const { accessToken } = deps.lifetimes;

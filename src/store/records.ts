@@ -7,9 +7,11 @@
  * A refresh token names its grant and has its row under the grant's, `grant:<grant id>/<hash>`: the store keeps rows
  * in key order, so a grant and its refresh tokens (at most the live ones and the grace window's) share a B-tree page,
  * and a refresh (the grant rewritten, a new refresh token, the superseded one rewritten, the oldest deleted) writes
- * that page and the new access token's, where rows at random keys were five pages. Access tokens keep their rows at
- * `token:<hash>`: one is issued per refresh and lives its whole lifetime, so a client that refreshes often would
- * pile hundreds of them into its grant's pages. So do refresh tokens issued before they named their grant.
+ * that page and the new access token's, where rows at random keys were five pages. Access tokens have their rows at
+ * `token:<issue second>.<hash>`, not under their grant: one is issued per refresh and lives its whole lifetime, so a
+ * client that refreshes often would pile hundreds of them into its grant's pages. In the order they are issued, a
+ * new one goes to the last page, and the ones in use (the last hour's) share a few pages, however many expired ones
+ * wait for the purge. Tokens from before (1.0.0's too) keep their rows at `token:<hash>`.
  */
 import { Kv, KvTx } from './kv';
 

@@ -35,8 +35,8 @@ export interface OAuthClient {
 export const PUBLIC_REDIRECT = 'https://app.example.com/callback';
 /** A refresh token as the server issues them: its grant's id (22 characters), a dot, 256 random bits. */
 export const REFRESH_TOKEN = /^[\w-]{22}\.[\w-]{43}$/;
-/** An access token: 256 random bits. */
-export const ACCESS_TOKEN = /^[\w-]{43}$/;
+/** An access token as the server issues them: the second it was issued in (8 hex digits), a dot, 256 random bits. */
+export const ACCESS_TOKEN = /^[0-9a-f]{8}\.[\w-]{43}$/;
 /** Alexa's skill, as testOptions() registers it (confidential). */
 export const ALEXA: OAuthClient = {
   clientId: 'amazon-alexa',

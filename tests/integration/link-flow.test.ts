@@ -84,10 +84,12 @@ it('stores only hashes: no raw token or code appears in the database file', asyn
     .map((f) => readFileSync(f).toString('latin1'))
     .join('');
   expect(content.length).toBeGreaterThan(0);
-  // Neither token, nor the refresh token's secret (the part before the dot is the grant's id, stored as such).
-  expect(content).not.toContain(tokens.access_token);
-  expect(content).not.toContain(tokens.refresh_token);
-  expect(content).not.toContain(tokens.refresh_token.split('.')[1]);
+  // Neither token, nor either token's secret (before the dot: the refresh token's grant id, stored as such, and the
+  // access token's second of issue, which its key begins with).
+  for (const token of [tokens.access_token, tokens.refresh_token]) {
+    expect(content).not.toContain(token);
+    expect(content).not.toContain(token.split('.')[1]);
+  }
   expect(content).toContain('grant');
 });
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fingerprint } from '../../src/crypto/tokens';
 import {
+  ACCESS_TOKEN,
   Browser,
   REFRESH_TOKEN,
   TokenBody,
@@ -45,11 +46,16 @@ const keep = (name: string, value: string | undefined | null): string => {
   if (value) secrets.set(name, value);
   return value ?? '';
 };
-/** A refresh token: its secret is what follows the grant id, which the log and the trace name grants by. */
-const keepRefreshToken = (name: string, token: string): void => {
-  expect(token).toMatch(REFRESH_TOKEN);
+/**
+ * A token's secret is what follows the dot: a refresh token's grant id (the log and the trace name grants by it) and
+ * an access token's second of issue are not secret.
+ */
+const keepToken = (name: string, token: string, shape: RegExp): void => {
+  expect(token).toMatch(shape);
   keep(name, token.slice(token.indexOf('.') + 1));
 };
+const keepRefreshToken = (name: string, token: string): void => keepToken(name, token, REFRESH_TOKEN);
+const keepAccessToken = (name: string, token: string): void => keepToken(name, token, ACCESS_TOKEN);
 
 let proc: ServerProcess;
 let stdout = '';
@@ -115,7 +121,7 @@ beforeAll(async () => {
 
   // The good exchange, then a replay of the code (revokes).
   const first = (await (await exchangeCode(url, code, verifier, {}, 'body')).json()) as TokenBody;
-  keep('access token 1', first.access_token);
+  keepAccessToken('access token 1', first.access_token);
   keepRefreshToken('refresh token 1', first.refresh_token);
   await exchangeCode(url, code, verifier);
 
@@ -125,16 +131,16 @@ beforeAll(async () => {
   const redirect2 = await linkInBrowser(new Browser(url), alexaAuthorize({ code_challenge: c2, code_challenge_method: 'S256' }));
   const code2 = keep('code 2', redirect2.searchParams.get('code'));
   const second = (await (await exchangeCode(url, code2, v2)).json()) as TokenBody;
-  keep('access token 2', second.access_token);
+  keepAccessToken('access token 2', second.access_token);
   keepRefreshToken('refresh token 2', second.refresh_token);
   const third = (await (await refresh(url, second.refresh_token, 'body')).json()) as TokenBody;
-  keep('access token 3', third.access_token);
+  keepAccessToken('access token 3', third.access_token);
   keepRefreshToken('refresh token 3', third.refresh_token);
   const fourth = (await (await refresh(url, third.refresh_token)).json()) as TokenBody;
-  keep('access token 4', fourth.access_token);
+  keepAccessToken('access token 4', fourth.access_token);
   keepRefreshToken('refresh token 4', fourth.refresh_token);
   const fifth = (await (await refresh(url, second.refresh_token)).json()) as TokenBody;
-  keep('access token 5', fifth.access_token);
+  keepAccessToken('access token 5', fifth.access_token);
   keepRefreshToken('refresh token 5', fifth.refresh_token);
   await revoke(url, fifth.refresh_token);
   await refresh(url, fourth.refresh_token);

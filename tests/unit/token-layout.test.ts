@@ -2,16 +2,16 @@
  * Where a grant's refresh tokens sit in the store: they name their grant, and their rows sit under the grant's row
  * (`grant:<grant id>/<hash>`), so SQLite, which keeps rows in key order, keeps a grant and its refresh tokens on the
  * same B-tree page. A refresh rewrites the grant, writes a new refresh token, rewrites the superseded one and
- * deletes the oldest there, and writes a new access token (keyed by its hash: a grant would otherwise gather one
- * per refresh for an hour): two or three pages, where rows keyed by the token's hash alone were five pages anywhere
- * in the file.
+ * deletes the oldest there, and writes a new access token (not under its grant, which would gather one per refresh
+ * for an hour, but keyed by the second it was issued in, so new ones go to the end of the access tokens' rows): two
+ * or three pages, where rows keyed by the token's hash alone were five pages anywhere in the file.
  */
 import { expect } from '@jest/globals';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { randomToken, tokenKey } from '../../src/crypto/tokens';
+import { randomToken, tokenHash, tokenKey } from '../../src/crypto/tokens';
 import { lookupToken } from '../../src/oauth/access-tokens';
 import { decide } from '../../src/oauth/authorization-flow';
 import { GrantDeps } from '../../src/oauth/grant-deps';
@@ -30,6 +30,8 @@ const MEASURED = 40;
 let dir: string;
 let store: SqliteStore;
 let deps: GrantDeps;
+/** Each round of refreshes comes a second after the one before. */
+let clock = Date.now();
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'maoauth-layout-'));
@@ -39,7 +41,7 @@ beforeAll(() => {
     lifetimes: { accessToken: 3600, authCode: 300, refreshIdle: 400 * 86_400 },
     grace: { generations: 10, periodSeconds: 86_400 },
     clientType: () => 'confidential',
-    now: () => Date.now(),
+    now: () => clock,
   };
 });
 afterAll(() => {
@@ -59,7 +61,7 @@ function link(): { grantId: string; refresh: string } {
       state: 'state',
       flowHash: 'flow',
       csrf: 'csrf',
-      createdAt: Date.now(),
+      createdAt: clock,
     },
     'owner',
     true,
@@ -89,7 +91,10 @@ function checkpointTruncate(): void {
 
 it(`with ${GRANTS} grants in the file, a refresh writes its grant's page and the new access token's, not five pages`, async () => {
   const links = Array.from({ length: GRANTS }, link);
-  for (let r = 0; r < ROTATIONS_BEFORE; r++) for (const l of links) l.refresh = refresh(l.refresh);
+  for (let r = 0; r < ROTATIONS_BEFORE; r++) {
+    clock += 1000;
+    for (const l of links) l.refresh = refresh(l.refresh);
+  }
 
   // Under each grant's row: its newest refresh token and the 10 earlier ones it honours, however often it rotated.
   const underGrants = store.read((tx) => tx.scan<TokenRecord>('grant:', (key) => key.includes('/')));
@@ -98,10 +103,14 @@ it(`with ${GRANTS} grants in the file, a refresh writes its grant's page and the
     expect(row.key.startsWith(`grant:${row.value.grantId}/`)).toBe(true);
     expect(row.value.kind).toBe('refresh');
   }
-  // The access tokens, one per refresh and each alive for an hour, are keyed by their hash alone.
-  const byHash = store.read((tx) => tx.scan<TokenRecord>('token:'));
-  expect(byHash).toHaveLength(GRANTS * (ROTATIONS_BEFORE + 1));
-  for (const row of byHash) expect(row.value.kind).toBe('access');
+  // The access tokens, one per refresh and each alive for an hour, are in the order they were issued: the rows of
+  // each round's tokens follow the round before's, so the tokens in use share the last pages.
+  const accessRows = store.read((tx) => tx.scan<TokenRecord>('token:'));
+  expect(accessRows).toHaveLength(GRANTS * (ROTATIONS_BEFORE + 1));
+  for (const row of accessRows) expect(row.value.kind).toBe('access');
+  const issued = accessRows.map((row) => row.value.issuedAt);
+  expect(issued).toEqual([...issued].sort((a, b) => a - b));
+  expect(new Set(issued).size).toBe(ROTATIONS_BEFORE + 1);
   expect(
     deps.storage
       .read((tx) => tx.grants.list())
@@ -124,4 +133,18 @@ it(`with ${GRANTS} grants in the file, a refresh writes its grant's page and the
   // 3.1-3.7 pages here. Keyed by the token's hash alone, the same refreshes wrote 6.1-6.4.
   expect(perRefresh).toBeGreaterThanOrEqual(2);
   expect(perRefresh).toBeLessThanOrEqual(4.5);
+});
+
+it('an access token from before they carried their second (a bare 43 characters, keyed by its hash) is still honoured until it expires', () => {
+  const { grantId } = link();
+  const legacy = randomToken();
+  const key = tokenKey(legacy);
+  expect(key).not.toContain('.');
+  deps.storage.transaction((tx) =>
+    tx.tokens.create(key, { kind: 'access', grantId, scopes: ALEXA.scopes, issuedAt: clock, expiresAt: clock + 3_600_000 }),
+  );
+  expect(store.read((tx) => tx.get(`token:${tokenHash(legacy)}`))).toBeDefined();
+  expect(lookupToken(deps, legacy)).toMatchObject({ active: true, found: { grant: { id: grantId } } });
+  clock += 3_600_000;
+  expect(lookupToken(deps, legacy)).toEqual({ active: false, reason: 'token expired' });
 });

@@ -1,12 +1,13 @@
 /**
  * Random tokens come from a CSPRNG block that hands each byte out once (src/crypto/tokens.ts). Refresh tokens name
- * their grant, and the store keys them by that id and their SHA-256; a token without a grant id (access tokens, and
- * refresh tokens from 1.0.0 and earlier builds) is keyed by its SHA-256 alone, as 1.0.0 computed it, so links made
- * before still refresh.
+ * their grant, and the store keys them by that id and their SHA-256; access tokens carry the second they were issued
+ * in, and are keyed by it and their SHA-256; any other token (access and refresh tokens from 1.0.0 and earlier
+ * builds) is keyed by its SHA-256 alone, as 1.0.0 computed it, so links made before still refresh.
  */
 import { expect } from '@jest/globals';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import {
+  accessTokenAt,
   fingerprint,
   hmacSha256,
   randomToken,
@@ -95,6 +96,49 @@ describe('refresh tokens name their grant', () => {
     const token = refreshTokenFor('not/a-grant-id');
     expect(token).toMatch(/^[\w-]{43}$/);
     expect(tokenKey(token)).toBe(sha256(token));
+  });
+});
+
+describe('access tokens carry the second they were issued in', () => {
+  const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('base64url');
+
+  it('a token is the second in 8 hex digits, a dot and 256 random bits; its key is the second and the hash of the whole token', () => {
+    const now = Date.parse('2026-12-03T12:34:56.789Z');
+    const tokens = Array.from({ length: 50 }, () => accessTokenAt(now));
+    expect(new Set(tokens).size).toBe(50);
+    const second = Math.floor(now / 1000).toString(16);
+    for (const token of tokens) {
+      const [stamp, secret, ...rest] = token.split('.');
+      expect(stamp).toBe(second);
+      expect(rest).toEqual([]);
+      expect(Buffer.from(secret!, 'base64url')).toHaveLength(32);
+      expect(tokenKey(token)).toBe(`${second}.${sha256(token)}`);
+    }
+    expect(accessTokenAt(0).split('.')[0]).toBe('00000000');
+  });
+
+  it('keys sort in the order the tokens were issued, across digit boundaries', () => {
+    const times = [0, 999, 1000, 15_000, 16_000, 255_000, 256_000, Date.parse('2026-12-03T12:00:00Z'), Date.parse('2106-02-07T06:28:15Z')];
+    const keys = times.map((t) => tokenKey(accessTokenAt(t)));
+    expect([...keys].sort()).toEqual(keys);
+  });
+
+  it('the same secret under another second is another key; malformed ones are keyed by their hash alone', () => {
+    const token = accessTokenAt(Date.now());
+    const [, secret] = token.split('.') as [string, string];
+    const moved = `00000001.${secret}`;
+    expect(tokenKey(moved)).not.toBe(tokenKey(token));
+    expect(tokenKey(moved).split('.')[1]).not.toBe(tokenKey(token).split('.')[1]);
+    for (const other of [
+      `6A00000f.${secret}`,
+      `0000001.${secret}`,
+      `000000001.${secret}`,
+      `00000001.${secret}x`,
+      `00000001/.${secret}`,
+      `00000001.${secret}\n`,
+    ]) {
+      expect(tokenKey(other)).toBe(sha256(other));
+    }
   });
 });
 
