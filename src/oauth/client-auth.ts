@@ -26,6 +26,24 @@ const MALFORMED: Record<MalformedReason, string> = {
   no_colon: 'the Basic credentials have no ":" between client id and secret',
 };
 
+/** What a request grants a client by, when it came without any client credentials (see FailureFacts). */
+export type CarriedGrant = Extract<FailureFacts['client_auth_missing'], { carried: unknown }>;
+
+/**
+ * invalid_client for a request with no client credentials at all. With `carried`, the request held a live code or
+ * refresh token of that client: its credentials were sent and removed on the way, which the operator is told.
+ */
+export function clientAuthMissing(carried?: CarriedGrant): InvalidClient {
+  const none = 'the request carried neither an Authorization: Basic header nor client_id in the body';
+  if (!carried) return new InvalidClient('client authentication required', { kind: 'client_auth_missing', facts: {}, debug: none });
+  const what = carried.carried === 'code' ? 'authorization code' : 'refresh token';
+  return new InvalidClient('client authentication required', {
+    kind: 'client_auth_missing',
+    facts: carried,
+    debug: `${none}, but a live ${what} of client "${carried.clientId}": the client sent its credentials and something on the way removed them, most likely a reverse proxy or tunnel that drops the Authorization header; make it pass the header on unchanged, or choose "Credentials in request body" as the Authentication Scheme in the Alexa console`,
+  });
+}
+
 /**
  * Names what is wrong with a refused Authorization header for the operator without echoing any of its value: a
  * client that sends its raw secret or bare base64 credentials must not find a piece of it in the log.
@@ -101,13 +119,7 @@ export class ClientRegistry {
 
   /** Identifies and authenticates the client, or throws invalid_client with the exact reason for the operator. */
   authenticate(creds: ClientCredentials): ClientConfig {
-    if (creds.clientId === undefined) {
-      throw new InvalidClient('client authentication required', {
-        kind: 'client_auth_missing',
-        facts: {},
-        debug: 'the request carried neither an Authorization: Basic header nor client_id in the body',
-      });
-    }
+    if (creds.clientId === undefined) throw clientAuthMissing();
     const client = this.find(creds.clientId);
     if (!client) {
       throw new InvalidClient('unknown client', {

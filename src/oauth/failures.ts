@@ -60,7 +60,11 @@ export interface FailureFacts {
   store_unavailable: { fault?: string; reason: string };
 
   // Client authentication (client-auth.ts).
-  client_auth_missing: NoFacts;
+  /**
+   * `carried`: the request held a live code or refresh token of the configured client `clientId`, so it came from
+   * that client and its credentials were removed on the way (a proxy dropping the Authorization header).
+   */
+  client_auth_missing: NoFacts | { carried: 'code' | 'refresh_token'; clientId: string };
   /** The Authorization header is not Basic credentials; `scheme` only when it names a registered scheme. */
   client_auth_malformed: { reason: MalformedReason; scheme?: string };
   client_auth_multiple: NoFacts;

@@ -6,7 +6,10 @@
  */
 import { untrusted } from '../log/untrusted';
 import { BasicHeader } from './basic-auth';
-import { AuthScheme, ClientCredentials, ClientRegistry, readClientCredentials } from './client-auth';
+import { tokenHash } from '../crypto/tokens';
+import { isStoreError } from '../store/faults';
+import { lookupToken } from './access-tokens';
+import { AuthScheme, CarriedGrant, ClientCredentials, ClientRegistry, clientAuthMissing, readClientCredentials } from './client-auth';
 import { InvalidRequest, UnsupportedGrantType, parameterTooLong, repeatedParameter } from './errors';
 import { GrantDeps, IssuedTokens } from './grant-deps';
 import { exchangeCode } from './grants/authorization-code';
@@ -81,6 +84,7 @@ export function runTokenRequest<T>(input: TokenRequestInput, handle: (request: R
 /** The token endpoint's work on a read request (RFC 6749 §3.2): authenticate the client, then dispatch on grant_type. */
 export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, { params, credentials }: ReadRequest): TokenResponse {
   // Authenticate first so an unknown client learns nothing about grant types or codes.
+  if (credentials.clientId === undefined) throw clientAuthMissing(carriedGrant(deps, clients, params));
   const client = clients.authenticate(credentials);
   const grantType = params.grant_type;
   if (grantType === undefined || grantType === '') {
@@ -102,3 +106,33 @@ export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, { p
     debug: `grant_type "${untrusted(grantType, 64)}" is not supported; only authorization_code and refresh_token are`,
   });
 }
+
+/**
+ * The live code or refresh token of a configured client that a request without client credentials carries, if it
+ * does: only that client can hold one, so its credentials were removed on the way (a reverse proxy dropping the
+ * Authorization header, the old guide's "works locally, fails through the proxy"). Only a confidential client's: a
+ * public one sends no secret to lose. Read only; the answer is the same invalid_client either way, so it tells the
+ * sender nothing. A store that cannot answer just leaves it unsaid.
+ */
+function carriedGrant(deps: GrantDeps, clients: ClientRegistry, params: Record<string, string>): CarriedGrant | undefined {
+  try {
+    const { grant_type: grantType, code, refresh_token: refreshToken } = params;
+    if (grantType === 'authorization_code' && code) {
+      const record = deps.storage.read((tx) => tx.codes.find(tokenHash(code)));
+      const live = record && record.consumedAt === undefined && record.expiresAt > deps.now();
+      return live && holdsSecret(clients, record.clientId) ? { carried: 'code', clientId: record.clientId } : undefined;
+    }
+    if (grantType === 'refresh_token' && refreshToken) {
+      const lookup = lookupToken(deps, refreshToken);
+      if (!lookup.active || lookup.found.token.kind !== 'refresh') return undefined;
+      const { clientId } = lookup.found.grant;
+      return holdsSecret(clients, clientId) ? { carried: 'refresh_token', clientId } : undefined;
+    }
+    return undefined;
+  } catch (err) {
+    if (isStoreError(err)) return undefined;
+    throw err;
+  }
+}
+
+const holdsSecret = (clients: ClientRegistry, clientId: string): boolean => clients.find(clientId)?.clientType === 'confidential';

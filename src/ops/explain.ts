@@ -185,11 +185,22 @@ const EXPLAINERS = {
     problem: `${who(e, ctx)} sent a client secret, but ${e.clientId ?? 'the client'} is configured as a public client (the old guide's "client_type: public" advice). Alexa always sends a secret.`,
     fix: `In ${CONFIG} set clients → client_type to confidential and client_secret to the value of "Your Secret" in the Alexa console.`,
   }),
-  client_auth_missing: () => ({
-    title: 'No client credentials',
-    problem: 'A token request carried neither an Authorization: Basic header nor client_id in its body.',
-    fix: 'In the Alexa console set "Your Client ID", "Your Secret" and an Authentication Scheme; if a proxy sits in front, make sure it forwards the Authorization header.',
-  }),
+  client_auth_missing: (e, facts, ctx) => {
+    if (facts && 'carried' in facts) {
+      const sender = who({ ...e, clientId: facts.clientId }, ctx);
+      const held = facts.carried === 'code' ? 'an authorization code it had just been given' : 'a valid refresh token of a link';
+      return {
+        title: 'Client credentials removed on the way',
+        problem: `A token request carried ${held} of ${facts.clientId}, so it came from ${sender === 'Alexa' ? 'Alexa' : 'that client'}, but it arrived with neither an Authorization: Basic header nor client_id in its body: the credentials were removed between the client and the add-on.`,
+        fix: `A reverse proxy or tunnel in front of the add-on drops the Authorization header: make it pass the header on unchanged. Or choose "Credentials in request body" as the Authentication Scheme in the Alexa developer console (Build → Account Linking).${facts.carried === 'code' ? ' Then link again.' : " Until then every refresh fails, so Alexa's access tokens run out and music control stops."}`,
+      };
+    }
+    return {
+      title: 'No client credentials',
+      problem: 'A token request carried neither an Authorization: Basic header nor client_id in its body.',
+      fix: 'In the Alexa console set "Your Client ID", "Your Secret" and an Authentication Scheme; if a proxy sits in front, make sure it forwards the Authorization header.',
+    };
+  },
   client_auth_malformed: (e, facts) => {
     const why = facts ? describeMalformed(facts) : e.cause;
     return {

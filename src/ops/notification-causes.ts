@@ -22,6 +22,7 @@ export type NotificationEvent =
   | { cause: 'implicit_grant'; clientId?: string }
   | { cause: 'public_client_without_pkce'; clientId?: string }
   | { cause: 'wrong_endpoint'; clientId?: string; method: string; path: string; expected: string }
+  | { cause: 'client_credentials_removed'; clientId?: string; carried: 'code' | 'refresh_token' }
   // A refresh was answered invalid_grant for a link that existed: Alexa drops the link now.
   | { cause: 'grant_revoked'; clientId?: string }
   | { cause: 'refresh_expired'; clientId?: string }
@@ -50,6 +51,7 @@ export const CATEGORY: Record<NotificationCause, NoticeCategory> = {
   implicit_grant: 'setup',
   public_client_without_pkce: 'setup',
   wrong_endpoint: 'setup',
+  client_credentials_removed: 'setup',
   grant_revoked: 'link',
   refresh_expired: 'link',
   refresh_superseded: 'link',
@@ -111,6 +113,9 @@ const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
     facts?.authenticated
       ? { cause: 'wrong_endpoint', clientId: e.clientId, method: facts.method, path: facts.path, expected: facts.expected }
       : undefined,
+  // Only a request that held a live code or refresh token of a configured client: a stranger's bare request is not news.
+  client_auth_missing: (_e, facts) =>
+    facts && 'carried' in facts ? { cause: 'client_credentials_removed', clientId: facts.clientId, carried: facts.carried } : undefined,
   grant_revoked: (e) => ({ cause: 'grant_revoked', clientId: e.clientId }),
   refresh_expired: (e) => ({ cause: 'refresh_expired', clientId: e.clientId }),
   // The grant itself expired from disuse (its record is gone, the token's not yet).
@@ -156,6 +161,7 @@ const PER_CLIENT = new Set<NotificationCause>([
   'implicit_grant',
   'public_client_without_pkce',
   'wrong_endpoint',
+  'client_credentials_removed',
 ]);
 
 /**
@@ -309,6 +315,26 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
     happened: t`${client(e.clientId)} sent its ID and secret to ${`${e.method} ${e.path}`}, which is not an endpoint of the add-on; its token endpoint is ${e.expected}.`,
     why: words('Alexa sends the token request to the "Access Token URI" of the skill, exactly as written there.'),
     fix: t`In the Alexa developer console (${ACCOUNT_LINKING}) set the "Access Token URI" to your public address followed by ${'/alexa/token'}; if a reverse proxy sits in front, make it pass the path on unchanged. Then link again.`,
+  }),
+  client_credentials_removed: (e) => ({
+    title:
+      e.carried === 'code'
+        ? 'Alexa linking failed: client credentials removed on the way'
+        : 'Alexa refreshes failing: client credentials removed on the way',
+    happened: [
+      ...words(`A token request carried ${e.carried === 'code' ? 'an authorization code' : 'a valid refresh token'} of `),
+      ...t`${client(e.clientId)}, which only that client can hold, but no client ID and secret: it arrived with no Authorization header.`,
+      ...(e.carried === 'code'
+        ? words(' The link was not made.')
+        : words(" Until this is fixed every refresh fails, so Alexa's access tokens run out and music control stops.")),
+    ],
+    why: words(
+      'Alexa sends its client ID and secret with every token request; something between Alexa and the add-on, most likely a reverse proxy or tunnel, removed the Authorization header that carries them.',
+    ),
+    fix: [
+      ...t`Make the reverse proxy pass the Authorization header on unchanged, or choose "Credentials in request body" as the Authentication Scheme in the Alexa developer console (${ACCOUNT_LINKING}).`,
+      ...(e.carried === 'code' ? words(' Then link again.') : []),
+    ],
   }),
   pkce_mismatch: (e) => ({
     title: 'Alexa linking failed: PKCE verification failed',

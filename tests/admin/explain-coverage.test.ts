@@ -52,7 +52,7 @@ const SAMPLE: { [K in keyof FailureFacts]: FailureFacts[K] } = {
   unsupported_grant_type: { grantType: 'password' },
   token_missing: {},
   store_unavailable: { fault: 'full', reason: 'the disk is full' },
-  client_auth_missing: {},
+  client_auth_missing: { carried: 'refresh_token', clientId: 'amazon-alexa' },
   client_auth_malformed: { reason: 'not_basic', scheme: 'bearer' },
   client_auth_multiple: {},
   client_id_conflict: { basic: 'amazon-alexa', body: 'other' },

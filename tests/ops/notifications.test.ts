@@ -20,6 +20,7 @@ import {
   linkAccount,
   linkPublic,
   openLoginPage,
+  rawTokenRequest,
   refresh,
   refreshPublic,
   revoke,
@@ -27,6 +28,7 @@ import {
   tokenRequest,
 } from '../helpers/alexa-client';
 import {
+  ALEXA_REDIRECT,
   CLIENT_SECRET,
   OWNER,
   RESOURCE_SERVER,
@@ -279,6 +281,61 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
       ['/token', true],
     ]);
     expectNothingSecret(b.supervisor, [WRONG_SECRET]);
+  });
+
+  it('a proxy removing the Authorization header: named when the request held a live code or refresh token, never for a stranger', async () => {
+    let clock = Date.now();
+    const b = await boot({ now: () => clock });
+    const url = b.server.url;
+    // What reaches the add-on when a proxy drops the Authorization header: the form alone, no client credentials.
+    const stripped = (form: Record<string, string>) => rawTokenRequest(url, new URLSearchParams(form).toString());
+    const exchange = (code: string, verifier: string) =>
+      stripped({ grant_type: 'authorization_code', code, redirect_uri: ALEXA_REDIRECT, code_verifier: verifier });
+    const refreshStripped = (token: string) => stripped({ grant_type: 'refresh_token', refresh_token: token });
+    const first = await issueCode(url);
+    // A stranger: no credentials, and a code or refresh token this server never issued (or one already spent).
+    expect((await exchange('x'.repeat(43), first.verifier!)).status).toBe(401);
+    expect((await refreshStripped(`${'g'.repeat(22)}.${'r'.repeat(43)}`)).status).toBe(401);
+    // Alexa behind a proxy that drops the Authorization header: its live code arrives without credentials.
+    const lost = await exchange(first.code, first.verifier!);
+    expect(lost.status).toBe(401);
+    expect(((await lost.json()) as { error: string }).error).toBe('invalid_client');
+    const n = await notice(b.supervisor, `${ID}client_credentials_removed_amazon_alexa`);
+    expectSupervisorFormat(n);
+    expect(n.title).toBe('Alexa linking failed: client credentials removed on the way');
+    expect(n.message).toContain('`amazon-alexa`');
+    expect(n.message).toMatch(/Authorization header/);
+    expect(n.message).toMatch(/Credentials in request body/);
+    // The code is untouched: once the header gets through, the same code links.
+    const linked = await exchangeCode(url, first.code, first.verifier);
+    expect(linked.status).toBe(200);
+    const tokens = (await linked.json()) as { refresh_token: string; access_token: string };
+    // A spent code without credentials is a stranger's again.
+    expect((await exchange(first.code, first.verifier!)).status).toBe(401);
+    // Over an hour later (one notice per cause an hour) the proxy starts dropping the header: a refresh with the
+    // link's live token.
+    clock += 3600_000 + 1000;
+    expect((await refreshStripped(tokens.refresh_token)).status).toBe(401);
+    const later = await notice(b.supervisor, `${ID}client_credentials_removed_amazon_alexa`, 2);
+    expect(later.title).toBe('Alexa refreshes failing: client credentials removed on the way');
+    expect(later.message).toMatch(/every refresh fails/);
+    // The refresh token was not used up either.
+    expect((await refresh(url, tokens.refresh_token)).status).toBe(200);
+    // A public client sends no secret to lose: its live token without its client_id is not this cause.
+    const pub = await linkPublic(url);
+    expect((await refreshStripped(pub.refresh_token)).status).toBe(401);
+
+    const entries = readFlowTrace(b.server.dataDir).filter((e) => e.kind === 'client_auth_missing');
+    expect(entries.map((e) => e.facts)).toEqual([
+      {},
+      {},
+      { carried: 'code', clientId: 'amazon-alexa' },
+      {},
+      { carried: 'refresh_token', clientId: 'amazon-alexa' },
+      {},
+    ]);
+    expect(b.logLines.join('\n')).toMatch(/but a live authorization code of client "amazon-alexa": .*drops the Authorization header/);
+    expectNothingSecret(b.supervisor, [first.code, first.verifier!, tokens.refresh_token, tokens.access_token]);
   });
 
   it('a PKCE mismatch and a replayed code', async () => {
