@@ -19,7 +19,7 @@ import { AdminApi, CliError, connect } from './admin-api';
 import { Style, localTime, pairs, shown, style, table, terminalSafe, wrap } from './format';
 import { text } from '../log/text';
 import { COALESCED } from '../log/trace-policy';
-import { isStoreError } from '../store/faults';
+import { isStoreError, notStartedYet } from '../store/faults';
 
 const USAGE = `usage: oauth-admin <command> [options]
 
@@ -275,8 +275,7 @@ async function statusCommand(api: AdminApi, io: Io, st: Style, asJson: boolean):
     io.out(JSON.stringify(s, null, 2));
     return exitCode;
   }
-  // A folder no server has started with: nothing has failed, there is nothing yet.
-  const notYet = !s.health.ok && s.health.fault === 'unopened' && !s.store.created;
+  const notYet = notStartedYet(s.health, s.store.created);
   io.out(
     st.bold(`Music Assistant Alexa OAuth ${s.version}`) +
       (s.running

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { FlowEntry, TRACE_LIMITS } from '../log/flow-trace';
 import { requestsIn } from '../log/trace-policy';
-import { FAULT_FIX } from '../store/faults';
+import { FAULT_FIX, notStartedYet } from '../store/faults';
 import { holdsDatabase } from '../store/sqlite/sqlite-store';
 import { explain } from './explain';
 import { AdminContext } from './admin-service';
@@ -214,8 +214,7 @@ function storeFindings(ctx: AdminContext): Finding[] {
   const area = 'store';
   const out: Finding[] = [];
   const health = ctx.store.check();
-  // Unopened and nothing ever here: a folder the server has not started in (a missing database is `missing`).
-  const neverCreated = health.fault === 'unopened' && !holdsDatabase(ctx.dataDir);
+  const neverCreated = notStartedYet(health, holdsDatabase(ctx.dataDir));
   out.push(
     neverCreated
       ? noDatabaseYet(ctx, area)

@@ -52,6 +52,14 @@ export interface StoreHealth {
   since?: string;
 }
 
+/**
+ * A folder no server has started with: the store is unopened (a missing database is `missing`) and no database is or
+ * was there (`created`: holdsDatabase). Nothing has failed; there is nothing yet.
+ */
+export function notStartedYet(health: StoreHealth, created: boolean): boolean {
+  return !health.ok && health.fault === 'unopened' && !created;
+}
+
 /** Told when a fault begins and when it ends (the add-on log does this itself; notifications listen here). */
 export interface StoreEvents {
   onFault?: (fault: StoreFault, reason: string) => void;
