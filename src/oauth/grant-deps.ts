@@ -70,6 +70,8 @@ export function mintTokens(
     scopes: accessScopes,
     issuedAt: now,
     expiresAt: now + accessToken * 1000,
+    clientId: grant.clientId,
+    username: grant.username,
   });
   tx.tokens.create(refreshKey, refreshRecord(deps, grant, now));
   return {
@@ -101,7 +103,11 @@ export function grantExpiry(deps: GrantDeps): number {
   return deps.now() + deps.lifetimes.refreshIdle * 1000 + EXPIRED_RECORD_KEPT_MS;
 }
 
-/** Marks a grant revoked inside a transaction; every token of it stops working at once because validation reads the grant. */
+/**
+ * Marks a grant revoked inside a transaction; every token of it stops working at once because validation reads the
+ * grant (refresh tokens, access tokens from before they named their client) or its revocation mark (access tokens).
+ * Every revocation goes through here, so the two are written together.
+ */
 export function revokeGrantIn(deps: GrantDeps, tx: OAuthTx, grantId: string, reason: string): GrantRecord | undefined {
   const grant = tx.grants.find(grantId);
   if (!grant || grant.revokedAt !== undefined) return grant;
@@ -114,6 +120,8 @@ export function revokeGrantIn(deps: GrantDeps, tx: OAuthTx, grantId: string, rea
   // The record outlives its tokens by the idle lifetime, so "revoked" (not "unknown") explains a late refresh.
   // Token records stay until they expire by themselves, so a late refresh is told "revoked", not "unknown".
   tx.grants.save(revoked, grantExpiry(deps));
+  // As long as the grant's record: far longer than any access token of it lives.
+  tx.grants.markRevoked(grantId, { at: revoked.revokedAt!, reason }, grantExpiry(deps));
   return revoked;
 }
 

@@ -83,6 +83,19 @@ export interface TokenRecord {
   scopes: string[];
   issuedAt: number;
   expiresAt: number;
+  /**
+   * An access token's client and user, copied from its grant when it is issued (neither ever changes on a grant):
+   * its validation then reads the grant's revocation mark instead of the grant (oauth/access-tokens.ts). Absent in
+   * tokens issued before, which are validated against the grant.
+   */
+  clientId?: string;
+  username?: string;
+}
+
+/** A grant was revoked: written with the revocation, read when an access token is validated. */
+export interface RevocationMark {
+  at: number;
+  reason?: string;
 }
 
 /** The owner's decision on one authorization request, kept so a double tap answers the same redirect. */
@@ -125,6 +138,12 @@ export interface GrantStorage {
   /** Creates or replaces; a grant lives as long as its refresh tokens may sit unused. */
   save(grant: GrantRecord, expires: number): void;
   list(): GrantRecord[];
+  /**
+   * The revocation of a grant, kept apart from it at `revoked:<id>`: a handful of small rows that stay in the page
+   * cache, where a grant (with its earlier refresh tokens) is kilobytes among all the others.
+   */
+  markRevoked(id: string, mark: RevocationMark, expires: number): void;
+  revocation(id: string): RevocationMark | undefined;
 }
 
 /** Tokens by tokenKey. */
@@ -198,6 +217,8 @@ function bind(tx: KvTx): OAuthTx {
       find: (id) => tx.get<GrantRecord>(`grant:${id}`),
       save: (grant, expires) => tx.put(`grant:${grant.id}`, grant, expires),
       list: () => tx.scan<GrantRecord>('grant:', isGrantRow).map((r) => r.value),
+      markRevoked: (id, mark, expires) => tx.put(`revoked:${id}`, mark, expires),
+      revocation: (id) => tx.get<RevocationMark>(`revoked:${id}`),
     },
     tokens: {
       create: (key, record) => tx.put(tokenRow(key), record, record.expiresAt + (record.kind === 'refresh' ? EXPIRED_RECORD_KEPT_MS : 0)),

@@ -15,6 +15,7 @@ import { lookupToken } from '../../src/oauth/access-tokens';
 import { Decision, PendingRequest, REPEAT_DECISION_WINDOW_MS, decide } from '../../src/oauth/authorization-flow';
 import { OAuthError } from '../../src/oauth/errors';
 import { GrantDeps, IssuedTokens, RefreshGrace, revokeGrant } from '../../src/oauth/grant-deps';
+import { revokeToken } from '../../src/oauth/token-management';
 import { exchangeCode } from '../../src/oauth/grants/authorization-code';
 import { MAX_LIVE_SIBLINGS, MAX_REMEMBERED } from '../../src/oauth/grants/refresh-policy';
 import { RefreshOutcome, refreshTokens } from '../../src/oauth/grants/refresh-token';
@@ -622,6 +623,84 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       expect(w.active(tokens.access_token)).toBe(false);
       const g: GrantRecord = w.grant(grantId)!;
       expect(g.refresh.live).toEqual([]);
+    });
+  });
+
+  describe("access tokens: validated by their grant's revocation mark, not by the grant", () => {
+    /** The keys a validation of `token` reads. */
+    const readsOf = (token: string): string[] => {
+      const keys: string[] = [];
+      const recording: Kv = {
+        ...w.kv,
+        read: (work) =>
+          w.kv.read((tx) =>
+            work({
+              ...tx,
+              get: <T>(key: string) => {
+                keys.push(key);
+                return tx.get<T>(key);
+              },
+            }),
+          ),
+      };
+      lookupToken({ ...w.deps, storage: createOAuthStorage(recording) }, token);
+      return keys.map((key) => key.slice(0, key.indexOf(':')));
+    };
+
+    it('a new access token names its client and user, and its validation reads the token and the mark only', () => {
+      const { tokens, grantId } = w.link();
+      const view = { id: grantId, clientId: ALEXA.clientId, username: 'owner' };
+      expect(lookupToken(w.deps, tokens.access_token)).toEqual({
+        active: true,
+        found: { token: expect.objectContaining({ kind: 'access', grantId, clientId: ALEXA.clientId, username: 'owner' }), grant: view },
+      });
+      expect(readsOf(tokens.access_token)).toEqual(['token', 'revoked']);
+      // A refresh token is still validated against its grant (its standing in the rotation is there).
+      expect(readsOf(tokens.refresh_token)).toEqual(['grant', 'grant']);
+    });
+
+    const PATHS: Array<[string, (l: ReturnType<World['link']>) => void]> = [
+      ['revokeGrant (the admin page, oauth-admin, revoke all)', (l) => revokeGrant(w.deps, l.grantId, 'revoked by the owner')],
+      ['a replayed code', (l) => expect(w.exchange(ALEXA, l.code)).toMatchObject({ ok: false, kind: 'code_replay' })],
+      ['RFC 7009 on its refresh token', (l) => expect(revokeToken(w.deps, ALEXA, l.tokens.refresh_token).revoked).toBe('grant')],
+    ];
+    it.each(PATHS)('revoked by %s: its access tokens issued before are inactive at once, and stay so', (_path, revoke) => {
+      const l = w.link();
+      const later = w.refresh(l.tokens.refresh_token);
+      if (!later.ok) throw new Error(later.kind);
+      const accessTokens = [l.tokens.access_token, later.issued.body.access_token];
+      for (const token of accessTokens) expect(w.active(token)).toBe(true);
+      revoke(l);
+      for (const token of accessTokens)
+        expect(lookupToken(w.deps, token)).toEqual({ active: false, reason: expect.stringMatching(/^grant revoked \(.+\)$/) });
+      // The longest access token lifetime (a day) later, the mark is still there.
+      w.advance(86_400_000 + 1000);
+      expect(w.deps.storage.read((tx) => tx.grants.revocation(l.grantId))).toEqual({ at: expect.any(Number), reason: expect.any(String) });
+    });
+
+    it("revoked by a public client's refresh-token reuse: its access tokens are inactive", () => {
+      // Its parent again after a child was rotated: reuse (a retry before that is honoured).
+      const { chain, tokens } = linkAndChain(2, APP);
+      expect(w.refresh(chain[0]!, APP)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_reuse' });
+      expect(lookupToken(w.deps, tokens.access_token)).toMatchObject({ active: false, reason: expect.stringMatching(/^grant revoked/) });
+    });
+
+    it('an access token from before they named their client and user is validated against its grant', () => {
+      const { grantId } = w.link();
+      const legacy = randomToken();
+      w.deps.storage.transaction((tx) =>
+        tx.tokens.create(tokenKey(legacy), { kind: 'access', grantId, scopes: ALEXA.scopes, issuedAt: T0, expiresAt: T0 + 3_600_000 }),
+      );
+      expect(lookupToken(w.deps, legacy)).toMatchObject({
+        active: true,
+        found: { grant: { id: grantId, clientId: ALEXA.clientId, username: 'owner' } },
+      });
+      expect(readsOf(legacy)).toEqual(['token', 'grant']);
+      // Revoked as an earlier build did, with no mark: the grant says so.
+      w.deps.storage.transaction((tx) =>
+        tx.grants.save({ ...tx.grants.find(grantId)!, revokedAt: T0, revokedReason: 'before marks' }, T0 + 86_400_000),
+      );
+      expect(lookupToken(w.deps, legacy)).toEqual({ active: false, reason: 'grant revoked (before marks)' });
     });
   });
 });
