@@ -255,6 +255,7 @@ export const CREDENTIAL_BACKED_KINDS = new Set(['code_replay', 'refresh_reuse', 
  */
 const BEFORE_CLIENT_AUTH = new Set([
   'client_auth_missing',
+  'client_credentials_removed',
   'client_auth_malformed',
   'client_auth_multiple',
   'client_id_conflict',

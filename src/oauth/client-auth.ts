@@ -26,21 +26,22 @@ const MALFORMED: Record<MalformedReason, string> = {
   no_colon: 'the Basic credentials have no ":" between client id and secret',
 };
 
-/** What a request grants a client by, when it came without any client credentials (see FailureFacts). */
-export type CarriedGrant = Extract<FailureFacts['client_auth_missing'], { carried: unknown }>;
+/** The live code or refresh token a request without client credentials held (see FailureFacts). */
+export type CarriedGrant = FailureFacts['client_credentials_removed'];
 
 /**
  * invalid_client for a request with no client credentials at all. With `carried`, the request held a live code or
- * refresh token of that client: its credentials were sent and removed on the way, which the operator is told.
+ * refresh token of that client: most likely its credentials were sent and removed on the way, which the operator
+ * is told; the client is answered the same either way.
  */
 export function clientAuthMissing(carried?: CarriedGrant): InvalidClient {
   const none = 'the request carried neither an Authorization: Basic header nor client_id in the body';
   if (!carried) return new InvalidClient('client authentication required', { kind: 'client_auth_missing', facts: {}, debug: none });
   const what = carried.carried === 'code' ? 'authorization code' : 'refresh token';
   return new InvalidClient('client authentication required', {
-    kind: 'client_auth_missing',
+    kind: 'client_credentials_removed',
     facts: carried,
-    debug: `${none}, but a live ${what} of client "${carried.clientId}": the client sent its credentials and something on the way removed them, most likely a reverse proxy or tunnel that drops the Authorization header; make it pass the header on unchanged, or choose "Credentials in request body" as the Authentication Scheme in the Alexa console`,
+    debug: `${none}, but a live ${what} of client "${carried.clientId}": most likely the client sent its credentials and something on the way removed them, a reverse proxy or tunnel that drops the Authorization header; make it pass the header on unchanged, or choose "Credentials in request body" as the Authentication Scheme in the Alexa console (anyone else holding a copy of the ${what} is refused the same way)`,
   });
 }
 

@@ -60,11 +60,13 @@ export interface FailureFacts {
   store_unavailable: { fault?: string; reason: string };
 
   // Client authentication (client-auth.ts).
+  client_auth_missing: NoFacts;
   /**
-   * `carried`: the request held a live code or refresh token of the configured client `clientId`, so it came from
-   * that client and its credentials were removed on the way (a proxy dropping the Authorization header).
+   * No client credentials either, but the request held a live code or refresh token of the confidential client
+   * `clientId`: most likely that client, whose credentials were removed on the way (a proxy dropping the
+   * Authorization header). A kind of its own, so the trace never folds it into strangers' bare requests.
    */
-  client_auth_missing: NoFacts | { carried: 'code' | 'refresh_token'; clientId: string };
+  client_credentials_removed: { carried: 'code' | 'refresh_token'; clientId: string };
   /** The Authorization header is not Basic credentials; `scheme` only when it names a registered scheme. */
   client_auth_malformed: { reason: MalformedReason; scheme?: string };
   client_auth_multiple: NoFacts;
@@ -180,6 +182,7 @@ export const FAILURE_OUTCOME = {
   token_missing: 'error',
   store_unavailable: 'error',
   client_auth_missing: 'error',
+  client_credentials_removed: 'error',
   client_auth_malformed: 'error',
   client_auth_multiple: 'error',
   client_id_conflict: 'error',

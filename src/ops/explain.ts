@@ -185,20 +185,24 @@ const EXPLAINERS = {
     problem: `${who(e, ctx)} sent a client secret, but ${e.clientId ?? 'the client'} is configured as a public client (the old guide's "client_type: public" advice). Alexa always sends a secret.`,
     fix: `In ${CONFIG} set clients → client_type to confidential and client_secret to the value of "Your Secret" in the Alexa console.`,
   }),
-  client_auth_missing: (e, facts, ctx) => {
-    if (facts && 'carried' in facts) {
-      const sender = who({ ...e, clientId: facts.clientId }, ctx);
-      const held = facts.carried === 'code' ? 'an authorization code it had just been given' : 'a valid refresh token of a link';
-      return {
-        title: 'Client credentials removed on the way',
-        problem: `A token request carried ${held} of ${facts.clientId}, so it came from ${sender === 'Alexa' ? 'Alexa' : 'that client'}, but it arrived with neither an Authorization: Basic header nor client_id in its body: the credentials were removed between the client and the add-on.`,
-        fix: `A reverse proxy or tunnel in front of the add-on drops the Authorization header: make it pass the header on unchanged. Or choose "Credentials in request body" as the Authentication Scheme in the Alexa developer console (Build → Account Linking).${facts.carried === 'code' ? ' Then link again.' : " Until then every refresh fails, so Alexa's access tokens run out and music control stops."}`,
-      };
-    }
+  client_auth_missing: () => ({
+    title: 'No client credentials',
+    problem: 'A token request carried neither an Authorization: Basic header nor client_id in its body.',
+    fix: 'In the Alexa console set "Your Client ID", "Your Secret" and an Authentication Scheme; if a proxy sits in front, make sure it forwards the Authorization header.',
+  }),
+  client_credentials_removed: (e, facts, ctx) => {
+    const id = facts?.clientId ?? e.clientId;
+    const sender = who({ ...e, clientId: id }, ctx);
+    const held =
+      facts?.carried === 'code'
+        ? 'a live authorization code'
+        : facts?.carried === 'refresh_token'
+          ? 'a live refresh token'
+          : 'a live code or refresh token';
     return {
-      title: 'No client credentials',
-      problem: 'A token request carried neither an Authorization: Basic header nor client_id in its body.',
-      fix: 'In the Alexa console set "Your Client ID", "Your Secret" and an Authentication Scheme; if a proxy sits in front, make sure it forwards the Authorization header.',
+      title: 'Client credentials removed on the way',
+      problem: `A token request carried ${held} of ${id ?? 'a configured client'} but neither an Authorization: Basic header nor client_id in its body. ${sender === 'Alexa' ? 'Alexa' : 'The client'} sends its credentials with every token request, so most likely something between it and the add-on removed them. (Anyone else holding a copy of the ${facts?.carried === 'code' ? 'code' : 'token'} is refused the same way.)`,
+      fix: `If linking or refreshes fail: a reverse proxy or tunnel in front of the add-on drops the Authorization header; make it pass the header on unchanged, or choose "Credentials in request body" as the Authentication Scheme in the Alexa developer console (Build → Account Linking).${facts?.carried === 'code' ? ' Then link again.' : " Until then refreshes fail, so Alexa's access tokens run out and music control stops."}`,
     };
   },
   client_auth_malformed: (e, facts) => {

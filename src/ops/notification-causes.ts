@@ -113,9 +113,13 @@ const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
     facts?.authenticated
       ? { cause: 'wrong_endpoint', clientId: e.clientId, method: facts.method, path: facts.path, expected: facts.expected }
       : undefined,
-  // Only a request that held a live code or refresh token of a configured client: a stranger's bare request is not news.
-  client_auth_missing: (_e, facts) =>
-    facts && 'carried' in facts ? { cause: 'client_credentials_removed', clientId: facts.clientId, carried: facts.carried } : undefined,
+  // Only a request that held a live code or refresh token of a confidential client (client_auth_missing, a
+  // stranger's bare request, is not news).
+  client_credentials_removed: (e, facts) => ({
+    cause: 'client_credentials_removed',
+    clientId: facts?.clientId ?? e.clientId,
+    carried: facts?.carried ?? 'refresh_token',
+  }),
   grant_revoked: (e) => ({ cause: 'grant_revoked', clientId: e.clientId }),
   refresh_expired: (e) => ({ cause: 'refresh_expired', clientId: e.clientId }),
   // The grant itself expired from disuse (its record is gone, the token's not yet).
@@ -319,21 +323,20 @@ const WORDS: { [C in NotificationCause]: Wording<C> } = {
   client_credentials_removed: (e) => ({
     title:
       e.carried === 'code'
-        ? 'Alexa linking failed: client credentials removed on the way'
-        : 'Alexa refreshes failing: client credentials removed on the way',
+        ? 'Alexa linking: a token request lost its client credentials'
+        : 'Alexa refresh: a token request lost its client credentials',
     happened: [
-      ...words(`A token request carried ${e.carried === 'code' ? 'an authorization code' : 'a valid refresh token'} of `),
-      ...t`${client(e.clientId)}, which only that client can hold, but no client ID and secret: it arrived with no Authorization header.`,
-      ...(e.carried === 'code'
-        ? words(' The link was not made.')
-        : words(" Until this is fixed every refresh fails, so Alexa's access tokens run out and music control stops.")),
+      ...words(`A token request carried a live ${e.carried === 'code' ? 'authorization code' : 'refresh token'} of `),
+      ...t`${client(e.clientId)}, but no client ID and secret: it arrived with no Authorization header, and was refused.`,
     ],
     why: words(
-      'Alexa sends its client ID and secret with every token request; something between Alexa and the add-on, most likely a reverse proxy or tunnel, removed the Authorization header that carries them.',
+      'Alexa sends its client ID and secret with every token request, so most likely something between Alexa and the add-on, a reverse proxy or tunnel, removed the Authorization header that carries them. (Anyone else holding a copy of the code or token is refused the same way: without the secret it is worthless.)',
     ),
     fix: [
-      ...t`Make the reverse proxy pass the Authorization header on unchanged, or choose "Credentials in request body" as the Authentication Scheme in the Alexa developer console (${ACCOUNT_LINKING}).`,
-      ...(e.carried === 'code' ? words(' Then link again.') : []),
+      ...t`If Alexa's linking or refreshes fail: make the reverse proxy pass the Authorization header on unchanged, or choose "Credentials in request body" as the Authentication Scheme in the Alexa developer console (${ACCOUNT_LINKING}).`,
+      ...(e.carried === 'code'
+        ? words(' Then link again.')
+        : words(" Until then Alexa's refreshes fail, its access tokens run out and music control stops.")),
     ],
   }),
   pkce_mismatch: (e) => ({
