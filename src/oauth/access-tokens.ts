@@ -1,4 +1,8 @@
-/** Validating a token of either kind: the record must exist, be unexpired, and its grant active. */
+/**
+ * Validating a token of either kind: the record must exist and be unexpired, and its grant active: for an access
+ * token that names its client and user, the grant has no revocation mark; for any other, the grant record exists and
+ * is not revoked.
+ */
 import { tokenKey } from '../crypto/tokens';
 import { isStoreError } from '../store/faults';
 import { GrantRecord, OAuthTx, RevocationMark, TokenRecord } from '../store/records';
@@ -7,11 +11,11 @@ import { standing } from './grants/refresh-policy';
 import { issuedAfterState } from './grants/refresh-token';
 
 /** What a token's validation tells about its grant. */
-export type GrantView = Pick<GrantRecord, 'id' | 'clientId' | 'username'>;
+export type TokenGrant = Pick<GrantRecord, 'id' | 'clientId' | 'username'>;
 
 export interface ActiveToken {
   token: TokenRecord;
-  grant: GrantView;
+  grant: TokenGrant;
 }
 
 export type TokenLookup = { active: true; found: ActiveToken } | { active: false; reason: string };

@@ -120,8 +120,7 @@ export function revokeGrantIn(deps: GrantDeps, tx: OAuthTx, grantId: string, rea
   // The record outlives its tokens by the idle lifetime, so "revoked" (not "unknown") explains a late refresh.
   // Token records stay until they expire by themselves, so a late refresh is told "revoked", not "unknown".
   tx.grants.save(revoked, grantExpiry(deps));
-  // As long as the grant's record: far longer than any access token of it lives.
-  tx.grants.markRevoked(grantId, { at: revoked.revokedAt!, reason }, grantExpiry(deps));
+  tx.grants.markRevoked(grantId, { at: revoked.revokedAt!, reason });
   return revoked;
 }
 

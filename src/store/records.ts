@@ -140,9 +140,12 @@ export interface GrantStorage {
   list(): GrantRecord[];
   /**
    * The revocation of a grant, kept apart from it at `revoked:<id>`: a handful of small rows that stay in the page
-   * cache, where a grant (with its earlier refresh tokens) is kilobytes among all the others.
+   * cache, where a grant (with its earlier refresh tokens) is kilobytes among all the others. Kept for good, never
+   * purged: a missing mark reads as "not revoked", so its life must not hang on the clock it was written by (a clock
+   * far behind at the revocation would have given it an expiry already past once corrected). A few dozen bytes per
+   * revoked link.
    */
-  markRevoked(id: string, mark: RevocationMark, expires: number): void;
+  markRevoked(id: string, mark: RevocationMark): void;
   revocation(id: string): RevocationMark | undefined;
 }
 
@@ -217,7 +220,7 @@ function bind(tx: KvTx): OAuthTx {
       find: (id) => tx.get<GrantRecord>(`grant:${id}`),
       save: (grant, expires) => tx.put(`grant:${grant.id}`, grant, expires),
       list: () => tx.scan<GrantRecord>('grant:', isGrantRow).map((r) => r.value),
-      markRevoked: (id, mark, expires) => tx.put(`revoked:${id}`, mark, expires),
+      markRevoked: (id, mark) => tx.put(`revoked:${id}`, mark),
       revocation: (id) => tx.get<RevocationMark>(`revoked:${id}`),
     },
     tokens: {

@@ -19,6 +19,7 @@ import { revokeToken } from '../../src/oauth/token-management';
 import { exchangeCode } from '../../src/oauth/grants/authorization-code';
 import { MAX_LIVE_SIBLINGS, MAX_REMEMBERED } from '../../src/oauth/grants/refresh-policy';
 import { RefreshOutcome, refreshTokens } from '../../src/oauth/grants/refresh-token';
+import { StoreError } from '../../src/store/faults';
 import { Kv, KvRow, KvTx } from '../../src/store/kv';
 import { createMemoryKv } from '../../src/store/memory/memory-kv';
 import { GrantRecord, TokenRecord, createOAuthStorage } from '../../src/store/records';
@@ -660,7 +661,7 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
     });
 
     const PATHS: Array<[string, (l: ReturnType<World['link']>) => void]> = [
-      ['revokeGrant (the admin page, oauth-admin, revoke all)', (l) => revokeGrant(w.deps, l.grantId, 'revoked by the owner')],
+      ['revokeGrant (what the admin page, oauth-admin and revoke all call)', (l) => revokeGrant(w.deps, l.grantId, 'revoked by the owner')],
       ['a replayed code', (l) => expect(w.exchange(ALEXA, l.code)).toMatchObject({ ok: false, kind: 'code_replay' })],
       ['RFC 7009 on its refresh token', (l) => expect(revokeToken(w.deps, ALEXA, l.tokens.refresh_token).revoked).toBe('grant')],
     ];
@@ -683,6 +684,41 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       const { chain, tokens } = linkAndChain(2, APP);
       expect(w.refresh(chain[0]!, APP)).toEqual({ ok: false, error: 'invalid_grant', kind: 'refresh_reuse' });
       expect(lookupToken(w.deps, tokens.access_token)).toMatchObject({ active: false, reason: expect.stringMatching(/^grant revoked/) });
+    });
+
+    it('the mark is kept for good: a clock far behind at the revocation cannot make it expire once corrected', () => {
+      const l = w.link();
+      w.advance(-2 * 365 * 86_400_000);
+      revokeGrant(w.deps, l.grantId, 'revoked while the clock was two years behind');
+      w.advance(2 * 365 * 86_400_000 + 60_000);
+      expect(w.deps.storage.read((tx) => tx.grants.revocation(l.grantId))).toBeDefined();
+      expect(lookupToken(w.deps, l.tokens.access_token)).toMatchObject({ active: false, reason: expect.stringMatching(/^grant revoked/) });
+    });
+
+    it('while the store cannot say a mark is absent (a damaged file), the grant decides', () => {
+      const { tokens, grantId } = w.link();
+      // Revoked with no mark to find: only the grant can tell.
+      w.deps.storage.transaction((tx) =>
+        tx.grants.save({ ...tx.grants.find(grantId)!, revokedAt: T0, revokedReason: 'x' }, T0 + 86_400_000),
+      );
+      const damaged: Kv = {
+        ...w.kv,
+        read: (work) =>
+          w.kv.read((tx) =>
+            work({
+              ...tx,
+              get: <T>(key: string) => {
+                const row = tx.get<T>(key);
+                if (row === undefined) throw new StoreError('damaged', 'a row that cannot be found in a damaged file');
+                return row;
+              },
+            }),
+          ),
+      };
+      expect(lookupToken({ ...w.deps, storage: createOAuthStorage(damaged) }, tokens.access_token)).toEqual({
+        active: false,
+        reason: 'grant revoked (x)',
+      });
     });
 
     it('an access token from before they named their client and user is validated against its grant', () => {
