@@ -628,23 +628,22 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
   });
 
   describe("access tokens: validated by their grant's revocation mark, not by the grant", () => {
-    /** The keys a validation of `token` reads. */
+    /** The world's deps with every read's `get` going through `get` (given the store's own). */
+    const readingThrough = (get: <T>(key: string, inner: KvTx) => T | undefined): GrantDeps => {
+      const kv: Kv = { ...w.kv, read: (work) => w.kv.read((tx) => work({ ...tx, get: <T>(key: string) => get<T>(key, tx) })) };
+      return { ...w.deps, storage: createOAuthStorage(kv) };
+    };
+
+    /** The keys a validation of `token` reads, by prefix. */
     const readsOf = (token: string): string[] => {
       const keys: string[] = [];
-      const recording: Kv = {
-        ...w.kv,
-        read: (work) =>
-          w.kv.read((tx) =>
-            work({
-              ...tx,
-              get: <T>(key: string) => {
-                keys.push(key);
-                return tx.get<T>(key);
-              },
-            }),
-          ),
-      };
-      lookupToken({ ...w.deps, storage: createOAuthStorage(recording) }, token);
+      lookupToken(
+        readingThrough(<T>(key: string, tx: KvTx) => {
+          keys.push(key);
+          return tx.get<T>(key);
+        }),
+        token,
+      );
       return keys.map((key) => key.slice(0, key.indexOf(':')));
     };
 
@@ -701,21 +700,13 @@ describe.each(BACKENDS)('on the %s store', (backend) => {
       w.deps.storage.transaction((tx) =>
         tx.grants.save({ ...tx.grants.find(grantId)!, revokedAt: T0, revokedReason: 'x' }, T0 + 86_400_000),
       );
-      const damaged: Kv = {
-        ...w.kv,
-        read: (work) =>
-          w.kv.read((tx) =>
-            work({
-              ...tx,
-              get: <T>(key: string) => {
-                const row = tx.get<T>(key);
-                if (row === undefined) throw new StoreError('damaged', 'a row that cannot be found in a damaged file');
-                return row;
-              },
-            }),
-          ),
-      };
-      expect(lookupToken({ ...w.deps, storage: createOAuthStorage(damaged) }, tokens.access_token)).toEqual({
+      // The SQLite store while its file is known damaged: a row it cannot find is an error, never "absent".
+      const damaged = readingThrough(<T>(key: string, tx: KvTx) => {
+        const row = tx.get<T>(key);
+        if (row === undefined) throw new StoreError('damaged', 'a row that cannot be found in a damaged file');
+        return row;
+      });
+      expect(lookupToken(damaged, tokens.access_token)).toEqual({
         active: false,
         reason: 'grant revoked (x)',
       });
