@@ -109,9 +109,9 @@ export function handleTokenRequest(deps: GrantDeps, clients: ClientRegistry, { p
 
 /**
  * The live code or refresh token of a configured client that a request without client credentials carries, if it
- * does: only that client can hold one, so its credentials were removed on the way (a reverse proxy dropping the
- * Authorization header, the old guide's "works locally, fails through the proxy"). Only a confidential client's: a
- * public one sends no secret to lose. Read only; the answer is the same invalid_client either way, so it tells the
+ * does: normally only that client holds one, so most likely its credentials were removed on the way (a reverse proxy
+ * dropping the Authorization header, the old guide's "works locally, fails through the proxy"). Only a confidential
+ * client's: a public one sends no secret to lose. Read only; the answer is the same invalid_client either way, so it tells the
  * sender nothing. A store that cannot answer just leaves it unsaid.
  */
 function carriedGrant(deps: GrantDeps, clients: ClientRegistry, params: Record<string, string>): CarriedGrant | undefined {

@@ -115,11 +115,8 @@ const FROM_TRACE: { readonly [K in FailureKind]?: FromTrace<K> } = {
       : undefined,
   // Only a request that held a live code or refresh token of a confidential client (client_auth_missing, a
   // stranger's bare request, is not news).
-  client_credentials_removed: (e, facts) => ({
-    cause: 'client_credentials_removed',
-    clientId: facts?.clientId ?? e.clientId,
-    carried: facts?.carried ?? 'refresh_token',
-  }),
+  client_credentials_removed: (_e, facts) =>
+    facts ? { cause: 'client_credentials_removed', clientId: facts.clientId, carried: facts.carried } : undefined,
   grant_revoked: (e) => ({ cause: 'grant_revoked', clientId: e.clientId }),
   refresh_expired: (e) => ({ cause: 'refresh_expired', clientId: e.clientId }),
   // The grant itself expired from disuse (its record is gone, the token's not yet).

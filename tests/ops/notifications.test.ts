@@ -294,12 +294,17 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     const refreshStripped = (token: string) => stripped({ grant_type: 'refresh_token', refresh_token: token });
     const first = await issueCode(url);
     // A stranger: no credentials, and a code or refresh token this server never issued (or one already spent).
-    expect((await exchange('x'.repeat(43), first.verifier!)).status).toBe(401);
+    const strangers = await exchange('x'.repeat(43), first.verifier!);
+    expect(strangers.status).toBe(401);
+    const strangersAnswer = await strangers.json();
+    expect(strangersAnswer).toMatchObject({ error: 'invalid_client' });
     expect((await refreshStripped(`${'g'.repeat(22)}.${'r'.repeat(43)}`)).status).toBe(401);
-    // Alexa behind a proxy that drops the Authorization header: its live code arrives without credentials.
+    // Alexa behind a proxy that drops the Authorization header: its live code arrives without credentials, and is
+    // answered exactly as the stranger was.
     const lost = await exchange(first.code, first.verifier!);
     expect(lost.status).toBe(401);
-    expect(((await lost.json()) as { error: string }).error).toBe('invalid_client');
+    expect(await lost.json()).toEqual(strangersAnswer);
+    expect(lost.headers.get('www-authenticate')).toBe(strangers.headers.get('www-authenticate'));
     const n = await notice(b.supervisor, `${ID}client_credentials_removed_amazon_alexa`);
     expectSupervisorFormat(n);
     expect(n.title).toBe('Alexa linking: a token request lost its client credentials');
