@@ -10,7 +10,7 @@ import { tokenHash } from '../crypto/tokens';
 import { isStoreError } from '../store/faults';
 import { lookupToken } from './access-tokens';
 import { AuthScheme, CarriedGrant, ClientCredentials, ClientRegistry, clientAuthMissing, readClientCredentials } from './client-auth';
-import { InvalidRequest, UnsupportedGrantType, parameterTooLong, repeatedParameter } from './errors';
+import { InvalidRequest, OAuthError, UnsupportedGrantType, parameterTooLong, repeatedParameter } from './errors';
 import { GrantDeps, IssuedTokens } from './grant-deps';
 import { exchangeCode } from './grants/authorization-code';
 import { refreshTokens } from './grants/refresh-token';
@@ -77,8 +77,17 @@ export function runTokenRequest<T>(input: TokenRequestInput, handle: (request: R
     request = { ...request, clientId: credentials.clientId, authScheme: credentials.scheme };
     return { request, ok: true, result: handle({ params, credentials }) };
   } catch (error) {
-    return { request, ok: false, error };
+    return { request: clientLearnt(request, error), ok: false, error };
   }
+}
+
+/**
+ * A request that lost its client credentials is about the client whose live code or refresh token it held
+ * (client_credentials_removed): the trace files it under that client, with its scheme still `none`.
+ */
+function clientLearnt(request: TokenRequestFacts, error: unknown): TokenRequestFacts {
+  if (!(error instanceof OAuthError) || error.failure.kind !== 'client_credentials_removed') return request;
+  return { ...request, clientId: error.failure.facts.clientId };
 }
 
 /** The token endpoint's work on a read request (RFC 6749 §3.2): authenticate the client, then dispatch on grant_type. */

@@ -334,14 +334,16 @@ describe('each cause, caused over HTTP, reaches Home Assistant in the Supervisor
     const entries = readFlowTrace(b.server.dataDir).filter(
       (e) => e.kind === 'client_auth_missing' || e.kind === 'client_credentials_removed',
     );
-    expect(entries.map((e) => [e.kind, e.facts])).toEqual([
-      ['client_auth_missing', {}],
-      ['client_auth_missing', {}],
-      ['client_credentials_removed', { carried: 'code', clientId: 'amazon-alexa' }],
-      ['client_auth_missing', {}],
-      ['client_credentials_removed', { carried: 'refresh_token', clientId: 'amazon-alexa' }],
-      ['client_auth_missing', {}],
+    expect(entries.map((e) => [e.kind, e.facts, e.clientId])).toEqual([
+      ['client_auth_missing', {}, undefined],
+      ['client_auth_missing', {}, undefined],
+      ['client_credentials_removed', { carried: 'code', clientId: 'amazon-alexa' }, 'amazon-alexa'],
+      ['client_auth_missing', {}, undefined],
+      ['client_credentials_removed', { carried: 'refresh_token', clientId: 'amazon-alexa' }, 'amazon-alexa'],
+      ['client_auth_missing', {}, undefined],
     ]);
+    // Filed under the client, but proving nothing: its scheme stays none.
+    expect(entries.filter((e) => e.clientId).map((e) => e.detail?.authScheme)).toEqual(['none', 'none']);
     expect(b.logLines.join('\n')).toMatch(/but a live authorization code of client "amazon-alexa": .*drops the Authorization header/);
     expectNothingSecret(b.supervisor, [first.code, first.verifier!, tokens.refresh_token, tokens.access_token]);
   });
