@@ -164,9 +164,22 @@ export function fingerprint(secret: string | undefined): string {
   return `#${hash('sha256', secret, 'hex').slice(0, 8)}`;
 }
 
+/** A secret as safeEqual compares it: its SHA-256 and its length. A configured secret is hashed once, at start. */
+export interface SecretDigest {
+  readonly sha256: Buffer;
+  readonly length: number;
+}
+
+export function secretDigest(secret: string): SecretDigest {
+  return { sha256: hash('sha256', secret, 'buffer'), length: secret.length };
+}
+
+/** Whether `presented` is the secret of `expected`, in constant time; only the presented one is hashed. */
+export function matchesSecret(presented: string, expected: SecretDigest): boolean {
+  return timingSafeEqual(hash('sha256', presented, 'buffer'), expected.sha256) && presented.length === expected.length;
+}
+
 /** Constant-time string comparison; compares hashes so unequal lengths leak nothing either. */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = hash('sha256', a, 'buffer');
-  const hb = hash('sha256', b, 'buffer');
-  return timingSafeEqual(ha, hb) && a.length === b.length;
+  return matchesSecret(a, secretDigest(b));
 }

@@ -7,7 +7,7 @@ import { untrusted } from '../log/untrusted';
 import { BasicHeader, MAX_AUTHORIZATION_LENGTH, MalformedReason, namedClientId } from './basic-auth';
 import { InvalidClient, InvalidRequest } from './errors';
 import { AuthScheme, FailureFacts } from './failures';
-import { fingerprint, safeEqual } from '../crypto/tokens';
+import { SecretDigest, fingerprint, matchesSecret, secretDigest } from '../crypto/tokens';
 
 export type { AuthScheme } from './failures';
 
@@ -99,15 +99,24 @@ export function schemeWords(scheme: AuthScheme): string {
   return scheme === 'basic' ? 'HTTP Basic' : 'credentials in request body';
 }
 
+/** A configured secret and what a request may present for it: decoded from Basic as RFC 6749 asks, or left raw. */
+function presentsSecret(creds: ClientCredentials, expected: SecretDigest): boolean {
+  return (
+    (creds.clientSecret !== undefined && matchesSecret(creds.clientSecret, expected)) ||
+    (creds.rawSecret !== undefined && matchesSecret(creds.rawSecret, expected))
+  );
+}
+
 export class ClientRegistry {
-  private readonly byId: Map<string, ClientConfig>;
+  /** Each client with its secret hashed once: a request's secret is then the only one hashed. */
+  private readonly byId: Map<string, { client: ClientConfig; secret: SecretDigest }>;
 
   constructor(readonly clients: ClientConfig[]) {
-    this.byId = new Map(clients.map((c) => [c.clientId, c]));
+    this.byId = new Map(clients.map((client) => [client.clientId, { client, secret: secretDigest(client.clientSecret ?? '') }]));
   }
 
   find(clientId: string): ClientConfig | undefined {
-    return this.byId.get(clientId);
+    return this.byId.get(clientId)?.client;
   }
 
   ids(): string[] {
@@ -121,14 +130,15 @@ export class ClientRegistry {
   /** Identifies and authenticates the client, or throws invalid_client with the exact reason for the operator. */
   authenticate(creds: ClientCredentials): ClientConfig {
     if (creds.clientId === undefined) throw clientAuthMissing();
-    const client = this.find(creds.clientId);
-    if (!client) {
+    const entry = this.byId.get(creds.clientId);
+    if (!entry) {
       throw new InvalidClient('unknown client', {
         kind: 'unknown_client',
         facts: { clientId: creds.clientId, configured: this.ids() },
         debug: `client_id "${untrusted(creds.clientId)}" is not configured (configured: ${this.describeIds()}); the Client ID in the Alexa console must equal clients[].client_id exactly (case-sensitive)`,
       });
     }
+    const client = entry.client;
     if (client.clientType === 'public') {
       if (creds.clientSecret !== undefined && creds.clientSecret !== '') {
         throw new InvalidClient('client authentication failed', {
@@ -146,13 +156,11 @@ export class ClientRegistry {
         debug: `client "${client.clientId}" is confidential but the request carried no client_secret (only client_id in the body); in the Alexa console set "Your Secret" and either authentication scheme`,
       });
     }
-    const expected = client.clientSecret ?? '';
-    const matches = safeEqual(creds.clientSecret, expected) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, expected));
-    if (!matches) {
+    if (!presentsSecret(creds, entry.secret)) {
       const facts = {
         clientId: client.clientId,
         received: fingerprint(creds.clientSecret),
-        configured: fingerprint(expected),
+        configured: fingerprint(client.clientSecret),
         scheme: creds.scheme,
       };
       throw new InvalidClient('client authentication failed', {
@@ -165,21 +173,28 @@ export class ClientRegistry {
   }
 }
 
-/** The resource server named by the credentials, authenticated; undefined when the id is not a resource server's. */
-export function authenticateResourceServer(creds: ClientCredentials, servers: ResourceServerConfig[]): ResourceServerConfig | undefined {
-  const server = servers.find((s) => s.id === creds.clientId);
-  if (!server) return undefined;
-  const secret = creds.clientSecret ?? '';
-  if (
-    creds.scheme === 'none' ||
-    !(safeEqual(secret, server.secret) || (creds.rawSecret !== undefined && safeEqual(creds.rawSecret, server.secret)))
-  ) {
-    const received = fingerprint(creds.clientSecret);
-    throw new InvalidClient('client authentication failed', {
-      kind: 'resource_server_secret_mismatch',
-      facts: { resourceServer: server.id, received },
-      debug: `resource server "${server.id}" presented a wrong or no secret (received ${received}); copy resource_servers[].secret into its configuration`,
-    });
+/** The resource_servers credentials (RFC 7662 callers), each secret hashed once. */
+export class ResourceServerRegistry {
+  private readonly byId = new Map<string, { server: ResourceServerConfig; secret: SecretDigest }>();
+
+  constructor(servers: ResourceServerConfig[]) {
+    // The first of a repeated id counts, as the options list them.
+    for (const server of servers) if (!this.byId.has(server.id)) this.byId.set(server.id, { server, secret: secretDigest(server.secret) });
   }
-  return server;
+
+  /** The resource server named by the credentials, authenticated; undefined when the id is not a resource server's. */
+  authenticate(creds: ClientCredentials): ResourceServerConfig | undefined {
+    const entry = creds.clientId === undefined ? undefined : this.byId.get(creds.clientId);
+    if (!entry) return undefined;
+    const { server } = entry;
+    if (creds.scheme === 'none' || !presentsSecret(creds, entry.secret)) {
+      const received = fingerprint(creds.clientSecret);
+      throw new InvalidClient('client authentication failed', {
+        kind: 'resource_server_secret_mismatch',
+        facts: { resourceServer: server.id, received },
+        debug: `resource server "${server.id}" presented a wrong or no secret (received ${received}); copy resource_servers[].secret into its configuration`,
+      });
+    }
+    return server;
+  }
 }

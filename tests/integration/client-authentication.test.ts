@@ -5,17 +5,24 @@
  */
 import { expect } from '@jest/globals';
 import { RunningServer } from '../../src/main';
-import { basicAuth, issueCode, rawTokenRequest, tokenRequest } from '../helpers/alexa-client';
+import { basicAuth, introspectAsClient, issueCode, rawTokenRequest, tokenRequest } from '../helpers/alexa-client';
 import { ALEXA_REDIRECT, CLIENT_SECRET, startInProcess, testOptions } from '../helpers/test-server';
 import { defined } from '../helpers/defined';
 
 /** A secret with every character that breaks naive Basic handling: ':' (the separator), '%' and '+' (form encoding). */
 const AWKWARD_SECRET = 'se:cr%41et+with space&=/:end-0123456789';
+/** The resource server's, as awkward; a second entry with the same id must not count (the first one listed does). */
+const RS_SECRET = 'rs:se%41cret+with space&=/:end-9876543210';
+const RS_LATER_SECRET = 'the-second-entry-of-that-id-0123456789';
 
 let server: RunningServer & { dataDir: string };
 beforeAll(async () => {
   const options = testOptions();
   defined((options.clients as Array<Record<string, unknown>>)[0], 'a client').client_secret = AWKWARD_SECRET;
+  options.resource_servers = [
+    { id: 'music-assistant', secret: RS_SECRET },
+    { id: 'music-assistant', secret: RS_LATER_SECRET },
+  ];
   server = await startInProcess({ options });
 });
 afterAll(async () => server.stop());
@@ -150,5 +157,45 @@ describe('refused with 400 invalid_request', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+  });
+});
+
+describe('the resource server at /alexa/introspect', () => {
+  let accessToken: string;
+  beforeAll(async () => {
+    const res = await tokenRequest(server.url, await codeForm(), 'basic', 'amazon-alexa', AWKWARD_SECRET);
+    accessToken = ((await res.json()) as { access_token: string }).access_token;
+  });
+
+  const introspect = (headers: Record<string, string>, form: Record<string, string> = {}) =>
+    fetch(`${server.url}/alexa/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': FORM, ...headers },
+      body: new URLSearchParams({ token: accessToken, ...form }).toString(),
+    });
+  const active = async (res: Response) => {
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { active: boolean }).active).toBe(true);
+  };
+
+  it('accepts its secret by Basic, form-encoded or not, and in the body', async () => {
+    await active(await introspect({ authorization: basicAuth('music-assistant', RS_SECRET) }));
+    await active(await introspect({ authorization: basicAuth('music-assistant', RS_SECRET, false) }));
+    await active(await introspect({}, { client_id: 'music-assistant', client_secret: RS_SECRET }));
+  });
+
+  it.each([
+    ['a wrong secret', 'wrong-secret'],
+    ['a secret that differs only in its last character', `${RS_SECRET.slice(0, -1)}X`],
+    ['a prefix of the secret', RS_SECRET.slice(0, -1)],
+    ['the secret of a later entry with the same id', RS_LATER_SECRET],
+    ["the client's secret", AWKWARD_SECRET],
+  ])('refuses %s with 401 invalid_client', async (_what, secret) => {
+    await expectInvalidClient(await introspectAsClient(server.url, accessToken, 'basic', 'music-assistant', secret));
+    await expectInvalidClient(await introspectAsClient(server.url, accessToken, 'body', 'music-assistant', secret));
+  });
+
+  it('refuses its id without a secret', async () => {
+    await expectInvalidClient(await introspect({}, { client_id: 'music-assistant' }));
   });
 });

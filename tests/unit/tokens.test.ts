@@ -13,7 +13,9 @@ import {
   randomToken,
   readSignedRefresh,
   refreshTokenFor,
+  matchesSecret,
   safeEqual,
+  secretDigest,
   tokenHash,
   tokenKey,
 } from '../../src/crypto/tokens';
@@ -47,6 +49,16 @@ it('hashes and fingerprints are SHA-256 as stored by every earlier version', () 
   expect(safeEqual('secret-one', 'secret-one')).toBe(true);
   expect(safeEqual('secret-one', 'secret-two')).toBe(false);
   expect(safeEqual('secret', 'secret-longer')).toBe(false);
+});
+
+it('a configured secret hashed once matches what safeEqual matches', () => {
+  for (const configured of ['', 'secret-one', 'é😀x', 'x'.repeat(5000)]) {
+    const digest = secretDigest(configured);
+    for (const presented of [configured, `${configured}x`, configured.slice(0, -1), 'secret-two', '']) {
+      expect(matchesSecret(presented, digest)).toBe(presented === configured);
+      expect(safeEqual(presented, configured)).toBe(presented === configured);
+    }
+  }
 });
 
 describe('refresh tokens name their grant', () => {

@@ -5,7 +5,7 @@ import { handleTokenRequest, runTokenRequest } from '../../oauth/token-endpoint'
 import { IntrospectionCaller, introspectToken, requireToken, revokeToken } from '../../oauth/token-management';
 import { Config } from '../../config/config';
 import { GrantDeps } from '../../oauth/grant-deps';
-import { ClientRegistry, authenticateResourceServer } from '../../oauth/client-auth';
+import { ClientRegistry, ResourceServerRegistry } from '../../oauth/client-auth';
 import { FormEndpointDeps, FormLimiters, formEndpoint } from '../form-endpoint';
 import { issuerFor } from '../request-context';
 
@@ -19,6 +19,7 @@ export interface TokenRouteDeps extends FormEndpointDeps {
 export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters): Map<string, RequestHandler[]> {
   const routes = new Map<string, RequestHandler[]>();
   const { grants, clients } = deps;
+  const resourceServers = new ResourceServerRegistry(deps.config.resourceServers);
 
   routes.set(
     '/alexa/token',
@@ -57,7 +58,7 @@ export function createTokenRoutes(deps: TokenRouteDeps, limiters: FormLimiters):
     '/alexa/introspect',
     formEndpoint(deps, 'introspect', limiters, (input, req) =>
       runTokenRequest(input, ({ params, credentials }) => {
-        const resourceServer = authenticateResourceServer(credentials, deps.config.resourceServers);
+        const resourceServer = resourceServers.authenticate(credentials);
         let caller: IntrospectionCaller;
         if (resourceServer) {
           caller = { kind: 'resource_server', id: resourceServer.id };
