@@ -42,6 +42,7 @@ export function tokenHash(token: string): string {
 const GRANT_ID = /^[\w-]{22}$/;
 /** A refresh token: its grant's id, a dot, then 256 random bits. */
 const GRANT_TOKEN = /^([\w-]{22})\.[\w-]{43}$/;
+const GRANT_TOKEN_LENGTH = 22 + 1 + 43;
 
 /** What a signed refresh token says about itself, once its MAC is checked. */
 export interface SignedRefresh {
@@ -130,6 +131,7 @@ export function readSignedRefresh(token: string, key: Buffer): SignedRefresh | u
 
 /** An access token: the second it was issued in (8 hex digits), a dot, then 256 random bits. */
 const STAMPED_TOKEN = /^([0-9a-f]{8})\.[\w-]{43}$/;
+const STAMPED_TOKEN_LENGTH = 8 + 1 + 43;
 
 /**
  * A new access token: `<issue second>.<secret>`, the second in hex, so its record's key sorts by when it was issued
@@ -152,9 +154,10 @@ export function accessTokenAt(now: number): string {
  * A made-up grant id or second only changes where the lookup looks.
  */
 export function tokenKey(token: string): string {
-  const named = GRANT_TOKEN.exec(token);
+  // The two forms have lengths of their own, so at most one pattern runs (introspections are most requests).
+  const named = token.length === GRANT_TOKEN_LENGTH ? GRANT_TOKEN.exec(token) : null;
   if (named) return `${named[1]}/${tokenHash(token)}`;
-  const stamped = STAMPED_TOKEN.exec(token);
+  const stamped = token.length === STAMPED_TOKEN_LENGTH ? STAMPED_TOKEN.exec(token) : null;
   return stamped ? `${stamped[1]}.${tokenHash(token)}` : tokenHash(token);
 }
 

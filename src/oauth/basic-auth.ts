@@ -40,6 +40,8 @@ function isToken68(c: number): boolean {
 
 /** RFC 6749 §2.3.1: id and secret are form-encoded before Basic; clients that skip it are read as sent. */
 export function formDecode(value: string): string {
+  // Alexa's id and secret have nothing to decode: no copy, no decodeURIComponent.
+  if (!value.includes('%') && !value.includes('+')) return value;
   try {
     return decodeURIComponent(value.replaceAll('+', ' '));
   } catch {

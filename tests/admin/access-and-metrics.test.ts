@@ -191,6 +191,14 @@ describe('GET /metrics', () => {
     expect(value(after, 'maoauth_http_request_duration_seconds_count{route="/alexa/token"}')).toBe(3);
     expect(value(after, 'maoauth_http_request_duration_seconds_bucket{route="/alexa/token",le="+Inf"}')).toBe(3);
     expect(value(after, 'maoauth_http_requests_total{route="/alexa/token",status="4xx"}')).toBe(1);
+    expect(value(after, 'maoauth_http_requests_total{route="/alexa/token",status="2xx"}')).toBe(2);
+    expect(value(after, 'maoauth_flow_events_total{step="token",outcome="ok"}')).toBe(2);
+    // the buckets are cumulative: never fewer at a larger bound, and all three within Alexa's 4.5 s
+    const buckets = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '4.5', '10', '+Inf'].map((le) =>
+      value(after, `maoauth_http_request_duration_seconds_bucket{route="/alexa/token",le="${le}"}`),
+    );
+    buckets.forEach((count, i) => expect(count).toBeGreaterThanOrEqual(i === 0 ? 0 : (buckets[i - 1] ?? 0)));
+    expect(buckets.at(-3)).toBe(3);
     expect(after).toContain('# TYPE maoauth_http_request_duration_seconds histogram');
     // every sample line is "name{labels} number"
     for (const line of after.split('\n').filter((l) => l && !l.startsWith('#')))
