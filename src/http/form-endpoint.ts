@@ -37,18 +37,16 @@ export interface FormEndpointResult {
 export type FormHandler = (input: TokenRequestInput, req: Request) => TokenOutcome<FormEndpointResult>;
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
-const formTyped = new WeakMap<Request, boolean>();
 
 /**
  * Whether the request carries a form body, by Express's rule (req.is: the Content-Type, and a body at all), worked out
- * once: the body parser asks before reading, the endpoint before answering.
+ * once (kept in the request's locals): the body parser asks before reading, the endpoint before answering.
  */
 export function isForm(req: Request): boolean {
-  let typed = formTyped.get(req);
-  if (typed === undefined) {
-    typed = Boolean(req.is(FORM_TYPE));
-    formTyped.set(req, typed);
-  }
+  const locals = req.res?.locals;
+  if (locals?.formTyped !== undefined) return locals.formTyped;
+  const typed = Boolean(req.is(FORM_TYPE));
+  if (locals) locals.formTyped = typed;
   return typed;
 }
 

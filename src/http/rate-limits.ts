@@ -119,19 +119,16 @@ function limiter(spec: LimiterSpec, store: MemoryStore): RateLimitRequestHandler
   });
 }
 
-const addresses = new WeakMap<Request, string>();
-
 /**
  * The client's address as limits and people see it: IPv4-mapped IPv6 unmapped (see above). Worked out once per
- * request: req.ip parses X-Forwarded-For against trusted_proxies on every read, and a token request needs it for
- * both limits and the trace.
+ * request (kept in its locals): req.ip parses X-Forwarded-For against trusted_proxies on every read, and a token
+ * request needs it for both limits and the trace.
  */
 export function clientAddress(req: Request): string {
-  let address = addresses.get(req);
-  if (address === undefined) {
-    address = unmapIPv4(req.ip ?? 'unknown');
-    addresses.set(req, address);
-  }
+  const locals = req.res?.locals;
+  if (locals?.clientAddress !== undefined) return locals.clientAddress;
+  const address = unmapIPv4(req.ip ?? 'unknown');
+  if (locals) locals.clientAddress = address;
   return address;
 }
 const addressKey = (req: Request) => ipKeyGenerator(clientAddress(req));

@@ -18,18 +18,25 @@ declare module 'express-serve-static-core' {
     nonce: string;
     /** The Authorization header, parsed once for the limiter and the authenticator alike. */
     basic?: BasicHeader;
+    /** Whether the body is a form, worked out once (form-endpoint.ts isForm). */
+    formTyped?: boolean;
+    /** The client's address, worked out once (rate-limits.ts clientAddress). */
+    clientAddress?: string;
   }
 }
 
 /**
  * A request's locals, one class so that every request's have the same shape. Express's own are a null-prototype
  * object, which V8 keeps as a dictionary, and defining the lazy nonce on each one cost an introspection about 5 µs
- * of CPU on the bench (docs/benchmark.md).
+ * of CPU on the bench. What is worked out once per request is kept here too, not in WeakMaps keyed by the request,
+ * whose entries the garbage collector has to trace: 4 µs more (docs/benchmark.md).
  */
 class RequestLocals {
   readonly requestId = randomUUID();
   clientRequestId?: string;
   basic?: BasicHeader;
+  formTyped?: boolean;
+  clientAddress?: string;
   #nonce?: string;
 
   /** Drawn when a page or its CSP header first needs it: JSON answers never do. */
