@@ -39,7 +39,7 @@ import { FormLimiters, refuseLocked, storeFailure } from './form-endpoint';
 import { sendNoStoreJson } from './oauth-responses';
 import { dispatchFixedPosts, routePath } from './fixed-posts';
 import { DEFAULT_RATE_LIMITS, LockoutReporter, RateLimitSettings, createRateLimits, describeLockout, lockoutFacts } from './rate-limits';
-import { requestTiming } from './request-timing';
+import { timeRequests } from './request-timing';
 import { requestContext } from './request-context';
 import { untrusted } from '../log/untrusted';
 import { apiSecurityHeaders, pageSecurityHeaders } from './security-headers';
@@ -115,7 +115,8 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   app.set('query parser', false); // parameters are read raw, so repeats are seen and refused
 
   // Every request's first steps; the token endpoints' POSTs take the same ones, bar the cookies they never read.
-  const context: RequestHandler[] = [requestContext, ...(deps.metrics ? [requestTiming(deps.metrics)] : [])];
+  const context: RequestHandler[] = [requestContext];
+  const stopTiming = deps.metrics ? timeRequests(app, deps.metrics) : () => undefined;
   const pageHeaders = pageSecurityHeaders({ framing: 'none', formTargets: redirectOrigins(deps.config) });
   const apiHeaders = apiSecurityHeaders();
 
@@ -308,6 +309,9 @@ export function createApp(deps: AppDeps, rateLimits: Partial<RateLimitSettings> 
   return {
     listener: dispatchFixedPosts(app, fixedPosts, onError as ErrorRequestHandler),
     trusted: (address) => trustProxy(address, 0),
-    shutdown: () => limits.shutdown(),
+    shutdown: () => {
+      limits.shutdown();
+      stopTiming();
+    },
   };
 }

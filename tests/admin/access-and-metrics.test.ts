@@ -209,4 +209,20 @@ describe('GET /metrics', () => {
   it('is refused to anyone but the allowed peer, like the pages', async () => {
     expect((await rawRequest(`${server.adminUrl}/metrics`, { localAddress: '127.0.0.1' })).status).toBe(403);
   });
+
+  it("times only its own server's requests, while another server runs in the same process and after it stopped", async () => {
+    const timed = async () => value(await scrape(), 'maoauth_http_request_duration_seconds_count{route="/health"}') ?? 0;
+    const before = await timed();
+    const other = await startWithAdmin();
+    try {
+      for (let i = 0; i < 3; i++) expect((await fetch(`${other.url}/health`)).status).toBe(200);
+      expect(await timed()).toBe(before);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      expect(await timed()).toBe(before + 1);
+    } finally {
+      await other.stop();
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect(await timed()).toBe(before + 2);
+  });
 });
