@@ -15,8 +15,14 @@ export function timeRequests(app: Express, metrics: Pick<Metrics, 'observeReques
   const finished = (message: unknown): void => {
     const { request, response } = message as { request: Partial<Request>; response: Partial<Response> };
     // Every HTTP server of the process publishes here: only this app's requests (Express gave them its prototype).
-    if (request.app !== app || response.locals?.receivedNs === undefined || request.path === undefined) return;
-    metrics.observeRequest(request.path, response.statusCode ?? 0, Number(process.hrtime.bigint() - response.locals.receivedNs) / 1e9);
+    if (request.app !== app || response.locals?.receivedNs === undefined) return;
+    try {
+      const path = request.path;
+      if (path !== undefined)
+        metrics.observeRequest(path, response.statusCode ?? 0, Number(process.hrtime.bigint() - response.locals.receivedNs) / 1e9);
+    } catch {
+      // A subscriber's exception would be rethrown on its own and end the process: a metric is not worth that.
+    }
   };
   subscribe(RESPONSE_FINISHED, finished);
   return () => unsubscribe(RESPONSE_FINISHED, finished);
