@@ -44,26 +44,27 @@ function num(n: number): string {
  * A series' key: its label values in the metric's fixed order. Every request counts in two or three series, and
  * this is cheaper than JSON.stringify of the labels; the values come from fixed sets and never hold a NUL.
  */
-function seriesKey(names: readonly string[], labels: Labels): string {
+function seriesKey<L extends string>(names: readonly L[], labels: Record<L, string>): string {
   let key = '';
-  for (const name of names) key += `${labels[name] ?? ''}\u0000`;
+  for (const name of names) key += `${labels[name]}\u0000`;
   return key;
 }
 
-class Counter {
+/** A counter whose series are told apart by exactly the labels `labelNames` lists (the compiler holds callers to them). */
+class Counter<L extends string> {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly labelNames: readonly string[],
+    private readonly labelNames: readonly L[],
   ) {}
-  inc(labels: Labels, by = 1): void {
+  inc(labels: Record<L, string>, by = 1): void {
     const key = seriesKey(this.labelNames, labels);
     const entry = this.values.get(key);
     if (entry) entry.value += by;
     else this.values.set(key, { labels, value: by });
   }
-  get(labels: Labels): number {
+  get(labels: Record<L, string>): number {
     return this.values.get(seriesKey(this.labelNames, labels))?.value ?? 0;
   }
   render(): string[] {
@@ -73,15 +74,15 @@ class Counter {
   }
 }
 
-class Histogram {
+class Histogram<L extends string> {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly labelNames: readonly string[],
+    private readonly labelNames: readonly L[],
     readonly buckets: number[],
   ) {}
-  observe(labels: Labels, value: number): void {
+  observe(labels: Record<L, string>, value: number): void {
     const key = seriesKey(this.labelNames, labels);
     let s = this.series.get(key);
     if (!s) {
