@@ -12,7 +12,7 @@ import { lookupToken } from './access-tokens';
 import { AuthScheme, CarriedGrant, ClientCredentials, ClientRegistry, clientAuthMissing, readClientCredentials } from './client-auth';
 import { InvalidRequest, OAuthError, UnsupportedGrantType, parameterTooLong, repeatedParameter } from './errors';
 import { GrantDeps, IssuedTokens } from './grant-deps';
-import { exchangeCode } from './grants/authorization-code';
+import { codeExpired, exchangeCode } from './grants/authorization-code';
 import { refreshTokens } from './grants/refresh-token';
 
 export type FormParams = Record<string, string | string[] | undefined>;
@@ -128,7 +128,7 @@ function carriedGrant(deps: GrantDeps, clients: ClientRegistry, params: Record<s
     const { grant_type: grantType, code, refresh_token: refreshToken } = params;
     if (grantType === 'authorization_code' && code) {
       const record = deps.storage.read((tx) => tx.codes.find(tokenHash(code)));
-      const live = record && record.consumedAt === undefined && record.expiresAt > deps.now();
+      const live = record && record.consumedAt === undefined && !codeExpired(record, deps.now());
       return live && holdsSecret(clients, record.clientId) ? { carried: 'code', clientId: record.clientId } : undefined;
     }
     if (grantType === 'refresh_token' && refreshToken) {

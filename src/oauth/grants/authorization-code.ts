@@ -13,6 +13,11 @@ import { isValidPkceValue, s256, verifyS256 } from '../pkce';
 /** Kept this long past expiry so a late or replayed code is recognised and explained, not just "unknown". */
 export const CODE_RECORD_GRACE_MS = 24 * 3600 * 1000;
 
+/** Whether a code is past its lifetime at `now`: the one rule for the exchange and for anything else that asks. */
+export function codeExpired(record: Pick<CodeRecord, 'expiresAt'>, now: number): boolean {
+  return now > record.expiresAt;
+}
+
 export interface CodeExchangeParams {
   code?: string;
   redirect_uri?: string;
@@ -97,7 +102,7 @@ export function exchangeCode(deps: GrantDeps, client: ClientConfig, params: Code
         debug: `code ${facts.codeFingerprint} was already redeemed ${facts.redeemedSecondsAgo} s ago; grant ${facts.grantId} and every token issued from it are revoked (RFC 9700 §4.5)`,
       });
     }
-    if (now > record.expiresAt) {
+    if (codeExpired(record, now)) {
       const age = Math.round((now - record.issuedAt) / 1000);
       return new InvalidGrant('authorization code expired', {
         kind: 'code_expired',
